@@ -1,0 +1,41 @@
+"""tabgen: tabular data augmentation and anonymization.
+
+Generative models for tables (Gaussian copula, and GAN, VAE and diffusion models) behind one
+scikit-learn-style ``fit`` / ``sample`` API, with the pipelines built on them.
+
+Examples
+--------
+>>> import tabgen
+>>> df = tabgen.datasets.load_adult().head(2000)
+>>> model = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(df)
+>>> model.sample(3, random_state=0).shape
+(3, 15)
+"""
+
+from tabgen import datasets
+from tabgen._version import __version__
+from tabgen.io import read_table, sample_to_file, write_table
+from tabgen.persistence import ModelFileError, load
+from tabgen.schema import ColumnSpec, Schema
+from tabgen.synthesizers import (
+    SYNTHESIZERS,
+    BaseSynthesizer,
+    GaussianCopulaSynthesizer,
+    get_synthesizer,
+)
+
+__all__ = [
+    "SYNTHESIZERS",
+    "BaseSynthesizer",
+    "ColumnSpec",
+    "GaussianCopulaSynthesizer",
+    "ModelFileError",
+    "Schema",
+    "__version__",
+    "datasets",
+    "get_synthesizer",
+    "load",
+    "read_table",
+    "sample_to_file",
+    "write_table",
+]

@@ -1,0 +1,25 @@
+"""Per-column reversible encoders and the :class:`TableEncoder` that assembles them."""
+
+from tabgen.encoders._cdf import PiecewiseCDF
+from tabgen.encoders.base import ColumnEncoder, MissingIndicator, Span
+from tabgen.encoders.categorical import OneHotEncoder, OrdinalEncoder
+from tabgen.encoders.numerical import MinMaxEncoder, QuantileNormalEncoder, StandardEncoder
+from tabgen.encoders.special import ConstantEncoder, DatetimeEncoder, IdEncoder
+from tabgen.encoders.table import ENCODERS, TableEncoder
+
+__all__ = [
+    "ENCODERS",
+    "ColumnEncoder",
+    "ConstantEncoder",
+    "DatetimeEncoder",
+    "IdEncoder",
+    "MinMaxEncoder",
+    "MissingIndicator",
+    "OneHotEncoder",
+    "OrdinalEncoder",
+    "PiecewiseCDF",
+    "QuantileNormalEncoder",
+    "Span",
+    "StandardEncoder",
+    "TableEncoder",
+]

@@ -1,0 +1,350 @@
+"""The synthesizer contract shared by every model.
+
+:class:`BaseSynthesizer` is a template: its public methods validate input, resolve the
+schema and the randomness, check that the model is fitted, parse conditions and restore the
+output table; a model implements a few private hooks:
+
+``_make_encoder()``
+    the :class:`~tabgen.encoders.TableEncoder` configuration it wants;
+``_fit(Z, rng)``
+    learn from the encoded training matrix ``Z``;
+``_sample(n, conditions, rng)``
+    return an encoded matrix of ``n`` rows. ``conditions`` is ``None`` or a
+    :class:`Conditions` (the same columns fixed on every row; values per row);
+``_get_state()`` / ``_set_state(state, arrays)``
+    JSON-able state and numpy arrays for :mod:`tabgen.persistence`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from tabgen._rng import check_random_state
+from tabgen.encoders import TableEncoder
+from tabgen.encoders.categorical import CategoricalEncoder
+from tabgen.encoders.numerical import NumericEncoder
+from tabgen.schema import Schema, check_frame
+
+logger = logging.getLogger("tabgen")
+
+
+@dataclass
+class Conditions:
+    """Fixed values for some columns, one value per output row.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        ``n`` rows, one column per conditioned column, no missing cells.
+    encoded : dict
+        Column name to a float array of the value in the encoder's own value space: the
+        category code for categorical columns, the encoded number for numeric ones.
+    """
+
+    frame: pd.DataFrame
+    encoded: dict
+
+    @property
+    def columns(self) -> list:
+        return list(self.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def enable_verbose_logging() -> None:
+    """Show tabgen's INFO messages (progress) on stderr when nothing else is configured."""
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[tabgen] %(message)s"))
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+class BaseSynthesizer(BaseEstimator):
+    """Base class of all synthesizers (see the module docstring for the hooks).
+
+    Subclasses define a keyword-only ``__init__`` that stores each parameter unchanged under
+    its own name; among them ``schema`` (overrides ``{column: kind}``), ``random_state`` and,
+    for neural models, ``device``, ``epochs``, ``verbose``.
+    """
+
+    #: Whether ``_sample`` can condition on numeric columns (exact values).
+    _numeric_conditions: bool = True
+
+    # -- hooks ------------------------------------------------------------------------------
+    def _make_encoder(self) -> TableEncoder:
+        raise NotImplementedError
+
+    def _validate_params(self) -> None:
+        """Check constructor parameters; raise ``ValueError``/``TypeError`` naming them."""
+
+    def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _sample(self, n: int, conditions: Conditions | None, rng) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict, dict]:
+        return {}, {}
+
+    def _set_state(self, state: dict, arrays: dict) -> None:
+        pass
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        """Small, fast settings used by the common test suite."""
+        return {}
+
+    # -- fit --------------------------------------------------------------------------------
+    def fit(self, X, y=None) -> BaseSynthesizer:
+        """Learn the distribution of a table.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray
+            The training table (never modified). Missing cells are allowed in every column.
+        y : None
+            Ignored; present for scikit-learn compatibility.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_common_params()
+        self._validate_params()
+        if getattr(self, "verbose", False):
+            enable_verbose_logging()
+        X = check_frame(X)
+        rng = check_random_state(self.random_state)
+        self.schema_ = Schema.detect(X, overrides=self.schema)
+        self.encoder_ = self._make_encoder().fit(X, self.schema_)
+        Z = self.encoder_.transform(X, rng=self._dequantize_rng(rng))
+        self.n_features_in_ = X.shape[1]
+        self.columns_ = list(X.columns)
+        self.n_rows_ = len(X)
+        self._fit(Z, rng)
+        self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+        return self
+
+    def _dequantize_rng(self, rng):
+        """Generator for randomised encoding of tied values (``None``: deterministic)."""
+        return None
+
+    def _validate_common_params(self) -> None:
+        schema = getattr(self, "schema", None)
+        if schema is not None and not isinstance(schema, dict):
+            raise TypeError(f"schema must be a dict {{column: kind}} or None, got {schema!r}")
+        check_random_state(self.random_state)  # raises for bad values
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name, None)
+            if value is not None and (
+                not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    # -- sample -----------------------------------------------------------------------------
+    def sample(
+        self,
+        n: int | None = None,
+        conditions: dict | pd.DataFrame | None = None,
+        random_state=None,
+    ) -> pd.DataFrame:
+        """Generate synthetic rows.
+
+        Parameters
+        ----------
+        n : int, optional
+            Number of rows. Required unless ``conditions`` is a DataFrame (then one row per
+            condition row is returned).
+        conditions : dict or pandas.DataFrame, optional
+            ``{column: value}`` fixes columns on every row; a DataFrame gives values per row,
+            where a missing cell leaves that column free on that row. Categorical values must
+            have been seen in training; numbers must lie in the training range.
+        random_state : None, int or numpy.random.Generator
+            Seed of this call. ``None`` continues the estimator's own stream (itself seeded
+            by the estimator's ``random_state``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The fitted columns with their dtypes; every row satisfies its conditions.
+        """
+        return self._sample_frame(n, conditions, random_state, id_offset=0)
+
+    def _sample_frame(self, n, conditions, random_state, *, id_offset: int) -> pd.DataFrame:
+        self._check_fitted()
+        rng = self._sampling_rng if random_state is None else check_random_state(random_state)
+        cond = self._parse_conditions(n, conditions)
+        if cond is None:
+            n = _check_n(n)
+            Z = self._sample(n, None, rng)
+            return self._decode(Z, id_offset)
+        # group rows by which columns are fixed, sample each group, restore the order
+        frame = cond
+        pattern = frame.notna().to_numpy()
+        keys, inverse = np.unique(pattern, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        parts, order = [], []
+        for g, key in enumerate(keys):
+            rows = np.flatnonzero(inverse == g)
+            cols = [c for c, on in zip(frame.columns, key) if on]
+            sub = frame.iloc[rows][cols]
+            Z = self._sample(len(rows), self._encode_conditions(sub) if cols else None, rng)
+            out = self._decode(Z, id_offset + int(rows[0]))
+            self._enforce(out, sub)
+            parts.append(out)
+            order.append(rows)
+        result = pd.concat(parts, ignore_index=True)
+        result = result.iloc[np.argsort(np.concatenate(order), kind="stable")]
+        result.index = frame.index
+        return result
+
+    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+        return self.encoder_.inverse_transform(Z, id_offset=id_offset)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with a "
+                "DataFrame before sampling."
+            )
+
+    # -- conditions -------------------------------------------------------------------------
+    def _parse_conditions(self, n, conditions) -> pd.DataFrame | None:
+        if conditions is None:
+            return None
+        if isinstance(conditions, pd.Series):
+            conditions = conditions.to_frame().T
+        if isinstance(conditions, dict):
+            if not conditions:
+                return None
+            n = _check_n(n)
+            for col, value in conditions.items():
+                if _is_missing(value):
+                    raise ValueError(f"condition on column {col!r} is missing (NaN/None)")
+                if not np.isscalar(value) and not isinstance(value, (bool, pd.Timestamp)):
+                    raise TypeError(
+                        f"condition on column {col!r} must be a single value, got {value!r}; "
+                        "pass a DataFrame for per-row values"
+                    )
+            frame = pd.DataFrame({c: [v] * n for c, v in conditions.items()})
+        elif isinstance(conditions, pd.DataFrame):
+            if n is not None and int(n) != len(conditions):
+                raise ValueError(
+                    f"n={n} does not match the {len(conditions)} rows of the conditions "
+                    "DataFrame; leave n=None to get one row per condition row"
+                )
+            if len(conditions) == 0:
+                raise ValueError("the conditions DataFrame has no rows")
+            frame = conditions
+        else:
+            raise TypeError(
+                f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
+            )
+        unknown = [c for c in frame.columns if c not in self.schema_]
+        if unknown:
+            raise ValueError(
+                f"conditions name unknown column(s) {unknown!r}; fitted columns are "
+                f"{self.columns_!r}"
+            )
+        for col in frame.columns:
+            kind = self.schema_[col].kind
+            ok = kind == "categorical" or (
+                kind in ("numerical", "integer") and self._numeric_conditions
+            )
+            if not ok:
+                raise ValueError(
+                    f"cannot condition on column {col!r} of kind {kind!r} with "
+                    f"{type(self).__name__}; condition on categorical"
+                    + (" or numeric" if self._numeric_conditions else "")
+                    + " columns"
+                )
+            self._check_condition_values(col, frame[col].dropna())
+        return frame
+
+    def _check_condition_values(self, col, values: pd.Series) -> None:
+        enc = self.encoder_.encoders_[col]
+        if isinstance(enc, CategoricalEncoder):
+            for v in pd.unique(values.to_numpy(dtype=object)):
+                enc.code_of(v)
+            return
+        try:
+            x = pd.to_numeric(values).to_numpy(dtype="float64")
+        except (ValueError, TypeError):
+            bad = next(v for v in values if not isinstance(v, numbers.Number))
+            raise ValueError(f"condition on numeric column {col!r} is not a number: {bad!r}")
+        bad = ~np.isfinite(x) | (x < enc.min_) | (x > enc.max_)
+        if bad.any():
+            raise ValueError(
+                f"condition value {x[bad][0]!r} for column {col!r} is outside the training "
+                f"range [{enc.min_}, {enc.max_}]"
+            )
+
+    def _encode_conditions(self, frame: pd.DataFrame) -> Conditions:
+        encoded = {}
+        for col in frame.columns:
+            enc = self.encoder_.encoders_[col]
+            if isinstance(enc, CategoricalEncoder):
+                codes = np.array([enc.code_of(v) for v in frame[col].to_numpy(dtype=object)])
+                encoded[col] = codes.astype("float64")
+            else:
+                assert isinstance(enc, NumericEncoder)
+                x = pd.to_numeric(frame[col]).to_numpy(dtype="float64")
+                encoded[col] = enc.encode_array(x)
+        return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
+
+    def _enforce(self, out: pd.DataFrame, cond: pd.DataFrame) -> None:
+        """Check categorical conditions held; write numeric ones exactly (float noise)."""
+        for col in cond.columns:
+            want = cond[col].reset_index(drop=True)
+            if self.schema_[col].kind == "categorical":
+                got = out[col].astype(object).reset_index(drop=True)
+                bad = got.to_numpy() != want.to_numpy(dtype=object)
+                if bad.any():
+                    raise RuntimeError(
+                        f"internal error: {type(self).__name__} produced {got[bad].iloc[0]!r} "
+                        f"for column {col!r} conditioned on {want[bad].iloc[0]!r}"
+                    )
+            else:
+                values = pd.to_numeric(want).to_numpy()
+                out[col] = pd.Series(values, index=out.index).astype(out[col].dtype)
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` (JSON + arrays, no pickle).
+
+        Load it back with :func:`tabgen.load`.
+        """
+        from tabgen.persistence import save_model
+
+        self._check_fitted()
+        save_model(self, path)
+
+
+def _check_n(n) -> int:
+    if n is None:
+        raise ValueError("n (the number of rows to sample) is required")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        else:
+            raise TypeError(f"n must be a positive integer, got {n!r}")
+    if n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n}")
+    return int(n)
+
+
+def _is_missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)

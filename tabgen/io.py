@@ -119,7 +119,9 @@ def sample_to_file(
     fmt = _format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = check_random_state(random_state) if random_state is not None else None
-    seeds = None if rng is None else rng.integers(0, 2**63 - 1, size=(n + batch_size - 1) // batch_size)
+    seeds = (
+        None if rng is None else rng.integers(0, 2**63 - 1, size=(n + batch_size - 1) // batch_size)
+    )
     writer = None
     tmp = path.with_name(path.name + ".partial")
     try:

@@ -220,8 +220,7 @@ def check_frame(X, *, what: str = "X") -> pd.DataFrame:
 
 def _check_cells(name, col: pd.Series) -> None:
     if pd.api.types.is_float_dtype(col.dtype) or (
-        pd.api.types.is_extension_array_dtype(col.dtype)
-        and pd.api.types.is_float_dtype(col.dtype)
+        pd.api.types.is_extension_array_dtype(col.dtype) and pd.api.types.is_float_dtype(col.dtype)
     ):
         vals = col.to_numpy(dtype="float64", na_value=np.nan)
         bad = np.isinf(vals)

@@ -42,7 +42,10 @@ def make_mixed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
                 pd.Timestamp("2021-03-01", tz="Europe/Paris")
                 + pd.to_timedelta(rng.integers(0, 5000, n), "h")
             ),
-            "date_str": [f"2019-{m:02d}-{d:02d}" for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 29, n))],
+            "date_str": [
+                f"2019-{m:02d}-{d:02d}"
+                for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 29, n))
+            ],
             "row_id": np.arange(n, dtype="int64") + 1000,
             "const": "k",
             "all_nan": np.full(n, np.nan),
@@ -65,5 +68,7 @@ def shared_datasets() -> dict:
 @pytest.fixture
 def shared_data_dir() -> Path:
     if not (SHARED_DATA / "datasets.json").is_file():
-        pytest.skip(f"shared benchmark data not found at {SHARED_DATA} (only beside the repo in CI)")
+        pytest.skip(
+            f"shared benchmark data not found at {SHARED_DATA} (only beside the repo in CI)"
+        )
     return SHARED_DATA

@@ -50,7 +50,9 @@ def test_values_stay_in_training_support(fitted):
     assert out["const"].eq("k").all()
     assert out["all_nan"].isna().all()
     assert out["row_id"].is_unique and not set(out["row_id"]) & set(train["row_id"])
-    assert set(out["date_str"]) <= set(pd.date_range("2019-01-01", "2019-12-31").strftime("%Y-%m-%d"))
+    assert set(out["date_str"]) <= set(
+        pd.date_range("2019-01-01", "2019-12-31").strftime("%Y-%m-%d")
+    )
 
 
 def test_missing_rates_are_reproduced(fitted):
@@ -116,7 +118,9 @@ def test_save_load_gives_identical_samples(fitted, tmp_path):
     loaded = tabgen.load(path)
     assert type(loaded) is type(model)
     assert loaded.get_params() == model.get_params()
-    pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
+    pd.testing.assert_frame_equal(
+        loaded.sample(300, random_state=4), model.sample(300, random_state=4)
+    )
     cond = {"cat": "high"}
     pd.testing.assert_frame_equal(
         loaded.sample(50, conditions=cond, random_state=4),
@@ -125,7 +129,7 @@ def test_save_load_gives_identical_samples(fitted, tmp_path):
 
 
 def test_conditions_dict_are_all_satisfied(fitted):
-    model, train = fitted
+    model, _train = fitted
     for col, value in [("cat", "low"), ("cat_nan", "blue"), ("flag", True), ("unicode", "日本語")]:
         out = model.sample(150, conditions={col: value}, random_state=5)
         assert len(out) == 150
@@ -136,7 +140,9 @@ def test_conditions_dict_are_all_satisfied(fitted):
 
 def test_conditions_frame_gives_one_row_per_condition_row(fitted):
     model, _ = fitted
-    cond = pd.DataFrame({"cat": ["low", "high", "mid", "high"], "cat_nan": ["red", None, "blue", None]})
+    cond = pd.DataFrame(
+        {"cat": ["low", "high", "mid", "high"], "cat_nan": ["red", None, "blue", None]}
+    )
     out = model.sample(conditions=cond, random_state=6)
     assert len(out) == 4
     assert list(out["cat"]) == ["low", "high", "mid", "high"]

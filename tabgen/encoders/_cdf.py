@@ -44,24 +44,19 @@ class PiecewiseCDF:
         return self
 
     # -- forward ----------------------------------------------------------------------------
-    def cdf(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Map values to probabilities in [0, 1].
-
-        A value sitting on an atom maps to the middle of the atom's interval, or, when ``rng``
-        is given, to a uniform draw inside it (randomised probability integral transform).
-        """
+    def interval(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probability interval ``[a, b]`` of each value (``a == b`` off atoms)."""
         q, p = self.q_, self.p_
         x = np.asarray(x, dtype="float64")
         lo = np.searchsorted(q, x, side="left")
         hi = np.searchsorted(q, x, side="right")
         k = q.size
-        u = np.empty_like(x)
+        a = np.empty_like(x)
+        b = np.empty_like(x)
         on_knot = hi > lo
         if on_knot.any():
-            a = p[lo[on_knot]]
-            b = p[hi[on_knot] - 1]
-            t = 0.5 if rng is None else rng.random(a.size)
-            u[on_knot] = a + t * (b - a)
+            a[on_knot] = p[lo[on_knot]]
+            b[on_knot] = p[hi[on_knot] - 1]
         between = ~on_knot
         if between.any():
             j = np.clip(lo[between], 1, k - 1)
@@ -69,8 +64,18 @@ class PiecewiseCDF:
             p0, p1 = p[j - 1], p[j]
             width = np.where(q1 > q0, q1 - q0, 1.0)
             t = np.clip((x[between] - q0) / width, 0.0, 1.0)
-            u[between] = p0 + t * (p1 - p0)
-        return u
+            a[between] = b[between] = p0 + t * (p1 - p0)
+        return a, b
+
+    def cdf(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Map values to probabilities in [0, 1].
+
+        A value sitting on an atom maps to the middle of the atom's interval, or, when ``rng``
+        is given, to a uniform draw inside it (randomised probability integral transform).
+        """
+        a, b = self.interval(x)
+        t = 0.5 if rng is None else rng.random(a.shape)
+        return a + t * (b - a)
 
     # -- inverse ----------------------------------------------------------------------------
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -86,12 +91,8 @@ class PiecewiseCDF:
 
     def atom_interval(self, value: float) -> tuple[float, float]:
         """Probability interval ``[a, b]`` that ``value`` occupies (``a == b`` off atoms)."""
-        lo = np.searchsorted(self.q_, value, side="left")
-        hi = np.searchsorted(self.q_, value, side="right")
-        if hi > lo:
-            return float(self.p_[lo]), float(self.p_[hi - 1])
-        u = float(self.cdf(np.array([value]))[0])
-        return u, u
+        a, b = self.interval(np.array([value]))
+        return float(a[0]), float(b[0])
 
     # -- persistence ------------------------------------------------------------------------
     def get_state(self) -> dict:

@@ -223,7 +223,7 @@ def to_series(values: np.ndarray, mask: np.ndarray, spec: ColumnSpec) -> pd.Seri
     if dtype == "object":
         vals = np.empty(n, dtype=object)
         vals[:] = list(values) if n else []
-        vals[mask] = np.nan if spec.kind in ("numerical", "integer") else None
+        vals[mask] = np.nan  # pandas' own marker for missing objects (read_csv gives NaN)
         return pd.Series(vals, name=spec.name, dtype=object)
     if dtype == "bool":
         vals = np.asarray(values, dtype=object).copy()

@@ -45,7 +45,9 @@ class DatetimeEncoder(ColumnEncoder):
             try:
                 ts = pd.to_datetime(values, format=fmt)
             except (ValueError, TypeError) as exc:
-                raise ValueError(f"column {name!r}: cannot parse dates with {fmt!r}: {exc}") from None
+                raise ValueError(
+                    f"column {name!r}: cannot parse dates with {fmt!r}: {exc}"
+                ) from None
         else:
             ts = pd.to_datetime(values)
         if getattr(ts.dtype, "tz", None) is not None:
@@ -88,7 +90,11 @@ class DatetimeEncoder(ColumnEncoder):
         return [Span(self.spec_.name, 0, 1, "continuous")]
 
     def _get_state(self):
-        return {"origin": self.origin_, "step": self.step_, "numeric": {"state": self.numeric._get_state()}}
+        return {
+            "origin": self.origin_,
+            "step": self.step_,
+            "numeric": {"state": self.numeric._get_state()},
+        }
 
     def _set_state(self, state):
         self.origin_ = int(state["origin"])

@@ -25,7 +25,11 @@ ENCODERS: dict[str, type[ColumnEncoder]] = {
         IdEncoder,
     )
 }
-NUMERICAL = {"quantile": QuantileNormalEncoder, "standard": StandardEncoder, "minmax": MinMaxEncoder}
+NUMERICAL = {
+    "quantile": QuantileNormalEncoder,
+    "standard": StandardEncoder,
+    "minmax": MinMaxEncoder,
+}
 CATEGORICAL = {"onehot": OneHotEncoder, "ordinal": OrdinalEncoder}
 
 

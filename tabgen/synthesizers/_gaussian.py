@@ -20,7 +20,9 @@ def nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
 def truncated_normal(rng, mu, sigma, lo, hi) -> np.ndarray:
     """Draw from ``N(mu, sigma^2)`` truncated to ``[lo, hi]`` (arrays, broadcast), by inverse
     CDF on the lower tail for numerical accuracy."""
-    mu, sigma, lo, hi = np.broadcast_arrays(*(np.asarray(a, dtype="float64") for a in (mu, sigma, lo, hi)))
+    mu, sigma, lo, hi = np.broadcast_arrays(
+        *(np.asarray(a, dtype="float64") for a in (mu, sigma, lo, hi))
+    )
     a = (lo - mu) / sigma
     b = (hi - mu) / sigma
     flip = a > 0  # work on the side where ndtr keeps relative precision

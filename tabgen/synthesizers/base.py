@@ -282,7 +282,9 @@ class BaseSynthesizer(BaseEstimator):
             x = pd.to_numeric(values).to_numpy(dtype="float64")
         except (ValueError, TypeError):
             bad = next(v for v in values if not isinstance(v, numbers.Number))
-            raise ValueError(f"condition on numeric column {col!r} is not a number: {bad!r}")
+            raise ValueError(
+                f"condition on numeric column {col!r} is not a number: {bad!r}"
+            ) from None
         bad = ~np.isfinite(x) | (x < enc.min_) | (x > enc.max_)
         if bad.any():
             raise ValueError(

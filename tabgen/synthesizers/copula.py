@@ -16,6 +16,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from tabgen.encoders import TableEncoder
@@ -32,6 +33,38 @@ def _squeeze(u):
 
 def _unsqueeze(u):
     return (np.asarray(u) - _EPS) / (1 - 2 * _EPS)
+
+
+def _normal_scores(cdf: PiecewiseCDF, x: np.ndarray) -> np.ndarray:
+    """``E[z | x]`` for a latent standard normal ``z``: the truncated-normal mean over an
+    atom's interval, the normal quantile elsewhere."""
+    a, b = cdf.interval(x)
+    za, zb = ndtri(_squeeze(a)), ndtri(_squeeze(b))
+    mass = ndtr(zb) - ndtr(za)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        atom = (np.exp(-0.5 * za**2) - np.exp(-0.5 * zb**2)) / (np.sqrt(2 * np.pi) * mass)
+    return np.where(b > a, atom, za)
+
+
+def _latent_correlation(scores: np.ndarray) -> np.ndarray:
+    """Correlation of the latent Gaussian from normal scores (pairwise-complete rows).
+
+    Normal scores of a discrete variable have a standard deviation below 1; the covariance of
+    two scores is about ``rho * var_i * var_j``, so dividing the scores' correlation by both
+    standard deviations undoes the attenuation (exact for continuous variables, close for
+    discrete ones; a repaired correlation matrix keeps the result valid).
+    """
+    d = scores.shape[1]
+    if d == 1 or scores.shape[0] < 2:
+        return np.eye(d)
+    frame = pd.DataFrame(scores)
+    corr = frame.corr(min_periods=2).to_numpy()
+    sd = np.sqrt(
+        np.clip(np.nanmean(scores**2, axis=0) - np.nanmean(scores, axis=0) ** 2, 1e-12, None)
+    )
+    sd = np.minimum(sd, 1.0)
+    corr = np.clip(corr / np.outer(sd, sd), -0.995, 0.995)
+    return nearest_correlation(np.nan_to_num(corr))
 
 
 class GaussianCopulaSynthesizer(BaseSynthesizer):
@@ -101,19 +134,14 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     def _fit(self, Z, rng):
         n, d = Z.shape
         partner = self._missing_partner()
-        latent = np.empty((n, d))
+        scores = np.full((n, d), np.nan)
         self.marginals_ = []
         for j in range(d):
             observed = Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool)
             cdf = PiecewiseCDF(self.max_knots).fit(Z[observed, j])
             self.marginals_.append(cdf)
-            latent[:, j] = rng.standard_normal(n)  # unobserved value slots: independent noise
-            latent[observed, j] = ndtri(_squeeze(cdf.cdf(Z[observed, j], rng)))
-        if d > 1 and n > 1:
-            corr = np.corrcoef(latent, rowvar=False)
-        else:
-            corr = np.eye(d)
-        self.correlation_ = nearest_correlation(corr) if d else np.zeros((0, 0))
+            scores[observed, j] = _normal_scores(cdf, Z[observed, j])
+        self.correlation_ = _latent_correlation(scores) if d else np.zeros((0, 0))
 
     # -- sample -----------------------------------------------------------------------------
     def _sample(self, n, conditions: Conditions | None, rng):

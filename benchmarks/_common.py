@@ -1,0 +1,112 @@
+"""Shared helpers of the benchmark scripts: dataset loading and machine description."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def datasets() -> dict:
+    path = SHARED / "datasets.json"
+    if not path.is_file():
+        raise SystemExit(
+            f"benchmark data not found at {SHARED}: the benchmarks need ../shared/data"
+        )
+    return json.loads(path.read_text())
+
+
+def load_dataset(name: str, test_fraction: float = 0.1, seed: int = 0):
+    """``(train, test, metadata)``; datasets without an official split get a seeded split."""
+    meta = datasets()[name]
+    files = meta["files"]
+    if "test" in files:
+        train = pd.read_csv(SHARED / files["train"])
+        test = pd.read_csv(SHARED / files["test"])
+    else:
+        full = pd.read_csv(SHARED / next(iter(files.values())))
+        test = full.sample(frac=test_fraction, random_state=seed)
+        train = full.drop(test.index)
+        train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    return train, test, meta
+
+
+def machine_info() -> dict:
+    import numpy
+    import sklearn
+    import torch
+
+    import tabgen
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tabgen": tabgen.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
+    }
+
+
+# -- SDV peers -------------------------------------------------------------------------------
+SDV_MODELS = ("GaussianCopulaSynthesizer", "CTGANSynthesizer", "TVAESynthesizer")
+
+
+def sdv_available() -> bool:
+    try:
+        import sdv  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def sdv_fit(model_name: str, train: pd.DataFrame, meta: dict, **params):
+    """Fit one of SDV's single-table synthesizers with its defaults (plus ``params``)."""
+    import warnings
+
+    import sdv.single_table as st
+    from sdv.metadata import Metadata
+
+    metadata = Metadata.detect_from_dataframes({"table": train})
+    for col in meta.get("categorical", []):
+        metadata.update_column(table_name="table", column_name=col, sdtype="categorical")
+    for col in meta.get("numerical", []):
+        metadata.update_column(table_name="table", column_name=col, sdtype="numerical")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = getattr(st, model_name)(metadata, **params)
+        try:
+            model.fit(train)
+        except Exception as exc:  # SDV 2.0 wants {table_name: frame}
+            if "dictionary" not in str(exc):
+                raise
+            model.fit({"table": train})
+    return model
+
+
+def sdv_sample(model, n: int) -> pd.DataFrame:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = model.sample(n)
+    if isinstance(out, dict):
+        out = next(iter(out.values()))
+    return out

@@ -1,0 +1,110 @@
+"""The command line: happy paths and one-line errors (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import tabgen
+from tabgen.cli import main
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    df = tabgen.datasets.load_adult().head(1500)
+    path = tmp_path / "adult.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_fit_sample_info(tmp_path, data_csv, capsys):
+    model = tmp_path / "m.tabgen"
+    assert (
+        main(
+            [
+                "fit",
+                str(data_csv),
+                "-m",
+                "copula",
+                "-o",
+                str(model),
+                "--schema",
+                "education_num=categorical",
+            ]
+        )
+        == 0
+    )
+    assert model.is_file()
+    out = tmp_path / "s.parquet"
+    code = main(
+        [
+            "sample",
+            str(model),
+            "-n",
+            "120",
+            "-o",
+            str(out),
+            "--condition",
+            "sex=Female",
+            "--condition",
+            "education_num=13",
+            "--seed",
+            "1",
+        ]
+    )
+    assert code == 0
+    rows = pd.read_parquet(out)
+    assert (
+        len(rows) == 120 and (rows["sex"] == "Female").all() and (rows["education_num"] == 13).all()
+    )
+    assert main(["info", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "GaussianCopulaSynthesizer" in text and "education_num" in text and "categorical" in text
+
+
+def test_demo_writes_table_model_and_summary(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out), "--rows", "800"]) == 0
+    synth = pd.read_csv(out / "synthetic.csv")
+    assert len(synth) == 800 and "income" in synth.columns
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rows_synthetic"] == 800 and summary["fit_seconds"] >= 0
+    assert tabgen.load(out / "model.tabgen").n_rows_ == 800
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "{tmp}/missing.csv", "-o", "{tmp}/m.tabgen"], "no such file"),
+        (["fit", "{tmp}/bad.csv", "-o", "{tmp}/m.tabgen"], "cannot read"),
+        (
+            ["sample", "{model}", "-n", "5", "-o", "{tmp}/o.csv", "--condition", "sex=Alien"],
+            "unknown category 'Alien'",
+        ),
+        (
+            ["sample", "{model}", "-n", "5", "-o", "{tmp}/o.csv", "--condition", "nope=1"],
+            "unknown column 'nope'",
+        ),
+        (["sample", "{tmp}/missing.tabgen", "-n", "5", "-o", "{tmp}/o.csv"], "does not exist"),
+        (["info", "{tmp}/bad.csv"], "not a tabgen model file"),
+        (["fit", "{csv}", "-o", "{tmp}/m.tabgen", "--schema", "nope=categorical"], "'nope'"),
+    ],
+)
+def test_errors_are_one_line(tmp_path, data_csv, capsys, argv, message):
+    (tmp_path / "bad.csv").write_text('a,b\n1,2,3,4\n"x')
+    model = tmp_path / "good.tabgen"
+    tabgen.GaussianCopulaSynthesizer(random_state=0).fit(pd.read_csv(data_csv)).save(model)
+    argv = [a.format(tmp=tmp_path, model=model, csv=data_csv) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tabgen: error:") and message in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_non_positive_n_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["sample", "m.tabgen", "-n", "0", "-o", str(tmp_path / "o.csv")])
+    assert exc.value.code == 2
+    assert "positive integer" in capsys.readouterr().err

@@ -74,3 +74,18 @@ def test_max_knots_validated():
         tabgen.GaussianCopulaSynthesizer(max_knots=1).fit(pd.DataFrame({"a": [1.0, 2.0]}))
     with pytest.raises(TypeError, match="random_state"):
         tabgen.GaussianCopulaSynthesizer(random_state="seed").fit(pd.DataFrame({"a": [1.0, 2.0]}))
+
+
+def test_mixed_type_and_integer_nan_columns_sample_from_the_seen_values():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "m": rng.choice(np.array([1, "a", 2.5, None], dtype=object), 300),
+            "k": pd.array(rng.choice([1, 2, 3, None], 300), dtype="Int64"),
+        }
+    )
+    out = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(df).sample(500, random_state=0)
+    seen = {(type(v), v) for v in df["m"].dropna()}
+    assert {(type(v), v) for v in out["m"].dropna()} <= seen
+    assert out["k"].dtype == "Int64" and set(out["k"].dropna()) <= {1, 2, 3}
+    assert 0.1 < out["m"].isna().mean() < 0.4 and 0.1 < out["k"].isna().mean() < 0.4

@@ -114,3 +114,16 @@ def test_encoder_parameter_validation():
         TableEncoder(numerical="log")
     with pytest.raises(ValueError, match="categorical must be one of"):
         TableEncoder(categorical="hash")
+
+
+def test_mixed_type_object_column_round_trips_with_python_types():
+    df = pd.DataFrame({"m": [1, "a", 2.5, None, True, "a", 1, 2.5] * 5})
+    for categorical in ("onehot", "ordinal"):
+        enc = TableEncoder(categorical=categorical).fit(df, Schema.detect(check_frame(df)))
+        back = enc.inverse_transform(enc.transform(df))
+        assert back["m"].dtype == object
+        for got, want in zip(back["m"], df["m"]):
+            if want is None:
+                assert pd.isna(got)
+            else:
+                assert got == want and type(got) is type(want)

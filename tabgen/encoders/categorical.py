@@ -18,9 +18,24 @@ class CategoricalEncoder(ColumnEncoder):
     """Shared behaviour: category set, frequencies, value-to-code mapping."""
 
     def _fit(self, values: pd.Series) -> None:
-        counts = pd.Series(values.to_numpy(dtype=object)).value_counts(sort=True)
-        self.categories_ = [_json_scalar(c) for c in counts.index]
+        raw = values.to_numpy(dtype=object)
+        # True == 1 in Python: keep booleans apart from numbers in mixed object columns
+        types = {type(v) for v in raw[:10_000]} if values.dtype == object else set()
+        self.keyed_ = bool(types & {bool, np.bool_}) and bool(types - {bool, np.bool_, str})
+        keys = self._keys(raw)
+        counts = pd.Series(keys).value_counts(sort=True)
+        first = dict(zip(keys[::-1], raw[::-1]))  # a representative value per key
+        self.categories_ = [_json_scalar(first[k]) for k in counts.index]
         self.frequencies_ = (counts.to_numpy() / counts.sum()).tolist()
+
+    def _keys(self, raw: np.ndarray) -> np.ndarray:
+        if not getattr(self, "keyed_", False):
+            return raw
+        out = raw.copy()
+        for i, v in enumerate(raw):
+            if isinstance(v, (bool, np.bool_)):
+                out[i] = f"\x00bool:{bool(v)}"
+        return out
 
     def _fit_empty(self) -> None:
         raise ValueError(f"column {self.spec_.name!r} has no observed category")
@@ -31,8 +46,10 @@ class CategoricalEncoder(ColumnEncoder):
 
     def codes(self, values: pd.Series) -> np.ndarray:
         """Category codes of observed (non-missing) values."""
-        index = pd.Index(self.categories_, dtype=object)
-        codes = index.get_indexer(pd.Index(values.to_numpy(dtype=object), dtype=object))
+        cats = np.empty(len(self.categories_), dtype=object)
+        cats[:] = self.categories_
+        index = pd.Index(self._keys(cats), dtype=object)
+        codes = index.get_indexer(pd.Index(self._keys(values.to_numpy(dtype=object)), dtype=object))
         if (codes < 0).any():
             bad = values.to_numpy(dtype=object)[codes < 0][0]
             raise ValueError(
@@ -60,11 +77,16 @@ class CategoricalEncoder(ColumnEncoder):
         return cats[codes]
 
     def _get_state(self) -> dict:
-        return {"categories": self.categories_, "frequencies": self.frequencies_}
+        return {
+            "categories": self.categories_,
+            "frequencies": self.frequencies_,
+            "keyed": self.keyed_,
+        }
 
     def _set_state(self, state: dict) -> None:
         self.categories_ = list(state["categories"])
         self.frequencies_ = list(state["frequencies"])
+        self.keyed_ = bool(state.get("keyed", False))
 
 
 class OneHotEncoder(CategoricalEncoder):

@@ -58,6 +58,67 @@ def foundation(res: dict) -> list[str]:
     return lines
 
 
+COLUMNS = [
+    ("fit_s", "fit s", "{:.1f}"),
+    ("sample_s", "sample s", "{:.1f}"),
+    ("shape", "shape", "{:.3f}"),
+    ("trend", "trend", "{:.3f}"),
+    ("detection_score_lr", "det. LR", "{:.3f}"),
+    ("detection_score_gb", "det. GB", "{:.3f}"),
+    ("alpha_precision", "α-prec", "{:.3f}"),
+    ("beta_recall", "β-rec", "{:.3f}"),
+    ("utility_synthetic", "MLE", "{:.3f}"),
+    ("utility_real", "MLE real", "{:.3f}"),
+    ("dcr_share", "DCR share", "{:.3f}"),
+    ("exact_copy_rate", "copies", "{:.4f}"),
+    ("mia_auc", "MIA AUC", "{:.3f}"),
+]
+
+
+def _cell(summary: dict, key: str, fmt: str) -> str:
+    v = summary.get(key)
+    if not v:
+        return "–"
+    text = fmt.format(v["median"])
+    if v["n"] > 1:
+        text += f" [{fmt.format(v['min'])}–{fmt.format(v['max'])}]"
+    return text
+
+
+def synthesis(res: dict) -> list[str]:
+    lines = [
+        f"## Synthesis benchmark `{res['tag']}` ({res['date']})",
+        "",
+        f"Command: `{res['command']}`.",
+        f"Machine: {_machine(res['machine'])}"
+        + (f", SDV {res['machine']['sdv']}" if "sdv" in res["machine"] else "")
+        + ".",
+        "Scores from `tabgen.evaluate` (holdout = the dataset's test split); fit/sample in "
+        "seconds; sample = as many rows as the training table. Median over seeds "
+        "[min–max] when several. MLE: gradient boosting trained on synthetic rows, ROC-AUC (R² "
+        "for regression) on the holdout; 'MLE real' trains on the real rows.",
+    ]
+    if res.get("epochs_overrides"):
+        lines.append(f"Epoch overrides: {res['epochs_overrides']}.")
+    for name, entry in res["datasets"].items():
+        lines += [
+            "",
+            f"### {name} ({entry['rows']} train rows, {entry['holdout_rows']} holdout rows, "
+            f"target `{entry['target']}`)",
+            "",
+            "| model | " + " | ".join(c[1] for c in COLUMNS) + " |",
+            "|---|" + "---|" * len(COLUMNS),
+        ]
+        for model, m in entry["models"].items():
+            errors = [r["error"] for r in m["runs"] if "error" in r]
+            if not m["summary"]:
+                lines.append(f"| {model} | failed: {errors[0] if errors else '?'} |")
+                continue
+            cells = [_cell(m["summary"], k, f) for k, _, f in COLUMNS]
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return lines
+
+
 RENDERERS = {"foundation_adult.json": foundation}
 
 

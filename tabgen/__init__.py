@@ -15,6 +15,7 @@ Examples
 from tabgen import datasets
 from tabgen._version import __version__
 from tabgen.io import read_table, sample_to_file, write_table
+from tabgen.metrics import Report, evaluate
 from tabgen.persistence import ModelFileError, load
 from tabgen.schema import ColumnSpec, Schema
 from tabgen.synthesizers import (
@@ -30,9 +31,11 @@ __all__ = [
     "ColumnSpec",
     "GaussianCopulaSynthesizer",
     "ModelFileError",
+    "Report",
     "Schema",
     "__version__",
     "datasets",
+    "evaluate",
     "get_synthesizer",
     "load",
     "read_table",

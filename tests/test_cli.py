@@ -72,6 +72,27 @@ def test_demo_writes_table_model_and_summary(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rows_synthetic"] == 800 and summary["fit_seconds"] >= 0
     assert tabgen.load(out / "model.tabgen").n_rows_ == 800
+    assert 0.5 < summary["scores"]["shape"] <= 1.0
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64" in html
+    assert json.loads((out / "report.json").read_text())
+
+
+def test_evaluate_command(tmp_path, capsys):
+    real = tabgen.datasets.load_adult().head(600)
+    synth = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(real).sample(600, random_state=0)
+    holdout = tabgen.datasets.load_adult("test").head(600)
+    paths = {}
+    for name, frame in (("real", real), ("synth", synth), ("holdout", holdout)):
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    report = tmp_path / "r.html"
+    argv = ["evaluate", str(paths["real"]), str(paths["synth"]), "--holdout", str(paths["holdout"])]
+    assert main([*argv, "--target", "income", "-o", str(report)]) == 0
+    scores = json.loads(report.with_suffix(".json").read_text())
+    assert report.is_file() and scores
+    assert "shape" in capsys.readouterr().out
+    assert main(["evaluate", str(paths["real"]), str(paths["synth"]), "--target", "nope"]) == 2
 
 
 @pytest.mark.parametrize(

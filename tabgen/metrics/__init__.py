@@ -1,0 +1,52 @@
+"""Evaluation metrics for synthetic tables.
+
+The metrics depend on no tabgen model (only numpy, pandas, scipy, scikit-learn, and matplotlib
+for the HTML report), so they measure every generator, ours or a peer's, the same way.
+
+* :func:`evaluate` runs every group and returns a :class:`Report` (``.scores``, ``.details``,
+  ``.to_json()``, ``.to_html()``);
+* fidelity (SDMetrics QualityReport formulas): :func:`fidelity`, :func:`column_shapes`,
+  :func:`column_pair_trends`, :func:`ks_complement`, :func:`tv_complement`,
+  :func:`correlation_similarity`, :func:`contingency_similarity`;
+* :func:`detection` (C2ST), :func:`precision_recall` (α-precision / β-recall),
+  :func:`utility` (train on synthetic, test on real), :func:`privacy` (DCR share, exact copies,
+  NNDR, membership inference) and :func:`exact_copy_rate`.
+"""
+
+from ._result import MetricResult
+from .detection import detection
+from .fidelity import (
+    column_pair_trends,
+    column_shapes,
+    contingency_similarity,
+    correlation_similarity,
+    fidelity,
+    ks_complement,
+    tv_complement,
+)
+from .precision_recall import alpha_precision_beta_recall, precision_recall
+from .privacy import exact_copy_rate, privacy
+from .report import GROUPS, HEADLINE_KEYS, Report, evaluate
+from .utility import infer_task, utility
+
+__all__ = [
+    "GROUPS",
+    "HEADLINE_KEYS",
+    "MetricResult",
+    "Report",
+    "alpha_precision_beta_recall",
+    "column_pair_trends",
+    "column_shapes",
+    "contingency_similarity",
+    "correlation_similarity",
+    "detection",
+    "evaluate",
+    "exact_copy_rate",
+    "fidelity",
+    "infer_task",
+    "ks_complement",
+    "precision_recall",
+    "privacy",
+    "tv_complement",
+    "utility",
+]

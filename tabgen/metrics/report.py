@@ -1,0 +1,398 @@
+"""``evaluate``: every metric group in one call, collected in a :class:`Report`."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
+from ._result import MetricResult
+from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
+from .detection import detection
+from .fidelity import fidelity
+from .precision_recall import precision_recall
+from .privacy import privacy
+from .utility import Task, utility
+
+__all__ = ["GROUPS", "HEADLINE_KEYS", "Report", "evaluate"]
+
+GROUPS = ("fidelity", "detection", "precision_recall", "utility", "privacy")
+
+#: Headline numbers always present in ``Report.scores`` (NaN when not computed).
+HEADLINE_KEYS = {
+    "shape": "fidelity",
+    "trend": "fidelity",
+    "missing_similarity": "fidelity",
+    "detection_lr_auc": "detection",
+    "detection_gb_auc": "detection",
+    "detection_score_lr": "detection",
+    "detection_score_gb": "detection",
+    "alpha_precision": "precision_recall",
+    "beta_recall": "precision_recall",
+    "utility_synthetic": "utility",
+    "utility_real": "utility",
+    "dcr_share": "privacy",
+    "exact_copy_rate": "privacy",
+    "exact_copy_rate_holdout": "privacy",
+    "nndr": "privacy",
+    "nndr_holdout": "privacy",
+    "mia_auc": "privacy",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert results to JSON-ready Python objects (NaN and infinities become None)."""
+    if isinstance(value, pd.DataFrame):
+        return [_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return _jsonable(value.tolist())
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+class Report:
+    """Results of :func:`evaluate`: headline scores, details, and JSON / HTML renderings.
+
+    Parameters
+    ----------
+    results : dict of str to MetricResult
+        One entry per metric group that ran.
+    skipped : dict of str to str, optional
+        Metric groups that did not run, with the reason.
+    kinds : dict of str to str, optional
+        The column kinds used.
+    config : dict, optional
+        The settings of the run (sizes, seed, ...).
+    time_s : float, default NaN
+        Wall-clock seconds of the evaluation.
+    frames : dict of str to DataFrame, optional
+        ``real`` / ``synthetic`` (and ``holdout``) tables, kept for the HTML plots only.
+
+    Attributes
+    ----------
+    results : dict of str to MetricResult
+    skipped : dict of str to str
+    kinds : dict of str to str
+    config : dict
+    time_s : float
+    """
+
+    def __init__(
+        self,
+        results: Mapping[str, MetricResult],
+        *,
+        skipped: Mapping[str, str] | None = None,
+        kinds: Mapping[str, str] | None = None,
+        config: Mapping[str, Any] | None = None,
+        time_s: float = float("nan"),
+        frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> None:
+        self.results = dict(results)
+        self.skipped = dict(skipped or {})
+        self.kinds = dict(kinds or {})
+        self.config = dict(config or {})
+        self.time_s = time_s
+        self._frames = dict(frames or {})
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Flat dict of the headline numbers (every key of ``HEADLINE_KEYS`` plus ``time_s``)."""
+        out = {key: float("nan") for key in HEADLINE_KEYS}
+        for result in self.results.values():
+            out.update({k: float(v) for k, v in result.scores.items()})
+        out["time_s"] = float(self.time_s)
+        return out
+
+    @property
+    def details(self) -> dict[str, dict[str, Any]]:
+        """Per-group details (per-column shapes, per-pair trends, fold AUCs, ...) and notes."""
+        out = {}
+        for group, result in self.results.items():
+            entry = dict(result.details)
+            if result.notes:
+                entry["notes"] = dict(result.notes)
+            out[group] = entry
+        return out
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Raw per-row arrays (e.g. ``dcr_train``, ``dcr_holdout``), not written to JSON."""
+        out = {}
+        for result in self.results.values():
+            out.update(result.arrays)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``scores``, ``details``, ``skipped``, ``kinds``, ``config``."""
+        return _jsonable(
+            {
+                "scores": self.scores,
+                "details": self.details,
+                "skipped": self.skipped,
+                "kinds": self.kinds,
+                "config": self.config,
+            }
+        )
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Return the report as JSON (NaN written as null); also write it when ``path`` is given.
+
+        Examples
+        --------
+        >>> import json
+        >>> real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": list("abab")})
+        >>> report = evaluate(real, real, metrics=["fidelity"])
+        >>> json.loads(report.to_json())["scores"]["shape"]
+        1.0
+        """
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_html(self, path: str | Path, *, max_columns: int = 30) -> Path:
+        """Write one self-contained HTML page (plots inlined as base64 PNG) to ``path``.
+
+        The page holds the summary table, per-column distributions (real vs synthetic, at
+        most ``max_columns`` columns: the worst-scoring ones when there are more), the
+        correlation-difference heatmap, the worst column pairs and, when a holdout was given,
+        the histogram of distances to the closest training vs holdout row. Needs matplotlib.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from ._html import render_html
+
+        path = Path(path)
+        with warnings.catch_warnings():
+            # Labels in scripts the default font lacks render as boxes; not worth a warning.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            page = render_html(self, max_columns=max_columns)
+        path.write_text(page, encoding="utf-8")
+        return path
+
+    def __repr__(self) -> str:
+        shown = [
+            f"{k}={v:.4g}" for k, v in self.scores.items() if k != "time_s" and not math.isnan(v)
+        ]
+        skipped = f", skipped={sorted(self.skipped)}" if self.skipped else ""
+        return f"Report({', '.join(shown)}, time_s={self.time_s:.1f}{skipped})"
+
+
+def _parse_groups(metrics: str | Iterable[str]) -> list[str]:
+    if isinstance(metrics, str):
+        metrics = GROUPS if metrics == "all" else [metrics]
+    groups = list(metrics)
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown or not groups:
+        raise ValueError(
+            f"metrics must be 'all' or a non-empty subset of {GROUPS}, got {unknown!r}"
+        )
+    return [g for g in GROUPS if g in groups]
+
+
+def evaluate(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    *,
+    metadata: Mapping[str, str] | None = None,
+    metrics: str | Iterable[str] = "all",
+    task: Task = "auto",
+    random_state: RandomState = 0,
+    max_rows: int | None = 20_000,
+    n_jobs: int | None = None,
+) -> Report:
+    """Evaluate a synthetic table against the real one it imitates.
+
+    Metric groups (see each module for the exact definitions):
+
+    * ``"fidelity"``: Shape and Trend (SDMetrics QualityReport formulas), all rows;
+    * ``"detection"``: C2ST with logistic regression and gradient boosting (AUC and SDMetrics'
+      detection score), at most ``max_rows`` rows per table, 3 folds;
+    * ``"precision_recall"``: α-precision / β-recall (synthcity's naive variant), at most
+      ``max_rows`` rows per table;
+    * ``"utility"``: train on synthetic, test on ``holdout``, beside train on ``real``; needs
+      ``target`` and ``holdout``, otherwise skipped (reason in ``Report.skipped``);
+    * ``"privacy"``: exact-copy rate and NNDR; with ``holdout`` also DCR share and
+      membership-inference AUC; at most ``max_rows`` rows per table for the distances.
+
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real training table (what the generator was fitted on).
+    synthetic : pandas.DataFrame
+        The generated table; same columns as ``real`` (any order).
+    holdout : pandas.DataFrame, optional
+        Real rows the generator never saw; same columns.
+    target : str, optional
+        Column to predict for the utility metrics.
+    metadata : mapping, optional
+        ``{column: "numerical" | "categorical" | "datetime"}``; columns it does not name are
+        inferred (numbers → numerical, datetime64 → datetime, anything else → categorical).
+    metrics : "all" or iterable of str, default "all"
+        Any of ``"fidelity"``, ``"detection"``, ``"precision_recall"``, ``"utility"``,
+        ``"privacy"``.
+    task : {"auto", "binary", "multiclass", "classification", "regression"}, default "auto"
+        Utility task; ``"auto"`` infers it from the target.
+    random_state : int, numpy Generator or None, default 0
+        Seeds every subsample, fold split and model; each group draws its own seed in a fixed
+        order, so choosing a subset of ``metrics`` does not change the others' numbers.
+    max_rows : int or None, default 20000
+        Row cap per table for detection, α-precision/β-recall and the privacy distances.
+    n_jobs : int or None, default None
+        Threads for the BLAS / OpenMP pools (gradient boosting, neighbour search) during this
+        call only (``threadpoolctl``); None leaves them as they are. On a busy machine a small
+        value avoids the slowdown of oversubscribed OpenMP threads.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    ValueError
+        When the tables' columns differ (the message names them), ``target`` is not a column,
+        metadata names unknown columns or kinds, or ``metrics`` names an unknown group.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(size=100), "c": rng.choice(list("ab"), 100)})
+    >>> report = evaluate(real, real.sample(frac=1.0, random_state=1), metrics=["fidelity"])
+    >>> report.scores["shape"], report.scores["trend"]
+    (1.0, 1.0)
+    """
+    if n_jobs is not None:
+        if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
+            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+        with threadpool_limits(limits=int(n_jobs)):
+            return evaluate(
+                real,
+                synthetic,
+                holdout,
+                target,
+                metadata=metadata,
+                metrics=metrics,
+                task=task,
+                random_state=random_state,
+                max_rows=max_rows,
+            )
+    start = time.perf_counter()
+    check_frame(real, "real")
+    check_frame(synthetic, "synthetic")
+    check_same_columns(real, synthetic, "synthetic")
+    if holdout is not None:
+        check_frame(holdout, "holdout")
+        check_same_columns(real, holdout, "holdout")
+    if target is not None and target not in real.columns:
+        raise ValueError(f"target {target!r} is not a column of real")
+    check_max_rows(max_rows)
+    groups = _parse_groups(metrics)
+    kinds = resolve_kinds(real, metadata)
+    rng = resolve_rng(random_state)
+    seeds = {group: child_seed(rng) for group in GROUPS}
+    synthetic = select_columns(synthetic, real.columns)
+    if holdout is not None:
+        holdout = select_columns(holdout, real.columns)
+
+    results: dict[str, MetricResult] = {}
+    skipped: dict[str, str] = {}
+    timings: dict[str, float] = {}
+    n_min = min(len(real), len(synthetic))
+    for group in groups:
+        t0 = time.perf_counter()
+        if group == "fidelity":
+            results[group] = fidelity(real, synthetic, metadata=kinds)
+        elif group == "detection":
+            if n_min < 3:
+                skipped[group] = "needs at least 3 rows in each table for 3-fold cross-validation"
+                continue
+            results[group] = detection(
+                real, synthetic, metadata=kinds, max_rows=max_rows, random_state=seeds[group]
+            )
+        elif group == "precision_recall":
+            if n_min < 2:
+                skipped[group] = "needs at least 2 rows in each table"
+                continue
+            results[group] = precision_recall(
+                real, synthetic, metadata=kinds, max_rows=max_rows, random_state=seeds[group]
+            )
+        elif group == "utility":
+            if target is None:
+                skipped[group] = "no target column given"
+                continue
+            if holdout is None:
+                skipped[group] = "needs a holdout table (real rows unseen in training) to test on"
+                continue
+            results[group] = utility(
+                real,
+                synthetic,
+                holdout,
+                target,
+                task=task,
+                metadata=kinds,
+                random_state=seeds[group],
+            )
+        elif group == "privacy":
+            results[group] = privacy(
+                real,
+                synthetic,
+                holdout,
+                metadata=kinds,
+                max_rows=max_rows,
+                random_state=seeds[group],
+            )
+        timings[group] = round(time.perf_counter() - t0, 3)
+
+    config = {
+        "rows_real": len(real),
+        "rows_synthetic": len(synthetic),
+        "rows_holdout": None if holdout is None else len(holdout),
+        "target": target,
+        "metrics": groups,
+        "max_rows": max_rows,
+        "random_state": random_state
+        if isinstance(random_state, (int, type(None)))
+        else "Generator",
+        "timings_s": timings,
+    }
+    frames = {"real": real, "synthetic": synthetic}
+    if holdout is not None:
+        frames["holdout"] = holdout
+    return Report(
+        results,
+        skipped=skipped,
+        kinds=kinds,
+        config=config,
+        time_s=time.perf_counter() - start,
+        frames=frames,
+    )

@@ -119,6 +119,29 @@ def synthesis(res: dict) -> list[str]:
     return lines
 
 
+def rebalance(res: dict) -> list[str]:
+    lines = [
+        f"## Rebalancing benchmark ({res['date']})",
+        "",
+        f"Command: `{res['command']}`.",
+        f"Machine: {_machine(res['machine'])}.",
+        "Resampling only inside the training folds; medians over folds x seeds.",
+    ]
+    keys = ("pr_auc", "roc_auc", "balanced_accuracy", "minority_f1", "brier", "resample_s")
+    for name, entry in res["datasets"].items():
+        lines += [
+            "",
+            f"### {name} ({entry['rows']} rows, classes {', '.join(entry['classes'])})",
+            "",
+            "| arm | classifier | PR-AUC | ROC-AUC | bal. acc | minority F1 | Brier | resample s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for key, m in entry["summary"].items():
+            arm, clf = key.split("|")
+            lines.append(f"| {arm} | {clf} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
+    return lines
+
+
 RENDERERS = {"foundation_adult.json": foundation}
 
 

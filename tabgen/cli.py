@@ -5,6 +5,8 @@
 ``tabgen sample FILE -n N -o OUT``   sample rows (``--condition col=value``, ``--seed``)
 ``tabgen info FILE``                 describe a saved model
 ``tabgen evaluate REAL SYNTH``       score a synthetic table against the real one
+``tabgen rebalance DATA --target Y``  add synthetic minority-class rows
+``tabgen impute DATA -o OUT``         fill missing cells
 
 Bad input gets a one-line ``tabgen: error: ...`` message and exit status 2, never a traceback.
 """
@@ -139,6 +141,61 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_rebalance(args) -> int:
+    import tabgen
+    from tabgen.pipelines import SyntheticOverSampler
+
+    data = tabgen.read_table(args.data)
+    if args.target not in data.columns:
+        raise CLIError(f"unknown target column {args.target!r}; columns are {list(data.columns)}")
+    strategy = _parse_strategy(args.strategy)
+    cls = tabgen.get_synthesizer(args.model)
+    sampler = SyntheticOverSampler(
+        synthesizer=cls(**_model_params(cls, args)),
+        sampling_strategy=strategy,
+        random_state=args.seed,
+    )
+    X_res, y_res = sampler.fit_resample(data.drop(columns=[args.target]), data[args.target])
+    out = X_res.assign(**{args.target: y_res.to_numpy()})[list(data.columns)]
+    if args.mark_synthetic:
+        out["is_synthetic"] = sampler.synthetic_mask_
+    tabgen.write_table(out, args.output)
+    counts = ", ".join(f"{k!s}: {v}" for k, v in y_res.value_counts().items())
+    print(f"added {int(sampler.synthetic_mask_.sum())} synthetic rows ({counts}) -> {args.output}")
+    return 0
+
+
+def _parse_strategy(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if "=" in text:
+        out = {}
+        for part in text.split(","):
+            key, value = _key_value(part)
+            out[key] = int(value)
+        return out
+    return text
+
+
+def cmd_impute(args) -> int:
+    import tabgen
+    from tabgen.pipelines import SyntheticImputer
+
+    data = tabgen.read_table(args.data)
+    cls = tabgen.get_synthesizer(args.model)
+    imputer = SyntheticImputer(
+        synthesizer=cls(**_model_params(cls, args)), n_draws=args.draws, random_state=args.seed
+    )
+    filled = imputer.fit_transform(data)
+    tabgen.write_table(filled, args.output)
+    print(
+        f"filled {int(data.isna().sum().sum() - filled.isna().sum().sum())} cells -> {args.output}"
+    )
+    return 0
+
+
 def _print_scores(scores: dict) -> None:
     for key, value in scores.items():
         if isinstance(value, float):
@@ -232,6 +289,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=50_000)
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("rebalance", help="add synthetic minority-class rows")
+    p.add_argument("data")
+    p.add_argument("--target", required=True, help="class column")
+    p.add_argument(
+        "--strategy",
+        default="auto",
+        help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, a float "
+        "ratio, or counts like 'yes=5000,maybe=3000'",
+    )
+    p.add_argument("-m", "--model", default="copula", choices=models)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--mark-synthetic", action="store_true", help="add an is_synthetic column")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_rebalance)
+
+    p = sub.add_parser("impute", help="fill missing cells")
+    p.add_argument("data")
+    p.add_argument("-m", "--model", default="copula", choices=models)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--draws", type=_positive_int, default=10, help="draws per point estimate")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_impute)
 
     p = sub.add_parser("info", help="describe a saved model")
     p.add_argument("model_file")

@@ -129,3 +129,29 @@ def test_non_positive_n_is_a_usage_error(tmp_path, capsys):
         main(["sample", "m.tabgen", "-n", "0", "-o", str(tmp_path / "o.csv")])
     assert exc.value.code == 2
     assert "positive integer" in capsys.readouterr().err
+
+
+def test_rebalance_and_impute_commands(tmp_path, data_csv, capsys):
+    out = tmp_path / "balanced.csv"
+    assert (
+        main(["rebalance", str(data_csv), "--target", "income", "-o", str(out), "--mark-synthetic"])
+        == 0
+    )
+    table = pd.read_csv(out)
+    counts = table["income"].value_counts()
+    assert counts["<=50K"] == counts[">50K"] and table["is_synthetic"].sum() > 0
+    holes = pd.read_csv(data_csv)
+    holes.loc[::4, "age"] = None
+    path = tmp_path / "holes.csv"
+    holes.to_csv(path, index=False)
+    filled = tmp_path / "filled.parquet"
+    assert main(["impute", str(path), "-o", str(filled), "--draws", "2"]) == 0
+    assert pd.read_parquet(filled)["age"].notna().all()
+    assert main(["rebalance", str(data_csv), "--target", "nope", "-o", str(out)]) == 2
+    assert "unknown target column 'nope'" in capsys.readouterr().err
+    assert (
+        main(
+            ["rebalance", str(data_csv), "--target", "income", "--strategy", "0.01", "-o", str(out)]
+        )
+        == 2
+    )

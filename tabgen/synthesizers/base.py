@@ -43,14 +43,20 @@ class Conditions:
     Attributes
     ----------
     frame : pandas.DataFrame
-        ``n`` rows, one column per conditioned column, no missing cells.
+        ``n`` rows, one column per conditioned column. No missing cells, except for models
+        with ``_row_conditions = True``, where NaN marks a free cell of that row.
     encoded : dict
         Column name to a float array of the value in the encoder's own value space: the
-        category code for categorical columns, the encoded number for numeric ones.
+        category code for categorical columns, the encoded number for numeric ones (NaN
+        for free cells).
+    present : tuple
+        Columns whose cells must come out observed (not missing) even where not fixed.
     """
 
     frame: pd.DataFrame
     encoded: dict
+    #: Unconditioned columns whose cells must come out non-missing (used by imputation).
+    present: tuple = ()
 
     @property
     def columns(self) -> list:
@@ -80,6 +86,9 @@ class BaseSynthesizer(BaseEstimator):
 
     #: Whether ``_sample`` can condition on numeric columns (exact values).
     _numeric_conditions: bool = True
+    #: Whether ``_sample`` takes conditions that vary per row, with NaN marking a free cell
+    #: (then rows are not grouped by missingness pattern before calling it).
+    _row_conditions: bool = False
 
     # -- hooks ------------------------------------------------------------------------------
     def _make_encoder(self) -> TableEncoder:
@@ -181,7 +190,14 @@ class BaseSynthesizer(BaseEstimator):
         """
         return self._sample_frame(n, conditions, random_state, id_offset=0)
 
-    def _sample_frame(self, n, conditions, random_state, *, id_offset: int) -> pd.DataFrame:
+    def _sample_frame(
+        self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
+    ) -> pd.DataFrame:
+        """Sampling with the options internal callers need.
+
+        ``fill_missing=True`` (imputation) asks that every unconditioned column of a
+        conditions row come out observed, never missing.
+        """
         self._check_fitted()
         rng = self._sampling_rng if random_state is None else check_random_state(random_state)
         cond = self._parse_conditions(n, conditions)
@@ -189,23 +205,36 @@ class BaseSynthesizer(BaseEstimator):
             n = _check_n(n)
             Z = self._sample(n, None, rng)
             return self._decode(Z, id_offset)
-        # group rows by which columns are fixed, sample each group, restore the order
         frame = cond
+        if self._row_conditions:
+            encoded = self._encode_conditions(frame)
+            if fill_missing:
+                encoded.present = tuple(self.columns_)
+            result = self._decode(self._sample(len(frame), encoded, rng), id_offset)
+            self._enforce(result, frame)
+            result.index = frame.index
+            return result
+        # group rows by which columns are fixed, sample each group, restore the order
         pattern = frame.notna().to_numpy()
         keys, inverse = np.unique(pattern, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).reshape(-1)
-        parts, order = [], []
+        Z = None
         for g, key in enumerate(keys):
             rows = np.flatnonzero(inverse == g)
             cols = [c for c, on in zip(frame.columns, key) if on]
             sub = frame.iloc[rows][cols]
-            Z = self._sample(len(rows), self._encode_conditions(sub) if cols else None, rng)
-            out = self._decode(Z, id_offset + int(rows[0]))
-            self._enforce(out, sub)
-            parts.append(out)
-            order.append(rows)
-        result = pd.concat(parts, ignore_index=True)
-        result = result.iloc[np.argsort(np.concatenate(order), kind="stable")]
+            encoded = self._encode_conditions(sub) if cols else None
+            if fill_missing:
+                present = tuple(c for c in self.columns_ if c not in cols)
+                if encoded is None:
+                    encoded = Conditions(frame=sub.reset_index(drop=True), encoded={})
+                encoded.present = present
+            block = self._sample(len(rows), encoded, rng)
+            if Z is None:
+                Z = np.empty((len(frame), block.shape[1]))
+            Z[rows] = block
+        result = self._decode(Z, id_offset)  # one decode for all groups, rows in order
+        self._enforce(result, frame)
         result.index = frame.index
         return result
 
@@ -296,30 +325,36 @@ class BaseSynthesizer(BaseEstimator):
         encoded = {}
         for col in frame.columns:
             enc = self.encoder_.encoders_[col]
+            values = frame[col]
+            known = values.notna().to_numpy()
+            out = np.full(len(frame), np.nan)
             if isinstance(enc, CategoricalEncoder):
-                codes = np.array([enc.code_of(v) for v in frame[col].to_numpy(dtype=object)])
-                encoded[col] = codes.astype("float64")
+                out[known] = enc.codes(values[known])
             else:
                 assert isinstance(enc, NumericEncoder)
-                x = pd.to_numeric(frame[col]).to_numpy(dtype="float64")
-                encoded[col] = enc.encode_array(x)
+                x = pd.to_numeric(values[known]).to_numpy(dtype="float64")
+                out[known] = enc.encode_array(x)
+            encoded[col] = out
         return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
 
     def _enforce(self, out: pd.DataFrame, cond: pd.DataFrame) -> None:
         """Check categorical conditions held; write numeric ones exactly (float noise)."""
         for col in cond.columns:
             want = cond[col].reset_index(drop=True)
+            fixed = want.notna().to_numpy()
             if self.schema_[col].kind == "categorical":
                 got = out[col].astype(object).reset_index(drop=True)
-                bad = got.to_numpy() != want.to_numpy(dtype=object)
+                bad = (got.to_numpy() != want.to_numpy(dtype=object)) & fixed
                 if bad.any():
                     raise RuntimeError(
                         f"internal error: {type(self).__name__} produced {got[bad].iloc[0]!r} "
                         f"for column {col!r} conditioned on {want[bad].iloc[0]!r}"
                     )
             else:
-                values = pd.to_numeric(want).to_numpy()
-                out[col] = pd.Series(values, index=out.index).astype(out[col].dtype)
+                column = out[col].copy()
+                rows = np.flatnonzero(fixed)
+                column.iloc[rows] = pd.to_numeric(want[fixed]).to_numpy()
+                out[col] = column
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:

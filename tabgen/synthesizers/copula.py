@@ -35,6 +35,26 @@ def _unsqueeze(u):
     return (np.asarray(u) - _EPS) / (1 - 2 * _EPS)
 
 
+def _sample_by_pattern(rng, corr, lo, hi) -> np.ndarray:
+    """Exact conditional sampling for rows that constrain different coordinates: rows are
+    grouped by which coordinates they constrain (numpy only, cheap per group)."""
+    constrained = np.isfinite(lo) | np.isfinite(hi)
+    keys, inverse = np.unique(constrained, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    latent = np.empty(lo.shape)
+    for g, key in enumerate(keys):
+        rows = np.flatnonzero(inverse == g)
+        cols = np.flatnonzero(key)
+        latent[rows] = conditional_sample(
+            rng,
+            corr,
+            len(rows),
+            {j: lo[rows, j] for j in cols},
+            {j: hi[rows, j] for j in cols},
+        )
+    return latent
+
+
 def _normal_scores(cdf: PiecewiseCDF, x: np.ndarray) -> np.ndarray:
     """``E[z | x]`` for a latent standard normal ``z``: the truncated-normal mean over an
     atom's interval, the normal quantile elsewhere."""
@@ -44,6 +64,34 @@ def _normal_scores(cdf: PiecewiseCDF, x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         atom = (np.exp(-0.5 * za**2) - np.exp(-0.5 * zb**2)) / (np.sqrt(2 * np.pi) * mass)
     return np.where(b > a, atom, za)
+
+
+def _category_order(codes, observed, k: int, reference: np.ndarray) -> np.ndarray:
+    """Rank of each category code along the main axis of the categories' mean profiles.
+
+    Categories are nominal; a Gaussian copula needs them on a line. Placing them along the
+    first principal axis of their (frequency-weighted) mean rows in ``reference`` (optimal
+    scaling, as in correspondence analysis) puts similar categories next to each other, so
+    monotone relations such as education vs education-num survive the copula.
+    """
+    codes = codes[observed].astype(int)
+    ref = reference[observed]
+    counts = np.bincount(codes, minlength=k).astype("float64")
+    if ref.shape[1] == 0 or (counts > 0).sum() < 3:
+        return np.arange(k, dtype="float64")
+    sums = np.zeros((k, ref.shape[1]))
+    np.add.at(sums, codes, ref)
+    means = sums / np.maximum(counts, 1.0)[:, None]
+    w = counts / counts.sum()
+    centered = means - (w[:, None] * means).sum(axis=0)
+    cov = (centered * w[:, None]).T @ centered
+    _, vecs = np.linalg.eigh(cov)
+    axis = vecs[:, -1]
+    position = centered @ axis
+    position[counts == 0] = np.inf  # unseen codes go last (never sampled)
+    rank = np.empty(k)
+    rank[np.argsort(position, kind="stable")] = np.arange(k)
+    return rank
 
 
 def _latent_correlation(scores: np.ndarray) -> np.ndarray:
@@ -64,7 +112,7 @@ def _latent_correlation(scores: np.ndarray) -> np.ndarray:
     )
     sd = np.minimum(sd, 1.0)
     corr = np.clip(corr / np.outer(sd, sd), -0.995, 0.995)
-    return nearest_correlation(np.nan_to_num(corr))
+    return nearest_correlation(np.nan_to_num(corr), floor=1e-3)
 
 
 class GaussianCopulaSynthesizer(BaseSynthesizer):
@@ -106,6 +154,8 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.max_knots = max_knots
         self.random_state = random_state
 
+    _row_conditions = True
+
     def _validate_params(self) -> None:
         if (
             not isinstance(self.max_knots, numbers.Integral)
@@ -134,60 +184,117 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     def _fit(self, Z, rng):
         n, d = Z.shape
         partner = self._missing_partner()
+        observed = [
+            Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool) for j in range(d)
+        ]
+        index_slots = [s for s in self.encoder_.spans_ if s.kind == "index"]
+        self.orders_ = {}
+        if any(s.n_categories > 2 for s in index_slots):
+            Z = Z.copy()
+            reference = self._reference_matrix(Z, observed, index_slots)
+            for s in index_slots:
+                if s.n_categories > 2:
+                    rank = _category_order(
+                        Z[:, s.start], observed[s.start], s.n_categories, reference
+                    )
+                    self.orders_[s.start] = rank
+                    Z[:, s.start] = rank[Z[:, s.start].astype(int)]
         scores = np.full((n, d), np.nan)
         self.marginals_ = []
         for j in range(d):
-            observed = Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool)
-            cdf = PiecewiseCDF(self.max_knots).fit(Z[observed, j])
+            cdf = PiecewiseCDF(self.max_knots).fit(Z[observed[j], j])
             self.marginals_.append(cdf)
-            scores[observed, j] = _normal_scores(cdf, Z[observed, j])
+            scores[observed[j], j] = _normal_scores(cdf, Z[observed[j], j])
         self.correlation_ = _latent_correlation(scores) if d else np.zeros((0, 0))
+
+    def _reference_matrix(self, Z, observed, index_slots, max_levels: int = 30) -> np.ndarray:
+        """Standardised continuous slots and one-hot small categories: the space in which
+        category orders are chosen."""
+        cols = []
+        for s in self.encoder_.spans_:
+            if s.kind == "continuous":
+                x = np.where(observed[s.start], Z[:, s.start], np.nan)
+                cdf = PiecewiseCDF(self.max_knots).fit(x[observed[s.start]])
+                score = np.full(len(x), 0.0)
+                score[observed[s.start]] = _normal_scores(cdf, x[observed[s.start]])
+                cols.append(score[:, None])
+            elif s.kind in ("index", "binary") and 2 <= max(s.n_categories, 2) <= max_levels:
+                codes = Z[:, s.start].astype(int)
+                k = max(s.n_categories, 2)
+                cols.append(np.eye(k)[np.clip(codes, 0, k - 1)])
+        ref = np.hstack(cols) if cols else np.zeros((Z.shape[0], 0))
+        std = ref.std(axis=0)
+        keep = std > 0
+        return (ref[:, keep] - ref[:, keep].mean(axis=0)) / std[keep]
 
     # -- sample -----------------------------------------------------------------------------
     def _sample(self, n, conditions: Conditions | None, rng):
         d = self.correlation_.shape[0]
         if d == 0:
             return np.zeros((n, 0))
-        lo, hi, fixed = {}, {}, {}
-        if conditions is not None:
+        fixed = {}
+        if conditions is None:
+            latent = conditional_sample(rng, self.correlation_, n, {}, {})
+        else:
+            lo = np.full((n, d), -np.inf)
+            hi = np.full((n, d), np.inf)
             self._latent_constraints(conditions, lo, hi, fixed)
-        latent = conditional_sample(rng, self.correlation_, n, lo, hi)
+            latent = _sample_by_pattern(rng, self.correlation_, lo, hi)
         u = _unsqueeze(ndtr(latent))
         Z = np.column_stack([m.ppf(u[:, j]) for j, m in enumerate(self.marginals_)])
+        for j, rank in self.orders_.items():  # back from the learned order to codes
+            Z[:, j] = np.argsort(rank)[np.clip(np.round(Z[:, j]), 0, len(rank) - 1).astype(int)]
         for j, values in fixed.items():
-            Z[:, j] = values
+            rows = ~np.isnan(values)
+            Z[rows, j] = values[rows]
         return Z
 
     def _latent_constraints(self, conditions: Conditions, lo, hi, fixed) -> None:
+        n = len(conditions)
+        for col in conditions.present:  # observed but free: only the missing slot is fixed
+            for s in self.encoder_.column_spans(col):
+                if s.role == "missing":
+                    self._constrain(s.start, np.zeros(n), lo, hi)
+                    fixed[s.start] = np.zeros(n)
         for col in conditions.columns:
             spans = self.encoder_.column_spans(col)
             value = next(s for s in spans if s.role == "value").start
-            self._constrain(value, conditions.encoded[col], lo, hi)
-            fixed[value] = conditions.encoded[col]
+            encoded = conditions.encoded[col]
+            known = ~np.isnan(encoded)
+            if value in self.orders_:
+                rank = np.full(n, np.nan)
+                rank[known] = self.orders_[value][encoded[known].astype(int)]
+                self._constrain(value, rank, lo, hi)
+            else:
+                self._constrain(value, encoded, lo, hi)
+            fixed[value] = encoded
             for s in spans:
                 if s.role == "missing":  # a conditioned cell is observed
-                    zeros = np.zeros(len(conditions))
+                    zeros = np.where(known, 0.0, np.nan)
                     self._constrain(s.start, zeros, lo, hi)
                     fixed[s.start] = zeros
 
     def _constrain(self, j, values, lo, hi) -> None:
+        """Bound latent coordinate ``j`` to the interval of each row's value (NaN: free)."""
         cdf = self.marginals_[j]
-        a = np.empty(len(values))
-        b = np.empty(len(values))
-        for v in np.unique(values):
-            ua, ub = cdf.atom_interval(float(v))
-            rows = values == v
-            a[rows], b[rows] = ua, ub
-        lo[j] = ndtri(_squeeze(a))
-        hi[j] = ndtri(_squeeze(b))
+        known = ~np.isnan(values)
+        if not known.any():
+            return
+        a, b = cdf.interval(values[known])
+        lo[known, j] = ndtri(_squeeze(a))
+        hi[known, j] = ndtri(_squeeze(b))
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
-        state = {"marginals": [m.get_state() for m in self.marginals_]}
+        state = {
+            "marginals": [m.get_state() for m in self.marginals_],
+            "orders": {str(j): r.tolist() for j, r in self.orders_.items()},
+        }
         return state, {"correlation": self.correlation_}
 
     def _set_state(self, state, arrays):
         self.marginals_ = [PiecewiseCDF.from_state(s) for s in state["marginals"]]
+        self.orders_ = {int(j): np.asarray(r, dtype="float64") for j, r in state["orders"].items()}
         self.correlation_ = np.array(arrays["correlation"], dtype="float64")
 
     @classmethod

@@ -1,0 +1,204 @@
+"""Rebalancing benchmark (run by hand): tabgen's over-sampler against no resampling, class
+weights, RandomOverSampler and SMOTE/SMOTENC, resampling only inside training folds.
+
+    python benchmarks/bench_rebalance.py --datasets mammography,bank --folds 5 --seeds 0
+        [--models copula] [--max-rows 20000] [--classifiers lr,rf,gb]
+
+Writes ``benchmarks/results/rebalance_<tag>.json`` (needs the ``bench`` extra for
+imbalanced-learn). Metrics: PR-AUC (macro one-vs-rest for multiclass), ROC-AUC, balanced
+accuracy, minority-class F1, Brier score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tabgen
+from benchmarks._common import RESULTS, load_dataset, machine_info
+from tabgen.pipelines import SyntheticOverSampler
+
+
+def _encode(X_train, X_test, categorical, scale):
+    """Ordinal codes for categories (one-hot for linear models), medians for NaN."""
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    num = [c for c in X_train.columns if c not in categorical]
+    parts_tr, parts_te = [], []
+    if num:
+        med = X_train[num].median()
+        a, b = X_train[num].fillna(med).to_numpy(float), X_test[num].fillna(med).to_numpy(float)
+        if scale:
+            sc = StandardScaler().fit(a)
+            a, b = sc.transform(a), sc.transform(b)
+        parts_tr.append(a)
+        parts_te.append(b)
+    if categorical:
+        ctr = X_train[categorical].astype(str)
+        cte = X_test[categorical].astype(str)
+        if scale:
+            enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(ctr)
+            parts_tr.append(enc.transform(ctr))
+            parts_te.append(enc.transform(cte))
+        else:
+            from sklearn.preprocessing import OrdinalEncoder
+
+            enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1).fit(ctr)
+            parts_tr.append(enc.transform(ctr))
+            parts_te.append(enc.transform(cte))
+    return np.hstack(parts_tr), np.hstack(parts_te)
+
+
+def _classifier(name, weighted, seed):
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    cw = "balanced" if weighted else None
+    if name == "lr":
+        return LogisticRegression(max_iter=2000, class_weight=cw)
+    if name == "rf":
+        return RandomForestClassifier(
+            n_estimators=200, n_jobs=1, class_weight=cw, random_state=seed
+        )
+    return HistGradientBoostingClassifier(class_weight=cw, random_state=seed)
+
+
+def _resample(arm, X, y, categorical, seed):
+    if arm in ("none", "class_weight"):
+        return X, y
+    if arm == "ros":
+        from imblearn.over_sampling import RandomOverSampler
+
+        return RandomOverSampler(random_state=seed).fit_resample(X, y)
+    if arm == "smote":
+        from imblearn.over_sampling import SMOTE, SMOTENC
+
+        Xf = X.copy()
+        num = [c for c in X.columns if c not in categorical]
+        Xf[num] = Xf[num].fillna(Xf[num].median())
+        for c in categorical:
+            Xf[c] = Xf[c].astype(str)
+        k = max(1, min(5, int(pd.Series(y).value_counts().min()) - 1))
+        if categorical and num:
+            idx = [X.columns.get_loc(c) for c in categorical]
+            return SMOTENC(categorical_features=idx, k_neighbors=k, random_state=seed).fit_resample(
+                Xf, y
+            )
+        return SMOTE(k_neighbors=k, random_state=seed).fit_resample(Xf, y)
+    model = arm.removeprefix("tabgen-")
+    synth = tabgen.get_synthesizer(model)(schema={c: "categorical" for c in categorical})
+    return SyntheticOverSampler(synthesizer=synth, random_state=seed).fit_resample(X, y)
+
+
+def _scores(y_true, proba, classes):
+    from sklearn.metrics import (
+        average_precision_score,
+        balanced_accuracy_score,
+        f1_score,
+        roc_auc_score,
+    )
+
+    pred = classes[np.argmax(proba, axis=1)]
+    counts = pd.Series(y_true).value_counts()
+    minority = counts.index[-1]
+    onehot = (np.asarray(y_true)[:, None] == classes[None, :]).astype(float)
+    out = {
+        "balanced_accuracy": balanced_accuracy_score(y_true, pred),
+        "minority_f1": f1_score(y_true, pred, labels=[minority], average="macro", zero_division=0),
+        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+    }
+    if len(classes) == 2:
+        pos = proba[:, 1]
+        out["pr_auc"] = average_precision_score(y_true == classes[1], pos)
+        out["roc_auc"] = roc_auc_score(y_true == classes[1], pos)
+    else:
+        out["pr_auc"] = average_precision_score(onehot, proba, average="macro")
+        out["roc_auc"] = roc_auc_score(onehot, proba, average="macro", multi_class="ovr")
+    return out
+
+
+def main(argv=None) -> None:
+    from sklearn.model_selection import StratifiedKFold
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", default="mammography,bank")
+    p.add_argument("--models", default="copula")
+    p.add_argument("--classifiers", default="lr,rf,gb")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--max-rows", type=int, default=None)
+    p.add_argument("--tag", default=None)
+    args = p.parse_args(argv)
+    arms = ["none", "class_weight", "ros", "smote"] + [
+        f"tabgen-{m}" for m in args.models.split(",") if m
+    ]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    result = {
+        "machine": machine_info(),
+        "command": " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%d"),
+        "datasets": {},
+    }
+    for name in args.datasets.split(","):
+        train, test, meta = load_dataset(name)
+        data = pd.concat([train, test], ignore_index=True)
+        if args.max_rows and len(data) > args.max_rows:
+            data = (
+                data.groupby(meta["target"], group_keys=False)
+                .sample(frac=args.max_rows / len(data), random_state=0)
+                .reset_index(drop=True)
+            )
+        target = meta["target"]
+        X, y = data.drop(columns=[target]), data[target].to_numpy()
+        categorical = [c for c in meta["categorical"] if c != target]
+        classes = np.unique(y)
+        rows = {}
+        for seed in seeds:
+            folds = StratifiedKFold(args.folds, shuffle=True, random_state=seed).split(X, y)
+            for fold, (tr, te) in enumerate(folds):
+                for arm in arms:
+                    t0 = time.perf_counter()
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        Xr, yr = _resample(
+                            arm, X.iloc[tr].reset_index(drop=True), y[tr], categorical, seed
+                        )
+                    resample_s = time.perf_counter() - t0
+                    Xr = pd.DataFrame(Xr, columns=X.columns)
+                    for cname in args.classifiers.split(","):
+                        A, B = _encode(Xr, X.iloc[te], categorical, scale=cname == "lr")
+                        clf = _classifier(cname, arm == "class_weight", seed).fit(A, np.asarray(yr))
+                        s = _scores(y[te], clf.predict_proba(B), clf.classes_)
+                        s["resample_s"] = resample_s
+                        rows.setdefault(f"{arm}|{cname}", []).append(s)
+                    print(
+                        f"[{name}] seed {seed} fold {fold} {arm} done ({resample_s:.1f}s)",
+                        flush=True,
+                    )
+        summary = {
+            key: {m: statistics.median(r[m] for r in runs) for m in runs[0]}
+            for key, runs in rows.items()
+        }
+        result["datasets"][name] = {
+            "rows": len(data),
+            "classes": [str(c) for c in classes],
+            "summary": summary,
+        }
+    tag = args.tag or args.datasets.replace(",", "_")
+    out = RESULTS / f"rebalance_{tag}.json"
+    out.write_text(json.dumps(result, indent=2, default=float))
+    print(f"-> {out}")
+
+
+if __name__ == "__main__":
+    main()

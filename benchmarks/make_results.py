@@ -98,6 +98,11 @@ def synthesis(res: dict) -> list[str]:
         "[min–max] when several. MLE: gradient boosting trained on synthetic rows, ROC-AUC (R² "
         "for regression) on the holdout; 'MLE real' trains on the real rows.",
     ]
+    if "torch_threads" in res:
+        load = ", ".join(f"{x:.1f}" for x in res.get("load_average_at_start", []))
+        lines.append(f"Torch threads: {res['torch_threads']}; load average at start: {load}.")
+    if res.get("notes"):
+        lines.append(f"Notes: {res['notes']}")
     if res.get("epochs_overrides"):
         lines.append(f"Epoch overrides: {res['epochs_overrides']}.")
     for name, entry in res["datasets"].items():
@@ -142,6 +147,24 @@ def rebalance(res: dict) -> list[str]:
     return lines
 
 
+def model_bench(res: dict, title: str) -> list[str]:
+    """A single-model benchmark file (flat keys) as a two-column table."""
+    lines = [f"## {title}", "", f"Command: `{res.get('command', '?')}`."]
+    if isinstance(res.get("machine"), dict):
+        lines.append(f"Machine: {_machine(res['machine'])}.")
+    if res.get("note"):
+        lines.append(f"Conditions: {res['note']}.")
+    lines += ["", "| figure | value |", "|---|---|"]
+    for key, value in res.items():
+        if key in ("command", "note", "params") or isinstance(value, (dict, list)):
+            continue
+        lines.append(f"| {key} | {value} |")
+    if isinstance(res.get("params"), dict):
+        params = ", ".join(f"{k}={v}" for k, v in res["params"].items())
+        lines += ["", f"Parameters: {params}."]
+    return lines
+
+
 RENDERERS = {"foundation_adult.json": foundation}
 
 
@@ -157,6 +180,18 @@ def main() -> None:
         path = RESULTS / name
         if path.is_file():
             parts += [*render(json.loads(path.read_text())), ""]
+    for path in sorted(RESULTS.glob("synthesis_*.json")):
+        parts += [*synthesis(json.loads(path.read_text())), ""]
+    path = RESULTS / "evaluate_adult.json"
+    if path.is_file():
+        title = "Evaluation report speed on Adult (bench_evaluate.py)"
+        parts += [*model_bench(json.loads(path.read_text()), title), ""]
+    path = RESULTS / "diffusion_adult.json"
+    if path.is_file():
+        title = "Diffusion model on Adult (bench_diffusion.py)"
+        parts += [*model_bench(json.loads(path.read_text()), title), ""]
+    for path in sorted(RESULTS.glob("rebalance_*.json")):
+        parts += [*rebalance(json.loads(path.read_text())), ""]
     OUT.write_text("\n".join(parts))
     print(f"wrote {OUT}")
 

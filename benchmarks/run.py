@@ -91,6 +91,13 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
+def _write(result: dict, tag: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"synthesis_{tag}.json"
+    out.write_text(json.dumps(result, indent=2, default=float))
+    return out
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="copula,sdv-copula,sdv-ctgan,sdv-tvae")
@@ -111,6 +118,8 @@ def main(argv=None) -> None:
         "machine": machine_info(),
         "command": "python benchmarks/run.py " + " ".join(argv if argv else sys.argv[1:]),
         "epochs_overrides": epochs,
+        "torch_threads": __import__("torch").get_num_threads(),
+        "load_average_at_start": list(__import__("os").getloadavg()),
         "datasets": {},
     }
     if sdv_available():
@@ -147,10 +156,9 @@ def main(argv=None) -> None:
                     traceback.print_exc()
                     runs.append({"error": f"{type(exc).__name__}: {exc}"})
             entry["models"][model] = {"runs": runs, "summary": summarize(runs)}
-        result["datasets"][name] = entry
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"synthesis_{tag}.json"
-    out.write_text(json.dumps(result, indent=2, default=float))
+            result["datasets"][name] = entry
+            _write(result, tag)  # after every model, so a long peer cannot lose the others
+    out = _write(result, tag)
     print(f"-> {out}")
     from benchmarks.make_results import main as render
 

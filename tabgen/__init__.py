@@ -21,7 +21,9 @@ from tabgen.schema import ColumnSpec, Schema
 from tabgen.synthesizers import (
     SYNTHESIZERS,
     BaseSynthesizer,
+    DiffusionSynthesizer,
     GaussianCopulaSynthesizer,
+    VAESynthesizer,
     get_synthesizer,
 )
 
@@ -29,10 +31,12 @@ __all__ = [
     "SYNTHESIZERS",
     "BaseSynthesizer",
     "ColumnSpec",
+    "DiffusionSynthesizer",
     "GaussianCopulaSynthesizer",
     "ModelFileError",
     "Report",
     "Schema",
+    "VAESynthesizer",
     "__version__",
     "datasets",
     "evaluate",

@@ -12,6 +12,18 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Small networks train faster on one thread, and much faster on a busy 2-core machine;
+    the library itself never changes torch's thread count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def make_mixed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """Every column kind, missing cells in several kinds, awkward category names."""
     rng = np.random.default_rng(seed)

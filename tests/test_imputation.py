@@ -111,3 +111,19 @@ def test_adult_categorical_imputation_uses_the_row():
     accuracy = (out.loc[hit, "education"] == df.loc[hit, "education"]).mean()
     majority = (df.loc[hit, "education"] == df["education"].mode()[0]).mean()
     assert accuracy > majority + 0.3  # education-num pins education down
+
+
+@pytest.mark.parametrize("name", sorted(tabgen.SYNTHESIZERS))
+def test_every_registered_synthesizer_can_impute_or_says_why_not(name, correlated):
+    _, holes = correlated
+    cls = tabgen.SYNTHESIZERS[name]
+    if not cls._supports_inpainting:
+        with pytest.raises(ValueError, match="cannot condition a row"):
+            SyntheticImputer(synthesizer=cls(**cls._test_params())).fit(holes)
+        return
+    imputer = SyntheticImputer(synthesizer=cls(**cls._test_params()), n_draws=2, random_state=0)
+    out = imputer.fit_transform(holes.iloc[:300])
+    assert out.notna().all().all()
+    pd.testing.assert_frame_equal(
+        out.where(holes.iloc[:300].notna()), holes.iloc[:300].where(holes.iloc[:300].notna())
+    )

@@ -29,8 +29,9 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     synthesizer : BaseSynthesizer, optional
-        Unfitted tabgen synthesizer able to condition on numeric and categorical columns
-        (cloned). Default: ``GaussianCopulaSynthesizer()``.
+        Unfitted tabgen synthesizer that supports inpainting (conditions on any set of
+        observed cells, natively): the copula, diffusion and VAE models. Cloned. Default:
+        ``GaussianCopulaSynthesizer()``.
     n_draws : int, default=10
         Completions combined into the point estimate of :meth:`transform`.
     add_indicator : bool, default=False
@@ -96,6 +97,12 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
 
         base = self.synthesizer if self.synthesizer is not None else GaussianCopulaSynthesizer()
+        if not getattr(base, "_supports_inpainting", False):
+            raise ValueError(
+                f"{type(base).__name__} cannot condition a row on any set of observed cells "
+                "without rejection, which imputation needs; use a synthesizer that can "
+                "(e.g. GaussianCopulaSynthesizer or DiffusionSynthesizer)"
+            )
         self.synthesizer_ = clone(base).set_params(random_state=int(rng.integers(0, 2**31 - 1)))
         self.synthesizer_.fit(frame)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)

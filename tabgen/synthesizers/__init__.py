@@ -2,12 +2,16 @@
 
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
+from tabgen.synthesizers.diffusion import DiffusionSynthesizer
 from tabgen.synthesizers.registry import SYNTHESIZERS, get_synthesizer
+from tabgen.synthesizers.vae import VAESynthesizer
 
 __all__ = [
     "SYNTHESIZERS",
     "BaseSynthesizer",
     "Conditions",
+    "DiffusionSynthesizer",
     "GaussianCopulaSynthesizer",
+    "VAESynthesizer",
     "get_synthesizer",
 ]

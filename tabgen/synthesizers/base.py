@@ -86,6 +86,9 @@ class BaseSynthesizer(BaseEstimator):
 
     #: Whether ``_sample`` can condition on numeric columns (exact values).
     _numeric_conditions: bool = True
+    #: Whether any set of observed cells can condition a row natively (no rejection), which
+    #: imputation needs.
+    _supports_inpainting: bool = False
     #: Whether ``_sample`` takes conditions that vary per row, with NaN marking a free cell
     #: (then rows are not grouped by missingness pattern before calling it).
     _row_conditions: bool = False

@@ -155,6 +155,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.random_state = random_state
 
     _row_conditions = True
+    _supports_inpainting = True
 
     def _validate_params(self) -> None:
         if (

@@ -6,10 +6,14 @@ Every synthesizer is listed here (no module scanning); the common test suite run
 from __future__ import annotations
 
 from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
+from tabgen.synthesizers.diffusion import DiffusionSynthesizer
+from tabgen.synthesizers.vae import VAESynthesizer
 
 #: Short name -> class. New models are added here.
 SYNTHESIZERS: dict[str, type] = {
     "copula": GaussianCopulaSynthesizer,
+    "diffusion": DiffusionSynthesizer,
+    "vae": VAESynthesizer,
 }
 
 

@@ -1,0 +1,259 @@
+"""The mixed-type noising process over the table encoding.
+
+Every encoded slot lives in one *model space* where Gaussian noise is added:
+
+* continuous slots (quantile-normal numbers, datetimes) as they are (about unit variance);
+* softmax blocks (one-hot categories) and binary slots (missingness indicators) mapped to
+  ``{-1, +1}``.
+
+The denoiser ``D(x, sigma)`` estimates the clean point. For continuous slots it is the EDM
+preconditioned network output (squared-error loss). For a categorical block the clean point's
+expectation is ``2 p - 1`` where ``p`` are the class probabilities given the noisy row, so the
+network emits *logits* there, ``D`` returns ``2 softmax(logits) - 1`` (``2 sigmoid - 1`` for a
+binary slot) and the loss is the cross-entropy: the Bayes-optimal denoiser of one-hot data,
+trained with a proper scoring rule (as in continuous diffusion for categorical data). The
+logits include the exact single-slot likelihood term, so the network learns only the prior
+and the dependence on the rest of the row.
+
+A known-slot mask (conditions, observed cells) can accompany the row: known slots are clean,
+reach the network with the mask, are excluded from the loss and are returned unchanged.
+Training draws random known subsets of whole columns for a fraction of the rows, so one
+network serves unconditional sampling, conditional sampling and inpainting. The layout
+comes only from the encoder's spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tabgen.synthesizers.diffusion import schedule
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which model-space slots are continuous, categorical blocks and binary slots.
+
+    Attributes
+    ----------
+    dim : int
+        Number of slots.
+    continuous : tuple of int
+        Continuous slots.
+    blocks : tuple of (int, int)
+        ``(start, stop)`` of each softmax block.
+    binary : tuple of int
+        Binary (0/1) slots.
+    slot_column : tuple of int
+        Index of the column (in span order) each slot belongs to; conditioning fixes whole
+        columns.
+    """
+
+    dim: int
+    continuous: tuple
+    blocks: tuple
+    binary: tuple
+    slot_column: tuple = ()
+
+    @property
+    def n_columns(self) -> int:
+        return max(self.slot_column) + 1 if self.slot_column else 0
+
+    @classmethod
+    def from_spans(cls, spans, dim: int) -> Layout:
+        continuous, blocks, binary = [], [], []
+        slot_column = [0] * dim
+        columns: dict = {}
+        for s in spans:
+            index = columns.setdefault(s.column, len(columns))
+            slot_column[s.start : s.stop] = [index] * s.width
+            if s.kind == "continuous":
+                continuous.append(s.start)
+            elif s.kind == "softmax":
+                blocks.append((s.start, s.stop))
+            elif s.kind == "binary":
+                binary.append(s.start)
+            else:
+                raise ValueError(f"diffusion cannot model span kind {s.kind!r} ({s.column!r})")
+        return cls(dim, tuple(continuous), tuple(blocks), tuple(binary), tuple(slot_column))
+
+    @property
+    def discrete_mask(self) -> np.ndarray:
+        """Boolean mask of the slots stored as 0/1 in the encoding."""
+        mask = np.zeros(self.dim, dtype=bool)
+        for a, b in self.blocks:
+            mask[a:b] = True
+        mask[list(self.binary)] = True
+        return mask
+
+
+def to_model(Z: np.ndarray, layout: Layout) -> np.ndarray:
+    """Encoded matrix -> model space (0/1 slots become -1/+1)."""
+    X = np.array(Z, dtype="float32", copy=True)
+    mask = layout.discrete_mask
+    X[:, mask] = 2.0 * X[:, mask] - 1.0
+    return X
+
+
+def from_model(X: np.ndarray, layout: Layout) -> np.ndarray:
+    """Model space -> encoded matrix (softmax blocks one-hot, binary slots 0/1)."""
+    Z = np.array(X, dtype="float64", copy=True)
+    for a, b in layout.blocks:
+        onehot = np.zeros((len(Z), b - a))
+        onehot[np.arange(len(Z)), np.argmax(Z[:, a:b], axis=1)] = 1.0
+        Z[:, a:b] = onehot
+    for j in layout.binary:
+        Z[:, j] = (Z[:, j] > 0).astype("float64")
+    return Z
+
+
+def prior_logits(Z: np.ndarray, layout: Layout) -> np.ndarray:
+    """Log-frequencies of the discrete slots of the encoded matrix ``Z`` (0 elsewhere).
+
+    Used as the initial output bias so that sampling reproduces the marginal frequencies of
+    categories and missingness from the first optimiser step.
+    """
+    out = np.zeros(layout.dim, dtype="float32")
+    if len(Z) == 0:
+        return out
+    for a, b in layout.blocks:
+        freq = (Z[:, a:b].sum(axis=0) + 0.5) / (len(Z) + 0.5 * (b - a))
+        out[a:b] = np.log(freq)
+    for j in layout.binary:
+        p = (Z[:, j].sum() + 0.5) / (len(Z) + 1.0)
+        out[j] = np.log(p) - np.log1p(-p)
+    return out
+
+
+class MixedDenoiser(torch.nn.Module):
+    """EDM-preconditioned denoiser ``D(x, sigma, mask)`` over the mixed layout.
+
+    ``mask`` marks *known* slots (conditions, observed cells): they hold clean values, reach
+    the network unscaled together with the mask itself, and ``D`` returns them unchanged.
+    Training on random known subsets (see :func:`training_loss`) makes one network both the
+    unconditional model (empty mask) and every conditional one.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        ``F(inputs, c_noise) -> (n, dim)`` with ``inputs`` of width ``2 * dim`` (values,
+        mask): raw outputs for continuous slots, logits for categorical blocks and binary
+        slots.
+    layout : Layout
+    sigma_data : float
+        Assumed standard deviation of the clean data.
+    """
+
+    def __init__(self, network: torch.nn.Module, layout: Layout, sigma_data: float = 1.0):
+        super().__init__()
+        self.network = network
+        self.layout = layout
+        self.sigma_data = sigma_data
+        self.register_buffer("cont_idx", torch.tensor(layout.continuous, dtype=torch.long))
+        self.register_buffer("bin_idx", torch.tensor(layout.binary, dtype=torch.long))
+        self.register_buffer("disc_mask", torch.from_numpy(layout.discrete_mask).reshape(1, -1))
+        self.register_buffer("slot_column", torch.tensor(layout.slot_column, dtype=torch.long))
+
+    def raw(self, x: torch.Tensor, sigma: torch.Tensor, mask: torch.Tensor | None = None):
+        """Network output and the EDM scalings at per-row noise levels ``sigma`` (n,).
+
+        For the discrete slots the output is a logit that already includes the single-slot
+        likelihood term ``2 x / sigma^2`` (the exact posterior of a ``±1`` value seen
+        through Gaussian noise), so the network only learns the prior and the dependence on
+        the other columns, and low-noise denoising is exact from the start.
+        """
+        s = sigma.reshape(-1, 1)
+        c_skip, c_out, c_in, c_noise = schedule.preconditioning(s, self.sigma_data)
+        if mask is None:
+            mask = torch.zeros_like(x, dtype=torch.bool)
+        inputs = torch.cat([torch.where(mask, x, c_in * x), mask.to(x.dtype)], dim=1)
+        out = self.network(inputs, c_noise.reshape(-1))
+        out = torch.where(self.disc_mask, out + 2.0 * x / s**2, out)
+        return out, c_skip, c_out
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, mask=None) -> torch.Tensor:
+        """Estimate of the clean row in model space (known slots returned as given)."""
+        out, c_skip, c_out = self.raw(x, sigma, mask)
+        D = torch.empty_like(x)
+        ci = self.cont_idx
+        D[:, ci] = c_skip * x[:, ci] + c_out * out[:, ci]
+        for a, b in self.layout.blocks:
+            D[:, a:b] = 2.0 * torch.softmax(out[:, a:b], dim=1) - 1.0
+        if len(self.layout.binary):
+            D[:, self.bin_idx] = 2.0 * torch.sigmoid(out[:, self.bin_idx]) - 1.0
+        if mask is not None:
+            D = torch.where(mask, x, D)
+        return D
+
+    def random_known_mask(
+        self, n: int, generator: torch.Generator, cond_prob: float, device
+    ) -> torch.Tensor:
+        """Known-slot mask for training: a fraction ``cond_prob`` of the rows gets a random
+        subset of whole columns (each kept with a per-row probability drawn uniformly)."""
+        n_cols = self.layout.n_columns
+        cond_rows = torch.rand(n, generator=generator, device=device) < cond_prob
+        keep = torch.rand(n, 1, generator=generator, device=device)
+        cols = torch.rand(n, n_cols, generator=generator, device=device) < keep
+        cols &= cond_rows.reshape(-1, 1)
+        return cols[:, self.slot_column]
+
+
+def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    return (values * weights).sum() / weights.sum().clamp(min=1.0)
+
+
+def training_loss(
+    denoiser: MixedDenoiser,
+    x0: torch.Tensor,
+    generator: torch.Generator,
+    p_mean: float = -1.2,
+    p_std: float = 1.2,
+    cond_prob: float = 0.0,
+    uniform_frac: float = 0.0,
+    sigma_max: float = 80.0,
+) -> torch.Tensor:
+    """Mean loss of one batch of clean model-space rows ``x0``.
+
+    Continuous slots: EDM-weighted squared error averaged over slots. Categorical blocks and
+    binary slots: cross-entropy averaged over columns. The two parts are added. With
+    ``cond_prob > 0`` that fraction of the rows sees a random subset of its columns clean
+    (known) and is scored on the others only.
+    """
+    n = x0.shape[0]
+    layout = denoiser.layout
+    device = x0.device
+    sigma = schedule.training_sigmas(
+        n, generator, p_mean, p_std, device, uniform_frac=uniform_frac, sigma_max=sigma_max
+    )
+    noise = torch.randn(x0.shape, generator=generator, device=device)
+    x = x0 + sigma.reshape(-1, 1) * noise
+    mask = None
+    if cond_prob > 0 and layout.n_columns > 1:
+        mask = denoiser.random_known_mask(n, generator, cond_prob, device)
+        x = torch.where(mask, x0, x)
+    out, c_skip, c_out = denoiser.raw(x, sigma, mask)
+    free = x0.new_ones(x0.shape) if mask is None else (~mask).to(x0.dtype)
+    loss = x0.new_zeros(())
+    if layout.continuous:
+        ci = denoiser.cont_idx
+        # EDM weight * (D - x0)^2 == (F - target)^2 with the preconditioned target
+        target = (x0[:, ci] - c_skip * x[:, ci]) / c_out
+        loss = loss + _masked_mean((out[:, ci] - target) ** 2, free[:, ci])
+    n_discrete = len(layout.blocks) + len(layout.binary)
+    if n_discrete:
+        ce = x0.new_zeros(())
+        for a, b in layout.blocks:
+            labels = torch.argmax(x0[:, a:b], dim=1)
+            values = F.cross_entropy(out[:, a:b], labels, reduction="none")
+            ce = ce + _masked_mean(values, free[:, a])
+        if len(layout.binary):
+            bi = denoiser.bin_idx
+            targets = (x0[:, bi] > 0).to(out.dtype)
+            bce = F.binary_cross_entropy_with_logits(out[:, bi], targets, reduction="none")
+            w = free[:, bi]
+            ce = ce + ((bce * w).sum(0) / w.sum(0).clamp(min=1.0)).sum()
+        loss = loss + ce / n_discrete
+    return loss

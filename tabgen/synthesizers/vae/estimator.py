@@ -1,0 +1,318 @@
+"""``VAESynthesizer``: a conditional tabular VAE over the table encoding."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+from tabgen._rng import torch_generator
+from tabgen.encoders import TableEncoder
+from tabgen.nn import build_module, resolve_device
+from tabgen.synthesizers.base import BaseSynthesizer, Conditions
+from tabgen.synthesizers.vae.conditioning import ConditionBuilder
+from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias
+from tabgen.synthesizers.vae.encoder import Encoder
+from tabgen.synthesizers.vae.layout import Layout
+from tabgen.synthesizers.vae.training import TrainConfig, train
+
+_SAMPLE_CHUNK = 20_000  # rows decoded at once
+
+
+class VAESynthesizer(BaseSynthesizer):
+    """Conditional tabular VAE (TVAE-style, with a masked condition vector).
+
+    Numbers and datetimes are mapped to standard normals through their empirical CDF (tied
+    values spread over their quantile interval), categories to one-hot blocks and missing
+    cells to binary indicators. An MLP encoder maps a row to a diagonal Gaussian over the
+    latent; an MLP decoder maps a latent draw to a Gaussian mean per number (with a learned
+    per-slot scale), logits per category block and per missingness indicator. Training
+    minimises the negative ELBO (Gaussian NLL + cross-entropies + ``beta`` x KL, the KL weight
+    warmed up from 0); sampling decodes standard-normal latents and draws every slot from its
+    output distribution.
+
+    Both networks also read a *condition vector*: the encoded values of a random subset of
+    the row's columns plus one include-flag per column (no column for about half the rows).
+    Conditioning on any categorical or numeric columns is therefore native: the decoder gets
+    the condition vector and the fixed slots are written exactly; no rejection is needed.
+
+    Parameters
+    ----------
+    schema : dict, optional
+        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    epochs : int, default=100
+        Passes over the training rows.
+    batch_size : int, default=500
+        Rows per optimiser step (capped at the number of training rows).
+    lr : float, default=1e-3
+        Peak Adam learning rate (cosine decay to 0).
+    latent_dim : int, default=64
+        Size of the latent.
+    hidden : int, default=256
+        Width of the hidden layers of encoder and decoder.
+    n_layers : int, default=2
+        Hidden layers of encoder and decoder.
+    beta : float, default=0.5
+        Weight of the KL term (1 is the ELBO; TVAE's default weighting is 0.5).
+    beta_warmup : float, default=0.1
+        Fraction of the training steps over which the KL weight rises from 0 to ``beta``.
+    cond_fraction : float, default=0.5
+        Fraction of the training rows that see a random subset of their columns as a
+        condition; 0 trains an unconditional model (conditions then only fix the slots).
+    ema_decay : float, default=0.995
+        Decay of the decoder weight average used for sampling (0: the last weights).
+    weight_decay : float, default=1e-5
+        L2 penalty of Adam.
+    scale : {"slot", "row"}, default="slot"
+        Scale of the Gaussian of each number: one learned value per column (``"slot"``, as
+        in TVAE) or predicted per row by the decoder (``"row"``, heteroscedastic; on Adult
+        it scored worse than ``"slot"``: GB-detection score 0.11 against 0.50).
+    max_time : float, optional
+        Training time budget in seconds; training stops cleanly after the step that
+        exceeds it (the model is then usable, just trained less).
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+        Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
+    verbose : bool, default=False
+        Log progress (epoch, loss, time) at INFO level on the ``"tabgen"`` logger.
+    random_state : None, int or numpy.random.Generator
+        Seed for fitting and for the default sampling stream.
+
+    Attributes
+    ----------
+    schema_ : Schema
+        Detected column kinds.
+    encoder_ : TableEncoder
+        The fitted table encoder (quantile-normal numbers, one-hot categories).
+    decoder_ : torch.nn.Module or None
+        The (weight-averaged) decoder used for sampling; ``None`` when there is nothing to
+        learn (only constant or id columns).
+    device_ : torch.device
+        The device the model runs on.
+    loss_history_ : list of float
+        Mean training loss (negative ELBO, nats per row) of each epoch.
+    n_epochs_ : int
+        Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tabgen import VAESynthesizer
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"age": rng.integers(20, 70, 200),
+    ...                    "job": rng.choice(["a", "b", "c"], 200)})
+    >>> model = VAESynthesizer(epochs=3, hidden=32, random_state=0).fit(df)
+    >>> rows = model.sample(4, conditions={"job": "b"}, random_state=1)
+    >>> rows["job"].tolist()
+    ['b', 'b', 'b', 'b']
+    """
+
+    _numeric_conditions = True
+    _row_conditions = True  # the condition vector is per row: no grouping by pattern
+    _supports_inpainting = True
+
+    def __init__(
+        self,
+        *,
+        schema: dict | None = None,
+        epochs: int = 100,
+        batch_size: int = 500,
+        lr: float = 1e-3,
+        latent_dim: int = 64,
+        hidden: int = 256,
+        n_layers: int = 2,
+        beta: float = 0.5,
+        beta_warmup: float = 0.1,
+        cond_fraction: float = 0.5,
+        ema_decay: float = 0.995,
+        weight_decay: float = 1e-5,
+        scale: str = "slot",
+        max_time: float | None = None,
+        device="auto",
+        verbose: bool = False,
+        random_state=None,
+    ):
+        self.schema = schema
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.beta = beta
+        self.beta_warmup = beta_warmup
+        self.cond_fraction = cond_fraction
+        self.ema_decay = ema_decay
+        self.weight_decay = weight_decay
+        self.scale = scale
+        self.max_time = max_time
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- validation -------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        for name in ("latent_dim", "hidden", "n_layers"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        checks = {
+            "lr": lambda v: v > 0,
+            "beta": lambda v: v >= 0,
+            "weight_decay": lambda v: v >= 0,
+            "beta_warmup": lambda v: 0 <= v <= 1,
+            "cond_fraction": lambda v: 0 <= v <= 1,
+            "ema_decay": lambda v: 0 <= v < 1,
+        }
+        for name, ok in checks.items():
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not ok(value):
+                raise ValueError(f"{name} is out of range, got {value!r}")
+        if self.max_time is not None and (
+            not isinstance(self.max_time, numbers.Real)
+            or isinstance(self.max_time, bool)
+            or not self.max_time > 0
+        ):
+            raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
+        if self.scale not in ("slot", "row"):
+            raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
+        resolve_device(self.device)
+
+    def _make_encoder(self) -> TableEncoder:
+        return TableEncoder(numerical="quantile", categorical="onehot")
+
+    def _dequantize_rng(self, rng):
+        return rng  # spread tied values (atoms such as 0) over their quantile interval
+
+    # -- fit --------------------------------------------------------------------------------
+    def _build_decoder(self) -> Decoder:
+        layout = self.layout_
+        return Decoder(
+            layout.dim,
+            len(layout.continuous),
+            layout.cond_width,
+            self.latent_dim,
+            self.hidden,
+            self.n_layers,
+            per_row_scale=self.scale == "row",
+        )
+
+    def _build_encoder(self) -> Encoder:
+        layout = self.layout_
+        return Encoder(layout.dim, layout.cond_width, self.latent_dim, self.hidden, self.n_layers)
+
+    def _fit(self, Z, rng):
+        self.device_ = resolve_device(self.device)
+        self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
+        self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
+        if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
+            return
+        init = torch_generator(rng)
+        encoder = build_module(self._build_encoder, init).to(self.device_)
+        decoder = build_module(self._build_decoder, init)
+        decoder.set_output_bias(prior_bias(Z, self.layout_))
+        decoder.to(self.device_)
+        X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
+        config = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            beta=float(self.beta),
+            beta_warmup=float(self.beta_warmup),
+            cond_fraction=float(self.cond_fraction),
+            ema_decay=float(self.ema_decay),
+            max_time=self.max_time,
+            verbose=bool(self.verbose),
+        )
+        log, self.decoder_ = train(
+            encoder, decoder, X, self.layout_, config, torch_generator(rng, self.device_)
+        )
+        self.loss_history_ = [float(v) for v in log.losses]
+        self.n_epochs_ = log.n_epochs
+
+    # -- sample -----------------------------------------------------------------------------
+    def _runtime_device(self) -> torch.device:
+        if self.device_ is None:  # loaded from a file: resolve and move lazily
+            self.device_ = resolve_device(self.device)
+            if self.decoder_ is not None:
+                self.decoder_.to(self.device_)
+        return self.device_
+
+    def _condition_rows(self, n: int, conditions: Conditions | None):
+        """Encoded rows holding the condition values and the ``(n, n_cond)`` include mask."""
+        layout = self.layout_
+        fixed = np.zeros((n, layout.dim), dtype="float32")
+        include = np.zeros((n, layout.n_cond), dtype=bool)
+        if conditions is None:
+            return fixed, include
+        for col in conditions.columns:
+            j = layout.cond_columns.index(col)
+            values = np.asarray(conditions.encoded[col], dtype="float64")
+            rows = np.flatnonzero(~np.isnan(values))  # NaN: a free cell of that row
+            include[rows, j] = True
+            (a, b) = layout.cond_values[j]
+            if (a, b) in layout.blocks:  # a softmax block: the category code
+                fixed[rows, a + values[rows].astype(int)] = 1.0
+            else:
+                fixed[rows, a] = values[rows]
+            # the missingness slot (if any) stays 0: a conditioned cell is observed
+        return fixed, include
+
+    def _sample(self, n, conditions: Conditions | None, rng):
+        layout = self.layout_
+        if layout.dim == 0:
+            return np.zeros((n, 0))
+        device = self._runtime_device()
+        gen = torch_generator(rng, device)
+        builder = ConditionBuilder(layout, device)
+        fixed, include = self._condition_rows(n, conditions)
+        parts = []
+        for a in range(0, n, _SAMPLE_CHUNK):
+            fx = torch.from_numpy(fixed[a : a + _SAMPLE_CHUNK]).to(device)
+            inc = torch.from_numpy(include[a : a + _SAMPLE_CHUNK]).to(device)
+            with torch.no_grad():
+                cond = builder.vector(fx, inc)
+                out, log_scale = self.decoder_(self.decoder_.sample_latent(cond, gen), cond)
+                rows = draw_rows(out, log_scale, layout, gen)
+                keep = builder.free_slots(inc)
+                rows = rows * keep + fx * (1.0 - keep)
+            parts.append(rows.cpu().numpy().astype("float64"))
+        Z = np.concatenate(parts, axis=0)
+        if conditions is not None:  # columns that must come out observed (imputation)
+            for col in conditions.present:
+                for s in self.encoder_.column_spans(col):
+                    if s.role == "missing":
+                        Z[:, s.start] = 0.0
+        return Z
+
+    # -- persistence ------------------------------------------------------------------------
+    def _get_state(self):
+        state = {
+            "dim": self.layout_.dim,
+            "loss_history": [float(v) for v in self.loss_history_],
+            "n_epochs": int(self.n_epochs_),
+        }
+        arrays = {}
+        if self.decoder_ is not None:
+            arrays = {
+                k: v.detach().cpu().numpy().astype("float32")
+                for k, v in self.decoder_.state_dict().items()
+            }
+        return state, arrays
+
+    def _set_state(self, state, arrays):
+        self.layout_ = Layout.from_spans(self.encoder_.spans, int(state["dim"]))
+        self.loss_history_ = [float(v) for v in state["loss_history"]]
+        self.n_epochs_ = int(state["n_epochs"])
+        self.decoder_ = None
+        if self.layout_.dim:
+            decoder = build_module(self._build_decoder)  # weights come from the file
+            tensors = {k: torch.from_numpy(np.array(v, dtype="float32")) for k, v in arrays.items()}
+            decoder.load_state_dict(tensors)
+            self.decoder_ = decoder.requires_grad_(False).eval()
+        self.device_ = None  # resolved on first use
+
+    @classmethod
+    def _test_params(cls):
+        return {"epochs": 10, "batch_size": 100, "hidden": 32, "latent_dim": 8, "n_layers": 1}

@@ -1,0 +1,265 @@
+"""Focused tests of the diffusion synthesizer: schedule, process, sampler, inpainting."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tabgen import DiffusionSynthesizer
+from tabgen.encoders import TableEncoder
+from tabgen.schema import Schema
+from tabgen.synthesizers.base import Conditions
+from tabgen.synthesizers.diffusion import process, schedule
+from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
+from tabgen.synthesizers.diffusion.sampler import heun_sample
+
+from .conftest import make_mixed_frame
+
+TINY = DiffusionSynthesizer._test_params()
+
+
+def _layout_and_Z(df):
+    enc = TableEncoder(numerical="quantile", categorical="onehot").fit(df, Schema.detect(df))
+    Z = enc.transform(df)
+    return enc, process.Layout.from_spans(enc.spans, Z.shape[1]), Z
+
+
+def _denoiser(layout, seed=0):
+    net = MLPDenoiser(layout.dim, hidden=16, n_layers=1)
+    den = process.MixedDenoiser(net, layout)
+    init_parameters(den, torch.Generator().manual_seed(seed))
+    return den
+
+
+# -- schedule -------------------------------------------------------------------------------
+def test_karras_sigmas_decrease_to_zero():
+    s = schedule.karras_sigmas(12, sigma_min=0.002, sigma_max=80.0)
+    assert s.shape == (13,)
+    assert torch.all(s[1:] < s[:-1])
+    assert s[0] == pytest.approx(80.0) and s[-2] == pytest.approx(0.002) and s[-1] == 0
+    assert schedule.karras_sigmas(1).shape == (2,)
+    with pytest.raises(ValueError):
+        schedule.karras_sigmas(0)
+
+
+def test_preconditioning_limits():
+    sigma = torch.tensor([1e-4, 1.0, 1e4], dtype=torch.float64)
+    c_skip, c_out, c_in, _ = schedule.preconditioning(sigma, 1.0)
+    assert c_skip[0] == pytest.approx(1.0) and c_skip[-1] == pytest.approx(0.0, abs=1e-6)
+    assert c_out[1] == pytest.approx(2**-0.5) and c_in[1] == pytest.approx(2**-0.5)
+    w = schedule.loss_weight(sigma)
+    np.testing.assert_allclose((w * c_out**2).numpy(), 1.0)
+
+
+# -- process --------------------------------------------------------------------------------
+def test_model_space_round_trip_and_shapes():
+    df = make_mixed_frame(60)
+    _, layout, Z = _layout_and_Z(df)
+    X = process.to_model(Z, layout)
+    assert X.shape == Z.shape and X.dtype == np.float32
+    assert set(np.unique(X[:, layout.discrete_mask])) <= {-1.0, 1.0}
+    np.testing.assert_allclose(process.from_model(X, layout), Z, atol=1e-6)
+    assert len(layout.blocks) > 0 and len(layout.binary) > 0 and len(layout.continuous) > 0
+    den = _denoiser(layout)
+    x = torch.from_numpy(X)
+    D = den(x, torch.full((len(X),), 0.5))
+    assert D.shape == x.shape
+    for a, b in layout.blocks:  # categorical estimates are 2p - 1 with p a distribution
+        np.testing.assert_allclose(((D[:, a:b] + 1) / 2).sum(1).detach().numpy(), 1.0, rtol=1e-5)
+    loss = process.training_loss(den, x, torch.Generator().manual_seed(0))
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    loss.backward()
+
+
+def test_prior_logits_match_frequencies():
+    df = pd.DataFrame({"c": ["a"] * 30 + ["b"] * 10, "x": [1.0] * 36 + [np.nan] * 4})
+    _, layout, Z = _layout_and_Z(df)
+    logits = process.prior_logits(Z, layout)
+    a, b = layout.blocks[0]
+    p = np.exp(logits[a:b]) / np.exp(logits[a:b]).sum()
+    np.testing.assert_allclose(p, [0.75, 0.25], atol=0.02)
+    assert 1 / (1 + np.exp(-logits[layout.binary[0]])) == pytest.approx(0.1, abs=0.02)
+
+
+# -- sampler --------------------------------------------------------------------------------
+def test_sampler_is_deterministic_given_the_generator_and_keeps_known_slots():
+    df = make_mixed_frame(50)
+    _, layout, Z = _layout_and_Z(df)
+    den = _denoiser(layout)
+    sig = schedule.karras_sigmas(4)
+
+    def run(seed, **kw):
+        return heun_sample(den, 10, layout.dim, sig, torch.Generator().manual_seed(seed), **kw)
+
+    assert torch.equal(run(1), run(1))
+    assert not torch.equal(run(1), run(2))
+    known = torch.from_numpy(process.to_model(Z[:10], layout))
+    mask = torch.zeros_like(known, dtype=torch.bool)
+    mask[:, :3] = True
+    out = run(3, known=known, mask=mask, batch_size=3)
+    assert torch.equal(out[:, :3], known[:, :3])
+    torch.testing.assert_close(
+        out, run(3, known=known, mask=mask, batch_size=7), atol=1e-3, rtol=1e-3
+    )
+
+
+# -- estimator ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted_mixed():
+    train = make_mixed_frame(300)
+    return DiffusionSynthesizer(**TINY, random_state=0).fit(train), train
+
+
+def test_inpaint_keeps_observed_cells_and_fills_every_hole(fitted_mixed):
+    model, train = fitted_mixed
+    X = train.head(40).astype({"flag": object, "int": "Int64"})
+    rng = np.random.default_rng(0)
+    cols = ["num", "int", "cat", "flag", "when", "when_tz", "date_str", "unicode", "catdtype"]
+    holes = {c: rng.random(len(X)) < 0.3 for c in cols}
+    for c, m in holes.items():
+        X.loc[m, c] = None
+    before = X.copy(deep=True)
+    out = model.inpaint(X, random_state=0)
+    pd.testing.assert_frame_equal(X, before)  # input untouched
+    assert out.index.equals(X.index) and list(out.columns) == list(X.columns)
+    for c in X.columns:
+        if c == "all_nan":  # a constant (all-missing) column: nothing to learn or fill
+            assert out[c].isna().all()
+            continue
+        obs = X[c].notna()
+        assert out[c].notna().all(), c  # every hole filled, natural NaN included
+        pd.testing.assert_series_equal(out.loc[obs, c], X.loc[obs, c], check_dtype=False)
+    for c in cols:
+        filled = out.loc[holes[c], c]
+        assert filled.notna().all(), c
+        if model.schema_[c].kind == "categorical":
+            assert set(filled.astype(object)) <= set(train[c].dropna().astype(object)), c
+
+
+def test_inpaint_n_draws_are_independent(fitted_mixed):
+    model, train = fitted_mixed
+    X = train.head(30).copy()
+    X.loc[:, "num"] = np.nan
+    X.loc[:, "cat"] = None
+    draws = model.inpaint(X, n_draws=3, random_state=1)
+    assert isinstance(draws, list) and len(draws) == 3
+    assert not draws[0]["num"].equals(draws[1]["num"])
+    assert all(d["num"].notna().all() and d["cat"].notna().all() for d in draws)
+    again = model.inpaint(X, n_draws=3, random_state=1)
+    pd.testing.assert_frame_equal(again[2], draws[2])
+    with pytest.raises(ValueError, match="n_draws"):
+        model.inpaint(X, n_draws=0)
+    with pytest.raises(ValueError, match="fitted columns"):
+        model.inpaint(X.drop(columns="num"))
+
+
+def test_bad_params_raise():
+    df = pd.DataFrame({"x": np.arange(20.0)})
+    for bad in (
+        {"hidden": 0},
+        {"n_steps": -1},
+        {"lr": 0},
+        {"ema_decay": 1.0},
+        {"max_time": -1},
+        {"device": "nonsense"},
+    ):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            DiffusionSynthesizer(**bad).fit(df)
+    with pytest.raises(ValueError, match="preset"):
+        DiffusionSynthesizer.from_preset("tpu")
+    assert DiffusionSynthesizer.from_preset("gpu", epochs=3).epochs == 3
+
+
+def test_max_time_stops_training_early():
+    df = make_mixed_frame(400)
+    model = DiffusionSynthesizer(
+        epochs=100_000,
+        batch_size=64,
+        hidden=16,
+        n_layers=1,
+        n_steps=3,
+        max_time=0.5,
+        random_state=0,
+    )
+    model.fit(df)
+    assert 1 <= model.n_epochs_ < 100_000
+    assert len(model.sample(5, random_state=0)) == 5
+
+
+def test_verbose_logs_progress(caplog):
+    df = make_mixed_frame(100)
+    with caplog.at_level(logging.INFO, logger="tabgen"):
+        DiffusionSynthesizer(
+            epochs=4, hidden=8, n_layers=1, n_steps=2, verbose=True, random_state=0
+        ).fit(df)
+    messages = [r.getMessage() for r in caplog.records if r.name == "tabgen"]
+    assert any("epoch 4/4" in m and "loss" in m for m in messages)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="tabgen"):
+        DiffusionSynthesizer(epochs=2, hidden=8, n_layers=1, n_steps=2, random_state=0).fit(df)
+    assert not [r for r in caplog.records if r.name == "tabgen"]
+
+
+def test_learns_correlation_and_category_conditional_means():
+    """Two correlated Gaussians and a category that depends on them."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    a = rng.normal(size=n)
+    b = 0.8 * a + 0.6 * rng.normal(size=n)
+    cat = np.where(a + b > 1.0, "high", np.where(a + b < -1.0, "low", "mid"))
+    df = pd.DataFrame({"a": a, "b": b, "cat": cat})
+    model = DiffusionSynthesizer(
+        epochs=40,
+        batch_size=256,
+        hidden=64,
+        n_layers=2,
+        n_steps=12,
+        cond_fraction=0.5,
+        random_state=0,
+    ).fit(df)
+    out = model.sample(3000, random_state=1)
+    assert abs(np.corrcoef(out["a"], out["b"])[0, 1] - 0.8) < 0.08
+    freq = out["cat"].value_counts(normalize=True)
+    true_freq = df["cat"].value_counts(normalize=True)
+    for c in ("high", "mid", "low"):
+        assert abs(freq[c] - true_freq[c]) < 0.05, c
+        assert abs(out.loc[out["cat"] == c, "a"].mean() - df.loc[df["cat"] == c, "a"].mean()) < 0.2
+    # conditional sampling follows the conditional distribution, not the marginal
+    high = model.sample(500, conditions={"cat": "high"}, random_state=2)
+    assert (high["cat"] == "high").all()
+    assert (high["a"] + high["b"]).mean() > 1.4  # truth 2.2, marginal 0
+    at = model.sample(500, conditions={"a": 1.5}, random_state=3)
+    assert (at["a"] == 1.5).all()
+    assert at["b"].mean() > 0.5  # truth 1.2, marginal 0 (short training: pulled to 0)
+
+
+def test_present_columns_come_out_observed(fitted_mixed):
+    """``Conditions.present`` (used by the imputation pipeline) forbids missing cells."""
+    model, _ = fitted_mixed
+    if "present" not in Conditions.__dataclass_fields__:
+        pytest.skip("the base contract has no Conditions.present")
+    cond = pd.DataFrame({"cat": ["low", "high", None] * 20})
+    out = model._sample_frame(None, cond, 0, id_offset=0, fill_missing=True)
+    for name in ("num_nan", "int_nan", "cat_nan", "nbool"):
+        assert out[name].notna().all(), name
+    assert list(out["cat"].iloc[:2]) == ["low", "high"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only fallback")
+def test_cuda_model_file_loads_and_samples_on_cpu(tmp_path):
+    import tabgen
+
+    df = pd.DataFrame({"x": np.arange(60.0), "c": ["a", "b", "c"] * 20})
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        DiffusionSynthesizer(device="cuda", epochs=1).fit(df)
+    model = DiffusionSynthesizer(epochs=2, hidden=8, n_steps=2, random_state=0).fit(df)
+    model.set_params(device="cuda")  # as if fitted and saved on a GPU machine
+    model.save(tmp_path / "m.tabgen")
+    loaded = tabgen.load(tmp_path / "m.tabgen")
+    assert loaded.device == "cuda"
+    assert len(loaded.sample(4, random_state=0)) == 4
+    assert loaded.device_.type == "cpu"

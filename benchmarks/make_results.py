@@ -30,7 +30,7 @@ def foundation(res: dict) -> list[str]:
     lines = [
         "## Foundation: encoder and Gaussian copula speed (Adult train, 32,561 rows)",
         "",
-        "Command: `python benchmarks/bench_foundation.py --repeats 3` (bench extra installed).",
+        "Command: `OMP_NUM_THREADS=1 python benchmarks/bench_foundation.py --repeats 3`.",
         f"Machine: {_machine(res['machine'])}.",
         f"Median over {res['repeats']} repeats (min–max).",
         "",

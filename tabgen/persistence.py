@@ -131,6 +131,17 @@ def _arrays(index: dict, data: bytes) -> dict:
     return out
 
 
+def _restore_tuples(cls, params: dict) -> dict:
+    """JSON turns tuples into lists; give back tuples where the constructor's default is one."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    return {
+        k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v
+        for k, v in params.items()
+    }
+
+
 def load(path):
     """Load a model saved with ``model.save(path)``.
 
@@ -156,6 +167,7 @@ def load(path):
     try:
         cls = class_by_name(header["class"])
         params = {k: v for k, v in header["params"].items() if k in cls._get_param_names()}
+        params = _restore_tuples(cls, params)
         model = cls(**params)
         model.encoder_ = TableEncoder.from_state(header["encoder"])
         model.schema_ = Schema.from_dict(header["encoder"]["schema"])

@@ -107,3 +107,12 @@ def test_file_holds_no_pickle_and_loads_identically(model_file, mixed_frame):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tabgen.load("/nonexistent/model.tabgen")
+
+
+def test_tuple_parameters_come_back_as_tuples(tmp_path):
+    df = pd.DataFrame({"a": np.random.default_rng(0).normal(size=200), "b": ["x", "y"] * 100})
+    model = tabgen.GANSynthesizer(epochs=1, batch_size=100, random_state=0).fit(df)
+    assert isinstance(model.generator_dim, tuple)
+    model.save(tmp_path / "g.tabgen")
+    loaded = tabgen.load(tmp_path / "g.tabgen")
+    assert loaded.get_params() == model.get_params()

@@ -3,6 +3,7 @@
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.encoders.base import ColumnEncoder, MissingIndicator, Span
 from tabgen.encoders.categorical import OneHotEncoder, OrdinalEncoder
+from tabgen.encoders.mode_specific import ModeSpecificEncoder
 from tabgen.encoders.numerical import MinMaxEncoder, QuantileNormalEncoder, StandardEncoder
 from tabgen.encoders.special import ConstantEncoder, DatetimeEncoder, IdEncoder
 from tabgen.encoders.table import ENCODERS, TableEncoder
@@ -15,6 +16,7 @@ __all__ = [
     "IdEncoder",
     "MinMaxEncoder",
     "MissingIndicator",
+    "ModeSpecificEncoder",
     "OneHotEncoder",
     "OrdinalEncoder",
     "PiecewiseCDF",

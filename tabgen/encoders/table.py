@@ -7,6 +7,7 @@ import pandas as pd
 
 from tabgen.encoders.base import ColumnEncoder, Span
 from tabgen.encoders.categorical import OneHotEncoder, OrdinalEncoder
+from tabgen.encoders.mode_specific import ModeSpecificEncoder
 from tabgen.encoders.numerical import MinMaxEncoder, QuantileNormalEncoder, StandardEncoder
 from tabgen.encoders.special import ConstantEncoder, DatetimeEncoder, IdEncoder
 from tabgen.schema import ColumnSpec, Schema
@@ -18,6 +19,7 @@ ENCODERS: dict[str, type[ColumnEncoder]] = {
         QuantileNormalEncoder,
         StandardEncoder,
         MinMaxEncoder,
+        ModeSpecificEncoder,
         OneHotEncoder,
         OrdinalEncoder,
         DatetimeEncoder,
@@ -29,6 +31,7 @@ NUMERICAL = {
     "quantile": QuantileNormalEncoder,
     "standard": StandardEncoder,
     "minmax": MinMaxEncoder,
+    "mode_specific": ModeSpecificEncoder,
 }
 CATEGORICAL = {"onehot": OneHotEncoder, "ordinal": OrdinalEncoder}
 
@@ -38,8 +41,9 @@ class TableEncoder:
 
     Parameters
     ----------
-    numerical : {"quantile", "standard", "minmax"}
-        Encoder for numerical and integer columns (and for datetimes, as offsets).
+    numerical : {"quantile", "standard", "minmax", "mode_specific"}
+        Encoder for numerical and integer columns (and for datetimes, as offsets;
+        ``"mode_specific"`` keeps datetimes on ``"minmax"``).
     categorical : {"onehot", "ordinal"}
         Encoder for categorical columns.
     clip : bool
@@ -97,6 +101,8 @@ class TableEncoder:
         if spec.kind == "categorical":
             return CATEGORICAL[self.categorical]()
         if spec.kind == "datetime":
+            if self.numerical == "mode_specific":  # one slot per datetime: min-max offsets
+                return DatetimeEncoder(MinMaxEncoder(clip=self.clip))
             return DatetimeEncoder(self._numeric())
         if spec.kind == "id":
             return IdEncoder()

@@ -3,6 +3,7 @@
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
 from tabgen.synthesizers.diffusion import DiffusionSynthesizer
+from tabgen.synthesizers.gan import GANSynthesizer
 from tabgen.synthesizers.registry import SYNTHESIZERS, get_synthesizer
 from tabgen.synthesizers.vae import VAESynthesizer
 
@@ -11,6 +12,7 @@ __all__ = [
     "BaseSynthesizer",
     "Conditions",
     "DiffusionSynthesizer",
+    "GANSynthesizer",
     "GaussianCopulaSynthesizer",
     "VAESynthesizer",
     "get_synthesizer",

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
 from tabgen.synthesizers.diffusion import DiffusionSynthesizer
+from tabgen.synthesizers.gan import GANSynthesizer
 from tabgen.synthesizers.vae import VAESynthesizer
 
 #: Short name -> class. New models are added here.
 SYNTHESIZERS: dict[str, type] = {
     "copula": GaussianCopulaSynthesizer,
     "diffusion": DiffusionSynthesizer,
+    "gan": GANSynthesizer,
     "vae": VAESynthesizer,
 }
 

@@ -1,0 +1,137 @@
+"""The adversarial training loop: critic steps, then one generator step, on batches drawn by
+the condition sampler; epochs, time budget and progress come from :func:`tabgen.nn.run_epochs`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tabgen.nn import TrainingLog, WeightAverage, run_epochs
+from tabgen.synthesizers.gan.critic import Critic
+from tabgen.synthesizers.gan.generator import Generator, apply_heads
+from tabgen.synthesizers.gan.layout import GanLayout
+from tabgen.synthesizers.gan.loss import condition_cross_entropy, critic_loss, generator_loss
+from tabgen.synthesizers.gan.sampler import ConditionSampler
+
+
+class GanTrainer:
+    """One WGAN-GP training run.
+
+    Parameters
+    ----------
+    generator, critic : torch.nn.Module
+        The networks, already on ``device``.
+    layout : GanLayout
+        The expanded layout.
+    sampler : ConditionSampler
+        Conditions and matching rows.
+    dense, codes : torch.Tensor
+        The training data: dense expanded part (float32) and category codes (int64).
+    noise_dim, batch_size : int
+        Noise width and rows per step (a multiple of the critic's ``pac``).
+    lr : float
+        Adam learning rate of both networks.
+    critic_steps : int
+        Critic updates per generator update.
+    cpu_gen, device_gen : torch.Generator
+        Randomness for the sampler (CPU) and for noise, dropout and penalties (device).
+    ema_decay : float
+        Decay of the running average of the generator's weights (``average``), which is
+        what samples in the end: it smooths the oscillations of adversarial training.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        critic: Critic,
+        layout: GanLayout,
+        sampler: ConditionSampler,
+        dense: torch.Tensor,
+        codes: torch.Tensor,
+        *,
+        noise_dim: int,
+        batch_size: int,
+        lr: float,
+        critic_steps: int,
+        cpu_gen: torch.Generator,
+        device_gen: torch.Generator,
+        ema_decay: float = 0.995,
+    ):
+        self.generator, self.critic = generator, critic
+        self.layout, self.sampler = layout, sampler
+        self.dense, self.codes = dense, codes
+        self.noise_dim, self.batch_size = noise_dim, batch_size
+        self.critic_steps = critic_steps
+        self.cpu_gen, self.device_gen = cpu_gen, device_gen
+        self.device = dense.device
+        adam = {"lr": lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
+        self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
+        self.opt_d = torch.optim.Adam(critic.parameters(), **adam)
+        self.average = WeightAverage(generator, ema_decay)
+        self.last_critic_loss = float("nan")
+
+    # -- batches ----------------------------------------------------------------------------
+    def draw(self, n: int, *, with_rows: bool):
+        """Noise + conditional vector, the conditions, and (optionally) matching real rows."""
+        noise = torch.randn(n, self.noise_dim, generator=self.device_gen, device=self.device)
+        if self.sampler.active:
+            col, cat = self.sampler.sample_conditions(n, self.cpu_gen)
+            cond = self.sampler.condition_vectors(cat).to(self.device)
+            rows = self.sampler.sample_rows(cat, self.cpu_gen) if with_rows else None
+        else:
+            col = cat = None
+            cond = torch.zeros(n, 0, device=self.device)
+            rows = torch.randint(self.dense.shape[0], (n,), generator=self.cpu_gen)
+        real = None
+        if with_rows:
+            rows = rows.to(self.device)
+            real = self.layout.expand(self.dense[rows], self.codes[rows])
+        return torch.cat([noise, cond], dim=1), cond, col, cat, real
+
+    # -- one step ---------------------------------------------------------------------------
+    def step(self, index, epoch: int, step_no: int) -> float:
+        """Critic updates then a generator update; returns the generator loss."""
+        b = self.batch_size
+        for _ in range(self.critic_steps):
+            z, cond, _, _, real = self.draw(b, with_rows=True)
+            fake = apply_heads(self.generator(z), self.layout, self.device_gen)
+            loss_d = critic_loss(
+                self.critic,
+                torch.cat([real, cond], dim=1),
+                torch.cat([fake, cond], dim=1),
+                self.device_gen,
+            )
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+        self.last_critic_loss = float(loss_d.detach())
+        z, cond, col, cat, _ = self.draw(b, with_rows=False)
+        raw = self.generator(z)
+        fake = apply_heads(raw, self.layout, self.device_gen)
+        ce = (
+            condition_cross_entropy(raw, self.layout, col.to(self.device), cat.to(self.device))
+            if col is not None
+            else raw.new_zeros(())
+        )
+        score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen)
+        loss_g = generator_loss(score, ce)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.average.update()
+        return float(loss_g.detach())
+
+    def run(self, *, epochs: int, max_time, verbose: bool) -> TrainingLog:
+        """Train for ``epochs`` passes (``n_rows // batch_size`` steps each, at least one)."""
+        self.generator.train()
+        self.critic.train()
+        return run_epochs(
+            self.step,
+            self.dense.shape[0],
+            epochs=epochs,
+            batch_size=self.batch_size,
+            generator=self.cpu_gen,
+            max_time=max_time,
+            verbose=verbose,
+            name="gan",
+        )

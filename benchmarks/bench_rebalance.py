@@ -36,7 +36,7 @@ def _encode(X_train, X_test, categorical, scale):
     num = [c for c in X_train.columns if c not in categorical]
     parts_tr, parts_te = [], []
     if num:
-        med = X_train[num].median()
+        med = X_train[num].median().fillna(0.0)  # all-missing columns: 0
         a, b = X_train[num].fillna(med).to_numpy(float), X_test[num].fillna(med).to_numpy(float)
         if scale:
             sc = StandardScaler().fit(a)
@@ -85,7 +85,7 @@ def _resample(arm, X, y, categorical, seed):
 
         Xf = X.copy()
         num = [c for c in X.columns if c not in categorical]
-        Xf[num] = Xf[num].fillna(Xf[num].median())
+        Xf[num] = Xf[num].fillna(Xf[num].median().fillna(0.0))
         for c in categorical:
             Xf[c] = Xf[c].astype(str)
         k = max(1, min(5, int(pd.Series(y).value_counts().min()) - 1))
@@ -162,17 +162,22 @@ def main(argv=None) -> None:
         X, y = data.drop(columns=[target]), data[target].to_numpy()
         categorical = [c for c in meta["categorical"] if c != target]
         classes = np.unique(y)
-        rows = {}
+        rows, errors = {}, {}
         for seed in seeds:
             folds = StratifiedKFold(args.folds, shuffle=True, random_state=seed).split(X, y)
             for fold, (tr, te) in enumerate(folds):
                 for arm in arms:
                     t0 = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        Xr, yr = _resample(
-                            arm, X.iloc[tr].reset_index(drop=True), y[tr], categorical, seed
-                        )
+                    try:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            Xr, yr = _resample(
+                                arm, X.iloc[tr].reset_index(drop=True), y[tr], categorical, seed
+                            )
+                    except ValueError as exc:  # e.g. SMOTE with a 1-row class in this fold
+                        errors.setdefault(arm, []).append(f"fold {fold}: {exc}")
+                        print(f"[{name}] fold {fold} {arm} failed: {exc}", flush=True)
+                        continue
                     resample_s = time.perf_counter() - t0
                     Xr = pd.DataFrame(Xr, columns=X.columns)
                     for cname in args.classifiers.split(","):
@@ -193,6 +198,7 @@ def main(argv=None) -> None:
             "rows": len(data),
             "classes": [str(c) for c in classes],
             "summary": summary,
+            "errors": errors,
         }
     tag = args.tag or args.datasets.replace(",", "_")
     out = RESULTS / f"rebalance_{tag}.json"

@@ -141,6 +141,10 @@ def rebalance(res: dict) -> list[str]:
             "| arm | classifier | PR-AUC | ROC-AUC | bal. acc | minority F1 | Brier | resample s |",
             "|---|---|---|---|---|---|---|---|",
         ]
+        for arm, errs in entry.get("errors", {}).items():
+            lines.append(
+                f"| {arm} | all | failed in {len(errs)} fold(s): {errs[0][:90]} | | | | | |"
+            )
         for key, m in entry["summary"].items():
             arm, clf = key.split("|")
             lines.append(f"| {arm} | {clf} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
@@ -182,6 +186,19 @@ def main() -> None:
             parts += [*render(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("synthesis_*.json")):
         parts += [*synthesis(json.loads(path.read_text())), ""]
+    path = RESULTS / "sdmetrics_agreement.txt"
+    if path.is_file():
+        parts += [
+            "## Fidelity agreement with SDMetrics' QualityReport",
+            "",
+            "Command: `python benchmarks/check_sdmetrics_agreement.py --datasets adult default "
+            "shoppers` (bench environment). Columns `s sdm` / `s tg`: seconds taken by each.",
+            "",
+            "```",
+            path.read_text().rstrip(),
+            "```",
+            "",
+        ]
     path = RESULTS / "evaluate_adult.json"
     if path.is_file():
         title = "Evaluation report speed on Adult (bench_evaluate.py)"

@@ -169,6 +169,27 @@ def model_bench(res: dict, title: str) -> list[str]:
     return lines
 
 
+def impute(res: dict) -> list[str]:
+    lines = [
+        f"## Imputation benchmark ({res['date']})",
+        "",
+        f"Command: `{res['command']}`.",
+        f"Machine: {_machine(res['machine'])}.",
+        "Complete rows of each training table; cells hidden by the mechanism; RMSE/MAE of "
+        "numeric cells in units of the true column's std (averaged over columns), accuracy of "
+        "categorical cells. One seed.",
+        "",
+        "| dataset | mechanism | rate | arm | RMSE | MAE | cat. accuracy | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res["runs"]:
+        lines.append(
+            f"| {r['dataset']} | {r['mechanism']} | {r['rate']} | {r['arm']} | {r['rmse']:.3f} "
+            f"| {r['mae']:.3f} | {r['cat_accuracy']:.3f} | {r['seconds']:.1f} |"
+        )
+    return lines
+
+
 RENDERERS = {"foundation_adult.json": foundation}
 
 
@@ -207,6 +228,8 @@ def main() -> None:
     if path.is_file():
         title = "Diffusion model on Adult (bench_diffusion.py)"
         parts += [*model_bench(json.loads(path.read_text()), title), ""]
+    for path in sorted(RESULTS.glob("impute_*.json")):
+        parts += [*impute(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("rebalance_*.json")):
         parts += [*rebalance(json.loads(path.read_text())), ""]
     OUT.write_text("\n".join(parts))

@@ -12,7 +12,7 @@ Examples
 (3, 15)
 """
 
-from tabgen import datasets
+from tabgen import datasets, pipelines
 from tabgen._version import __version__
 from tabgen.io import read_table, sample_to_file, write_table
 from tabgen.metrics import Report, evaluate
@@ -44,6 +44,7 @@ __all__ = [
     "evaluate",
     "get_synthesizer",
     "load",
+    "pipelines",
     "read_table",
     "sample_to_file",
     "write_table",

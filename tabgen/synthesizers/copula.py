@@ -273,7 +273,8 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
                 if s.role == "missing":  # a conditioned cell is observed
                     zeros = np.where(known, 0.0, np.nan)
                     self._constrain(s.start, zeros, lo, hi)
-                    fixed[s.start] = zeros
+                    before = fixed.get(s.start)  # keep rows already required present
+                    fixed[s.start] = zeros if before is None else np.where(known, 0.0, before)
 
     def _constrain(self, j, values, lo, hi) -> None:
         """Bound latent coordinate ``j`` to the interval of each row's value (NaN: free)."""

@@ -207,6 +207,16 @@ def main() -> None:
             parts += [*render(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("synthesis_*.json")):
         parts += [*synthesis(json.loads(path.read_text())), ""]
+    path = RESULTS / "peers_adult_partial.log"
+    if path.is_file():
+        parts += [
+            "## SDV peers on Adult (partial run, printed lines)",
+            "",
+            "```",
+            path.read_text().rstrip(),
+            "```",
+            "",
+        ]
     path = RESULTS / "sdmetrics_agreement.txt"
     if path.is_file():
         parts += [

@@ -74,6 +74,7 @@ def sample_to_file(
     batch_size: int = 50_000,
     conditions: dict | None = None,
     random_state=None,
+    on_batch=None,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -93,6 +94,8 @@ def sample_to_file(
     conditions : dict, optional
         ``{column: value}`` applied to every row.
     random_state : None, int or Generator
+    on_batch : callable, optional
+        Called with each batch (a DataFrame) after it is written.
 
     Returns
     -------
@@ -141,6 +144,8 @@ def sample_to_file(
             else:
                 batch.to_csv(tmp, mode="w" if start == 0 else "a", header=start == 0, index=False)
             done += m
+            if on_batch is not None:
+                on_batch(batch)
             logger.info("sampled %d / %d rows", done, n)
         if writer is not None:
             writer.close()

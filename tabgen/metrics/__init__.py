@@ -10,10 +10,13 @@ for the HTML report), so they measure every generator, ours or a peer's, the sam
   :func:`correlation_similarity`, :func:`contingency_similarity`;
 * :func:`detection` (C2ST), :func:`precision_recall` (α-precision / β-recall),
   :func:`utility` (train on synthetic, test on real), :func:`privacy` (DCR share, exact copies,
-  NNDR, membership inference) and :func:`exact_copy_rate`.
+  NNDR, membership inference) and :func:`exact_copy_rate`;
+* :func:`attack_risks`: Anonymeter-style singling-out, linkability and inference attacks with
+  confidence intervals (``evaluate(..., metrics=["attacks"])``; not part of ``"all"``).
 """
 
 from ._result import MetricResult
+from .attacks import attack_risks
 from .detection import detection
 from .fidelity import (
     column_pair_trends,
@@ -26,15 +29,17 @@ from .fidelity import (
 )
 from .precision_recall import alpha_precision_beta_recall, precision_recall
 from .privacy import exact_copy_rate, privacy
-from .report import GROUPS, HEADLINE_KEYS, Report, evaluate
+from .report import GROUPS, HEADLINE_KEYS, OPTIONAL_GROUPS, Report, evaluate
 from .utility import infer_task, utility
 
 __all__ = [
     "GROUPS",
     "HEADLINE_KEYS",
+    "OPTIONAL_GROUPS",
     "MetricResult",
     "Report",
     "alpha_precision_beta_recall",
+    "attack_risks",
     "column_pair_trends",
     "column_shapes",
     "contingency_similarity",

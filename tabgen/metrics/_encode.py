@@ -28,11 +28,19 @@ from ._columns import joint_codes, to_float
 
 @dataclass
 class Encoded:
-    """Encoded tables sharing one feature space."""
+    """Encoded tables sharing one feature space.
+
+    ``categorical_mask`` flags ordinal-coded categorical features (for tree models);
+    ``columns`` gives the source column of every feature and ``onehot_mask`` flags the one-hot
+    indicators of categorical columns (their ``__nan`` / ``__other`` slots included), so that a
+    caller can drop or reweight the features of one column without re-encoding.
+    """
 
     arrays: list[np.ndarray]
     feature_names: list[str]
     categorical_mask: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    columns: list = field(default_factory=list)
+    onehot_mask: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def _scale(values: list[np.ndarray], reference: np.ndarray, scale: str) -> list[np.ndarray]:
@@ -79,6 +87,8 @@ def encode(
     blocks: list[list[np.ndarray]] = [[] for _ in frames]
     names: list[str] = []
     cat_mask: list[bool] = []
+    sources: list = []
+    onehot: list[bool] = []
     lengths = [len(f) for f in frames]
 
     for column, kind in kinds.items():
@@ -95,11 +105,15 @@ def encode(
                     block.append(miss.astype(np.float64)[:, None])
                 names += [str(column), f"{column}__nan"]
                 cat_mask += [False, False]
+                sources += [column, column]
+                onehot += [False, False]
             else:
                 for block, v in zip(blocks, scaled):
                     block.append(v[:, None])
                 names.append(str(column))
                 cat_mask.append(False)
+                sources.append(column)
+                onehot.append(False)
             continue
 
         codes, uniques = joint_codes([f[column] for f in frames])
@@ -116,6 +130,8 @@ def encode(
                 block.append(out[:, None])
             names.append(str(column))
             cat_mask.append(True)
+            sources.append(column)
+            onehot.append(False)
             continue
         width = n_levels + int(has_other) + int(has_missing)
         top = [uniques[i] for i in np.argsort(rank, kind="stable")[:n_levels]]
@@ -125,6 +141,8 @@ def encode(
         if has_missing:
             names.append(f"{column}__nan")
         cat_mask += [False] * width
+        sources += [column] * width
+        onehot += [True] * width
         for block, c, n in zip(blocks, codes, lengths):
             out = np.zeros((n, width), dtype=np.float64)
             slot = np.where(c >= 0, rank_ext[c], width - 1)
@@ -132,4 +150,10 @@ def encode(
             block.append(out)
 
     arrays = [np.hstack(block) if block else np.zeros((n, 0)) for block, n in zip(blocks, lengths)]
-    return Encoded(arrays=arrays, feature_names=names, categorical_mask=np.asarray(cat_mask))
+    return Encoded(
+        arrays=arrays,
+        feature_names=names,
+        categorical_mask=np.asarray(cat_mask, dtype=bool),
+        columns=sources,
+        onehot_mask=np.asarray(onehot, dtype=bool),
+    )

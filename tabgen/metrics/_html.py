@@ -41,6 +41,18 @@ _DESCRIPTIONS = {
     "nndr": ("Median nearest/second-nearest distance ratio to train", "≈ holdout NNDR"),
     "nndr_holdout": ("Same ratio against the holdout", "–"),
     "mia_auc": ("Membership-inference ROC-AUC (distance to synthetic)", "0.5"),
+    "singling_out_univariate_risk": ("Singling-out risk, one-column predicates", "0"),
+    "singling_out_univariate_risk_low": ("Lower end of its confidence interval", "0"),
+    "singling_out_univariate_risk_high": ("Upper end of its confidence interval", "0"),
+    "singling_out_multivariate_risk": ("Singling-out risk, multi-column predicates", "0"),
+    "singling_out_multivariate_risk_low": ("Lower end of its confidence interval", "0"),
+    "singling_out_multivariate_risk_high": ("Upper end of its confidence interval", "0"),
+    "linkability_risk": ("Linkability risk (two column halves linked via synthetic)", "0"),
+    "linkability_risk_low": ("Lower end of its confidence interval", "0"),
+    "linkability_risk_high": ("Upper end of its confidence interval", "0"),
+    "inference_risk": ("Attribute-inference risk, most exposed secret column", "0"),
+    "inference_risk_low": ("Lower end of its confidence interval", "0"),
+    "inference_risk_high": ("Upper end of its confidence interval", "0"),
     "time_s": ("Evaluation time, seconds", "–"),
 }
 
@@ -245,6 +257,99 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+_ATTACK_LABELS = {
+    "singling_out_univariate": "Singling out, univariate",
+    "singling_out_multivariate": "Singling out, multivariate",
+    "linkability": "Linkability",
+    "inference": "Inference (most exposed secret)",
+}
+
+
+def _attacks_section(result: Any) -> list[str]:
+    """The "Privacy attacks" section: one row per attack, then the top inference secrets."""
+    details = result.details
+    confidence = details.get("settings", {}).get("confidence", 0.95)
+    level = f"{100 * confidence:g} %"
+    parts = ["<h2>Privacy attacks (measured risk)</h2>"]
+    parts.append(
+        "<p class='note'>"
+        + escape(
+            "Anonymeter-style attacks on the training rows, with the same attacks on the "
+            "holdout rows as the control: risk = (attack − control) / (1 − control). These are "
+            f"empirical risk estimates with {level} confidence intervals, not a guarantee."
+        )
+        + "</p>"
+    )
+    rows = []
+    for name, label in _ATTACK_LABELS.items():
+        entry = details.get(name)
+        if not isinstance(entry, dict):
+            continue
+        if name == "inference" and "secret" in entry:
+            label = f"{label}: {entry['secret']}"
+        rows.append(
+            [
+                label,
+                entry.get("risk"),
+                entry.get("risk_low"),
+                entry.get("risk_high"),
+                entry.get("attack_rate"),
+                entry.get("control_rate"),
+                entry.get("baseline_rate"),
+                entry.get("n_attacks"),
+            ]
+        )
+    header = ["attack", "risk", f"{level} CI low", f"{level} CI high"]
+    header += ["attack rate", "control rate", "baseline rate", "n"]
+    parts.append(_table(rows, header))
+    per_secret = details.get("inference_per_secret")
+    if isinstance(per_secret, pd.DataFrame) and len(per_secret):
+        top = per_secret.sort_values("risk", ascending=False, kind="stable").head(10)
+        parts.append("<h3>Inference risk by secret column (highest 10)</h3>")
+        columns = ["secret", "kind", "risk", "low", "high"]
+        columns += ["attack_rate", "control_rate", "baseline_rate"]
+        header = ["secret", "kind", "risk", "CI low", "CI high"]
+        header += ["attack rate", "control rate", "baseline rate"]
+        parts.append(_table(top[columns].values.tolist(), header))
+    return parts
+
+
+def _safeguards_section(guards: dict) -> list[str]:
+    """What :class:`tabgen.pipelines.Anonymizer` did before and after generation."""
+    pii = ", ".join(f"{c} ({t})" for c, t in guards.get("pii_columns", {}).items()) or "none"
+    rare = guards.get("rare_categories_merged", {})
+    rows = [
+        ["synthesizer", guards.get("synthesizer")],
+        [
+            "training rows / holdout rows",
+            f"{guards.get('rows_train')} / {guards.get('rows_holdout')}",
+        ],
+        [f"PII and key columns ({guards.get('pii_action')})", pii],
+        [
+            f"categories seen < {guards.get('rare_threshold')} times merged",
+            ", ".join(f"{c}: {n}" for c, n in rare.items()) or "none",
+        ],
+        [
+            "columns clipped to robust bounds",
+            ", ".join(guards.get("clipped_columns", [])) or "none",
+        ],
+        [
+            "near-copy filter (distance threshold)",
+            f"quantile {guards.get('distance_quantile')}: "
+            + _fmt(guards.get("distance_threshold")),
+        ],
+        [
+            "rows generated / near-copies replaced",
+            f"{guards.get('rows_generated')} / {guards.get('rows_replaced')}",
+        ],
+    ]
+    return [
+        "<h2>Safeguards</h2>",
+        "<p class='note'>" + escape(str(guards.get("wording", ""))) + "</p>",
+        _table(rows, ["safeguard", "applied"]),
+    ]
+
+
 def render_html(report: Report, *, max_columns: int = 30) -> str:
     """Return the report as one HTML page (all text escaped, plots inlined)."""
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>"]
@@ -330,6 +435,13 @@ def render_html(report: Report, *, max_columns: int = 30) -> str:
     if "dcr_train" in arrays and "dcr_holdout" in arrays:
         parts.append("<h2>Privacy: distance to the closest record</h2>")
         parts.append(_img(_dcr_figure(arrays["dcr_train"], arrays["dcr_holdout"]), "DCR"))
+
+    attacks = report.results.get("attacks")
+    if attacks is not None:
+        parts += _attacks_section(attacks)
+    guards = report.config.get("anonymizer")
+    if isinstance(guards, dict):
+        parts += _safeguards_section(guards)
 
     parts.append("</body></html>")
     return "\n".join(parts)

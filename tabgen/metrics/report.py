@@ -17,15 +17,33 @@ from threadpoolctl import threadpool_limits
 from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
 from ._result import MetricResult
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
+from .attacks import MIN_ROWS as _ATTACK_MIN_ROWS
+from .attacks import attack_risks
 from .detection import detection
 from .fidelity import fidelity
 from .precision_recall import precision_recall
 from .privacy import privacy
 from .utility import Task, utility
 
-__all__ = ["GROUPS", "HEADLINE_KEYS", "Report", "evaluate"]
+__all__ = ["GROUPS", "HEADLINE_KEYS", "OPTIONAL_GROUPS", "Report", "evaluate"]
 
+#: The groups ``metrics="all"`` runs.
 GROUPS = ("fidelity", "detection", "precision_recall", "utility", "privacy")
+
+#: Groups run only when named in ``metrics`` (slower, or needing extra inputs).
+OPTIONAL_GROUPS = ("attacks",)
+
+#: Settings of :func:`~tabgen.metrics.attack_risks` that ``attack_params`` may give.
+ATTACK_PARAMS = (
+    "n_attacks",
+    "n_cols",
+    "secrets",
+    "aux_split",
+    "n_neighbors",
+    "tolerance",
+    "confidence",
+    "max_attempts",
+)
 
 #: Headline numbers always present in ``Report.scores`` (NaN when not computed).
 HEADLINE_KEYS = {
@@ -210,12 +228,26 @@ def _parse_groups(metrics: str | Iterable[str]) -> list[str]:
     if isinstance(metrics, str):
         metrics = GROUPS if metrics == "all" else [metrics]
     groups = list(metrics)
-    unknown = [g for g in groups if g not in GROUPS]
+    known = GROUPS + OPTIONAL_GROUPS
+    unknown = [g for g in groups if g not in known]
     if unknown or not groups:
-        raise ValueError(
-            f"metrics must be 'all' or a non-empty subset of {GROUPS}, got {unknown!r}"
+        raise ValueError(f"metrics must be 'all' or a non-empty subset of {known}, got {unknown!r}")
+    return [g for g in known if g in groups]
+
+
+def _check_attack_params(attack_params: Mapping[str, Any] | None) -> dict[str, Any]:
+    if attack_params is None:
+        return {}
+    if not isinstance(attack_params, Mapping):
+        raise TypeError(
+            f"attack_params must be a mapping or None, got {type(attack_params).__name__}"
         )
-    return [g for g in GROUPS if g in groups]
+    unknown = [k for k in attack_params if k not in ATTACK_PARAMS]
+    if unknown:
+        raise ValueError(
+            f"attack_params has unknown keys {unknown!r}; expected some of {ATTACK_PARAMS}"
+        )
+    return dict(attack_params)
 
 
 def evaluate(
@@ -230,6 +262,7 @@ def evaluate(
     random_state: RandomState = 0,
     max_rows: int | None = 20_000,
     n_jobs: int | None = None,
+    attack_params: Mapping[str, Any] | None = None,
 ) -> Report:
     """Evaluate a synthetic table against the real one it imitates.
 
@@ -243,7 +276,11 @@ def evaluate(
     * ``"utility"``: train on synthetic, test on ``holdout``, beside train on ``real``; needs
       ``target`` and ``holdout``, otherwise skipped (reason in ``Report.skipped``);
     * ``"privacy"``: exact-copy rate and NNDR; with ``holdout`` also DCR share and
-      membership-inference AUC; at most ``max_rows`` rows per table for the distances.
+      membership-inference AUC; at most ``max_rows`` rows per table for the distances;
+    * ``"attacks"`` (only when named, not part of ``"all"``): Anonymeter-style singling-out,
+      linkability and inference risks with confidence intervals
+      (:func:`~tabgen.metrics.attack_risks`); needs ``holdout`` (at least 10 rows), otherwise
+      skipped.
 
     Parameters
     ----------
@@ -260,7 +297,7 @@ def evaluate(
         inferred (numbers → numerical, datetime64 → datetime, anything else → categorical).
     metrics : "all" or iterable of str, default "all"
         Any of ``"fidelity"``, ``"detection"``, ``"precision_recall"``, ``"utility"``,
-        ``"privacy"``.
+        ``"privacy"`` (``"all"`` runs these five) and ``"attacks"``.
     task : {"auto", "binary", "multiclass", "classification", "regression"}, default "auto"
         Utility task; ``"auto"`` infers it from the target.
     random_state : int, numpy Generator or None, default 0
@@ -272,6 +309,10 @@ def evaluate(
         Threads for the BLAS / OpenMP pools (gradient boosting, neighbour search) during this
         call only (``threadpoolctl``); None leaves them as they are. On a busy machine a small
         value avoids the slowdown of oversubscribed OpenMP threads.
+    attack_params : mapping, optional
+        Settings passed to :func:`~tabgen.metrics.attack_risks` for ``"attacks"``: any of
+        ``n_attacks``, ``n_cols``, ``secrets``, ``aux_split``, ``n_neighbors``, ``tolerance``,
+        ``confidence``, ``max_attempts``.
 
     Returns
     -------
@@ -281,7 +322,8 @@ def evaluate(
     ------
     ValueError
         When the tables' columns differ (the message names them), ``target`` is not a column,
-        metadata names unknown columns or kinds, or ``metrics`` names an unknown group.
+        metadata names unknown columns or kinds, ``metrics`` names an unknown group or
+        ``attack_params`` an unknown setting.
 
     Examples
     --------
@@ -305,6 +347,7 @@ def evaluate(
                 task=task,
                 random_state=random_state,
                 max_rows=max_rows,
+                attack_params=attack_params,
             )
     start = time.perf_counter()
     check_frame(real, "real")
@@ -317,9 +360,12 @@ def evaluate(
         raise ValueError(f"target {target!r} is not a column of real")
     check_max_rows(max_rows)
     groups = _parse_groups(metrics)
+    attack_kwargs = _check_attack_params(attack_params)
     kinds = resolve_kinds(real, metadata)
     rng = resolve_rng(random_state)
     seeds = {group: child_seed(rng) for group in GROUPS}
+    # Drawn after the default groups' seeds, so that their numbers do not change.
+    seeds.update({group: child_seed(rng) for group in OPTIONAL_GROUPS})
     synthetic = select_columns(synthetic, real.columns)
     if holdout is not None:
         holdout = select_columns(holdout, real.columns)
@@ -371,6 +417,24 @@ def evaluate(
                 max_rows=max_rows,
                 random_state=seeds[group],
             )
+        elif group == "attacks":
+            if holdout is None:
+                skipped[group] = (
+                    "needs a holdout table (real rows unseen in training) as the control"
+                )
+                continue
+            if min(len(real), len(holdout)) < _ATTACK_MIN_ROWS:
+                skipped[group] = f"needs at least {_ATTACK_MIN_ROWS} rows in real and in holdout"
+                continue
+            results[group] = attack_risks(
+                real,
+                synthetic,
+                holdout,
+                # columns absent from ``kinds`` were declared "id": keep them out
+                metadata={c: kinds.get(c, "id") for c in real.columns},
+                random_state=seeds[group],
+                **attack_kwargs,
+            )
         timings[group] = round(time.perf_counter() - t0, 3)
 
     config = {
@@ -385,6 +449,8 @@ def evaluate(
         else "Generator",
         "timings_s": timings,
     }
+    if "attacks" in groups:
+        config["attack_params"] = attack_kwargs
     frames = {"real": real, "synthetic": synthetic}
     if holdout is not None:
         frames["holdout"] = holdout

@@ -21,6 +21,7 @@ from scipy.special import ndtr, ndtri
 
 from tabgen.encoders import TableEncoder
 from tabgen.encoders._cdf import PiecewiseCDF
+from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._gaussian import conditional_sample, nearest_correlation
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 
@@ -127,6 +128,21 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         distinct values are reproduced exactly).
     random_state : None, int or numpy.random.Generator
         Seed for fitting and for the default sampling stream.
+    epsilon : float, optional
+        Fit with ``(epsilon, delta)``-differential privacy (``None``: the exact, non-private
+        copula). Half of ``epsilon`` measures the domain and the marginal histograms
+        (:mod:`tabgen.privacy.domain`: Laplace mechanism), half the latent correlation
+        (:mod:`tabgen.privacy.copula`: analytic Gaussian mechanism on clipped normal
+        scores); basic composition. No Opacus is involved. In this mode the marginals are
+        noisy histograms (never real values) and categories keep their noisy-frequency
+        order (no data-driven reordering).
+    delta : float, optional
+        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
+        thresholded category sets (when some are not public), the rest to the correlation.
+    domain : dict, optional
+        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
+        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
+        with ``epsilon``.
 
     Attributes
     ----------
@@ -136,6 +152,10 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         The fitted table encoder (standard scaling, category codes).
     correlation_ : ndarray of shape (n_slots, n_slots)
         Correlation of the latent Gaussian.
+    privacy_ : dict
+        Only with ``epsilon``: the total ``epsilon`` and ``delta`` spent, their split
+        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_correlation``), the mechanisms,
+        the noise scale and clipping norm of the correlation, and what the guarantee covers.
 
     Examples
     --------
@@ -147,12 +167,57 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     >>> rows = model.sample(5, conditions={"job": "b"}, random_state=1)
     >>> (rows["job"] == "b").all(), len(rows)
     (np.True_, 5)
+
+    With differential privacy (``privacy_`` states the guarantee):
+
+    >>> dp = GaussianCopulaSynthesizer(epsilon=1.0, domain={"age": (18, 70)},
+    ...                                random_state=0).fit(df)
+    >>> dp.privacy_["epsilon"] <= 1.0, len(dp.sample(3, random_state=1))
+    (True, 3)
     """
 
-    def __init__(self, *, schema: dict | None = None, max_knots: int = 1000, random_state=None):
+    def __init__(
+        self,
+        *,
+        schema: dict | None = None,
+        max_knots: int = 1000,
+        random_state=None,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        domain: dict | None = None,
+    ):
         self.schema = schema
         self.max_knots = max_knots
         self.random_state = random_state
+        self.epsilon = epsilon
+        self.delta = delta
+        self.domain = domain
+
+    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
+    _dp_fraction = 0.5
+
+    def fit(self, X, y=None) -> GaussianCopulaSynthesizer:
+        """Learn the marginals and the latent correlation of a table.
+
+        With ``epsilon`` set, every statistic is differentially private (see the class
+        docstring and ``privacy_``); otherwise the exact empirical copula is fitted.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray
+            The training table (never modified).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if self.epsilon is None:
+            return super().fit(X, y)
+        from tabgen.privacy._fit import fit_private
+
+        return fit_private(self, X)
 
     _row_conditions = True
     _supports_inpainting = True
@@ -164,6 +229,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             or self.max_knots < 4
         ):
             raise ValueError(f"max_knots must be an integer >= 4, got {self.max_knots!r}")
+        check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:
         return TableEncoder(numerical="standard", categorical="ordinal")
@@ -207,6 +273,34 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             self.marginals_.append(cdf)
             scores[observed[j], j] = _normal_scores(cdf, Z[observed[j], j])
         self.correlation_ = _latent_correlation(scores) if d else np.zeros((0, 0))
+
+    def _fit_private(self, Z, rng, budget) -> dict:
+        """DP marginals from the released histograms, DP latent correlation."""
+        from tabgen.privacy.copula import bin_scores, dp_correlation, slot_marginals
+
+        n, d = Z.shape
+        partner = self._missing_partner()
+        self.orders_ = {}
+        self.marginals_ = slot_marginals(self.encoder_, self.domain_)
+        scores = np.zeros((n, d))
+        for j, cdf in enumerate(self.marginals_):
+            observed = Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool)
+            scores[observed, j] = bin_scores(cdf, Z[observed, j])
+        eps, delta = budget["epsilon_model"], budget["delta_model"]
+        self.correlation_, info = dp_correlation(scores, eps, delta, rng)
+        return {
+            "epsilon": eps,
+            "delta": delta,
+            "epsilon_correlation": eps,
+            "delta_correlation": delta,
+            "mechanism": "Laplace histograms (domain, marginals) + analytic Gaussian "
+            "(correlation of clipped normal scores)",
+            "noise_multiplier": float(info["sigma"] / info["clip_norm"] ** 2) if d else 0.0,
+            "correlation_sigma": float(info["sigma"]),
+            "max_grad_norm": None,
+            "clip_norm": float(info["clip_norm"]),
+            "accountant": "basic composition",
+        }
 
     def _reference_matrix(self, Z, observed, index_slots, max_levels: int = 30) -> np.ndarray:
         """Standardised continuous slots and one-hot small categories: the space in which
@@ -292,12 +386,16 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             "marginals": [m.get_state() for m in self.marginals_],
             "orders": {str(j): r.tolist() for j, r in self.orders_.items()},
         }
+        if hasattr(self, "privacy_"):
+            state["privacy"] = self.privacy_
         return state, {"correlation": self.correlation_}
 
     def _set_state(self, state, arrays):
         self.marginals_ = [PiecewiseCDF.from_state(s) for s in state["marginals"]]
         self.orders_ = {int(j): np.asarray(r, dtype="float64") for j, r in state["orders"].items()}
         self.correlation_ = np.array(arrays["correlation"], dtype="float64")
+        if "privacy" in state:
+            self.privacy_ = dict(state["privacy"])
 
     @classmethod
     def _test_params(cls):

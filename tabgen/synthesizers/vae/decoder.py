@@ -86,14 +86,35 @@ class Decoder(nn.Module):
         """Start the output layer at ``bias`` (see :func:`prior_bias`)."""
         self.net.out.bias[: self.dim].copy_(torch.as_tensor(bias, dtype=self.net.out.bias.dtype))
 
-    def forward(self, z: torch.Tensor, cond: torch.Tensor):
+    def forward(self, z: torch.Tensor, cond: torch.Tensor, log_scale: torch.Tensor | None = None):
         """``(out, log_scale)``: per-slot outputs ``(n, dim)`` and the bounded log-scales of
-        the continuous slots (``(n_continuous,)``, or ``(n, n_continuous)`` per row)."""
+        the continuous slots (``(n_continuous,)``, or ``(n, n_continuous)`` per row).
+
+        ``log_scale`` replaces the learned per-slot log-scale (DP training passes a per-row
+        copy, ``(n, n_continuous)``, so that it gets per-sample gradients).
+        """
+        base = self.log_scale if log_scale is None else log_scale
         h = self.net(torch.cat([z, cond], dim=1))
         if not self.per_row:
-            return h, self.log_scale.clamp(LOG_SCALE_MIN, LOG_SCALE_MAX)
+            return h, base.clamp(LOG_SCALE_MIN, LOG_SCALE_MAX)
         out, extra = h[:, : self.dim], h[:, self.dim :]
-        return out, (self.log_scale + extra).clamp(LOG_SCALE_MIN, LOG_SCALE_MAX)
+        return out, (base + extra).clamp(LOG_SCALE_MIN, LOG_SCALE_MAX)
+
+
+def public_prior_bias(encoder, layout: Layout) -> np.ndarray:
+    """Output biases from the (released) encoder state only, never from the rows: 0 for the
+    quantile-normal numbers, log-frequencies of each category block and the logit of each
+    missing rate. Used by differentially private training instead of :func:`prior_bias`."""
+    bias = np.zeros(layout.dim)
+    for span in encoder.spans_:
+        enc = encoder.encoders_[span.column]
+        if span.kind == "softmax":
+            freq = np.maximum(np.asarray(enc.frequencies_, dtype="float64"), 1e-3)
+            bias[span.start : span.stop] = np.log(freq / freq.sum())
+        elif span.role == "missing":
+            p = min(max(enc.missing_.rate_, 1e-3), 1 - 1e-3)
+            bias[span.start] = np.log(p / (1 - p))
+    return bias
 
 
 def prior_bias(Z: np.ndarray, layout: Layout) -> np.ndarray:

@@ -10,12 +10,13 @@ import torch
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
+from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
-from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias
+from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
 from tabgen.synthesizers.vae.encoder import Encoder
 from tabgen.synthesizers.vae.layout import Layout
-from tabgen.synthesizers.vae.training import TrainConfig, train
+from tabgen.synthesizers.vae.training import TrainConfig, train, train_private
 
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
@@ -77,6 +78,24 @@ class VAESynthesizer(BaseSynthesizer):
         Log progress (epoch, loss, time) at INFO level on the ``"tabgen"`` logger.
     random_state : None, int or numpy.random.Generator
         Seed for fitting and for the default sampling stream.
+    epsilon : float, optional
+        Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
+        10 % of ``epsilon`` measures the domain and the marginal histograms that the
+        quantile encoder needs (:mod:`tabgen.privacy.domain`, Laplace mechanism); the rest
+        trains encoder, decoder and conditional prior together with DP-SGD through Opacus
+        (:mod:`tabgen.privacy.dpsgd`: per-sample clipping, Poisson sampling with expected
+        batch ``batch_size``, noise calibrated for ``epochs`` passes, RDP accountant).
+        Nothing else reads the rows: the output biases come from the released frequencies.
+        Needs ``pip install "tabgen[dp]"``.
+    delta : float, optional
+        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
+        thresholded category sets (when some are not public), the rest to DP-SGD.
+    max_grad_norm : float, default=1.0
+        Per-sample gradient clipping norm of DP-SGD (only with ``epsilon``).
+    domain : dict, optional
+        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
+        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
+        with ``epsilon``.
 
     Attributes
     ----------
@@ -93,6 +112,11 @@ class VAESynthesizer(BaseSynthesizer):
         Mean training loss (negative ELBO, nats per row) of each epoch.
     n_epochs_ : int
         Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
+    privacy_ : dict
+        Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split
+        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the
+        accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``,
+        ``sample_rate``, ``steps`` and what the guarantee ``covers``.
 
     Examples
     --------
@@ -105,6 +129,14 @@ class VAESynthesizer(BaseSynthesizer):
     >>> rows = model.sample(4, conditions={"job": "b"}, random_state=1)
     >>> rows["job"].tolist()
     ['b', 'b', 'b', 'b']
+
+    With differential privacy (DP-SGD through Opacus):
+
+    >>> dp = VAESynthesizer(epsilon=3.0, epochs=2, batch_size=50, hidden=16,
+    ...                     domain={"age": (18, 70)}, random_state=0).fit(df)
+    >>> p = dp.privacy_
+    >>> p["epsilon"] <= 3.0 * 1.01, p["accountant"], p["steps"]
+    (True, 'opacus rdp', 8)
     """
 
     _numeric_conditions = True
@@ -131,6 +163,10 @@ class VAESynthesizer(BaseSynthesizer):
         device="auto",
         verbose: bool = False,
         random_state=None,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        domain: dict | None = None,
     ):
         self.schema = schema
         self.epochs = epochs
@@ -149,6 +185,36 @@ class VAESynthesizer(BaseSynthesizer):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.domain = domain
+
+    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
+    _dp_fraction = 0.1
+
+    def fit(self, X, y=None) -> VAESynthesizer:
+        """Train the VAE on a table.
+
+        With ``epsilon`` set the fit is differentially private end to end (see the class
+        docstring and ``privacy_``); otherwise ordinary training.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray
+            The training table (never modified).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if self.epsilon is None:
+            return super().fit(X, y)
+        from tabgen.privacy._fit import fit_private
+
+        return fit_private(self, X)
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -177,6 +243,13 @@ class VAESynthesizer(BaseSynthesizer):
         if self.scale not in ("slot", "row"):
             raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
         resolve_device(self.device)
+        check_dp_params(self)
+        if self.epsilon is not None and (
+            not isinstance(self.max_grad_norm, numbers.Real)
+            or isinstance(self.max_grad_norm, bool)
+            or not self.max_grad_norm > 0
+        ):
+            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
 
     def _make_encoder(self) -> TableEncoder:
         return TableEncoder(numerical="quantile", categorical="onehot")
@@ -200,6 +273,56 @@ class VAESynthesizer(BaseSynthesizer):
     def _build_encoder(self) -> Encoder:
         layout = self.layout_
         return Encoder(layout.dim, layout.cond_width, self.latent_dim, self.hidden, self.n_layers)
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            beta=float(self.beta),
+            beta_warmup=float(self.beta_warmup),
+            cond_fraction=float(self.cond_fraction),
+            ema_decay=float(self.ema_decay),
+            max_time=self.max_time,
+            verbose=bool(self.verbose),
+        )
+
+    def _fit_private(self, Z, rng, budget) -> dict:
+        """DP-SGD training (the encoder state is already private, see ``fit``).
+
+        Data-dependent steps of the ordinary fit and what DP mode does instead: the output
+        biases (``prior_bias``: means, category frequencies and missing rates of the rows)
+        come from the released encoder state (:func:`public_prior_bias`); encoder, decoder,
+        conditional prior and log-scales are all trained by DP-SGD; the per-row condition
+        masks are drawn inside each private step; the decoder's weight average is
+        post-processing. There is no BatchNorm or other cross-row layer to replace.
+        """
+        self.device_ = resolve_device(self.device)
+        self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
+        self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
+        if Z.shape[1] == 0:
+            return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
+        init = torch_generator(rng)
+        encoder = build_module(self._build_encoder, init).to(self.device_)
+        decoder = build_module(self._build_decoder, init)
+        decoder.set_output_bias(public_prior_bias(self.encoder_, self.layout_))
+        decoder.to(self.device_)
+        X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
+        log, self.decoder_, report = train_private(
+            encoder,
+            decoder,
+            X,
+            self.layout_,
+            self._train_config(),
+            torch_generator(rng, self.device_),
+            max_grad_norm=float(self.max_grad_norm),
+            epsilon=budget["epsilon_model"],
+            delta=budget["delta_model"],
+        )
+        self.loss_history_ = [float(v) for v in log.losses]
+        self.n_epochs_ = log.n_epochs
+        return report
 
     def _fit(self, Z, rng):
         self.device_ = resolve_device(self.device)
@@ -293,6 +416,8 @@ class VAESynthesizer(BaseSynthesizer):
             "loss_history": [float(v) for v in self.loss_history_],
             "n_epochs": int(self.n_epochs_),
         }
+        if hasattr(self, "privacy_"):
+            state["privacy"] = self.privacy_
         arrays = {}
         if self.decoder_ is not None:
             arrays = {
@@ -305,6 +430,8 @@ class VAESynthesizer(BaseSynthesizer):
         self.layout_ = Layout.from_spans(self.encoder_.spans, int(state["dim"]))
         self.loss_history_ = [float(v) for v in state["loss_history"]]
         self.n_epochs_ = int(state["n_epochs"])
+        if "privacy" in state:
+            self.privacy_ = dict(state["privacy"])
         self.decoder_ = None
         if self.layout_.dim:
             decoder = build_module(self._build_decoder)  # weights come from the file

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from tabgen.nn import TrainingLog, WeightAverage, run_epochs
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
@@ -13,6 +16,8 @@ from tabgen.synthesizers.vae.decoder import Decoder
 from tabgen.synthesizers.vae.encoder import Encoder, reparameterize
 from tabgen.synthesizers.vae.layout import Layout
 from tabgen.synthesizers.vae.loss import beta_at, negative_elbo
+
+logger = logging.getLogger("tabgen")
 
 
 @dataclass
@@ -100,3 +105,120 @@ def train(
     decoder.eval()
     sampler = ema.module if ema is not None else decoder
     return log, sampler.requires_grad_(False).eval()
+
+
+class _PrivateVAE(nn.Module):
+    """Encoder, decoder and a per-row copy of the decoder's log-scales as one module, the
+    unit that Opacus wraps: every trainable parameter then sits in a layer with per-sample
+    gradients (``nn.Linear``). The log-scale is ``Linear(1, k)`` applied to a column of ones,
+    so that its per-sample gradient is defined; it is copied back into the decoder after
+    every step."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        k = decoder.log_scale.numel()
+        self.scale = nn.Linear(1, k, bias=False).to(decoder.log_scale.device)
+        with torch.no_grad():
+            self.scale.weight.copy_(decoder.log_scale.detach()[:, None])
+        decoder.log_scale.requires_grad_(False)
+
+    def forward(self, xb: torch.Tensor, cond: torch.Tensor, eps: torch.Tensor):
+        mu, logvar = self.encoder(xb, cond)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        ones = torch.ones(xb.shape[0], 1, dtype=xb.dtype, device=xb.device)
+        out, log_scale = self.decoder(z, cond, log_scale=self.scale(ones))
+        prior = self.decoder.prior_params(cond)
+        return out, log_scale, (mu, logvar), prior
+
+    @torch.no_grad()
+    def sync_scale(self) -> None:
+        self.decoder.log_scale.copy_(self.scale.weight[:, 0])
+
+
+def train_private(
+    encoder: Encoder,
+    decoder: Decoder,
+    X: torch.Tensor,
+    layout: Layout,
+    config: TrainConfig,
+    generator: torch.Generator,
+    max_grad_norm: float,
+    epsilon: float,
+    delta: float,
+) -> tuple[TrainingLog, Decoder, dict]:
+    """DP-SGD version of :func:`train` (Opacus; see :mod:`tabgen.privacy.dpsgd`).
+
+    Both networks see the rows, so both are privatized: encoder, decoder (with its
+    conditional prior) and the log-scales form one module whose per-sample gradients are
+    clipped to ``max_grad_norm`` and noised; batches are Poisson samples of expected size
+    ``config.batch_size``. The condition masks are drawn per row inside each step. The
+    weight average of the decoder is post-processing. Returns the log, the decoder to
+    sample from and the privacy report of the run.
+    """
+    import time
+
+    from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+
+    builder = ConditionBuilder(layout, X.device)
+    observed = builder.observed(X)
+    joint = _PrivateVAE(encoder, decoder)
+    params = [p for p in joint.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    ema = WeightAverage(decoder, config.ema_decay) if config.ema_decay > 0 else None  # before hooks
+    settings = DPSGDSettings(epsilon, delta, max_grad_norm, config.batch_size, config.epochs)
+    run = make_private(joint, opt, X, settings, generator)
+    total = max(config.epochs * len(run.loader), 1)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        run.optimizer, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total))
+    )
+    run.module.train()
+    log = TrainingLog()
+    start = time.monotonic()
+    for epoch in range(config.epochs):
+        losses = []
+        for (index,) in run.loader:
+            xb = X[index]
+            include = builder.training_mask(observed[index], generator, config.cond_fraction)
+            cond = builder.vector(xb, include)
+            eps = torch.randn(
+                (xb.shape[0], encoder.latent_dim),
+                generator=generator,
+                device=X.device,
+                dtype=X.dtype,
+            )
+            out, log_scale, posterior, prior = run.module(xb, cond, eps)
+            beta = beta_at(log.n_steps, total, config.beta, config.beta_warmup)
+            loss, _rec, _kl = negative_elbo(
+                out, xb, log_scale, posterior, prior, layout, beta, builder.free_slots(include)
+            )
+            run.optimizer.zero_grad(set_to_none=True)
+            with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
+                warnings.filterwarnings("ignore", message="Full backward hook is firing")
+                loss.backward()
+            run.optimizer.step()
+            sched.step()
+            joint.sync_scale()
+            if ema is not None:
+                ema.update()
+            log.n_steps += 1
+            if xb.shape[0]:
+                losses.append(float(loss.detach()))
+            if config.max_time is not None and time.monotonic() - start > config.max_time:
+                log.stopped_early = True
+                break
+        log.losses.append(sum(losses) / max(len(losses), 1))
+        log.n_epochs = epoch + 1
+        if config.verbose:
+            logger.info(
+                "vae (DP): epoch %d/%d  loss %.4f", epoch + 1, config.epochs, log.losses[-1]
+            )
+        if log.stopped_early:
+            break
+    log.seconds = time.monotonic() - start
+    report = run.report(log.n_steps)
+    run.module.eval()
+    decoder.eval()
+    sampler = ema.module if ema is not None else decoder
+    return log, sampler.requires_grad_(False).eval(), report

@@ -1,0 +1,148 @@
+"""The differentially private fit shared by the DP-capable synthesizers.
+
+:func:`fit_private` mirrors :meth:`BaseSynthesizer.fit` but takes nothing from the rows that
+is not either public or measured with DP: the domain and the marginals come from
+:class:`~tabgen.privacy.domain.PrivateDomain`, the table encoder is fitted on the cleaned
+rows and then every data-dependent attribute is overwritten with the released values
+(:func:`privatize_encoder`), and the model's own hook ``_fit_private(Z, rng, budget)``
+spends the rest of the budget. Budgets compose by basic composition:
+``epsilon = epsilon_domain + epsilon_marginals + epsilon_model`` and the same for ``delta``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabgen._rng import check_random_state
+from tabgen.encoders import TableEncoder
+from tabgen.encoders.categorical import CategoricalEncoder
+from tabgen.encoders.numerical import (
+    MinMaxEncoder,
+    NumericEncoder,
+    QuantileNormalEncoder,
+    StandardEncoder,
+)
+from tabgen.encoders.special import ConstantEncoder, IdEncoder
+from tabgen.privacy._mechanisms import check_epsilon, resolve_delta
+from tabgen.privacy.domain import PrivateDomain
+from tabgen.schema import Schema, check_frame
+
+#: What the guarantee of every DP fit covers (models append their own part).
+COVERS = (
+    "every use of the training rows by fit: category sets, numeric bounds, marginal "
+    "histograms, missing rates and the model's own training; neighbouring tables differ by "
+    "one row added or removed. Public (not covered): the number of rows, the column kinds "
+    "(pass schema= to fix them; automatic detection reads the data) and the declared domain."
+)
+
+
+def split_budget(epsilon: float, delta: float, plan: dict, fraction: float) -> dict:
+    """Share ``fraction`` of ``epsilon`` between the domain and marginal histograms (evenly
+    per histogram), a tenth of ``delta`` for thresholded category sets, the rest to the model.
+    """
+    d, m = plan["domain"], plan["marginals"]
+    pre = fraction * epsilon if d + m else 0.0
+    delta_domain = delta / 10.0 if plan["thresholded"] else 0.0
+    return {
+        "epsilon": epsilon,
+        "delta": delta,
+        "epsilon_domain": pre * d / (d + m) if d + m else 0.0,
+        "delta_domain": delta_domain,
+        "epsilon_marginals": pre * m / (d + m) if d + m else 0.0,
+        "epsilon_model": epsilon - pre,
+        "delta_model": delta - delta_domain,
+    }
+
+
+def privatize_encoder(encoder: TableEncoder, domain: PrivateDomain) -> None:
+    """Overwrite every data-dependent attribute of a fitted ``encoder`` with released values:
+    category lists and frequencies, numeric bounds, quantile CDFs, scaling statistics,
+    missing indicators and id offsets. Unsupported encoders raise ``ValueError``."""
+    for name, enc in encoder.encoders_.items():
+        dom = domain.columns_[name]
+        if isinstance(enc, ConstantEncoder):
+            continue  # the value lives in the (already released) schema
+        if isinstance(enc, IdEncoder):
+            enc.start_ = 0  # ids are regenerated from 0, not after the largest real id
+            enc.missing_.enabled_, enc.missing_.rate_ = False, 0.0
+            continue
+        enc.missing_.enabled_ = bool(dom.missing)
+        enc.missing_.rate_ = dom.missing_rate()
+        if isinstance(enc, CategoricalEncoder):
+            enc.categories_ = list(dom.categories)
+            enc.frequencies_ = dom.frequencies().tolist()
+        elif isinstance(enc, NumericEncoder) and isinstance(
+            enc, (QuantileNormalEncoder, StandardEncoder, MinMaxEncoder)
+        ):
+            enc.min_, enc.max_ = dom.value_range()
+            cdf = dom.cdf()
+            if isinstance(enc, QuantileNormalEncoder):
+                enc.cdf_ = cdf
+            elif isinstance(enc, StandardEncoder):
+                mid = 0.5 * (cdf.q_[1:] + cdf.q_[:-1])
+                w = np.diff(cdf.p_)
+                mean = float(np.sum(w * mid))
+                std = float(np.sqrt(max(np.sum(w * (mid - mean) ** 2), 0.0)))
+                enc.mean_, enc.std_ = mean, std if std > 0 else 1.0
+        else:
+            raise ValueError(
+                f"column {name!r}: the {type(enc).__name__} cannot be fitted with "
+                "differential privacy"
+            )
+    encoder._build_layout()
+
+
+def fit_private(model, X):
+    """Differentially private version of :meth:`BaseSynthesizer.fit` (see module docstring).
+
+    The model provides ``_dp_fraction`` (the share of ``epsilon`` for domain and marginals)
+    and ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report, holding at
+    least ``"epsilon"`` and ``"delta"`` actually spent).
+    """
+    from tabgen.synthesizers.base import enable_verbose_logging
+
+    model._validate_common_params()
+    model._validate_params()
+    if getattr(model, "verbose", False):
+        enable_verbose_logging()
+    X = check_frame(X)
+    rng = check_random_state(model.random_state)
+    epsilon = check_epsilon(model.epsilon)
+    delta = resolve_delta(model.delta, len(X))
+    schema = Schema.detect(X, overrides=model.schema)
+    domain = PrivateDomain(model.domain)
+    budget = split_budget(epsilon, delta, domain.plan(X, schema), model._dp_fraction)
+    domain.fit(
+        X,
+        schema,
+        epsilon_domain=budget["epsilon_domain"],
+        delta_domain=budget["delta_domain"],
+        epsilon_marginals=budget["epsilon_marginals"],
+        rng=rng,
+    )
+    domain.apply_to_schema(schema)
+    clean = domain.clean(X)
+    model.schema_ = schema
+    model.encoder_ = model._make_encoder().fit(clean, schema)
+    privatize_encoder(model.encoder_, domain)
+    Z = model.encoder_.transform(clean, rng=model._dequantize_rng(rng))
+    model.n_features_in_ = X.shape[1]
+    model.columns_ = list(X.columns)
+    model.n_rows_ = len(X)
+    model.domain_ = domain
+    report = model._fit_private(Z, rng, budget)
+    eps_domain, delta_domain = domain.spent_["domain"]
+    eps_marg = domain.spent_["marginals"][0]
+    model.privacy_ = {
+        "epsilon": float(eps_domain + eps_marg + report.pop("epsilon")),
+        "delta": float(delta_domain + report.pop("delta")),
+        "epsilon_domain": float(eps_domain),
+        "delta_domain": float(delta_domain),
+        "epsilon_marginals": float(eps_marg),
+        **report,
+        "domain_sources": domain.describe(),
+        "composition": "basic (epsilons and deltas add)",
+        "covers": COVERS,
+    }
+    model._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+    return model

@@ -208,7 +208,8 @@ def cmd_anonymize(args) -> int:
     if report_path is not None and report_path.exists() and not args.overwrite:
         raise CLIError(f"{str(report_path)!r} exists; pass --overwrite to replace it")
     data = tabgen.read_table(args.data)
-    cls = tabgen.get_synthesizer(args.model)
+    model = args.model or ("copula" if args.epsilon is not None else "vae")
+    cls = tabgen.get_synthesizer(model)
     anonymizer = Anonymizer(
         cls(**_model_params(cls, args)),
         holdout=args.holdout,
@@ -217,12 +218,14 @@ def cmd_anonymize(args) -> int:
         pii_columns=_split_columns(args.pii_columns),
         keep_columns=_split_columns(args.keep_columns),
         rare_threshold=args.rare_threshold,
+        epsilon=args.epsilon,
+        delta=args.delta,
         random_state=args.seed,
     )
     t0 = time.perf_counter()
     anonymizer.fit(data)
     print(
-        f"fitted {args.model} on {len(anonymizer.train_)} rows "
+        f"fitted {model} on {len(anonymizer.train_)} rows "
         f"({len(anonymizer.holdout_)} held out) in {time.perf_counter() - t0:.1f} s"
     )
     n = args.rows or len(data)
@@ -236,6 +239,9 @@ def cmd_anonymize(args) -> int:
     print(f"  PII/key columns {args.pii}d: {pii}")
     print(f"  rare categories merged: {sum(guards['rare_categories_merged'].values())}")
     print(f"  near-copies replaced: {guards['rows_replaced']}")
+    if guards["differential_privacy"]:
+        dp = guards["differential_privacy"]
+        print(f"  differential privacy: epsilon {dp['epsilon']:.3g}, delta {dp['delta']:.3g}")
     if report_path is not None:
         print(f"measuring privacy risk on {keep} exported rows against the holdout ...")
         report = anonymizer.report(result[1])
@@ -380,8 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="sensitive table (.csv, .csv.gz, .parquet)")
     p.add_argument("-o", "--output", required=True, help="synthetic table to write")
     p.add_argument("--report", help="privacy report (HTML; JSON written beside it)")
-    p.add_argument("-m", "--model", default="vae", choices=models)
+    p.add_argument("-m", "--model", choices=models, help="default: vae, or copula with --epsilon")
     p.add_argument("-n", "--rows", type=_positive_int, help="rows to export (default: as input)")
+    p.add_argument("--epsilon", type=float, help="train with differential privacy at this epsilon")
+    p.add_argument("--delta", type=float, help="DP delta (default min(1e-5, 1/(n sqrt n)))")
     p.add_argument("--holdout", type=_holdout, default=0.2, help="share or rows held out")
     p.add_argument("--target", help="target column for the utility scores")
     p.add_argument("--pii", choices=("regenerate", "drop"), default="regenerate")

@@ -224,3 +224,42 @@ def test_cli_anonymize(tmp_path, capsys):
     assert "email" not in pd.read_csv(out).columns
     assert main(["anonymize", str(data), "-o", str(out), "--overwrite", "--target", "x"]) == 2
     assert "'x'" in capsys.readouterr().err
+
+
+def test_differential_privacy_mode():
+    df = _table(600)
+    anon = Anonymizer(epsilon=3.0, target="churn", random_state=0).fit(df)
+    assert type(anon.synthesizer_).__name__ == "GaussianCopulaSynthesizer"  # DP default
+    dp = anon.safeguards()["differential_privacy"]
+    assert dp["epsilon"] <= 3.0 + 1e-9 and 0 < dp["delta"] < 1 / len(anon.train_)
+    assert anon.rare_merged_ == {} and anon.bounds_ == {}  # the DP domain does this privately
+    out = anon.sample(2000, random_state=0)
+    assert anon.stats_["replaced"] == 0  # no post-hoc look at the real rows
+    assert out["email"].str.fullmatch(r"[^@\s]+@example\.(com|org|net)").all()
+    assert not out["city"].isin(["Nuuk"]).any()  # a unique value is not released
+    assert "differentially private" in anon.safeguards()["wording"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epsilon": 1.0, "distance_quantile": 0.05}, "breaks the differential-privacy"),
+        ({"epsilon": 0.0}, "epsilon"),
+        ({"delta": 1e-6}, "only apply with epsilon"),
+        ({"epsilon": 1.0, "synthesizer": tabgen.DiffusionSynthesizer()}, "supported"),
+        ({"epsilon": 1.0, "domain": {"nope": [1]}}, "nope"),
+    ],
+)
+def test_differential_privacy_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Anonymizer(**kwargs).fit(_table())
+
+
+def test_cli_anonymize_with_epsilon(tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    _table(600).to_csv(data, index=False)
+    out = tmp_path / "syn.parquet"
+    assert main(["anonymize", str(data), "-o", str(out), "--epsilon", "2", "-n", "100"]) == 0
+    text = capsys.readouterr().out
+    assert "fitted copula" in text and "differential privacy: epsilon 2" in text
+    assert len(tabgen.read_table(out)) == 100

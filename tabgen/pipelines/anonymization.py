@@ -33,6 +33,15 @@ rate, NNDR, a distance-based membership-inference AUC, Anonymeter-style singling
 linkability and attribute-inference risks with 95 % confidence intervals, and the fidelity
 and utility scores, so the trade-off is visible. These are *measured* risks from a set of
 attacks, not a proof of anonymity.
+
+**Differential privacy** (``epsilon=``): the synthesizer is trained in its DP mode (see
+:mod:`tabgen.privacy`; default model in this mode: the DP Gaussian copula, the best utility we
+measured at small epsilon) and the export then carries an (epsilon, delta) guarantee for the
+training rows. Everything that would look at the real rows outside the model is switched off,
+since it would break the guarantee: no rare-category merging or clipping here (the DP domain
+releases categories and bounds itself), no near-copy filter (asking for one is an error), and
+PII columns are regenerated from canonical formats only (no shapes, no missing rate learned).
+Column kinds and names, the domain the user declares and the row count are treated as public.
 """
 
 from __future__ import annotations
@@ -87,12 +96,20 @@ class Anonymizer(BaseEstimator):
         ``"_RARE_"``; 0 or 1 turns this off.
     clip_outliers : bool, default True
         Clip numbers and dates to robust bounds (k-th extremes, k random in 5-7).
-    distance_quantile : float or None, default 0.05
+    distance_quantile : float, None or "auto", default "auto"
         Synthetic rows closer to a training row than this quantile of the holdout rows'
-        distances to the training rows are replaced (exact copies always are). ``None`` turns
-        the filter off (exact copies are then still counted in the report).
+        distances to the training rows are replaced (exact copies always are). ``None`` keeps
+        only the exact-copy check. ``"auto"``: 0.05, and no filter at all in DP mode (a
+        number together with ``epsilon`` is an error).
     schema : dict, optional
         ``{column: kind}`` overrides for the column kinds.
+    epsilon : float, optional
+        Train with differential privacy at this total epsilon (see the module docstring).
+    delta : float, optional
+        DP delta; default ``min(1e-5, 1/(n sqrt n))`` for ``n`` training rows.
+    domain : dict, optional
+        Public domain for DP mode (``{"age": (17, 90), "sex": ["Female", "Male"]}``); what it
+        does not declare is measured privately, spending part of ``epsilon``.
     random_state : None, int or numpy.random.Generator
 
     Attributes
@@ -134,8 +151,11 @@ class Anonymizer(BaseEstimator):
         keep_columns=None,
         rare_threshold: int = 5,
         clip_outliers: bool = True,
-        distance_quantile: float | None = 0.05,
+        distance_quantile: float | str | None = "auto",
         schema: dict | None = None,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        domain: dict | None = None,
         random_state=None,
     ):
         self.synthesizer = synthesizer
@@ -148,6 +168,9 @@ class Anonymizer(BaseEstimator):
         self.clip_outliers = clip_outliers
         self.distance_quantile = distance_quantile
         self.schema = schema
+        self.epsilon = epsilon
+        self.delta = delta
+        self.domain = domain
         self.random_state = random_state
 
     # -- fit --------------------------------------------------------------------------------
@@ -181,12 +204,21 @@ class Anonymizer(BaseEstimator):
         self.train_ = frame.iloc[np.sort(order[n_hold:])].reset_index(drop=True)
 
         # 2. PII and keys out of the model
+        dp = self.epsilon is not None
         self.pii_columns_ = self._resolve_pii(frame, kinds, detect_pii)
-        self._fakes = {
-            col: FakeColumn(kind, min_count=max(int(self.rare_threshold), 1)).fit(self.train_[col])
-            for col, kind in self.pii_columns_.items()
-            if self.pii == "regenerate"
-        }
+        self._fakes = {}
+        for col, kind in self.pii_columns_.items():
+            if self.pii != "regenerate":
+                break
+            if dp:  # canonical formats only: nothing measured on the real values
+                fake = FakeColumn(kind, min_count=len(self.train_) + 1).fit(self.train_[col])
+                fake.facts_.update(
+                    {k: 0.0 for k in ("missing_rate", "ipv6_share") if k in fake.facts_}
+                )
+            else:
+                fake = FakeColumn(kind, min_count=max(int(self.rare_threshold), 1))
+                fake.fit(self.train_[col])
+            self._fakes[col] = fake
         self.model_columns_ = [c for c in frame.columns if c not in self.pii_columns_]
         if not self.model_columns_:
             raise ValueError("every column was treated as PII: there is nothing left to model")
@@ -196,14 +228,14 @@ class Anonymizer(BaseEstimator):
         self._kept_categories = {}
         self.rare_merged_ = {}
         for col, kind in self.model_kinds_.items():
-            if kind == "categorical" and self.rare_threshold > 1:
+            if kind == "categorical" and self.rare_threshold > 1 and not dp:
                 counts = self.train_[col].value_counts(dropna=True)
                 rare = counts.index[counts < self.rare_threshold]
                 if len(rare):
                     self._kept_categories[col] = set(counts.index[counts >= self.rare_threshold])
                     self.rare_merged_[col] = len(rare)
         self.bounds_ = {}
-        if self.clip_outliers:
+        if self.clip_outliers and not dp:
             for col, kind in self.model_kinds_.items():
                 if kind in _NUMERIC_KINDS or kind == "datetime":
                     bounds = self._robust_bounds(self.train_[col], self.schema_[col], rng)
@@ -229,10 +261,11 @@ class Anonymizer(BaseEstimator):
         hold_points = self._space.transform(self._protect(self.holdout_[self.model_columns_]))
         d_hold, _ = kneighbors(self._train_points, hold_points, 1)
         self.holdout_distances_ = d_hold[:, 0]
-        if self.distance_quantile is None:
+        q = self._quantile()
+        if q is None:
             self.distance_threshold_ = 0.0
         else:
-            self.distance_threshold_ = float(np.quantile(d_hold[:, 0], self.distance_quantile))
+            self.distance_threshold_ = float(np.quantile(d_hold[:, 0], q))
         self.stats_ = {"rows": 0, "replaced": 0}
         self._rng = np.random.default_rng(spawn_seed(rng))
         return self
@@ -356,6 +389,8 @@ class Anonymizer(BaseEstimator):
         return out[[c for c in self.columns_ if c in out.columns]]
 
     def _keep_mask(self, rows: pd.DataFrame) -> np.ndarray:
+        if self.epsilon is not None:  # no look at the real rows after training
+            return np.ones(len(rows), dtype=bool)
         points = self._space.transform(rows[self.model_columns_])
         dist, _ = kneighbors(self._train_points, points, 1)
         d = dist[:, 0]
@@ -426,12 +461,29 @@ class Anonymizer(BaseEstimator):
             "rare_threshold": int(self.rare_threshold),
             "rare_categories_merged": {str(c): n for c, n in self.rare_merged_.items()},
             "clipped_columns": sorted(str(c) for c in self.bounds_),
-            "distance_quantile": self.distance_quantile,
+            "distance_quantile": self._quantile(),
             "distance_threshold": self.distance_threshold_,
+            "differential_privacy": getattr(self.synthesizer_, "privacy_", None),
             "rows_generated": int(self.stats_["rows"]),
             "rows_replaced": int(self.stats_["replaced"]),
-            "wording": "measured risk from the attacks listed; not a proof of anonymity",
+            "wording": self._wording(),
         }
+
+    def _wording(self) -> str:
+        if self.epsilon is None:
+            return "measured risk from the attacks listed; not a proof of anonymity"
+        p = self.synthesizer_.privacy_
+        return (
+            f"({p['epsilon']:.3g}, {p['delta']:.3g})-differentially private with respect to the "
+            "training rows (what it covers: see differential_privacy.covers); the attack "
+            "risks are measured on top of that guarantee, not a proof of anonymity"
+        )
+
+    def _quantile(self):
+        q = self.distance_quantile
+        if isinstance(q, str):  # "auto"
+            return None if self.epsilon is not None else 0.05
+        return q
 
     # -- safeguards -------------------------------------------------------------------------
     def _protect(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -477,6 +529,7 @@ class Anonymizer(BaseEstimator):
         named["pii_columns"] = list(self.pii_columns or [])
         named["keep_columns"] = list(self.keep_columns or [])
         named["schema"] = list(self.schema or {})
+        named["domain"] = list(self.domain or {})
         for option, cols in named.items():
             unknown = [c for c in cols if c not in frame.columns]
             if unknown:
@@ -493,8 +546,23 @@ class Anonymizer(BaseEstimator):
                 f"rare_threshold must be a non-negative integer, got {self.rare_threshold!r}"
             )
         q = self.distance_quantile
-        if q is not None and (not isinstance(q, numbers.Real) or not 0 <= q < 1):
-            raise ValueError(f"distance_quantile must be in [0, 1) or None, got {q!r}")
+        if isinstance(q, str):
+            if q != "auto":
+                raise ValueError(f"distance_quantile must be 'auto', None or in [0, 1), got {q!r}")
+        elif q is not None and (not isinstance(q, numbers.Real) or not 0 <= q < 1):
+            raise ValueError(f"distance_quantile must be 'auto', None or in [0, 1), got {q!r}")
+        if self.epsilon is not None:
+            from tabgen.privacy import check_epsilon
+
+            check_epsilon(self.epsilon)
+            if q is not None and not isinstance(q, str):
+                raise ValueError(
+                    "distance_quantile filters synthetic rows by their distance to the real "
+                    "rows, which breaks the differential-privacy guarantee; leave it 'auto' "
+                    "(off in DP mode) when epsilon is set"
+                )
+        elif self.delta is not None or self.domain is not None:
+            raise ValueError("delta and domain only apply with epsilon (DP mode)")
 
     def _holdout_rows(self, n: int) -> int:
         h = self.holdout
@@ -530,12 +598,22 @@ class Anonymizer(BaseEstimator):
         return {c: found[c] for c in frame.columns if c in found}
 
     def _make_synthesizer(self, rng):
+        from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
         from tabgen.synthesizers.vae import VAESynthesizer
 
-        base = self.synthesizer if self.synthesizer is not None else VAESynthesizer()
+        if self.synthesizer is not None:
+            base = self.synthesizer
+        else:
+            base = GaussianCopulaSynthesizer() if self.epsilon is not None else VAESynthesizer()
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
         model = clone(base)
+        if self.epsilon is not None:
+            from tabgen.privacy import check_dp_support
+
+            check_dp_support(model)
+            domain = {c: v for c, v in (self.domain or {}).items() if c in self.model_columns_}
+            model.set_params(epsilon=self.epsilon, delta=self.delta, domain=domain or None)
         schema = {
             c: k
             for c, k in (model.get_params().get("schema") or {}).items()

@@ -65,6 +65,17 @@ def _scores(report) -> dict:
     return out
 
 
+def _top_secrets(report, k: int = 3) -> list:
+    """The ``k`` secrets with the highest inference risk (the headline is their maximum)."""
+    table = report.details["attacks"]["inference_per_secret"]
+    cols = ["secret", "risk", "low", "high", "attack_rate", "control_rate"]
+    cols = [c for c in cols if c in table.columns]
+    return [
+        {c: (round(v, 4) if isinstance(v, float) else v) for c, v in row.items()}
+        for row in table[cols].head(k).to_dict(orient="records")
+    ]
+
+
 def run_dataset(name: str, args) -> dict:
     train, _, meta = load_dataset(name)
     target = meta["target"]
@@ -92,9 +103,10 @@ def run_dataset(name: str, args) -> dict:
             "total_s": round(total, 1),
             "rows_replaced": anon.stats_["replaced"],
             "distance_threshold": round(anon.distance_threshold_, 5),
-            "n_attacks": report.details.get("attacks", {}).get("n_attacks"),
+            "n_attacks": report.details["attacks"]["settings"]["n_attacks"],
         }
     )
+    guarded["inference_top"] = _top_secrets(report)
     print(f"[{name}] safeguarded: {guarded}", flush=True)
 
     # raw arm: same model, same seed, same training rows, no safeguard at all
@@ -117,6 +129,7 @@ def run_dataset(name: str, args) -> dict:
     )
     unguarded = _scores(raw_report)
     unguarded["fit_sample_s"] = round(t_raw, 1)
+    unguarded["inference_top"] = _top_secrets(raw_report)
     print(f"[{name}] raw:         {unguarded}", flush=True)
     return {
         "dataset": name,

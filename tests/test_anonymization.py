@@ -84,6 +84,13 @@ def test_rare_categories_are_merged(fitted):
     ).all()
 
 
+def test_rare_values_leave_no_trace_in_a_category_dtype():
+    df = _table().assign(city=lambda d: d["city"].astype("category"))
+    out = Anonymizer(_copula(), random_state=0).fit(df).sample(200, random_state=0)
+    assert isinstance(out["city"].dtype, pd.CategoricalDtype)
+    assert not {"Reykjavik", "Nuuk"} & set(out["city"].cat.categories)
+
+
 def test_numbers_are_clipped_to_robust_bounds(fitted):
     df, anon = fitted
     low, high = anon.bounds_["income"]

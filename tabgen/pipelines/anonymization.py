@@ -647,7 +647,10 @@ def _merge_rare(col: pd.Series, kept: set) -> pd.Series:
     if isinstance(col.dtype, pd.CategoricalDtype):
         if RARE_VALUE not in col.cat.categories:
             col = col.cat.add_categories([RARE_VALUE])
-        return col.mask(rare, RARE_VALUE)
+        col = col.mask(rare, RARE_VALUE)
+        # the dtype's category list would still name the rare values: drop them from it too
+        unused = [c for c in col.cat.categories if c not in kept and c != RARE_VALUE]
+        return col.cat.remove_categories(unused)
     if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
         return col.mask(rare, RARE_VALUE)
     return col.astype(object).mask(rare, RARE_VALUE)

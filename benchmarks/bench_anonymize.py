@@ -81,7 +81,10 @@ def run_dataset(name: str, args) -> dict:
     target = meta["target"]
     t_start = time.perf_counter()
     anon = Anonymizer(
-        _model(args.model, args.epochs, args.seed), target=target, random_state=args.seed
+        _model(args.model, args.epochs, args.seed),
+        target=target,
+        holdout=args.holdout,
+        random_state=args.seed,
     )
     anon.fit(train)
     t_fit = time.perf_counter() - t_start
@@ -91,7 +94,7 @@ def run_dataset(name: str, args) -> dict:
         _, synthetic = anon.export(Path(tmp) / "synthetic.parquet", n, keep_rows=n)
         t_export = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report = anon.report(synthetic)
+    report = anon.report(synthetic, n_attacks=min(len(anon.holdout_), args.n_attacks))
     t_report = time.perf_counter() - t0
     total = time.perf_counter() - t_start
     guarded = _scores(report)
@@ -125,7 +128,7 @@ def run_dataset(name: str, args) -> dict:
         target,
         metadata={c: _metric_kind(k) for c, k in metadata.items() if k != "constant"},
         metrics=["fidelity", "detection", "utility", "privacy", "attacks"],
-        attack_params={"n_attacks": min(len(anon.holdout_), 5000)},
+        attack_params={"n_attacks": min(len(anon.holdout_), args.n_attacks)},
     )
     unguarded = _scores(raw_report)
     unguarded["fit_sample_s"] = round(t_raw, 1)
@@ -149,6 +152,10 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tag", default=None)
+    parser.add_argument("--holdout", type=float, default=0.2, help="holdout share")
+    parser.add_argument(
+        "--n-attacks", type=int, default=5000, help="cap on the attacks per evaluation"
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -158,6 +165,8 @@ def main(argv=None) -> None:
         "torch_threads": torch.get_num_threads(),
         "model": args.model,
         "epochs": args.epochs,
+        "holdout": args.holdout,
+        "n_attacks_cap": args.n_attacks,
         "results": [],
     }
     tag = args.tag or args.model

@@ -196,7 +196,9 @@ def anonymize(res: dict) -> list[str]:
         "",
         f"Command: `{res['command']}`.",
         f"Machine: {_machine(res['machine'])}, torch threads {res.get('torch_threads')}.",
-        "Holdout 20 % of the training file, never seen by the model; privacy against it. "
+        f"Conditions: {res['note']}." if res.get("note") else "",
+        f"Holdout {res.get('holdout', 0.2):.0%} of the training file, never seen by the model; "
+        f"privacy against it; at most {res.get('n_attacks_cap', 5000)} attacks per evaluation. "
         "*safeguarded* = `Anonymizer` with every safeguard on; *raw* = the same model, seed and "
         "training rows, no safeguard. Attack risks: Anonymeter-style, holdout as control, "
         "value [95 % CI]. Measured risks, not proofs of anonymity.",

@@ -250,6 +250,19 @@ def test_max_time_stops_training_cleanly():
     assert len(model.sample(10, random_state=0)) == 10
 
 
+def test_default_epochs_aim_at_a_number_of_updates():
+    model = GANSynthesizer()  # batch_size 500
+    assert model._n_epochs(32_561) == 100  # 65 steps per epoch: 6,500 updates
+    assert model._n_epochs(11_097) == 296  # 22 steps per epoch
+    assert model._n_epochs(1_000) == 300  # capped
+    assert model._n_epochs(300) == 300  # one (ragged) batch per epoch
+    assert model._n_epochs(5_000_000) == 100  # at least 100 passes
+    assert GANSynthesizer(epochs=7)._n_epochs(32_561) == 7
+    fitted = GANSynthesizer(**{**TINY, "epochs": None}, max_time=0.5, random_state=0)
+    fitted.fit(_easy_frame(400))  # 2 steps per epoch: 300 epochs, cut by max_time
+    assert 1 <= fitted.n_epochs_ <= 300
+
+
 def test_verbose_logs_progress(caplog):
     df = _easy_frame(300)
     with caplog.at_level(logging.INFO, logger="tabgen"):

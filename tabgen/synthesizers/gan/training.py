@@ -94,7 +94,8 @@ class GanTrainer:
         b = self.batch_size
         for _ in range(self.critic_steps):
             z, cond, _, _, real = self.draw(b, with_rows=True)
-            fake = apply_heads(self.generator(z), self.layout, self.device_gen)
+            with torch.no_grad():  # the critic's loss does not reach the generator
+                fake = apply_heads(self.generator(z), self.layout, self.device_gen)
             loss_d = critic_loss(
                 self.critic,
                 torch.cat([real, cond], dim=1),

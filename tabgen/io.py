@@ -75,6 +75,7 @@ def sample_to_file(
     conditions: dict | None = None,
     random_state=None,
     on_batch=None,
+    id_offset: int = 0,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -96,6 +97,10 @@ def sample_to_file(
     random_state : None, int or Generator
     on_batch : callable, optional
         Called with each batch (a DataFrame) after it is written.
+    id_offset : int, default=0
+        First number of the regenerated ``id`` columns (a shard of a larger output starts
+        where the previous shard ended, so that ids stay unique; see
+        :func:`tabgen.scale.sample_sharded`).
 
     Returns
     -------
@@ -118,6 +123,8 @@ def sample_to_file(
     n = _check_n(n)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(id_offset, bool) or not isinstance(id_offset, (int, np.integer)) or id_offset < 0:
+        raise ValueError(f"id_offset must be a non-negative integer, got {id_offset!r}")
     path = Path(path)
     fmt = _format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +139,7 @@ def sample_to_file(
         for b, start in enumerate(range(0, n, batch_size)):
             m = min(batch_size, n - start)
             seed = None if seeds is None else int(seeds[b])
-            batch = model._sample_frame(m, conditions, seed, id_offset=start)
+            batch = model._sample_frame(m, conditions, seed, id_offset=int(id_offset) + start)
             if fmt == "parquet":
                 import pyarrow as pa
                 import pyarrow.parquet as pq
@@ -157,3 +164,78 @@ def sample_to_file(
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+# -- large inputs: Parquet datasets read in batches -------------------------------------------
+def open_dataset(path):
+    """A ``pyarrow.dataset.Dataset`` over a Parquet file or a folder of Parquet files.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is not Parquet (a file of another format, or a folder with no Parquet).
+    """
+    import pyarrow.dataset as ds
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {str(path)!r}")
+    if path.is_file() and _format(path) != "parquet":
+        raise ValueError(
+            f"streamed training reads Parquet; {str(path)!r} is not (load a CSV with "
+            "read_table and pass the DataFrame, or convert it to Parquet)"
+        )
+    dataset = ds.dataset(str(path), format="parquet")
+    if not dataset.files:
+        raise ValueError(f"no Parquet files in {str(path)!r}")
+    return dataset
+
+
+def iter_batches(dataset, batch_rows: int = 200_000, columns=None):
+    """``(start, DataFrame)`` for consecutive batches of ``dataset`` (of ``columns``, default
+    all), in file order."""
+    import pyarrow as pa
+
+    start = 0
+    batches = dataset.to_batches(
+        batch_size=batch_rows,
+        columns=columns,
+        batch_readahead=1,
+        fragment_readahead=1,
+        use_threads=False,
+    )  # little read-ahead: memory stays about one batch
+    pool = pa.default_memory_pool()
+    for record_batch in batches:
+        if record_batch.num_rows == 0:
+            continue
+        frame = record_batch.to_pandas(use_threads=False)
+        del record_batch
+        yield start, frame
+        start += len(frame)
+        del frame
+        pool.release_unused()  # else the allocator keeps GiBs of freed batches resident
+
+
+def uniform_sample(dataset, k: int, rng: np.random.Generator, batch_rows: int = 200_000):
+    """``k`` rows drawn uniformly without replacement from ``dataset`` (all rows if it has
+    no more than ``k``), in file order, read in one streamed pass.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The sample and the number of rows of the dataset.
+    """
+    n = dataset.count_rows()
+    if n == 0:
+        raise ValueError("the dataset has no rows")
+    if n <= k:
+        return dataset.to_table().to_pandas(), n
+    chosen = np.sort(rng.choice(n, size=k, replace=False))
+    parts = []
+    for start, frame in iter_batches(dataset, batch_rows):
+        a, b = np.searchsorted(chosen, [start, start + len(frame)])
+        if b > a:
+            parts.append(frame.iloc[chosen[a:b] - start])
+    return pd.concat(parts, ignore_index=True), n

@@ -38,7 +38,27 @@ class MLP(nn.Module):
         self.out = nn.Linear(hidden, out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.act(self.inp(x))
+        return self._body(self.act(self.inp(x)))
+
+    def forward_shared_tail(self, x: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
+        """``forward(cat([x, tail repeated on every row], dim=1))`` with the tail's part of
+        the first layer computed once (``tail``: one row), e.g. a condition vector that is
+        the same for a whole batch.
+
+        Examples
+        --------
+        >>> net = MLP(5, 2, hidden=8)
+        >>> x, tail = torch.randn(3, 3), torch.randn(1, 2)
+        >>> full = net(torch.cat([x, tail.expand(3, -1)], dim=1))
+        >>> torch.allclose(net.forward_shared_tail(x, tail), full, atol=1e-6)
+        True
+        """
+        k = x.shape[1]
+        weight = self.inp.weight
+        bias = self.inp.bias + tail.reshape(1, -1) @ weight[:, k:].T
+        return self._body(self.act(torch.addmm(bias, x, weight[:, :k].T)))
+
+    def _body(self, h: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
             h = h + self.act(layer(h)) if self.residual else self.act(layer(h))
         return self.out(h)

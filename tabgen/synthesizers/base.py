@@ -20,7 +20,10 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +37,9 @@ from tabgen.encoders.numerical import NumericEncoder
 from tabgen.schema import Schema, check_frame
 
 logger = logging.getLogger("tabgen")
+
+#: Rows of the uniform sample on which ``fit(path)`` fits the column encoders.
+FIT_SAMPLE_ROWS = 200_000
 
 
 @dataclass
@@ -92,6 +98,12 @@ class BaseSynthesizer(BaseEstimator):
     #: Whether ``_sample`` takes conditions that vary per row, with NaN marking a free cell
     #: (then rows are not grouped by missingness pattern before calling it).
     _row_conditions: bool = False
+    #: Whether ``fit`` trains data-parallel inside a ``torch.distributed`` process group of
+    #: several processes (``torchrun``; see :mod:`tabgen.nn.distributed`).
+    _supports_data_parallel: bool = False
+    #: Whether ``_fit`` reads its matrix ``Z`` by minibatches, so that ``fit(path)`` can hand
+    #: it a disk-backed ``numpy.memmap`` (float32); otherwise ``Z`` is loaded into memory.
+    _streams_training_data: bool = False
 
     # -- hooks ------------------------------------------------------------------------------
     def _make_encoder(self) -> TableEncoder:
@@ -123,8 +135,10 @@ class BaseSynthesizer(BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame or numpy.ndarray
+        X : pandas.DataFrame, numpy.ndarray, str or Path
             The training table (never modified). Missing cells are allowed in every column.
+            A path to a Parquet file or a folder of Parquet files is read in batches (see
+            :meth:`_fit_path`): large tables need not fit in memory.
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -132,6 +146,8 @@ class BaseSynthesizer(BaseEstimator):
         -------
         self
         """
+        if isinstance(X, (str, os.PathLike)):
+            return self._fit_path(X)
         self._validate_common_params()
         self._validate_params()
         if getattr(self, "verbose", False):
@@ -145,6 +161,54 @@ class BaseSynthesizer(BaseEstimator):
         self.columns_ = list(X.columns)
         self.n_rows_ = len(X)
         self._fit(Z, rng)
+        self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+        return self
+
+    def _fit_path(self, path) -> BaseSynthesizer:
+        """Fit on a Parquet file or folder streamed off disk.
+
+        1. the schema and the column encoders are fitted on a uniform sample of
+           :data:`FIT_SAMPLE_ROWS` rows; the category sets and frequencies are then counted
+           exactly over all rows (a category missing from the sample would be unencodable);
+        2. the table is encoded batch by batch into a float32 ``numpy.memmap`` in a
+           temporary folder (``TMPDIR``; ``rows x encoded width x 4`` bytes of disk);
+        3. models that train by minibatches (``_streams_training_data``) read it as is;
+           the others load it into memory. The temporary file is removed after ``_fit``.
+        """
+        from tabgen.io import iter_batches, open_dataset, uniform_sample
+
+        self._validate_common_params()
+        self._validate_params()
+        if getattr(self, "verbose", False):
+            enable_verbose_logging()
+        rng = check_random_state(self.random_state)
+        dataset = open_dataset(path)
+        sample, n = uniform_sample(dataset, FIT_SAMPLE_ROWS, rng)
+        sample = check_frame(sample)
+        self.schema_ = Schema.detect(sample, overrides=self.schema)
+        self.encoder_ = self._make_encoder().fit(sample, self.schema_)
+        _count_categories(self.encoder_, dataset)
+        self.n_features_in_ = sample.shape[1]
+        self.columns_ = list(sample.columns)
+        self.n_rows_ = n
+        del sample
+        dequantize = self._dequantize_rng(rng)
+        with tempfile.TemporaryDirectory(prefix="tabgen-fit-") as tmp:
+            Z = np.lib.format.open_memmap(
+                Path(tmp) / "encoded.npy",
+                mode="w+",
+                dtype="float32",
+                shape=(n, self.encoder_.output_dim_),
+            )
+            for start, frame in iter_batches(dataset, 100_000):
+                frame = check_frame(frame)
+                Z[start : start + len(frame)] = self.encoder_.transform(frame, rng=dequantize)
+            Z.flush()
+            logger.info("encoded %d rows from %s", n, path)
+            if not self._streams_training_data:
+                Z = np.asarray(Z, dtype="float64")
+            self._fit(Z, rng)
+            del Z
         self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
         return self
 
@@ -369,6 +433,50 @@ class BaseSynthesizer(BaseEstimator):
 
         self._check_fitted()
         save_model(self, path)
+
+
+def _count_categories(encoder: TableEncoder, dataset) -> None:
+    """Replace the category sets and frequencies of ``encoder``'s categorical columns (fitted
+    on a sample) by exact counts over ``dataset``, in one pass over those columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from tabgen.schema import _json_scalar
+
+    columns = [c for c, e in encoder.encoders_.items() if isinstance(e, CategoricalEncoder)]
+    if not columns:
+        return
+    counts: dict = {c: {} for c in columns}  # key -> [representative value, count]
+    pool = pa.default_memory_pool()
+    for batch in dataset.to_batches(
+        columns=columns, batch_size=200_000, batch_readahead=1, fragment_readahead=1
+    ):
+        for c in columns:
+            enc = encoder.encoders_[c]
+            if getattr(enc, "keyed_", False):  # booleans mixed with other values: pandas
+                raw = batch.column(c).to_pandas().dropna().to_numpy(dtype=object)
+                keys = enc._keys(raw)
+                firsts = dict(zip(keys[::-1], raw[::-1]))
+                freq = pd.Series(keys, dtype=object).value_counts(sort=False)
+                items = [(k, firsts[k], int(f)) for k, f in freq.items()]
+            else:
+                vc = pc.value_counts(batch.column(c).drop_null())  # first-appearance order
+                values = vc.field("values").to_pylist()
+                items = zip(values, values, vc.field("counts").to_pylist(), strict=True)
+            for key, value, f in items:
+                if isinstance(key, float) and math.isnan(key):
+                    continue  # NaN is a missing cell
+                entry = counts[c].setdefault(key, [value, 0])
+                entry[1] += int(f)
+        del batch
+        pool.release_unused()
+    for c in columns:
+        enc = encoder.encoders_[c]
+        order = sorted(counts[c], key=lambda k: -counts[c][k][1])  # stable: first seen first
+        total = sum(v[1] for v in counts[c].values())
+        enc.categories_ = [_json_scalar(counts[c][k][0]) for k in order]
+        enc.frequencies_ = [counts[c][k][1] / total for k in order]
+    encoder._build_layout()
 
 
 def _check_n(n) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 import torch
@@ -10,6 +11,8 @@ import torch
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
+from tabgen.nn.distributed import data_parallel
+from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
@@ -142,6 +145,8 @@ class VAESynthesizer(BaseSynthesizer):
     _numeric_conditions = True
     _row_conditions = True  # the condition vector is per row: no grouping by pattern
     _supports_inpainting = True
+    _supports_data_parallel = True  # under torchrun, see training.train
+    _streams_training_data = True  # fit(path): a memmap read by minibatches
 
     def __init__(
         self,
@@ -212,6 +217,15 @@ class VAESynthesizer(BaseSynthesizer):
         """
         if self.epsilon is None:
             return super().fit(X, y)
+        if isinstance(X, (str, os.PathLike)):
+            raise ValueError(
+                "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
+            )
+        if data_parallel() is not None:
+            raise ValueError(
+                "differentially private training (epsilon) cannot run data-parallel: fit "
+                "with epsilon in a single process, outside torchrun"
+            )
         from tabgen.privacy._fit import fit_private
 
         return fit_private(self, X)
@@ -335,7 +349,10 @@ class VAESynthesizer(BaseSynthesizer):
         decoder = build_module(self._build_decoder, init)
         decoder.set_output_bias(prior_bias(Z, self.layout_))
         decoder.to(self.device_)
-        X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
+        if isinstance(Z, np.memmap):  # fit(path): minibatches read off disk
+            X = ArrayRows(Z, self.device_)
+        else:
+            X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
         config = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -396,7 +413,9 @@ class VAESynthesizer(BaseSynthesizer):
             inc = torch.from_numpy(include[a : a + _SAMPLE_CHUNK]).to(device)
             with torch.no_grad():
                 cond = builder.vector(fx, inc)
-                out, log_scale = self.decoder_(self.decoder_.sample_latent(cond, gen), cond)
+                shared = conditions is None  # every condition vector is 0
+                z = self.decoder_.sample_latent(cond, gen, shared=shared)
+                out, log_scale = self.decoder_(z, cond, shared=shared)
                 rows = draw_rows(out, log_scale, layout, gen)
                 keep = builder.free_slots(inc)
                 rows = rows * keep + fx * (1.0 - keep)

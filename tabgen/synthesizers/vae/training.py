@@ -11,9 +11,11 @@ import torch
 from torch import nn
 
 from tabgen.nn import TrainingLog, WeightAverage, run_epochs
+from tabgen.nn.distributed import data_parallel
+from tabgen.nn.rows import checksum
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder
-from tabgen.synthesizers.vae.encoder import Encoder, reparameterize
+from tabgen.synthesizers.vae.encoder import Encoder
 from tabgen.synthesizers.vae.layout import Layout
 from tabgen.synthesizers.vae.loss import beta_at, negative_elbo
 
@@ -36,6 +38,22 @@ class TrainConfig:
     verbose: bool
 
 
+class _JointVAE(nn.Module):
+    """Encoder and decoder as one module (the unit ``DistributedDataParallel`` wraps): one
+    forward pass from rows, condition vectors and latent noise to the ELBO's inputs."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, xb: torch.Tensor, cond: torch.Tensor, eps: torch.Tensor):
+        mu, logvar = self.encoder(xb, cond)
+        z = mu + torch.exp(0.5 * logvar) * eps  # reparameterisation with given noise
+        out, log_scale = self.decoder(z, cond)
+        return out, log_scale, (mu, logvar), self.decoder.prior_params(cond)
+
+
 def train(
     encoder: Encoder,
     decoder: Decoder,
@@ -44,17 +62,33 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
 ) -> tuple[TrainingLog, Decoder]:
-    """Fit ``encoder`` and ``decoder`` on the encoded rows ``X``.
+    """Fit ``encoder`` and ``decoder`` on the encoded rows ``X`` (a tensor, or an
+    :class:`~tabgen.nn.rows.ArrayRows` reading minibatches off a disk-backed matrix).
 
     Adam with a cosine learning-rate decay; the KL weight rises linearly from 0 to
     ``config.beta`` over the first ``config.beta_warmup`` of the steps. Returns the training
     log and the decoder to sample from (a weight average when ``config.ema_decay > 0``).
+
+    Inside a ``torch.distributed`` process group of several processes (``torchrun``),
+    training is data-parallel (:mod:`tabgen.nn.distributed`): every rank draws the shuffles,
+    condition masks and latent noise of the whole batch, keeps its slice of the rows, and
+    ``DistributedDataParallel`` averages the gradients, so that the result equals
+    single-process training with the same seed and ``batch_size`` up to float rounding.
     """
     builder = ConditionBuilder(layout, X.device)
-    observed = builder.observed(X)
     n = X.shape[0]
-    per_epoch = max(n // max(1, min(config.batch_size, n)), 1)
+    batch = max(1, min(config.batch_size, n))
+    per_epoch = max(n // batch, 1)
     total = config.epochs * per_epoch
+    parallel = data_parallel()
+    joint = _JointVAE(encoder, decoder)
+    model = joint
+    if parallel is not None:
+        if config.max_time is not None:  # ranks would stop at different steps
+            raise ValueError("max_time is not supported in data-parallel training; use epochs")
+        parallel.check_batch(batch)
+        parallel.check_same("training data", [n, X.shape[1], checksum(X)])
+        model = parallel.wrap(joint)
     params = list(encoder.parameters()) + list(decoder.parameters())
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -66,18 +100,21 @@ def train(
 
     def step(index, epoch, step_no):
         xb = X[index]
-        include = builder.training_mask(observed[index], generator, config.cond_fraction)
+        include = builder.training_mask(builder.observed(xb), generator, config.cond_fraction)
+        eps = torch.randn(
+            (xb.shape[0], encoder.latent_dim), generator=generator, device=X.device, dtype=X.dtype
+        )
+        if parallel is not None:  # the same draws on every rank; each keeps its rows
+            rows = parallel.local_rows(xb.shape[0])
+            xb, include, eps = xb[rows], include[rows], eps[rows]
         cond = builder.vector(xb, include)
-        mu, logvar = encoder(xb, cond)
-        z = reparameterize(mu, logvar, generator)
-        out, log_scale = decoder(z, cond)
+        out, log_scale, posterior, prior = model(xb, cond, eps)
         beta = beta_at(step_no, total, config.beta, config.beta_warmup)
-        prior = decoder.prior_params(cond)
         loss, _rec, _kl = negative_elbo(
             out,
             xb,
             log_scale,
-            (mu, logvar),
+            posterior,
             prior,
             layout,
             beta,
@@ -89,7 +126,8 @@ def train(
         sched.step()
         if ema is not None:
             ema.update()
-        return float(loss.detach())
+        value = loss.detach()
+        return float(value if parallel is None else parallel.mean(value))
 
     log = run_epochs(
         step,
@@ -98,7 +136,7 @@ def train(
         batch_size=config.batch_size,
         generator=generator,
         max_time=config.max_time,
-        verbose=config.verbose,
+        verbose=config.verbose and (parallel is None or parallel.rank == 0),
         name="vae",
     )
     encoder.eval()

@@ -192,7 +192,8 @@ def impute(res: dict) -> list[str]:
 
 def anonymize(res: dict) -> list[str]:
     lines = [
-        f"## Anonymized export ({res['model']}, epochs {res.get('epochs') or 'default'})",
+        f"## Anonymized export ({res['model']}, epochs {res.get('epochs') or 'default'}, "
+        f"holdout {res.get('holdout', 0.2):.0%})",
         "",
         f"Command: `{res['command']}`.",
         f"Machine: {_machine(res['machine'])}, torch threads {res.get('torch_threads')}.",
@@ -233,6 +234,44 @@ def anonymize(res: dict) -> list[str]:
                 + f" | {m.get('rows_replaced', '–')} "
                 f"| {secs} |"
             )
+    return lines
+
+
+def dp_curve(res: dict) -> list[str]:
+    lines = [
+        f"## Differential privacy: utility against epsilon (`{res['tag']}`, {res['date']})",
+        "",
+        f"Command: `{res['command']}`.",
+        f"Machine: {_machine(res['machine'])}.",
+        "No public domain: category sets, bounds and marginals are measured with DP too (part "
+        "of epsilon). `inf` = the non-private model. MLE: gradient boosting trained on the "
+        "synthetic rows, ROC-AUC on the test split. One seed.",
+        "",
+        "| dataset | model | epsilon | delta | shape | trend | MLE | MLE real | fit s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in res["datasets"].items():
+        for r in entry["runs"]:
+            if "error" in r:
+                lines.append(f"| {name} | {r['model']} | {r['epsilon']} | failed: {r['error']} |")
+                continue
+            delta = (r.get("privacy") or {}).get("delta")
+            lines.append(
+                f"| {name} | {r['model']} | {r['epsilon']} | "
+                f"{'–' if delta is None else f'{delta:.1e}'} | {r['shape']:.3f} | "
+                f"{r['trend']:.3f} | {r['utility_synthetic']:.3f} | {r['utility_real']:.3f} | "
+                f"{r['fit_s']:.1f} |"
+            )
+    return lines
+
+
+def scale(res: dict, title: str) -> list[str]:
+    lines = [f"## {title}", "", f"Command: `{res['command']}`."]
+    lines.append(f"Machine: {_machine(res['machine'])}.")
+    load = res.get("load_avg_start_of_write")
+    if load:
+        lines.append(f"Load average while writing the file: {', '.join(f'{x:.1f}' for x in load)}.")
+    lines += ["", "```", json.dumps(res["results"], indent=1, default=str)[:4000], "```"]
     return lines
 
 
@@ -290,6 +329,18 @@ def main() -> None:
         parts += [*rebalance(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("anonymize_*.json")):
         parts += [*anonymize(json.loads(path.read_text())), ""]
+    for path in sorted(RESULTS.glob("dp_*.json")):
+        parts += [*dp_curve(json.loads(path.read_text())), ""]
+    titles = {
+        "scale_generate": "Scale: streamed generation to Parquet (bench_scale.py generate)",
+        "scale_generate_default_threads": "Scale: streamed generation, torch default threads",
+        "scale_generate_diffusion_1m": "Scale: streamed generation, diffusion, 1M rows",
+        "scale_sharded": "Scale: sharded sampling on a local Dask cluster (bench_scale.py sharded)",
+        "scale_fit_large": "Scale: fit from a 10M-row Parquet file (bench_scale.py fit-large)",
+    }
+    for path in sorted(RESULTS.glob("scale_*.json")):
+        title = titles.get(path.stem, path.stem)
+        parts += [*scale(json.loads(path.read_text()), title), ""]
     OUT.write_text("\n".join(parts))
     print(f"wrote {OUT}")
 

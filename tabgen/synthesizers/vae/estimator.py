@@ -353,20 +353,13 @@ class VAESynthesizer(BaseSynthesizer):
             X = ArrayRows(Z, self.device_)
         else:
             X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        config = TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=float(self.lr),
-            weight_decay=float(self.weight_decay),
-            beta=float(self.beta),
-            beta_warmup=float(self.beta_warmup),
-            cond_fraction=float(self.cond_fraction),
-            ema_decay=float(self.ema_decay),
-            max_time=self.max_time,
-            verbose=bool(self.verbose),
-        )
         log, self.decoder_ = train(
-            encoder, decoder, X, self.layout_, config, torch_generator(rng, self.device_)
+            encoder,
+            decoder,
+            X,
+            self.layout_,
+            self._train_config(),
+            torch_generator(rng, self.device_),
         )
         self.loss_history_ = [float(v) for v in log.losses]
         self.n_epochs_ = log.n_epochs

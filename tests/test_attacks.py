@@ -115,6 +115,9 @@ def test_details_match_the_formulas(copied):
         assert copied.scores[f"{name}_risk_high"] == high
         assert 0.0 <= low <= risk <= high <= 1.0
     assert copied.details["settings"]["z"] == pytest.approx(Z95)
+    per_secret = copied.details["inference_per_secret"]
+    assert copied.scores["inference_risk_high_max"] == per_secret["high"].max()
+    assert copied.scores["inference_risk_high_max"] >= copied.scores["inference_risk_high"]
 
 
 # --------------------------------------------------------------------------- attacks

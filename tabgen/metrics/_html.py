@@ -53,6 +53,7 @@ _DESCRIPTIONS = {
     "inference_risk": ("Attribute-inference risk, most exposed secret column", "0"),
     "inference_risk_low": ("Lower end of its confidence interval", "0"),
     "inference_risk_high": ("Upper end of its confidence interval", "0"),
+    "inference_risk_high_max": ("Largest upper end over all secret columns", "0"),
     "time_s": ("Evaluation time, seconds", "–"),
 }
 

@@ -634,7 +634,8 @@ def attack_risks(
     MetricResult
         ``scores``: ``<attack>_risk``, ``<attack>_risk_low`` and ``<attack>_risk_high`` for
         ``singling_out_univariate``, ``singling_out_multivariate``, ``linkability`` and
-        ``inference`` (the secret with the highest risk). ``details``: per attack the attack,
+        ``inference`` (the secret with the highest risk), and ``inference_risk_high_max``, the
+        largest upper bound over all secrets. ``details``: per attack the attack,
         control and baseline rates with their errors and success counts, the numbers of
         attacks used, the risk; ``inference_per_secret`` (DataFrame, highest risk first);
         ``settings``. ``notes``: subsampling, attacks short of predicates, attacks no better
@@ -768,6 +769,7 @@ def attack_risks(
             for suffix in ("risk", "risk_low", "risk_high"):
                 result.scores[f"{name}_{suffix}"] = float("nan")
             result.notes[name] = "needs at least two columns"
+        result.scores["inference_risk_high_max"] = float("nan")
         result.details["inference_per_secret"] = _per_secret_frame([])
         return result
     enc = encode([real_t, hold_t, synthetic], kinds, scale="minmax", categorical="onehot")
@@ -842,6 +844,8 @@ def attack_risks(
     if weak and best["secret"] not in weak:
         note = f"for secrets {weak!r} the attack is no better than random guessing"
     record("inference", summary, note)
+    highs = [r["risk_high"] for r in rows if not math.isnan(r["risk_high"])]
+    result.scores["inference_risk_high_max"] = max(highs) if highs else float("nan")
     return result
 
 

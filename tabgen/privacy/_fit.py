@@ -99,12 +99,7 @@ def fit_private(model, X):
     and ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report, holding at
     least ``"epsilon"`` and ``"delta"`` actually spent).
     """
-    from tabgen.synthesizers.base import enable_verbose_logging
-
-    model._validate_common_params()
-    model._validate_params()
-    if getattr(model, "verbose", False):
-        enable_verbose_logging()
+    model._start_fit()
     X = check_frame(X)
     rng = check_random_state(model.random_state)
     epsilon = check_epsilon(model.epsilon)

@@ -148,10 +148,7 @@ class BaseSynthesizer(BaseEstimator):
         """
         if isinstance(X, (str, os.PathLike)):
             return self._fit_path(X)
-        self._validate_common_params()
-        self._validate_params()
-        if getattr(self, "verbose", False):
-            enable_verbose_logging()
+        self._start_fit()
         X = check_frame(X)
         rng = check_random_state(self.random_state)
         self.schema_ = Schema.detect(X, overrides=self.schema)
@@ -177,10 +174,7 @@ class BaseSynthesizer(BaseEstimator):
         """
         from tabgen.io import iter_batches, open_dataset, uniform_sample
 
-        self._validate_common_params()
-        self._validate_params()
-        if getattr(self, "verbose", False):
-            enable_verbose_logging()
+        self._start_fit()
         rng = check_random_state(self.random_state)
         dataset = open_dataset(path)
         sample, n = uniform_sample(dataset, FIT_SAMPLE_ROWS, rng)
@@ -215,6 +209,13 @@ class BaseSynthesizer(BaseEstimator):
     def _dequantize_rng(self, rng):
         """Generator for randomised encoding of tied values (``None``: deterministic)."""
         return None
+
+    def _start_fit(self) -> None:
+        """What every ``fit`` path does first: check the parameters, switch on progress."""
+        self._validate_common_params()
+        self._validate_params()
+        if getattr(self, "verbose", False):
+            enable_verbose_logging()
 
     def _validate_common_params(self) -> None:
         schema = getattr(self, "schema", None)

@@ -16,7 +16,7 @@ from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import numeric_window, sample_with_conditions
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.embedding import WIDE
-from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
+from tabgen.synthesizers.gan.generator import Generator, recalibrate_batchnorm, sample_compact
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 from tabgen.synthesizers.gan.training import GanTrainer
@@ -310,6 +310,7 @@ class GANSynthesizer(BaseSynthesizer):
             _, category = sampler.sample_conditions(n, cpu_gen, train=False)
         out = np.empty((n, lay.compact_width))
         chunk = int(np.clip(_CHUNK_SLOTS // max(lay.width, 1), 256, 16_384))
+        weights = self.generator_.inference_weights()
         with torch.no_grad():
             for a in range(0, n, chunk):
                 b = min(a + chunk, n)
@@ -318,9 +319,8 @@ class GANSynthesizer(BaseSynthesizer):
                     cond = sampler.condition_vectors(category[a:b]).to(noise.device)
                 else:
                     cond = noise.new_zeros(b - a, 0)
-                raw = self.generator_(torch.cat([noise, cond], dim=1))
-                fake = apply_heads(raw, lay, gen)
-                out[a:b] = lay.compact(fake.cpu().numpy().astype("float64"), observed)
+                raw = self.generator_.infer(torch.cat([noise, cond], dim=1), weights)
+                out[a:b] = sample_compact(raw, lay, gen, observed).cpu().numpy()
         return out
 
     def _sample(self, n, conditions: Conditions | None, rng):

@@ -59,6 +59,41 @@ class Generator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.body(self.inp(x)))
 
+    @torch.no_grad()
+    def inference_weights(self) -> list:
+        """Eval-mode weights for :meth:`infer`: each layer's weight split by the input
+        pieces it reads (so no concatenation is needed), with the batch norm folded in."""
+        layers = []
+        for block in self.body:
+            bn = block.bn
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            weight = block.fc.weight * scale.reshape(-1, 1)
+            bias = (block.fc.bias - bn.running_mean) * scale + bn.bias
+            layers.append((self._split(weight, len(layers)), bias))
+        layers.append((self._split(self.out.weight, len(layers)), self.out.bias.clone()))
+        return layers
+
+    def _split(self, weight: torch.Tensor, n_before: int) -> list:
+        """Transposed column blocks of ``weight`` for the pieces ``[y_k, ..., y_1, h0]``
+        that a layer after ``n_before`` residual blocks reads."""
+        widths = [blk.fc.out_features for blk in self.body][:n_before][::-1]
+        widths.append(self.inp.out_dim)
+        return [w.t().contiguous() for w in torch.split(weight, widths, dim=1)]
+
+    @torch.no_grad()
+    def infer(self, x: torch.Tensor, weights: list) -> torch.Tensor:
+        """Eval-mode ``forward`` (batch norm with its running statistics) without copying
+        the residual concatenations; ``weights`` from :meth:`inference_weights`."""
+        pieces = [self.inp(x)]  # newest first: the order in which a layer reads them
+        for i, (parts, bias) in enumerate(weights):
+            h = torch.addmm(bias, pieces[0], parts[0])
+            for piece, w in zip(pieces[1:], parts[1:], strict=True):
+                h.addmm_(piece, w)
+            if i == len(weights) - 1:
+                return h
+            pieces.insert(0, h.relu_())
+        raise AssertionError("unreachable")  # weights always holds the output layer
+
 
 def gumbel_noise(shape, generator: torch.Generator, device=None) -> torch.Tensor:
     """Standard Gumbel noise from ``generator``."""
@@ -79,6 +114,47 @@ def apply_heads(
         else:
             parts.append(torch.softmax((x + noise[:, b.start : b.stop]) / tau, dim=1))
     return torch.cat(parts, dim=1) if parts else raw
+
+
+@torch.no_grad()
+def sample_compact(
+    raw: torch.Tensor, layout: GanLayout, generator: torch.Generator, observed=()
+) -> torch.Tensor:
+    """Encoder matrix of generated rows straight from the raw generator output.
+
+    The sampling counterpart of ``layout.compact(apply_heads(raw))`` without the soft
+    one-hot blocks: the arg-max of a Gumbel-softmax is the arg-max of ``logits + Gumbel``
+    whatever the temperature (the Gumbel-max trick), so each block's choice is drawn as
+    ``argmax(logits + Gumbel)``, in float32 on the generator's device.
+    Columns in ``observed`` come out non-missing (see :meth:`GanLayout.compact`).
+    """
+    n = raw.shape[0]
+    gumbel = gumbel_noise(raw.shape, generator, raw.device)
+    out = raw.new_zeros((n, layout.compact_width))
+    observed = set(observed)
+    rows = torch.arange(n, device=raw.device)
+    for b in layout.blocks:
+        s = b.span
+        logits = raw[:, b.start : b.stop]
+        if s.kind == "continuous":
+            out[:, s.start] = torch.tanh(logits[:, 0])
+            continue
+        keep_missing = s.column not in observed
+        if not keep_missing:
+            if s.role == "missing":
+                continue  # stays 0: observed
+            if b.missing is not None:
+                logits = logits[:, :-1]
+        choice = torch.argmax(logits + gumbel[:, b.start : b.start + logits.shape[1]], dim=1)
+        if s.kind == "softmax":
+            out[rows, s.start + choice] = 1.0
+            continue
+        if b.missing is not None and keep_missing:
+            gone = choice == s.n_categories
+            out[:, b.missing] = gone.to(out.dtype)
+            choice = torch.where(gone, 0, choice)
+        out[:, s.start] = choice.to(out.dtype)
+    return out
 
 
 @torch.no_grad()

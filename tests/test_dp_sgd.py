@@ -149,12 +149,15 @@ def test_dp_vae_validates_params():
         tabgen.VAESynthesizer(delta=1e-6).fit(_frame())
 
 
-def test_unsupported_models_refuse_epsilon():
-    from tabgen.privacy import check_dp_support
+def test_every_builtin_model_has_a_dp_mode_and_others_are_refused():
+    from tabgen.privacy import DP_SYNTHESIZERS, check_dp_support
 
-    for cls in (tabgen.DiffusionSynthesizer, tabgen.GANSynthesizer):
-        with pytest.raises(TypeError, match="epsilon"):
-            cls(epsilon=1.0)
-        with pytest.raises(ValueError, match="VAESynthesizer"):
-            check_dp_support(cls())
-    check_dp_support(tabgen.VAESynthesizer())
+    for name in DP_SYNTHESIZERS:
+        check_dp_support(getattr(tabgen, name)())
+
+    class NoPrivacy(tabgen.GaussianCopulaSynthesizer):  # a user model without epsilon=
+        def __init__(self, *, random_state=None):
+            super().__init__(random_state=random_state)
+
+    with pytest.raises(ValueError, match=r"no differentially private mode.*VAESynthesizer"):
+        check_dp_support(NoPrivacy())

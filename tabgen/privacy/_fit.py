@@ -126,6 +126,9 @@ def fit_private(model, X):
     model.n_rows_ = len(X)
     model.domain_ = domain
     report = model._fit_private(Z, rng, budget)
+    if hasattr(model, "loss_history_"):
+        # the raw training losses are computed from the rows without noise: not released
+        model.loss_history_ = []
     eps_domain, delta_domain = domain.spent_["domain"]
     eps_marg = domain.spent_["marginals"][0]
     model.privacy_ = {

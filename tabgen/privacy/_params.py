@@ -23,7 +23,12 @@ def check_dp_params(model) -> None:
 
 
 #: Synthesizers with a differentially private mode (``epsilon=``).
-DP_SYNTHESIZERS = ("GaussianCopulaSynthesizer", "VAESynthesizer")
+DP_SYNTHESIZERS = (
+    "GaussianCopulaSynthesizer",
+    "VAESynthesizer",
+    "GANSynthesizer",
+    "DiffusionSynthesizer",
+)
 
 
 def check_dp_support(model) -> None:

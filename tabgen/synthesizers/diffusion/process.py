@@ -128,6 +128,28 @@ def prior_logits(Z: np.ndarray, layout: Layout) -> np.ndarray:
     return out
 
 
+def public_prior_logits(encoder, layout: Layout) -> np.ndarray:
+    """:func:`prior_logits` from the (released) encoder state only, never from the rows.
+
+    The log-frequencies of each category block come from the encoder's category
+    frequencies and the logit of each missingness slot from its missing rate (both floored
+    at 1e-3, since released noisy frequencies can be 0); 0 elsewhere. Used by the
+    differentially private fit, where the encoder has been privatized.
+    """
+    out = np.zeros(layout.dim, dtype="float32")
+    for span in encoder.spans:
+        enc = encoder.encoders_[span.column]
+        if span.kind == "softmax":
+            freq = np.maximum(np.asarray(enc.frequencies_, dtype="float64"), 1e-3)
+            out[span.start : span.stop] = np.log(freq / freq.sum())
+        elif span.kind == "binary":
+            if span.role != "missing":
+                raise ValueError(f"no released rate for the binary slot of {span.column!r}")
+            p = min(max(float(enc.missing_.rate_), 1e-3), 1 - 1e-3)
+            out[span.start] = np.log(p / (1 - p))
+    return out
+
+
 class MixedDenoiser(torch.nn.Module):
     """EDM-preconditioned denoiser ``D(x, sigma, mask)`` over the mixed layout.
 
@@ -205,6 +227,47 @@ def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (values * weights).sum() / weights.sum().clamp(min=1.0)
 
 
+def draw_training_noise(
+    denoiser: MixedDenoiser,
+    x0: torch.Tensor,
+    generator: torch.Generator,
+    p_mean: float = -1.2,
+    p_std: float = 1.2,
+    cond_prob: float = 0.0,
+    uniform_frac: float = 0.0,
+    sigma_max: float = 80.0,
+):
+    """The random draws of one training step: per-row noise levels ``sigma`` (n,), the
+    Gaussian ``noise`` (n, dim) and the known-slot ``mask`` (``None`` when ``cond_prob`` is 0
+    or there is a single column). Draws are made in this order from ``generator``."""
+    n = x0.shape[0]
+    device = x0.device
+    sigma = schedule.training_sigmas(
+        n, generator, p_mean, p_std, device, uniform_frac=uniform_frac, sigma_max=sigma_max
+    )
+    noise = torch.randn(x0.shape, generator=generator, device=device)
+    mask = None
+    if cond_prob > 0 and denoiser.layout.n_columns > 1:
+        mask = denoiser.random_known_mask(n, generator, cond_prob, device)
+    return sigma, noise, mask
+
+
+def _denoise_noised(denoiser: MixedDenoiser, x0, sigma, noise, mask):
+    """Noisy rows (known slots clean), the network output, the continuous-slot regression
+    target and the float mask of the scored (free) slots."""
+    x = x0 + sigma.reshape(-1, 1) * noise
+    if mask is not None:
+        x = torch.where(mask, x0, x)
+    out, c_skip, c_out = denoiser.raw(x, sigma, mask)
+    free = x0.new_ones(x0.shape) if mask is None else (~mask).to(x0.dtype)
+    target = None
+    if denoiser.layout.continuous:
+        ci = denoiser.cont_idx
+        # EDM weight * (D - x0)^2 == (F - target)^2 with the preconditioned target
+        target = (x0[:, ci] - c_skip * x[:, ci]) / c_out
+    return out, target, free
+
+
 def training_loss(
     denoiser: MixedDenoiser,
     x0: torch.Tensor,
@@ -221,26 +284,19 @@ def training_loss(
     binary slots: cross-entropy averaged over columns. The two parts are added. With
     ``cond_prob > 0`` that fraction of the rows sees a random subset of its columns clean
     (known) and is scored on the others only.
+
+    The averages use batch-wide denominators (free cells of each slot over the whole batch),
+    so one row's share of the loss depends on the other rows' masks; DP-SGD, which clips
+    each row's gradient, uses :func:`row_losses` instead.
     """
-    n = x0.shape[0]
-    layout = denoiser.layout
-    device = x0.device
-    sigma = schedule.training_sigmas(
-        n, generator, p_mean, p_std, device, uniform_frac=uniform_frac, sigma_max=sigma_max
+    sigma, noise, mask = draw_training_noise(
+        denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
     )
-    noise = torch.randn(x0.shape, generator=generator, device=device)
-    x = x0 + sigma.reshape(-1, 1) * noise
-    mask = None
-    if cond_prob > 0 and layout.n_columns > 1:
-        mask = denoiser.random_known_mask(n, generator, cond_prob, device)
-        x = torch.where(mask, x0, x)
-    out, c_skip, c_out = denoiser.raw(x, sigma, mask)
-    free = x0.new_ones(x0.shape) if mask is None else (~mask).to(x0.dtype)
+    layout = denoiser.layout
+    out, target, free = _denoise_noised(denoiser, x0, sigma, noise, mask)
     loss = x0.new_zeros(())
     if layout.continuous:
         ci = denoiser.cont_idx
-        # EDM weight * (D - x0)^2 == (F - target)^2 with the preconditioned target
-        target = (x0[:, ci] - c_skip * x[:, ci]) / c_out
         loss = loss + _masked_mean((out[:, ci] - target) ** 2, free[:, ci])
     n_discrete = len(layout.blocks) + len(layout.binary)
     if n_discrete:
@@ -257,3 +313,63 @@ def training_loss(
             ce = ce + ((bce * w).sum(0) / w.sum(0).clamp(min=1.0)).sum()
         loss = loss + ce / n_discrete
     return loss
+
+
+def row_losses(
+    denoiser: MixedDenoiser,
+    x0: torch.Tensor,
+    sigma: torch.Tensor,
+    noise: torch.Tensor,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Loss of every row on its own, ``(n,)``, given the draws of
+    :func:`draw_training_noise`: the EDM-weighted squared error averaged over the row's free
+    continuous slots plus the cross-entropy averaged over its free discrete columns
+    (categorical blocks and missingness slots); a row with nothing free scores 0.
+
+    Each value depends only on its own row, so the gradient of ``row_losses(...).mean()``
+    is the mean of per-row gradients, as DP-SGD's per-sample clipping requires. Without a
+    mask the mean equals :func:`training_loss` for the same draws.
+    """
+    layout = denoiser.layout
+    out, target, free = _denoise_noised(denoiser, x0, sigma, noise, mask)
+    loss = x0.new_zeros(x0.shape[0])
+    if layout.continuous:
+        w = free[:, denoiser.cont_idx]
+        err = (out[:, denoiser.cont_idx] - target) ** 2
+        loss = loss + (err * w).sum(1) / w.sum(1).clamp(min=1.0)
+    if layout.blocks or layout.binary:
+        total = x0.new_zeros(x0.shape[0])
+        count = x0.new_zeros(x0.shape[0])
+        for a, b in layout.blocks:
+            labels = torch.argmax(x0[:, a:b], dim=1)
+            values = F.cross_entropy(out[:, a:b], labels, reduction="none")
+            total = total + values * free[:, a]
+            count = count + free[:, a]
+        if layout.binary:
+            bi = denoiser.bin_idx
+            targets = (x0[:, bi] > 0).to(out.dtype)
+            bce = F.binary_cross_entropy_with_logits(out[:, bi], targets, reduction="none")
+            total = total + (bce * free[:, bi]).sum(1)
+            count = count + free[:, bi].sum(1)
+        loss = loss + total / count.clamp(min=1.0)
+    return loss
+
+
+def private_training_loss(
+    denoiser: MixedDenoiser,
+    x0: torch.Tensor,
+    generator: torch.Generator,
+    p_mean: float = -1.2,
+    p_std: float = 1.2,
+    cond_prob: float = 0.0,
+    uniform_frac: float = 0.0,
+    sigma_max: float = 80.0,
+) -> torch.Tensor:
+    """Batch mean of :func:`row_losses` with fresh draws (same draws and order as
+    :func:`training_loss`). An empty batch (Poisson sampling) gives 0, still attached to the
+    graph so that the DP optimiser can take its (noise-only) step."""
+    sigma, noise, mask = draw_training_noise(
+        denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
+    )
+    return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import ndtri
 
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
+from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, resolve_device
+from tabgen.nn.distributed import data_parallel
+from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import numeric_window, sample_with_conditions
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.embedding import WIDE
 from tabgen.synthesizers.gan.generator import Generator, recalibrate_batchnorm, sample_compact
 from tabgen.synthesizers.gan.layout import GanLayout
+from tabgen.synthesizers.gan.private import (
+    PrivateGanConfig,
+    PrivateGanTrainer,
+    shrink_continuous_heads,
+)
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 from tabgen.synthesizers.gan.training import GanTrainer
 
@@ -26,6 +36,13 @@ _CHUNK_SLOTS = 4_000_000
 #: Generator updates that ``epochs=None`` aims at, and its bounds on the number of epochs.
 _TARGET_STEPS = 6_500
 _EPOCH_RANGE = (100, 300)
+#: Default ``epochs`` of a differentially private fit (expected passes of the critic).
+_DP_EPOCHS = 20
+#: Bound of the quantile-normal values (``ndtri(1 - EPS)``, about 5.2): the continuous slots
+#: of the DP mode are divided by it so that the generator's ``tanh`` heads cover them.
+_QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
+#: Released category frequencies become integer condition counts in units of 1e-9.
+_FREQUENCY_UNITS = 10**9
 
 
 class GANSynthesizer(BaseSynthesizer):
@@ -81,6 +98,36 @@ class GANSynthesizer(BaseSynthesizer):
         Log progress (epochs, loss) on the ``"tabgen"`` logger.
     random_state : None, int or numpy.random.Generator
         Seed of fitting and of the default sampling stream.
+    epsilon : float, optional
+        Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
+        10 % of ``epsilon`` measures the domain and the marginal histograms
+        (:mod:`tabgen.privacy.domain`, Laplace mechanism); numbers are then encoded by
+        their released quantiles (to standard normals; the mode-specific mixture would be
+        fitted on the rows) and categories by their released sets and frequencies. Only the
+        critic reads the rows, and it is trained with DP-SGD through Opacus
+        (:mod:`tabgen.privacy.dpsgd`: per-sample clipping, Poisson sampling with expected
+        batch ``batch_size``, noise calibrated for ``epochs`` passes, RDP accountant); the
+        generator learns only through the private critic (post-processing). Differences from
+        the ordinary fit (see :mod:`tabgen.synthesizers.gan.private`): real rows come from
+        the Poisson batches, each with a condition on one of its own categories, instead of
+        training-by-sampling; the fake rows' conditions, and generation's, follow the
+        released frequencies; ``pac`` is forced to 1 (a pack would let one row change the
+        gradient of several rows, and packs would not be sampled row by row); there is no
+        gradient penalty (Opacus cannot take the double backward it needs): the critic uses
+        the logistic GAN loss (non-saturating generator loss), which did as well as the
+        Wasserstein loss with weight clipping on Adult for shape and better for utility
+        (5,000 rows, epsilon 3: MLE 0.72 against 0.52). ``epochs`` counts expected passes of
+        the critic over the rows (default 20 in DP mode; ``critic_steps`` only spaces the
+        generator steps). Needs ``pip install "tabgen[dp]"``.
+    delta : float, optional
+        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
+        thresholded category sets (when some are not public), the rest to DP-SGD.
+    max_grad_norm : float, default=1.0
+        Per-sample gradient clipping norm of the critic's DP-SGD (only with ``epsilon``).
+    domain : dict, optional
+        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
+        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
+        with ``epsilon``.
 
     Notes
     -----
@@ -102,8 +149,15 @@ class GANSynthesizer(BaseSynthesizer):
         Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
     loss_history_ : list of float
         Mean generator loss of each epoch.
+        Empty after a differentially private fit (the raw losses are not private).
     device_ : torch.device
         Where the generator lives.
+    privacy_ : dict
+        Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split
+        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the
+        accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``,
+        ``sample_rate``, ``steps`` (private critic steps), ``private_network`` (``"critic"``),
+        ``loss`` and what the guarantee ``covers``.
 
     Examples
     --------
@@ -115,6 +169,15 @@ class GANSynthesizer(BaseSynthesizer):
     >>> rows = model.sample(4, conditions={"job": "b"}, random_state=1)
     >>> rows["job"].tolist()
     ['b', 'b', 'b', 'b']
+
+    With differential privacy (the critic trained by DP-SGD through Opacus):
+
+    >>> dp = GANSynthesizer(epsilon=3.0, epochs=2, batch_size=30, embedding_dim=16,
+    ...                     generator_dim=(32,), critic_dim=(32,),
+    ...                     domain={"age": (18, 70)}, random_state=0).fit(df)
+    >>> p = dp.privacy_
+    >>> p["epsilon"] <= 3.0 * 1.01, p["accountant"], p["private_network"], p["steps"]
+    (True, 'opacus rdp', 'critic', 8)
     """
 
     _numeric_conditions = True
@@ -135,6 +198,10 @@ class GANSynthesizer(BaseSynthesizer):
         device="auto",
         verbose: bool = False,
         random_state=None,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        domain: dict | None = None,
     ):
         self.schema = schema
         self.epochs = epochs
@@ -149,6 +216,49 @@ class GANSynthesizer(BaseSynthesizer):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.domain = domain
+
+    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
+    _dp_fraction = 0.1
+    #: Critic loss of the DP mode (see :data:`tabgen.synthesizers.gan.private.LOSSES`).
+    _dp_loss = "logistic"
+    #: Start the continuous heads as the identity in the DP mode (see shrink_continuous_heads).
+    _dp_shrink = True
+
+    def fit(self, X, y=None) -> GANSynthesizer:
+        """Train the GAN on a table.
+
+        With ``epsilon`` set the fit is differentially private end to end (see the class
+        docstring and ``privacy_``); otherwise ordinary training.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, numpy.ndarray, str or Path
+            The training table (never modified); a Parquet path only without ``epsilon``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if self.epsilon is None:
+            return super().fit(X, y)
+        if isinstance(X, (str, os.PathLike)):
+            raise ValueError(
+                "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
+            )
+        if data_parallel() is not None:
+            raise ValueError(
+                "differentially private training (epsilon) cannot run data-parallel: fit "
+                "with epsilon in a single process, outside torchrun"
+            )
+        from tabgen.privacy._fit import fit_private
+
+        return fit_private(self, X)
 
     # -- parameters -------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -156,7 +266,7 @@ class GANSynthesizer(BaseSynthesizer):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.batch_size % self.pac:
+        if self.batch_size % self._pac():
             raise ValueError(
                 f"batch_size must be a multiple of pac, got batch_size={self.batch_size} and "
                 f"pac={self.pac}"
@@ -185,9 +295,28 @@ class GANSynthesizer(BaseSynthesizer):
                 f"max_time must be a positive number of seconds, got {self.max_time!r}"
             )
         resolve_device(self.device)  # raises a ValueError naming the bad value
+        check_dp_params(self)
+        if self.epsilon is not None and (
+            not isinstance(self.max_grad_norm, numbers.Real)
+            or isinstance(self.max_grad_norm, bool)
+            or not self.max_grad_norm > 0
+        ):
+            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
+
+    def _pac(self) -> int:
+        """Rows per critic pack: ``pac``, or 1 in DP mode (see the ``epsilon`` entry)."""
+        return 1 if self.epsilon is not None else self.pac
 
     def _make_encoder(self) -> TableEncoder:
+        if self.epsilon is not None:  # the mixture of mode-specific numbers reads the rows
+            return TableEncoder(numerical="quantile", categorical="ordinal")
         return TableEncoder(numerical="mode_specific", categorical="ordinal")
+
+    def _make_layout(self) -> GanLayout:
+        """The expanded layout; quantile-normal numbers (DP mode) are scaled into the range
+        of the ``tanh`` heads."""
+        quantile = getattr(self.encoder_, "numerical", None) == "quantile"
+        return GanLayout(self.encoder_.spans, _QUANTILE_BOUND if quantile else 1.0)
 
     def _dequantize_rng(self, rng):
         return rng  # the mode of each number is drawn from the mixture posterior
@@ -212,11 +341,11 @@ class GANSynthesizer(BaseSynthesizer):
         in_dim = lay.width + lay.cond_width
         wide = [(b.start, b.stop) for b in lay.categorical if b.width > WIDE]
         wide += self._wide_condition_blocks(lay.width)
-        return Critic(in_dim, wide, list(self.critic_dim), self.pac)
+        return Critic(in_dim, wide, list(self.critic_dim), self._pac())
 
     def _fit(self, Z, rng):
         self.device_ = resolve_device(self.device)
-        self.layout_ = GanLayout(self.encoder_.spans)
+        self.layout_ = self._make_layout()
         self.n_epochs_, self.loss_history_ = 0, []
         self.generator_ = None
         self.quantiles_ = {}
@@ -256,10 +385,102 @@ class GANSynthesizer(BaseSynthesizer):
         )
         self.generator_ = average.requires_grad_(False)
 
+    def _released_counts(self) -> np.ndarray:
+        """Condition counts of the discrete blocks from the released (DP) encoder state:
+        category frequencies times the observed rate, then the missing rate, in units of
+        :data:`_FREQUENCY_UNITS`."""
+        parts = []
+        for b in self.layout_.categorical:
+            enc = self.encoder_.encoders_[b.span.column]
+            rate = float(enc.missing_.rate_) if enc.missing_.enabled_ else 0.0
+            if b.span.kind == "index":
+                probs = (1.0 - rate) * np.asarray(enc.frequencies_, dtype="float64")
+                if b.missing is not None:
+                    probs = np.append(probs, rate)
+            else:  # the two-way missingness block of a number
+                probs = np.array([1.0 - rate, rate])
+            parts.append(np.rint(probs * _FREQUENCY_UNITS).astype("int64"))
+        return np.concatenate(parts) if parts else np.zeros(0, "int64")
+
+    def _released_quantiles(self) -> dict:
+        """101 quantiles of every numeric column from its released CDF (DP mode)."""
+        out = {}
+        for spec in self.schema_:
+            if spec.kind in ("numerical", "integer"):
+                cdf = self.encoder_.encoders_[spec.name].cdf_
+                out[spec.name] = cdf.ppf(np.linspace(0, 1, 101)).tolist()
+        return out
+
+    def _fit_private(self, Z, rng, budget) -> dict:
+        """Differentially private training (the encoder state is already private, see
+        ``fit`` and :mod:`tabgen.synthesizers.gan.private`).
+
+        Data-dependent steps of the ordinary fit and what DP mode does instead: the
+        mode-specific mixture is replaced by the released quantiles; the condition sampler
+        (training-by-sampling, generation's category frequencies) by one built from the
+        released frequencies, and the real rows by Poisson batches; the numeric quantiles
+        that condition windows use come from the released CDFs; the critic is trained by
+        DP-SGD (pac 1, no gradient penalty). The generator reads no row: its updates, its
+        weight average and its batch-norm re-estimation (on generated rows) are
+        post-processing. The generator has no data-dependent initialisation to replace.
+        """
+        self.device_ = resolve_device(self.device)
+        self.layout_ = self._make_layout()
+        self.n_epochs_, self.loss_history_ = 0, []
+        self.generator_ = None
+        self.sampler_ = ConditionSampler.from_counts(self._released_counts(), self.layout_.sizes)
+        self.quantiles_ = self._released_quantiles()
+        if self.layout_.width == 0:  # only constant / id columns: nothing to learn
+            return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
+        cpu_gen = torch_generator(rng, "cpu")
+        dev_gen = cpu_gen if self.device_.type == "cpu" else torch_generator(rng, self.device_)
+        lay = self.layout_
+        dense = torch.as_tensor(lay.dense_part(Z), device=self.device_)
+        codes = torch.as_tensor(lay.codes(Z), device=self.device_)
+        generator = build_module(self._build_generator, cpu_gen)
+        if self._dp_shrink:
+            shrink_continuous_heads(generator, lay)
+        generator.to(self.device_)
+        critic = build_module(self._build_critic, cpu_gen).to(self.device_)
+        config = PrivateGanConfig(
+            epochs=self._n_epochs(len(Z)),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            critic_steps=int(self.critic_steps),
+            max_time=self.max_time,
+            verbose=bool(self.verbose),
+            loss=self._dp_loss,
+        )
+        trainer = PrivateGanTrainer(
+            generator,
+            critic,
+            lay,
+            self.sampler_,
+            dense,
+            codes,
+            noise_dim=self.embedding_dim,
+            config=config,
+            cpu_gen=cpu_gen,
+            device_gen=dev_gen,
+            max_grad_norm=float(self.max_grad_norm),
+            epsilon=budget["epsilon_model"],
+            delta=budget["delta_model"],
+        )
+        log, report = trainer.run()
+        self.n_epochs_ = log.n_epochs
+        self.loss_history_ = [float(v) for v in log.losses]
+        average = trainer.average.module  # the weight average is what samples
+        recalibrate_batchnorm(average, lambda: trainer.draw(trainer.batch)[0])
+        self.generator_ = average.requires_grad_(False)
+        report.update(private_network="critic", loss=config.loss, pac=1)
+        return report
+
     def _n_epochs(self, n_rows: int) -> int:
         """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
         if self.epochs is not None:
             return int(self.epochs)
+        if self.epsilon is not None:
+            return _DP_EPOCHS
         per_epoch = max(n_rows // max(min(int(self.batch_size), n_rows), 1), 1)
         return int(np.clip(math.ceil(_TARGET_STEPS / per_epoch), *_EPOCH_RANGE))
 
@@ -290,7 +511,11 @@ class GANSynthesizer(BaseSynthesizer):
                 continue
             x = pd.to_numeric(conditions.frame[col]).to_numpy(dtype="float64")
             lo, hi = numeric_window(np.asarray(self.quantiles_[col]), x)
-            numeric[col] = (lambda Z, col=col: self._numeric_values(Z, col), lo, hi)
+            numeric[col] = (
+                lambda Z, col=col: self._numeric_values(self.layout_.to_encoder(Z), col),
+                lo,
+                hi,
+            )
         return numeric
 
     def _training_data(self, Z):
@@ -342,6 +567,10 @@ class GANSynthesizer(BaseSynthesizer):
             self._numeric_conditions_of(conditions),
         )
 
+    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+        # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
+        return super()._decode(self.layout_.to_encoder(Z), id_offset)
+
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {
@@ -351,6 +580,8 @@ class GANSynthesizer(BaseSynthesizer):
             "trained": self.generator_ is not None,
             "quantiles": [[col, q] for col, q in self.quantiles_.items()],
         }
+        if hasattr(self, "privacy_"):
+            state["privacy"] = self.privacy_
         arrays = {"condition_counts": np.asarray(self.sampler_.counts_, dtype="int64")}
         if self.generator_ is not None:
             for k, v in self.generator_.state_dict().items():
@@ -358,8 +589,10 @@ class GANSynthesizer(BaseSynthesizer):
         return state, arrays
 
     def _set_state(self, state, arrays):
-        self.layout_ = GanLayout(self.encoder_.spans)
+        self.layout_ = self._make_layout()
         self.n_epochs_ = int(state["n_epochs"])
+        if "privacy" in state:
+            self.privacy_ = dict(state["privacy"])
         self.loss_history_ = [float(v) for v in state["loss_history"]]
         self.sampler_ = ConditionSampler.from_counts(
             np.asarray(arrays["condition_counts"]), state["sizes"]

@@ -10,7 +10,10 @@ matrix stays ``n_rows x n_columns`` however many levels a column has. The GAN wo
 * the missingness indicator of any other column (numbers, datetimes) becomes a two-way
   block (observed, missing);
 * the modes of a mode-specific number stay a one-hot block, continuous slots stay scalars
-  (``tanh`` heads).
+  (``tanh`` heads). Continuous slots that are not bounded by 1 (the quantile-normal values
+  of the differentially private mode) are divided by ``continuous_scale`` when the training
+  rows are expanded, so that the ``tanh`` head covers their range; generated (compact) rows
+  hold them in these units until :meth:`GanLayout.to_encoder` multiplies them back.
 
 Dense blocks (scalars, modes) come first, in encoder order, then the *discrete* blocks
 (categories and missingness), stored as codes and expanded batch by batch; the discrete
@@ -63,6 +66,11 @@ class GanLayout:
     spans : list of Span
         The table encoder's layout (``continuous``, ``softmax``, ``binary`` and ``index``
         spans).
+    continuous_scale : float, default=1.0
+        Bound of the continuous slots of the encoder: the expanded layout and the generated
+        compact rows hold them divided by it (in ``[-1, 1]``, the range of the ``tanh``
+        head); :meth:`to_encoder` multiplies them back. 1 for mode-specific numbers (already
+        in ``[-1, 1]``).
 
     Attributes
     ----------
@@ -75,8 +83,11 @@ class GanLayout:
         encoder's matrix.
     """
 
-    def __init__(self, spans: list[Span]):
+    def __init__(self, spans: list[Span], continuous_scale: float = 1.0):
+        if not continuous_scale > 0:
+            raise ValueError(f"continuous_scale must be positive, got {continuous_scale!r}")
         self.spans = list(spans)
+        self.continuous_scale = float(continuous_scale)
         missing = {s.column: s for s in self.spans if s.role == "missing"}
         absorbed = {s.column for s in self.spans if s.kind == "index" and s.column in missing}
         dense, cats, offset = [], [], 0
@@ -116,8 +127,12 @@ class GanLayout:
     def dense_part(self, Z: np.ndarray) -> np.ndarray:
         """The dense expanded columns of an encoded matrix, as float32."""
         out = np.zeros((Z.shape[0], self.dense_width), dtype="float32")
+        scale = self.continuous_scale
         for b in self.dense_blocks:
-            out[:, b.start : b.stop] = Z[:, b.span.start : b.span.stop]
+            values = Z[:, b.span.start : b.span.stop]
+            if scale != 1.0 and b.span.kind == "continuous":
+                values = values / scale
+            out[:, b.start : b.stop] = values
         return out
 
     def codes(self, Z: np.ndarray) -> np.ndarray:
@@ -170,6 +185,17 @@ class GanLayout:
                     out[:, b.missing] = gone
                     choice = np.where(gone, 0, choice)
                 out[:, s.start] = choice
+        return out
+
+    def to_encoder(self, Z: np.ndarray) -> np.ndarray:
+        """Generated compact rows in the encoder's units: continuous slots multiplied by
+        ``continuous_scale`` (``Z`` itself when the scale is 1)."""
+        if self.continuous_scale == 1.0:
+            return Z
+        out = np.array(Z, dtype="float64")
+        for s in self.spans:
+            if s.kind == "continuous":
+                out[:, s.start] *= self.continuous_scale
         return out
 
     def category_block(self, column) -> int:

@@ -113,6 +113,7 @@ class VAESynthesizer(BaseSynthesizer):
         The device the model runs on.
     loss_history_ : list of float
         Mean training loss (negative ELBO, nats per row) of each epoch.
+        Empty after a differentially private fit (the raw losses are not private).
     n_epochs_ : int
         Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
     privacy_ : dict

@@ -15,7 +15,7 @@ from tabgen.schema import Schema
 from tabgen.synthesizers.base import Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
-from tabgen.synthesizers.diffusion.sampler import heun_sample
+from tabgen.synthesizers.diffusion.sampler import dpm_sample, heun_sample
 
 from .conftest import make_mixed_frame
 
@@ -105,6 +105,63 @@ def test_sampler_is_deterministic_given_the_generator_and_keeps_known_slots():
     torch.testing.assert_close(
         out, run(3, known=known, mask=mask, batch_size=7), atol=1e-3, rtol=1e-3
     )
+
+
+@pytest.mark.parametrize("solver", [heun_sample, dpm_sample])
+def test_solvers_reach_the_data_law_with_an_exact_denoiser(solver):
+    # data N(mu, s^2) per slot: the ideal denoiser is (s^2 x + sigma^2 mu) / (s^2 + sigma^2)
+    # and the probability-flow ODE maps the prior exactly onto the data law
+    mu = torch.tensor([2.0, -1.0, 0.0])
+    s = torch.tensor([0.5, 1.0, 0.1])
+
+    def exact(x, sigma, mask=None):
+        v = sigma.reshape(-1, 1) ** 2
+        return (s**2 * x + v * mu) / (s**2 + v)
+
+    sig = schedule.karras_sigmas(48, sigma_max=80.0)  # converged (16-20 steps: ~10 % on std)
+    x = solver(exact, 20_000, 3, sig, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(x.mean(0), mu, atol=0.03, rtol=0)
+    torch.testing.assert_close(x.std(0), s, atol=0, rtol=0.03)
+    if solver is dpm_sample:  # fixed slots stay fixed, the others follow
+        known = torch.zeros(20_000, 3)
+        mask = torch.zeros(20_000, 3, dtype=torch.bool)
+        mask[:, 0] = True
+        y = solver(exact, 20_000, 3, sig, torch.Generator().manual_seed(1), known=known, mask=mask)
+        assert torch.equal(y[:, 0], known[:, 0])
+        torch.testing.assert_close(y[:, 1:].mean(0), mu[1:], atol=0.03, rtol=0)
+
+
+def test_sampling_shortcuts_match_the_training_forward():
+    df = make_mixed_frame(50)
+    _, layout, _ = _layout_and_Z(df)
+    den = _denoiser(layout)
+    with torch.no_grad():
+        den.network.out[-1].weight.normal_(0, 0.1)  # a non-trivial output layer
+    x = torch.randn(64, layout.dim, generator=torch.Generator().manual_seed(0))
+    sigma = torch.full((64,), 1.7)
+    with torch.enable_grad():  # the plain path: mask half and one embedding per row
+        expected = den(x, sigma).detach()
+    with torch.no_grad():  # unmasked projection, one embedding for the batch
+        got = den(x, sigma)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_dpm_is_the_default_unconditional_sampler_and_heun_still_works(fitted_mixed):
+    model, _ = fitted_mixed
+    assert model.sampler == "dpm"
+    dpm = model.sample(50, random_state=0)
+    heun = clone_with(model, sampler="heun").sample(50, random_state=0)
+    assert dpm.shape == heun.shape and not dpm.equals(heun)
+    with pytest.raises(ValueError, match="sampler"):
+        DiffusionSynthesizer(sampler="euler").fit(make_mixed_frame(20))
+
+
+def clone_with(model, **params):
+    import copy
+
+    other = copy.deepcopy(model)
+    other.set_params(**params)
+    return other
 
 
 # -- estimator ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tabgen.schema import check_frame
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
-from tabgen.synthesizers.diffusion.sampler import heun_sample
+from tabgen.synthesizers.diffusion.sampler import dpm_sample, heun_sample
 
 logger = logging.getLogger("tabgen")
 
@@ -77,8 +77,9 @@ class DiffusionSynthesizer(BaseSynthesizer):
     categories to one-hot blocks and missing cells to binary indicators; Gaussian noise is
     added to all slots together. An MLP denoiser, preconditioned as in EDM (Karras et al.,
     2022), predicts the clean numbers (squared error) and the category and missingness
-    probabilities (cross-entropy). Sampling integrates the probability-flow ODE with a
-    Heun solver in ``n_steps`` steps using an exponential moving average of the weights.
+    probabilities (cross-entropy). Sampling integrates the probability-flow ODE in
+    ``n_steps`` steps of DPM-Solver++(2M) (or Heun's method, see ``sampler``) using an
+    exponential moving average of the weights.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed.
 
@@ -101,8 +102,16 @@ class DiffusionSynthesizer(BaseSynthesizer):
         Width of the denoiser's hidden layers.
     n_layers : int, default=3
         Residual hidden layers of the denoiser.
-    n_steps : int, default=16
-        Heun steps of the sampler (``2 * n_steps - 1`` network evaluations).
+    n_steps : int, default=20
+        Steps of the sampler: one network evaluation each with ``sampler="dpm"``,
+        ``2 * n_steps - 1`` with Heun's method.
+    sampler : {"dpm", "heun"}, default="dpm"
+        ODE solver of unconditional sampling: DPM-Solver++(2M), a multistep second-order
+        solver with one evaluation per step, or EDM's Heun solver. Measured on Adult (one
+        fitted model, 32k rows): DPM 20 steps scores as Heun 16 steps (shape .993 / .993,
+        trend .980 / .980, detection .788 / .774, MLE .907 / .909) in 58 % of the time.
+        Conditional sampling and :meth:`inpaint` always use Heun's method with stochastic
+        steps (churn), which corrects the errors of early steps around the fixed slots.
     ema_decay : float, default=0.999
         Decay of the weight average used for sampling.
     cond_fraction : float, default=0.3
@@ -170,7 +179,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     Notes
     -----
     The defaults suit a 2-core CPU (Adult, 32k rows: 8 to 10 minutes of training and about
-    20 s to sample 32k rows, measured on a 2-core machine shared with other jobs). On a
+    8 s to sample 32k rows, measured on a 2-core machine shared with other jobs). On a
     GPU, train longer and larger with ``DiffusionSynthesizer.from_preset("gpu")`` or any
     explicit setting, e.g. ``DiffusionSynthesizer(epochs=2000, batch_size=4096,
     hidden=1024, n_layers=4, n_steps=50, device="cuda")``. A model saved on a GPU loads
@@ -215,7 +224,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
         lr: float = 2e-3,
         hidden: int = 256,
         n_layers: int = 3,
-        n_steps: int = 16,
+        n_steps: int = 20,
+        sampler: str = "dpm",
         ema_decay: float = 0.999,
         cond_fraction: float = 0.3,
         max_time: float | None = None,
@@ -234,6 +244,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         self.hidden = hidden
         self.n_layers = n_layers
         self.n_steps = n_steps
+        self.sampler = sampler
         self.ema_decay = ema_decay
         self.cond_fraction = cond_fraction
         self.max_time = max_time
@@ -296,6 +307,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.cond_fraction, numbers.Real) or not 0 <= self.cond_fraction <= 1:
             raise ValueError(f"cond_fraction must be in [0, 1], got {self.cond_fraction!r}")
+        if self.sampler not in ("dpm", "heun"):
+            raise ValueError(f"sampler must be 'dpm' or 'heun', got {self.sampler!r}")
         if self.max_time is not None and (
             not isinstance(self.max_time, numbers.Real)
             or isinstance(self.max_time, bool)
@@ -477,10 +490,21 @@ class DiffusionSynthesizer(BaseSynthesizer):
         if known is not None:
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
-        churn = 0.0 if known is None else _CHURN_CONDITIONAL
-        X = heun_sample(
-            self.denoiser_, n, dim, sigmas, gen, known=known, mask=mask, churn=churn, device=device
-        )
+        if known is None and self.sampler == "dpm":
+            X = dpm_sample(self.denoiser_, n, dim, sigmas, gen, device=device)
+        else:
+            churn = 0.0 if known is None else _CHURN_CONDITIONAL
+            X = heun_sample(
+                self.denoiser_,
+                n,
+                dim,
+                sigmas,
+                gen,
+                known=known,
+                mask=mask,
+                churn=churn,
+                device=device,
+            )
         return process.from_model(X.cpu().numpy(), self.layout_)
 
     def _sample(self, n, conditions: Conditions | None, rng):

@@ -19,8 +19,16 @@ class NoiseEmbedding(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(n_freq, dim), nn.SiLU(), nn.Linear(dim, dim))
 
     def forward(self, c_noise: torch.Tensor) -> torch.Tensor:
+        c_noise = c_noise.reshape(-1, 1)
+        n = c_noise.shape[0]
+        if n > 1 and not torch.is_grad_enabled() and bool((c_noise == c_noise[0]).all()):
+            # sampling: one noise level for the whole batch, embedded once
+            return self._embed(c_noise[:1]).expand(n, -1)
+        return self._embed(c_noise)
+
+    def _embed(self, c_noise: torch.Tensor) -> torch.Tensor:
         # c_noise = ln(sigma) / 4 spans about [-2, 1.5]; scale so low frequencies resolve it
-        args = 100.0 * c_noise.reshape(-1, 1) * self.freqs.reshape(1, -1)
+        args = 100.0 * c_noise * self.freqs.reshape(1, -1)
         return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=1))
 
 
@@ -57,7 +65,16 @@ class MLPDenoiser(nn.Module):
         self.out[-1].bias.copy_(torch.as_tensor(bias, dtype=self.out[-1].bias.dtype))
 
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
-        h = self.act(self.proj(x) + self.embed(c_noise))
+        return self._body(self.proj(x), c_noise)
+
+    def forward_unmasked(self, values: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+        """``forward`` for inputs whose mask half is all zeros (unconditional sampling),
+        given only the ``dim`` values: the mask half of the input projection is skipped."""
+        w = self.proj.weight
+        return self._body(nn.functional.linear(values, w[:, : self.dim], self.proj.bias), c_noise)
+
+    def _body(self, projected: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+        h = self.act(projected + self.embed(c_noise))
         for layer in self.layers:
             h = h + self.act(layer(h))
         return self.out(h)

@@ -189,10 +189,17 @@ class MixedDenoiser(torch.nn.Module):
         """
         s = sigma.reshape(-1, 1)
         c_skip, c_out, c_in, c_noise = schedule.preconditioning(s, self.sigma_data)
-        if mask is None:
-            mask = torch.zeros_like(x, dtype=torch.bool)
-        inputs = torch.cat([torch.where(mask, x, c_in * x), mask.to(x.dtype)], dim=1)
-        out = self.network(inputs, c_noise.reshape(-1))
+        if (
+            mask is None
+            and not torch.is_grad_enabled()
+            and hasattr(self.network, "forward_unmasked")
+        ):
+            out = self.network.forward_unmasked(c_in * x, c_noise.reshape(-1))  # sampling
+        else:
+            if mask is None:
+                mask = torch.zeros_like(x, dtype=torch.bool)
+            inputs = torch.cat([torch.where(mask, x, c_in * x), mask.to(x.dtype)], dim=1)
+            out = self.network(inputs, c_noise.reshape(-1))
         out = torch.where(self.disc_mask, out + 2.0 * x / s**2, out)
         return out, c_skip, c_out
 

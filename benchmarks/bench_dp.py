@@ -10,7 +10,10 @@ with the privacy report of each fit. ``inf`` is the non-private model.
         --epsilons 0.5,1,3,10,inf --tag curve
 
 Options: ``--max-rows N`` subsamples the training split (smoke runs), ``--epochs vae=E`` and
-``--batch-size vae=B`` override the VAE settings, ``--seeds`` repeats.
+``--batch-size vae=B`` override a model's epochs and batch size, ``--param
+diffusion:hidden=128`` any other constructor parameter (numbers, or tuples written
+``128x128``), ``--seeds`` repeats. The same settings serve every epsilon of a model,
+``inf`` included, so the curve shows the cost of privacy alone.
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 
-MODELS = {"copula": tabgen.GaussianCopulaSynthesizer, "vae": tabgen.VAESynthesizer}
+MODELS = {
+    "copula": tabgen.GaussianCopulaSynthesizer,
+    "vae": tabgen.VAESynthesizer,
+    "gan": tabgen.GANSynthesizer,
+    "diffusion": tabgen.DiffusionSynthesizer,
+}
 KEEP = ("shape", "trend", "utility_synthetic", "utility_real")
 
 
@@ -36,6 +44,18 @@ def _kinds(meta: dict) -> dict:
     kinds = {c: "categorical" for c in meta.get("categorical", [])}
     kinds.update({c: "numerical" for c in meta.get("numerical", [])})
     return kinds
+
+
+def _value(text: str):
+    """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), else the text."""
+    if "x" in text and all(p.isdigit() for p in text.split("x")):
+        return tuple(int(p) for p in text.split("x"))
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def run_one(model: str, train, test, meta, epsilon, seed, overrides) -> dict:
@@ -73,6 +93,7 @@ def main(argv=None) -> None:
     parser.add_argument("--max-rows", type=int, default=None)
     parser.add_argument("--epochs", action="append", default=[], metavar="MODEL=E")
     parser.add_argument("--batch-size", action="append", default=[], metavar="MODEL=B")
+    parser.add_argument("--param", action="append", default=[], metavar="MODEL:KEY=VALUE")
     parser.add_argument("--tag", default=None)
     args = parser.parse_args(argv)
     names = [d for d in args.datasets.split(",") if d]
@@ -87,6 +108,10 @@ def main(argv=None) -> None:
         for item in flag:
             model, value = item.split("=", 1)
             overrides.setdefault(model, {})[key] = int(value)
+    for item in args.param:
+        model, assignment = item.split(":", 1)
+        key, value = assignment.split("=", 1)
+        overrides.setdefault(model, {})[key] = _value(value)
     tag = args.tag or "_".join(names)
     result = {
         "tag": tag,

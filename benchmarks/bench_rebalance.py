@@ -73,13 +73,29 @@ def _classifier(name, weighted, seed):
     return HistGradientBoostingClassifier(class_weight=cw, random_state=seed)
 
 
-def _resample(arm, X, y, categorical, seed):
+#: Classes with fewer training rows than this are left as they are by every resampling arm
+#: (SMOTE needs neighbours; a generator cannot learn a class from one or two rows).
+MIN_CLASS_ROWS = 6
+
+
+def _strategy(y) -> dict:
+    """imbalanced-learn's "not majority" target counts, for the classes that have at least
+    ``MIN_CLASS_ROWS`` rows in this training fold (the others keep their rows)."""
+    counts = pd.Series(y).value_counts()
+    top = int(counts.max())
+    return {c: top for c, n in counts.items() if n >= MIN_CLASS_ROWS and n < top}
+
+
+def _resample(arm, X, y, categorical, seed, synth_params=None):
     if arm in ("none", "class_weight"):
+        return X, y
+    strategy = _strategy(y)
+    if not strategy:
         return X, y
     if arm == "ros":
         from imblearn.over_sampling import RandomOverSampler
 
-        return RandomOverSampler(random_state=seed).fit_resample(X, y)
+        return RandomOverSampler(sampling_strategy=strategy, random_state=seed).fit_resample(X, y)
     if arm == "smote":
         from imblearn.over_sampling import SMOTE, SMOTENC
 
@@ -88,16 +104,20 @@ def _resample(arm, X, y, categorical, seed):
         Xf[num] = Xf[num].fillna(Xf[num].median().fillna(0.0))
         for c in categorical:
             Xf[c] = Xf[c].astype(str)
-        k = max(1, min(5, int(pd.Series(y).value_counts().min()) - 1))
+        counts = pd.Series(y).value_counts()
+        k = max(1, min(5, int(counts[list(strategy)].min()) - 1))
+        common = {"sampling_strategy": strategy, "k_neighbors": k, "random_state": seed}
         if categorical and num:
             idx = [X.columns.get_loc(c) for c in categorical]
-            return SMOTENC(categorical_features=idx, k_neighbors=k, random_state=seed).fit_resample(
-                Xf, y
-            )
-        return SMOTE(k_neighbors=k, random_state=seed).fit_resample(Xf, y)
+            return SMOTENC(categorical_features=idx, **common).fit_resample(Xf, y)
+        return SMOTE(**common).fit_resample(Xf, y)
     model = arm.removeprefix("tabgen-")
-    synth = tabgen.get_synthesizer(model)(schema={c: "categorical" for c in categorical})
-    return SyntheticOverSampler(synthesizer=synth, random_state=seed).fit_resample(X, y)
+    params = {"schema": {c: "categorical" for c in categorical}}
+    params.update((synth_params or {}).get(model, {}))
+    synth = tabgen.get_synthesizer(model)(**params)
+    return SyntheticOverSampler(
+        synthesizer=synth, sampling_strategy=strategy, random_state=seed
+    ).fit_resample(X, y)
 
 
 def _scores(y_true, proba, classes):
@@ -138,7 +158,21 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--tag", default=None)
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL:KEY=VALUE",
+        help="synthesizer setting, e.g. diffusion:epochs=100 (default: the model's defaults)",
+    )
     args = p.parse_args(argv)
+    synth_params: dict = {}
+    for item in args.param:
+        model, assignment = item.split(":", 1)
+        key, value = assignment.split("=", 1)
+        synth_params.setdefault(model, {})[key] = (
+            int(value) if value.lstrip("-").isdigit() else float(value)
+        )
     arms = ["none", "class_weight", "ros", "smote"] + [
         f"tabgen-{m}" for m in args.models.split(",") if m
     ]
@@ -146,6 +180,8 @@ def main(argv=None) -> None:
     result = {
         "machine": machine_info(),
         "command": " ".join(sys.argv),
+        "min_class_rows": MIN_CLASS_ROWS,
+        "synthesizer_params": synth_params,
         "date": time.strftime("%Y-%m-%d"),
         "datasets": {},
     }
@@ -172,7 +208,12 @@ def main(argv=None) -> None:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
                             Xr, yr = _resample(
-                                arm, X.iloc[tr].reset_index(drop=True), y[tr], categorical, seed
+                                arm,
+                                X.iloc[tr].reset_index(drop=True),
+                                y[tr],
+                                categorical,
+                                seed,
+                                synth_params,
                             )
                     except ValueError as exc:  # e.g. SMOTE with a 1-row class in this fold
                         errors.setdefault(arm, []).append(f"fold {fold}: {exc}")

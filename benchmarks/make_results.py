@@ -265,6 +265,42 @@ def dp_curve(res: dict) -> list[str]:
     return lines
 
 
+def dp_side_by_side(results: list[dict]) -> list[str]:
+    """One table per dataset: every model's MLE / shape / trend at each epsilon, gathered
+    from the ``dp_*.json`` files (the latest run of a model, dataset and epsilon wins)."""
+    cells: dict = {}
+    sources = []
+    for res in results:
+        sources.append(f"`{res['command']}`")
+        for name, entry in res["datasets"].items():
+            for r in entry["runs"]:
+                if "error" not in r:
+                    cells[(name, r["model"], r["epsilon"])] = r
+    if not cells:
+        return []
+    eps = sorted({k[2] for k in cells}, key=float)
+    lines = [
+        "## Differential privacy: all models side by side",
+        "",
+        "Each cell is `MLE / shape / trend` (MLE: ROC-AUC on the test split of a gradient "
+        "boosting model trained on the synthetic rows). From: " + "; ".join(sources) + ".",
+        "",
+        "| dataset | model | " + " | ".join(f"eps {e}" for e in eps) + " |",
+        "|---|---|" + "---|" * len(eps),
+    ]
+    for name, model in sorted({(k[0], k[1]) for k in cells}):
+        row = []
+        for e in eps:
+            r = cells.get((name, model, e))
+            row.append(
+                "–"
+                if r is None
+                else f"{r['utility_synthetic']:.3f} / {r['shape']:.3f} / {r['trend']:.3f}"
+            )
+        lines.append(f"| {name} | {model} | " + " | ".join(row) + " |")
+    return lines
+
+
 def scale(res: dict, title: str) -> list[str]:
     lines = [f"## {title}", "", f"Command: `{res['command']}`."]
     lines.append(f"Machine: {_machine(res['machine'])}.")
@@ -329,8 +365,11 @@ def main() -> None:
         parts += [*rebalance(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("anonymize_*.json")):
         parts += [*anonymize(json.loads(path.read_text())), ""]
-    for path in sorted(RESULTS.glob("dp_*.json")):
-        parts += [*dp_curve(json.loads(path.read_text())), ""]
+    dp_files = sorted(RESULTS.glob("dp_*.json"), key=lambda p: p.stat().st_mtime)
+    dp_results = [json.loads(path.read_text()) for path in dp_files]
+    parts += [*dp_side_by_side(dp_results), ""]
+    for res in dp_results:
+        parts += [*dp_curve(res), ""]
     titles = {
         "scale_generate": "Scale: streamed generation to Parquet (bench_scale.py generate)",
         "scale_generate_default_threads": "Scale: streamed generation, torch default threads",

@@ -266,8 +266,8 @@ def dp_curve(res: dict) -> list[str]:
 
 
 def dp_side_by_side(results: list[dict]) -> list[str]:
-    """One table per dataset: every model's MLE / shape / trend at each epsilon, gathered
-    from the ``dp_*.json`` files (the latest run of a model, dataset and epsilon wins)."""
+    """One table per dataset: every model's MLE / shape / trend at each epsilon, from the
+    ``dp_all_models_*.json`` runs (one setting per model for all its epsilons)."""
     cells: dict = {}
     sources = []
     for res in results:
@@ -365,11 +365,10 @@ def main() -> None:
         parts += [*rebalance(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("anonymize_*.json")):
         parts += [*anonymize(json.loads(path.read_text())), ""]
-    dp_files = sorted(RESULTS.glob("dp_*.json"), key=lambda p: p.stat().st_mtime)
-    dp_results = [json.loads(path.read_text()) for path in dp_files]
-    parts += [*dp_side_by_side(dp_results), ""]
-    for res in dp_results:
-        parts += [*dp_curve(res), ""]
+    side = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("dp_all_models_*.json"))]
+    parts += [*dp_side_by_side(side), ""]
+    for path in sorted(RESULTS.glob("dp_*.json")):
+        parts += [*dp_curve(json.loads(path.read_text())), ""]
     titles = {
         "scale_generate": "Scale: streamed generation to Parquet (bench_scale.py generate)",
         "scale_generate_default_threads": "Scale: streamed generation, torch default threads",

@@ -84,3 +84,13 @@ def shared_data_dir() -> Path:
             f"shared benchmark data not found at {SHARED_DATA} (only beside the repo in CI)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture
+def pinned_dp_noise(monkeypatch):
+    """Seed the DP mechanisms' noise with a constant (it normally comes from the operating
+    system's entropy, so that DP fits are not reproducible): the rest of a DP fit follows
+    ``random_state`` and can then be checked for determinism."""
+    from tabgen.privacy import _mechanisms
+
+    monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 12345)

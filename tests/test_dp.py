@@ -165,13 +165,21 @@ def test_dp_copula_save_load(tmp_path):
     pd.testing.assert_frame_equal(model.sample(20, random_state=3), back.sample(20, random_state=3))
 
 
-def test_dp_copula_is_reproducible_and_non_dp_unchanged():
+def test_dp_copula_noise_is_secret_and_a_plain_refit_forgets_privacy(monkeypatch):
     df = _frame(n=800)
     a = tabgen.GaussianCopulaSynthesizer(epsilon=1.0, random_state=0).fit(df)
     b = tabgen.GaussianCopulaSynthesizer(epsilon=1.0, random_state=0).fit(df)
-    np.testing.assert_array_equal(a.correlation_, b.correlation_)
+    assert not np.array_equal(a.correlation_, b.correlation_)  # noise not from the seed
+    from tabgen.privacy import _mechanisms
+
+    monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 7)
+    c = tabgen.GaussianCopulaSynthesizer(epsilon=1.0, random_state=0).fit(df)
+    d = tabgen.GaussianCopulaSynthesizer(epsilon=1.0, random_state=0).fit(df)
+    np.testing.assert_array_equal(c.correlation_, d.correlation_)
     plain = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(df)
     assert not hasattr(plain, "privacy_")
+    c.set_params(epsilon=None).fit(df)  # a non-DP refit of a DP model
+    assert not hasattr(c, "privacy_") and not hasattr(c, "domain_")
 
 
 @pytest.mark.parametrize(

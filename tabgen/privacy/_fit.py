@@ -23,6 +23,7 @@ from tabgen.encoders.numerical import (
     StandardEncoder,
 )
 from tabgen.encoders.special import ConstantEncoder, IdEncoder
+from tabgen.privacy import _mechanisms
 from tabgen.privacy._mechanisms import check_epsilon, resolve_delta
 from tabgen.privacy.domain import PrivateDomain
 from tabgen.schema import Schema, check_frame
@@ -97,7 +98,10 @@ def fit_private(model, X):
 
     The model provides ``_dp_fraction`` (the share of ``epsilon`` for domain and marginals)
     and ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report, holding at
-    least ``"epsilon"`` and ``"delta"`` actually spent).
+    least ``"epsilon"`` and ``"delta"`` actually spent). ``rng`` follows ``random_state``
+    (initialisation and the like); the noise of every mechanism comes from
+    ``budget["noise_rng"]`` or :func:`~tabgen.privacy._mechanisms.secret_seed`, never from
+    ``random_state``, so a DP fit is not reproducible.
     """
     model._start_fit()
     X = check_frame(X)
@@ -107,13 +111,14 @@ def fit_private(model, X):
     schema = Schema.detect(X, overrides=model.schema)
     domain = PrivateDomain(model.domain)
     budget = split_budget(epsilon, delta, domain.plan(X, schema), model._dp_fraction)
+    noise = _mechanisms.secret_rng()  # never derived from random_state (see secret_seed)
     domain.fit(
         X,
         schema,
         epsilon_domain=budget["epsilon_domain"],
         delta_domain=budget["delta_domain"],
         epsilon_marginals=budget["epsilon_marginals"],
-        rng=rng,
+        rng=noise,
     )
     domain.apply_to_schema(schema)
     clean = domain.clean(X)
@@ -125,6 +130,7 @@ def fit_private(model, X):
     model.columns_ = list(X.columns)
     model.n_rows_ = len(X)
     model.domain_ = domain
+    budget["noise_rng"] = noise
     report = model._fit_private(Z, rng, budget)
     if hasattr(model, "loss_history_"):
         # the raw training losses are computed from the rows without noise: not released

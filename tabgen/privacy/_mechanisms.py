@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import math
 import numbers
+import secrets
 
 import numpy as np
 from scipy.special import ndtr
+
+
+def secret_seed(bits: int = 62) -> int:
+    """A seed from the operating system's entropy, never from ``random_state``.
+
+    Every random draw that a DP guarantee rests on (Laplace and Gaussian noise, the Poisson
+    sampling and the gradient noise of DP-SGD) is seeded from here: a ``random_state`` is a
+    parameter, saved in the model file and often published, and noise that can be
+    regenerated from it protects nothing. DP fits are therefore not reproducible; the rest
+    of the fit (initialisation, dequantisation, sampling) still follows ``random_state``.
+    """
+    return secrets.randbits(bits)
+
+
+def secret_rng() -> np.random.Generator:
+    """A numpy generator seeded by :func:`secret_seed` (for the DP mechanisms' noise)."""
+    return np.random.default_rng(secret_seed(128))
 
 
 def check_epsilon(epsilon, name: str = "epsilon") -> float:

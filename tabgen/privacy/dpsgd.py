@@ -4,9 +4,10 @@ to a target ``(epsilon, delta)`` (``PrivacyEngine.make_private_with_epsilon``).
 The accountant is Opacus' RDP accountant (Mironov et al. 2019, subsampled Gaussian, with the
 improved RDP-to-DP conversion of Balle et al. 2020), the one that tabgen's tests check
 against an independent computation; it is slightly conservative compared to PRV. Noise and
-Poisson sampling draw from explicit ``torch.Generator`` objects seeded from the estimator's
-``random_state`` (reproducible; not a cryptographically secure RNG, see Opacus'
-``secure_mode``).
+Poisson sampling draw from ``torch.Generator`` objects seeded from the operating system's
+entropy (:func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``: a DP
+fit is not reproducible. The generators themselves are Mersenne Twisters, not a
+cryptographically secure RNG (see Opacus' ``secure_mode``).
 
 Opacus is an optional dependency: ``pip install "tabgen[dp]"``.
 """
@@ -17,6 +18,8 @@ import warnings
 from dataclasses import dataclass
 
 import torch
+
+from tabgen.privacy import _mechanisms
 
 #: The accountant used for every DP-SGD fit.
 ACCOUNTANT = "rdp"
@@ -82,13 +85,14 @@ def make_private(
     optimizer: torch.optim.Optimizer,
     X: torch.Tensor,
     settings: DPSGDSettings,
-    generator: torch.Generator,
 ) -> DPSGDRun:
     """Wrap ``module`` and ``optimizer`` for DP-SGD over the rows ``X``.
 
-    The sampling rate is ``batch_size / n`` (Poisson sampling: each row joins each batch
-    independently); the noise multiplier is the smallest that keeps ``epsilon`` within the
-    target after ``epochs`` passes (``1 / sampling rate`` steps each).
+    The sampling rate is ``1 / ceil(n / batch_size)``, about ``batch_size / n`` (Opacus'
+    Poisson data loader: each row joins each batch independently); the noise multiplier is
+    the smallest that keeps ``epsilon`` within the target after ``epochs`` passes (``1 /
+    sampling rate`` steps each). Sampling and noise are seeded by
+    :func:`~tabgen.privacy._mechanisms.secret_seed`.
     """
     opacus = require_opacus()
     from opacus.validators import ModuleValidator
@@ -98,7 +102,7 @@ def make_private(
         raise ValueError(f"the network cannot be trained with DP-SGD: {errors}")
     n = X.shape[0]
     batch = max(1, min(int(settings.batch_size), n))
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+    seed = _mechanisms.secret_seed()  # not from random_state: see secret_seed
     sampler_gen = torch.Generator().manual_seed(seed)
     noise_gen = torch.Generator(device=X.device).manual_seed(seed + 1)
     loader = torch.utils.data.DataLoader(

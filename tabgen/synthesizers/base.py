@@ -211,9 +211,13 @@ class BaseSynthesizer(BaseEstimator):
         return None
 
     def _start_fit(self) -> None:
-        """What every ``fit`` path does first: check the parameters, switch on progress."""
+        """What every ``fit`` path does first: check the parameters, switch on progress,
+        forget the privacy report of an earlier fit (a DP fit sets it again)."""
         self._validate_common_params()
         self._validate_params()
+        for stale in ("privacy_", "domain_"):
+            if hasattr(self, stale):
+                delattr(self, stale)
         if getattr(self, "verbose", False):
             enable_verbose_logging()
 

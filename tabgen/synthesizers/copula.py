@@ -287,7 +287,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             observed = Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool)
             scores[observed, j] = bin_scores(cdf, Z[observed, j])
         eps, delta = budget["epsilon_model"], budget["delta_model"]
-        self.correlation_, info = dp_correlation(scores, eps, delta, rng)
+        self.correlation_, info = dp_correlation(scores, eps, delta, budget["noise_rng"])
         return {
             "epsilon": eps,
             "delta": delta,

@@ -86,7 +86,7 @@ def train_private(
     settings = DPSGDSettings(
         config.epsilon, config.delta, config.max_grad_norm, config.batch_size, config.epochs
     )
-    run = make_private(model, opt, X, settings, generator)
+    run = make_private(model, opt, X, settings)
     per_epoch = max(len(run.loader), 1)
     total = max(config.epochs * per_epoch, 1)
     warmup = min(config.lr_warmup, max(total // 10, 1))
@@ -134,11 +134,11 @@ def train_private(
         losses.append(running / max(counted, 1))
         n_epochs = epoch + 1
         if config.verbose and (stopped or n_epochs % log_every == 0 or n_epochs == config.epochs):
-            logger.info(
-                "diffusion (DP): epoch %d/%d  loss %.4f  (%.1fs)",
+            logger.info(  # no loss: it reads the rows without noise
+                "diffusion (DP): epoch %d/%d  %d private steps  (%.1fs)",
                 n_epochs,
                 config.epochs,
-                losses[-1],
+                steps,
                 time.monotonic() - start,
             )
         if stopped:

@@ -167,7 +167,7 @@ class PrivateGanTrainer:
         opt_d = torch.optim.Adam(critic.parameters(), **adam)
         self.average = WeightAverage(generator, config.ema_decay)
         settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
-        self.run_ = make_private(critic, opt_d, dense, settings, cpu_gen)
+        self.run_ = make_private(critic, opt_d, dense, settings)
         self._usable = sampler._usable  # columns with a released category (public)
         self._offsets = torch.as_tensor(layout.cond_offsets, device=self.device)
         self.last_critic_loss = float("nan")
@@ -278,12 +278,13 @@ class PrivateGanTrainer:
             log.losses.append(sum(losses) / max(len(losses), 1))
             log.n_epochs = epoch + 1
             if cfg.verbose:
+                # the generator loss only reads generated rows and the private critic; the
+                # critic's loss reads the rows without noise, so it is not shown
                 logger.info(
-                    "gan (DP): epoch %d/%d  generator loss %.4f  critic loss %.4f",
+                    "gan (DP): epoch %d/%d  generator loss %.4f",
                     epoch + 1,
                     cfg.epochs,
                     log.losses[-1],
-                    self.last_critic_loss,
                 )
             if log.stopped_early:
                 break

@@ -206,7 +206,7 @@ def train_private(
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     ema = WeightAverage(decoder, config.ema_decay) if config.ema_decay > 0 else None  # before hooks
     settings = DPSGDSettings(epsilon, delta, max_grad_norm, config.batch_size, config.epochs)
-    run = make_private(joint, opt, X, settings, generator)
+    run = make_private(joint, opt, X, settings)
     total = max(config.epochs * len(run.loader), 1)
     sched = torch.optim.lr_scheduler.LambdaLR(
         run.optimizer, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total))
@@ -249,8 +249,8 @@ def train_private(
         log.losses.append(sum(losses) / max(len(losses), 1))
         log.n_epochs = epoch + 1
         if config.verbose:
-            logger.info(
-                "vae (DP): epoch %d/%d  loss %.4f", epoch + 1, config.epochs, log.losses[-1]
+            logger.info(  # no loss: it reads the rows without noise
+                "vae (DP): epoch %d/%d  %d private steps", epoch + 1, config.epochs, log.n_steps
             )
         if log.stopped_early:
             break

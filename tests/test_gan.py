@@ -336,3 +336,37 @@ def test_gumbel_max_sampling_matches_the_soft_heads_in_distribution(mixed_model)
             continue
         for v in values:  # category / mode / missing frequencies within sampling noise
             assert abs((soft[:, j] == v).mean() - (hard[:, j] == v).mean()) < 0.02
+
+
+def _dependent_frame(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    edu = rng.choice(["hs", "college", "phd"], n, p=[0.5, 0.35, 0.15])
+    years = pd.Series(edu).map({"hs": 12, "college": 16, "phd": 21}).to_numpy()
+    age = rng.integers(18, 80, n)
+    ident = [f"u{i}" for i in range(n)]  # one row per level: must not determine anything
+    return pd.DataFrame({"edu": edu, "years": years, "age": age, "user": ident})
+
+
+def test_find_dependencies_keeps_real_ones_only():
+    from tabgen.synthesizers._dependencies import find_dependencies
+
+    df = _dependent_frame()
+    deps = find_dependencies(df, Schema.detect(df, overrides={"user": "categorical"}))
+    assert [(dep, det) for dep, det, _ in deps] == [("years", "edu")]
+    assert deps[0][2] == {"hs": 12, "college": 16, "phd": 21}
+
+
+def test_gan_rows_follow_a_column_fixed_by_a_category(tmp_path):
+    df = _dependent_frame()[["edu", "years", "age"]]
+    model = GANSynthesizer(**{**TINY, "epochs": 5}, random_state=0).fit(df)
+    assert [(d, a) for d, a, _ in model.dependencies_] == [("years", "edu")]
+    rows = model.sample(500, random_state=1)
+    expected = rows["edu"].map({"hs": 12, "college": 16, "phd": 21})
+    assert (rows["years"] == expected).all()
+    assert rows["years"].dtype == df["years"].dtype
+    path = tmp_path / "gan.tabgen"
+    model.save(path)
+    back = tabgen.load(path)
+    pd.testing.assert_frame_equal(back.sample(50, random_state=2), model.sample(50, random_state=2))
+    fixed = model.sample(20, conditions={"years": 16}, random_state=3)  # conditions still win
+    assert (fixed["years"] == 16).all()

@@ -276,13 +276,14 @@ class BaseSynthesizer(BaseEstimator):
         if cond is None:
             n = _check_n(n)
             Z = self._sample(n, None, rng)
-            return self._decode(Z, id_offset)
+            return self._after_decode(self._decode(Z, id_offset), None)
         frame = cond
         if self._row_conditions:
             encoded = self._encode_conditions(frame)
             if fill_missing:
                 encoded.present = tuple(self.columns_)
             result = self._decode(self._sample(len(frame), encoded, rng), id_offset)
+            self._after_decode(result, frame)
             self._enforce(result, frame)
             result.index = frame.index
             return result
@@ -306,12 +307,19 @@ class BaseSynthesizer(BaseEstimator):
                 Z = np.empty((len(frame), block.shape[1]))
             Z[rows] = block
         result = self._decode(Z, id_offset)  # one decode for all groups, rows in order
+        self._after_decode(result, frame)
         self._enforce(result, frame)
         result.index = frame.index
         return result
 
     def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
         return self.encoder_.inverse_transform(Z, id_offset=id_offset)
+
+    def _after_decode(self, result: pd.DataFrame, conditions: pd.DataFrame | None):
+        """Hook on decoded rows before the conditioned cells are checked and written
+        (``conditions``: one row per result row, NaN where free; ``None``: unconditional).
+        Returns ``result`` (changed in place)."""
+        return result
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):

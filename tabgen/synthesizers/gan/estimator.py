@@ -17,6 +17,10 @@ from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, resolve_device
 from tabgen.nn.distributed import data_parallel
 from tabgen.privacy._params import check_dp_params
+from tabgen.schema import check_frame
+from tabgen.synthesizers._dependencies import apply_dependencies, find_dependencies
+from tabgen.synthesizers._dependencies import from_state as dep_from_state
+from tabgen.synthesizers._dependencies import to_state as dep_state
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import numeric_window, sample_with_conditions
 from tabgen.synthesizers.gan.critic import Critic
@@ -141,6 +145,11 @@ class GANSynthesizer(BaseSynthesizer):
     ----------
     schema_ : Schema
         Detected column kinds.
+    dependencies_ : list
+        ``(column, determinant, {level: value})`` for every column that is a function of
+        one categorical column in the training rows (e.g. ``education -> education_num``);
+        generated rows follow it (:mod:`tabgen.synthesizers._dependencies`). Empty after a
+        fit from a file or a differentially private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
     generator_ : torch.nn.Module or None
@@ -246,7 +255,11 @@ class GANSynthesizer(BaseSynthesizer):
         self
         """
         if self.epsilon is None:
-            return super().fit(X, y)
+            super().fit(X, y)
+            # columns fixed by one categorical column (not for a file: rows not in memory)
+            on_disk = isinstance(X, (str, os.PathLike))
+            self.dependencies_ = [] if on_disk else find_dependencies(check_frame(X), self.schema_)
+            return self
         if isinstance(X, (str, os.PathLike)):
             raise ValueError(
                 "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
@@ -424,6 +437,7 @@ class GANSynthesizer(BaseSynthesizer):
         weight average and its batch-norm re-estimation (on generated rows) are
         post-processing. The generator has no data-dependent initialisation to replace.
         """
+        self.dependencies_ = []  # they would be read off the rows
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
         self.n_epochs_, self.loss_history_ = 0, []
@@ -571,6 +585,10 @@ class GANSynthesizer(BaseSynthesizer):
         # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
         return super()._decode(self.layout_.to_encoder(Z), id_offset)
 
+    def _after_decode(self, result, conditions):
+        # columns fixed by a categorical one agree with it, except conditioned cells
+        return apply_dependencies(result, getattr(self, "dependencies_", []), conditions)
+
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {
@@ -579,6 +597,7 @@ class GANSynthesizer(BaseSynthesizer):
             "sizes": [int(s) for s in self.sampler_.sizes],
             "trained": self.generator_ is not None,
             "quantiles": [[col, q] for col, q in self.quantiles_.items()],
+            "dependencies": dep_state(getattr(self, "dependencies_", [])),
         }
         if hasattr(self, "privacy_"):
             state["privacy"] = self.privacy_
@@ -598,6 +617,7 @@ class GANSynthesizer(BaseSynthesizer):
             np.asarray(arrays["condition_counts"]), state["sizes"]
         )
         self.quantiles_ = {col: list(q) for col, q in state["quantiles"]}
+        self.dependencies_ = dep_from_state(state.get("dependencies"))
         self.generator_ = None
         self.device_ = torch.device("cpu")
         if state["trained"]:

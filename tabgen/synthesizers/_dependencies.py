@@ -1,0 +1,110 @@
+"""Columns that are a function of one categorical column (``education -> education_num``).
+
+A generator that models the two columns separately produces rows where they disagree
+(``Bachelors`` with 12 years of education), which no real row does and which a detection
+classifier spots at once. :func:`find_dependencies` lists, from the training rows, every
+column whose value is fixed by the level of one categorical column; :func:`apply_dependencies`
+rewrites the dependent column of generated rows from its determinant. Conditions and
+observed cells are written back afterwards by the caller, so they still win.
+
+A dependency is only kept when the determinant has few levels compared with the rows (on
+average at least :data:`MIN_ROWS_PER_LEVEL` rows a level): with many small levels any column
+looks determined by chance. Each column is used once, either as determinant or as dependent
+(a one-to-one pair keeps the first column in table order as the determinant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: A determinant needs at least this many training rows per level on average.
+MIN_ROWS_PER_LEVEL = 20
+#: ... and at most this many levels.
+MAX_LEVELS = 1_000
+_DETERMINANTS = ("categorical", "boolean")
+_DEPENDENTS = ("categorical", "boolean", "numerical", "integer")
+
+
+def _plain(value):
+    """A JSON-friendly Python scalar."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def find_dependencies(X: pd.DataFrame, schema) -> list:
+    """``[(dependent, determinant, {level: value})]`` found in the training rows ``X``.
+
+    A column ``b`` depends on a categorical column ``a`` when every level of ``a`` (among
+    the rows where ``a`` is observed) comes with one single value of ``b`` (missing counts as
+    a value, so such rows disqualify the pair unless ``b`` is always missing there) and ``b``
+    takes at least two values overall.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabgen.schema import Schema
+    >>> df = pd.DataFrame({"edu": ["a", "b", "c"] * 20, "years": [9, 12, 16] * 20,
+    ...                    "age": range(60)})
+    >>> [(dep, det) for dep, det, _ in find_dependencies(df, Schema.detect(df))]
+    [('years', 'edu')]
+    """
+    kinds = {spec.name: spec.kind for spec in schema}
+    used: set = set()
+    found = []
+    for a in X.columns:
+        if kinds.get(a) not in _DETERMINANTS or a in used:
+            continue
+        col = X[a]
+        observed = col.notna().to_numpy()
+        levels = col[observed].nunique()
+        if levels < 2 or levels > MAX_LEVELS or observed.sum() < MIN_ROWS_PER_LEVEL * levels:
+            continue
+        keys = col[observed].astype(object).to_numpy()
+        for b in X.columns:
+            if b == a or b in used or kinds.get(b) not in _DEPENDENTS:
+                continue
+            values = X[b][observed]
+            if X[b].nunique(dropna=False) < 2 or values.isna().any():
+                continue
+            per_level = values.groupby(keys, sort=False).nunique()
+            if (per_level != 1).any():
+                continue
+            first = values.groupby(keys, sort=False).first()
+            mapping = {_plain(k): _plain(v) for k, v in first.items()}
+            found.append((b, a, mapping))
+            used.update((a, b))
+        # a column that determines others stays a determinant only
+    return found
+
+
+def apply_dependencies(frame: pd.DataFrame, dependencies, conditions=None) -> pd.DataFrame:
+    """Rewrite each dependent column of ``frame`` (in place) from its determinant's level;
+    rows whose determinant is missing or unknown keep their generated value, and so do the
+    cells set by ``conditions`` (a frame aligned row by row with ``frame``, NaN where a
+    column is free)."""
+    for dep, det, mapping in dependencies:
+        if dep not in frame.columns or det not in frame.columns:
+            continue
+        keys = frame[det].astype(object)
+        mapped = keys.map(mapping)
+        hit = keys.notna().to_numpy() & keys.isin(list(mapping)).to_numpy()
+        if conditions is not None and dep in conditions.columns:
+            hit &= conditions[dep].isna().to_numpy()
+        if hit.any():
+            target = frame[dep]
+            new = mapped[hit]
+            if isinstance(target.dtype, pd.CategoricalDtype):
+                frame.loc[hit, dep] = new.to_numpy()
+            else:
+                frame[dep] = target.where(~hit, new.astype(object)).astype(target.dtype)
+    return frame
+
+
+def to_state(dependencies) -> list:
+    """JSON form: ``[[dependent, determinant, [[level, value], ...]], ...]``."""
+    return [[dep, det, [[k, v] for k, v in mapping.items()]] for dep, det, mapping in dependencies]
+
+
+def from_state(state) -> list:
+    """Inverse of :func:`to_state`."""
+    return [(dep, det, {k: v for k, v in pairs}) for dep, det, pairs in state or []]

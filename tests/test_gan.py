@@ -370,3 +370,18 @@ def test_gan_rows_follow_a_column_fixed_by_a_category(tmp_path):
     pd.testing.assert_frame_equal(back.sample(50, random_state=2), model.sample(50, random_state=2))
     fixed = model.sample(20, conditions={"years": 16}, random_state=3)  # conditions still win
     assert (fixed["years"] == 16).all()
+
+
+def test_gan_numbers_with_few_values_stay_on_them(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 600
+    gain = np.where(rng.random(n) < 0.9, 0, rng.choice([500, 2000, 7500], n))
+    df = pd.DataFrame({"gain": gain, "x": rng.normal(size=n), "c": rng.choice(["a", "b"], n)})
+    model = GANSynthesizer(**{**TINY, "epochs": 5}, random_state=0).fit(df)
+    assert model.supports_ == {"gain": [0.0, 500.0, 2000.0, 7500.0]}
+    rows = model.sample(400, random_state=1)
+    assert rows["gain"].isin([0, 500, 2000, 7500]).all() and rows["gain"].dtype == gain.dtype
+    assert rows["x"].nunique() > 300  # a continuous column is left continuous
+    path = tmp_path / "gan.tabgen"
+    model.save(path)
+    assert tabgen.load(path).supports_ == model.supports_

@@ -1,4 +1,6 @@
-"""Columns that are a function of one categorical column (``education -> education_num``).
+"""Structure of the training rows that generated rows must keep: columns that are a function
+of one categorical column (``education -> education_num``), and numbers that only take a few
+values (``capital_gain``: 0 for 92 % of the rows and 118 other amounts).
 
 A generator that models the two columns separately produces rows where they disagree
 (``Bachelors`` with 12 years of education), which no real row does and which a detection
@@ -108,3 +110,53 @@ def to_state(dependencies) -> list:
 def from_state(state) -> list:
     """Inverse of :func:`to_state`."""
     return [(dep, det, {k: v for k, v in pairs}) for dep, det, pairs in state or []]
+
+
+#: A numeric column is snapped to its training values when it has at most this share of
+#: distinct values among its observed rows (TabDDPM rounds such columns the same way).
+MAX_SUPPORT_SHARE = 0.05
+
+
+def find_supports(X: pd.DataFrame, schema) -> dict:
+    """``{column: sorted distinct values}`` of the numeric columns with few distinct values
+    (at most :data:`MAX_SUPPORT_SHARE` of their observed rows, and at least two).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabgen.schema import Schema
+    >>> df = pd.DataFrame({"gain": [0] * 95 + [500, 700, 700, 900, 0],
+    ...                    "x": [i / 7 for i in range(100)]})
+    >>> find_supports(df, Schema.detect(df))
+    {'gain': [0.0, 500.0, 700.0, 900.0]}
+    """
+    out = {}
+    for spec in schema:
+        if spec.kind not in ("numerical", "integer") or spec.name not in X.columns:
+            continue
+        values = pd.to_numeric(X[spec.name], errors="coerce").dropna().to_numpy(float)
+        distinct = np.unique(values)
+        if 2 <= len(distinct) <= MAX_SUPPORT_SHARE * len(values):
+            out[spec.name] = distinct.tolist()
+    return out
+
+
+def snap_to_supports(frame: pd.DataFrame, supports: dict, conditions=None) -> pd.DataFrame:
+    """Move every generated number of a column in ``supports`` to the nearest training
+    value (in place); missing cells and cells set by ``conditions`` are left alone."""
+    for col, values in supports.items():
+        if col not in frame.columns:
+            continue
+        u = np.asarray(values, dtype=float)
+        x = np.array(pd.to_numeric(frame[col], errors="coerce"), dtype=float)  # a copy
+        free = ~np.isnan(x)
+        if conditions is not None and col in conditions.columns:
+            free &= conditions[col].isna().to_numpy()
+        if not free.any():
+            continue
+        i = np.clip(np.searchsorted(u, x[free]), 1, len(u) - 1)
+        left, right = u[i - 1], u[i]
+        x[free] = np.where(np.abs(x[free] - left) <= np.abs(right - x[free]), left, right)
+        target = frame[col]
+        frame[col] = pd.Series(x, index=frame.index).astype(target.dtype)
+    return frame

@@ -94,11 +94,12 @@ def apply_dependencies(frame: pd.DataFrame, dependencies, conditions=None) -> pd
             hit &= conditions[dep].isna().to_numpy()
         if hit.any():
             target = frame[dep]
-            new = mapped[hit]
             if isinstance(target.dtype, pd.CategoricalDtype):
-                frame.loc[hit, dep] = new.to_numpy()
+                frame.loc[hit, dep] = mapped[hit].to_numpy()
             else:
-                frame[dep] = target.where(~hit, new.astype(object)).astype(target.dtype)
+                values = target.astype(object).to_numpy(copy=True)
+                values[hit] = mapped[hit].to_numpy()
+                frame[dep] = pd.Series(values, index=frame.index).astype(target.dtype)
     return frame
 
 

@@ -105,6 +105,16 @@ def sklearn_arm(name: str, holes: pd.DataFrame, categorical: list, trees: int, s
     return result
 
 
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Cell-wise equality of two category columns: as numbers when both are numeric codes
+    (``2`` and ``2.0`` are the same level: injected NaN turns integer codes into floats),
+    else as text."""
+    an, bn = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+    if an.notna().all() and bn.notna().all():
+        return an.to_numpy(float) == bn.to_numpy(float)
+    return a.astype(str).to_numpy() == b.astype(str).to_numpy()
+
+
 def score(truth, holes, filled, mask, categorical) -> dict:
     rmse, mae, acc = [], [], []
     for j, c in enumerate(truth.columns):
@@ -112,13 +122,7 @@ def score(truth, holes, filled, mask, categorical) -> dict:
         if not m.any():
             continue
         if c in categorical:
-            acc.append(
-                float(
-                    (
-                        filled[c].astype(str).to_numpy()[m] == truth[c].astype(str).to_numpy()[m]
-                    ).mean()
-                )
-            )
+            acc.append(float(_same(filled[c][m], truth[c][m]).mean()))
         else:
             t = pd.to_numeric(truth[c]).to_numpy(float)
             f = pd.to_numeric(filled[c]).to_numpy(float)

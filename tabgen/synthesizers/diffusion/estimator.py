@@ -109,7 +109,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
         ODE solver of unconditional sampling: DPM-Solver++(2M), a multistep second-order
         solver with one evaluation per step, or EDM's Heun solver. Measured on Adult (one
         fitted model, 32k rows): DPM 20 steps scores as Heun 16 steps (shape .993 / .993,
-        trend .980 / .980, detection .788 / .774, MLE .907 / .909) in 58 % of the time.
+        trend .980 / .980, detection .788 / .774, MLE .907 / .909) in two thirds of the
+        time.
         Conditional sampling and :meth:`inpaint` always use Heun's method with stochastic
         steps (churn), which corrects the errors of early steps around the fixed slots.
     ema_decay : float, default=0.999

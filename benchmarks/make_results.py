@@ -283,7 +283,13 @@ def dp_side_by_side(results: list[dict]) -> list[str]:
         "## Differential privacy: all models side by side",
         "",
         "Each cell is `MLE / shape / trend` (MLE: ROC-AUC on the test split of a gradient "
-        "boosting model trained on the synthetic rows). From: " + "; ".join(sources) + ".",
+        "boosting model trained on the synthetic rows). `nan`: the synthetic rows held one "
+        "target class only, so no classifier could be trained. A model has the same settings "
+        "at every epsilon, `inf` included (the ordinary fit: for the GAN that is WGAN-GP with "
+        "pac 10, which these short settings leave undertrained). No public domain: category "
+        "sets, bounds and marginals are measured with DP too. One seed. From: "
+        + "; ".join(sources)
+        + ".",
         "",
         "| dataset | model | " + " | ".join(f"eps {e}" for e in eps) + " |",
         "|---|---|" + "---|" * len(eps),

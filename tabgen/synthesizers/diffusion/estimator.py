@@ -180,7 +180,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     Notes
     -----
     The defaults suit a 2-core CPU (Adult, 32k rows: 8 to 10 minutes of training and about
-    8 s to sample 32k rows, measured on a 2-core machine shared with other jobs). On a
+    10 s to sample 32k rows, measured on a 2-core machine shared with other jobs). On a
     GPU, train longer and larger with ``DiffusionSynthesizer.from_preset("gpu")`` or any
     explicit setting, e.g. ``DiffusionSynthesizer(epochs=2000, batch_size=4096,
     hidden=1024, n_layers=4, n_steps=50, device="cuda")``. A model saved on a GPU loads

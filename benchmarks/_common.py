@@ -110,3 +110,15 @@ def sdv_sample(model, n: int) -> pd.DataFrame:
     if isinstance(out, dict):
         out = next(iter(out.values()))
     return out
+
+
+def parse_value(text: str):
+    """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), else the text."""
+    if "x" in text and all(p.isdigit() for p in text.split("x")):
+        return tuple(int(p) for p in text.split("x"))
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
-from benchmarks._common import RESULTS, load_dataset, machine_info
+from benchmarks._common import RESULTS, load_dataset, machine_info, parse_value
 
 MODELS = {
     "copula": tabgen.GaussianCopulaSynthesizer,
@@ -44,18 +44,6 @@ def _kinds(meta: dict) -> dict:
     kinds = {c: "categorical" for c in meta.get("categorical", [])}
     kinds.update({c: "numerical" for c in meta.get("numerical", [])})
     return kinds
-
-
-def _value(text: str):
-    """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), else the text."""
-    if "x" in text and all(p.isdigit() for p in text.split("x")):
-        return tuple(int(p) for p in text.split("x"))
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def run_one(model: str, train, test, meta, epsilon, seed, overrides) -> dict:
@@ -111,7 +99,7 @@ def main(argv=None) -> None:
     for item in args.param:
         model, assignment = item.split(":", 1)
         key, value = assignment.split("=", 1)
-        overrides.setdefault(model, {})[key] = _value(value)
+        overrides.setdefault(model, {})[key] = parse_value(value)
     tag = args.tag or "_".join(names)
     result = {
         "tag": tag,

@@ -31,6 +31,7 @@ from benchmarks._common import (
     RESULTS,
     load_dataset,
     machine_info,
+    parse_value,
     sdv_available,
     sdv_fit,
     sdv_sample,
@@ -49,7 +50,7 @@ def _kinds(meta: dict) -> dict:
     return kinds
 
 
-def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict):
+def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict, extra=None):
     """Returns (synthetic frame, fit seconds, sample seconds)."""
     n = len(train)
     if model in SDV_NAMES:
@@ -67,6 +68,7 @@ def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict):
     params = {"schema": schema, "random_state": seed}
     if model in epochs:
         params["epochs"] = epochs[model]
+    params.update((extra or {}).get(model, {}))
     t0 = time.perf_counter()
     fitted = cls(**params).fit(train)
     fit_s = time.perf_counter() - t0
@@ -106,7 +108,19 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", action="append", default=[], metavar="MODEL=E")
     parser.add_argument("--tag", default=None, help="results file suffix")
     parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL:KEY=VALUE",
+        help="a tabgen model's constructor setting, e.g. gan:lr=2e-4",
+    )
     args = parser.parse_args(argv)
+    extra: dict = {}
+    for item in args.param:
+        model, assignment = item.split(":", 1)
+        key, value = assignment.split("=", 1)
+        extra.setdefault(model, {})[key] = parse_value(value)
     models = [m for m in args.models.split(",") if m]
     names = [d for d in args.datasets.split(",") if d]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -118,6 +132,7 @@ def main(argv=None) -> None:
         "machine": machine_info(),
         "command": "python benchmarks/run.py " + " ".join(argv if argv else sys.argv[1:]),
         "epochs_overrides": epochs,
+        "param_overrides": extra,
         "torch_threads": __import__("torch").get_num_threads(),
         "load_average_at_start": list(__import__("os").getloadavg()),
         "datasets": {},
@@ -137,7 +152,7 @@ def main(argv=None) -> None:
             for seed in seeds:
                 print(f"[{name}] {model} seed={seed} ...", flush=True)
                 try:
-                    synth, fit_s, sample_s = fit_and_sample(model, train, meta, seed, epochs)
+                    synth, fit_s, sample_s = fit_and_sample(model, train, meta, seed, epochs, extra)
                     t0 = time.perf_counter()
                     report = tabgen.evaluate(
                         train, synth, holdout=test, target=meta["target"], metadata=_kinds(meta)

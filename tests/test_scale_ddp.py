@@ -110,8 +110,8 @@ def test_in_group_errors(tmp_path):
 
 
 def test_dp_mode_refuses_data_parallel(monkeypatch):
-    from tabgen.synthesizers.vae import estimator
+    from tabgen.privacy import _fit
 
-    monkeypatch.setattr(estimator, "data_parallel", lambda: DataParallel(0, 2))
+    monkeypatch.setattr(_fit, "data_parallel", lambda: DataParallel(0, 2))
     with pytest.raises(ValueError, match="cannot run data-parallel"):
         tabgen.VAESynthesizer(epsilon=1.0, epochs=1, **PARAMS).fit(_table(100))

@@ -11,6 +11,8 @@ spends the rest of the budget. Budgets compose by basic composition:
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from tabgen._rng import check_random_state
@@ -23,6 +25,7 @@ from tabgen.encoders.numerical import (
     StandardEncoder,
 )
 from tabgen.encoders.special import ConstantEncoder, IdEncoder
+from tabgen.nn.distributed import data_parallel
 from tabgen.privacy import _mechanisms
 from tabgen.privacy._mechanisms import check_epsilon, resolve_delta
 from tabgen.privacy.domain import PrivateDomain
@@ -103,6 +106,15 @@ def fit_private(model, X):
     ``budget["noise_rng"]`` or :func:`~tabgen.privacy._mechanisms.secret_seed`, never from
     ``random_state``, so a DP fit is not reproducible.
     """
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError(
+            "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
+        )
+    if data_parallel() is not None:
+        raise ValueError(
+            "differentially private training (epsilon) cannot run data-parallel: fit "
+            "with epsilon in a single process, outside torchrun"
+        )
     model._start_fit()
     X = check_frame(X)
     rng = check_random_state(model.random_state)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+
 from tabgen.privacy._mechanisms import check_epsilon
 
 
 def check_dp_params(model) -> None:
-    """``epsilon`` positive (or ``None``); ``delta`` and ``domain`` only together with it."""
+    """``epsilon`` positive (or ``None``); ``delta`` and ``domain`` only together with it;
+    with ``epsilon``, ``max_grad_norm`` (models trained by DP-SGD) a positive number."""
     epsilon = getattr(model, "epsilon", None)
     if epsilon is None:
         for name in ("delta", "domain"):
@@ -20,6 +23,9 @@ def check_dp_params(model) -> None:
     domain = getattr(model, "domain", None)
     if domain is not None and not isinstance(domain, dict):
         raise TypeError(f"domain must be a dict {{column: bounds or values}}, got {domain!r}")
+    norm = getattr(model, "max_grad_norm", 1.0)
+    if not isinstance(norm, numbers.Real) or isinstance(norm, bool) or not norm > 0:
+        raise ValueError(f"max_grad_norm must be a positive number, got {norm!r}")
 
 
 #: Synthesizers with a differentially private mode (``epsilon=``).

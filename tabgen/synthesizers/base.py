@@ -133,12 +133,16 @@ class BaseSynthesizer(BaseEstimator):
     def fit(self, X, y=None) -> BaseSynthesizer:
         """Learn the distribution of a table.
 
+        With ``epsilon`` set (models with a DP mode) the fit is differentially private end
+        to end (:func:`tabgen.privacy._fit.fit_private`, the guarantee in ``privacy_``);
+        otherwise ordinary training.
+
         Parameters
         ----------
         X : pandas.DataFrame, numpy.ndarray, str or Path
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
-            :meth:`_fit_path`): large tables need not fit in memory.
+            :meth:`_fit_path`): large tables need not fit in memory (not with ``epsilon``).
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -146,6 +150,10 @@ class BaseSynthesizer(BaseEstimator):
         -------
         self
         """
+        if getattr(self, "epsilon", None) is not None:
+            from tabgen.privacy._fit import fit_private
+
+            return fit_private(self, X)
         if isinstance(X, (str, os.PathLike)):
             return self._fit_path(X)
         self._start_fit()

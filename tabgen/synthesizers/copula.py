@@ -196,29 +196,6 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.5
 
-    def fit(self, X, y=None) -> GaussianCopulaSynthesizer:
-        """Learn the marginals and the latent correlation of a table.
-
-        With ``epsilon`` set, every statistic is differentially private (see the class
-        docstring and ``privacy_``); otherwise the exact empirical copula is fitted.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or numpy.ndarray
-            The training table (never modified).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        if self.epsilon is None:
-            return super().fit(X, y)
-        from tabgen.privacy._fit import fit_private
-
-        return fit_private(self, X)
-
     _row_conditions = True
     _supports_inpainting = True
 

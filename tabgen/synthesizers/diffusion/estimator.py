@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import logging
 import numbers
-import os
 import time
 
 import numpy as np
@@ -268,34 +267,6 @@ class DiffusionSynthesizer(BaseSynthesizer):
             raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
         return cls(**{**PRESETS[name], **params})
 
-    def fit(self, X, y=None) -> DiffusionSynthesizer:
-        """Train the diffusion model on a table.
-
-        With ``epsilon`` set the fit is differentially private end to end (see the class
-        docstring and ``privacy_``); otherwise ordinary training.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray, str or Path
-            The training table (never modified); a Parquet path only without ``epsilon``.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        if self.epsilon is None:
-            return super().fit(X, y)
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
-            )
-        # no data-parallel path to refuse: this model always trains in one process
-        from tabgen.privacy._fit import fit_private
-
-        return fit_private(self, X)
-
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
         for name in ("hidden", "n_layers", "n_steps"):
@@ -318,12 +289,6 @@ class DiffusionSynthesizer(BaseSynthesizer):
             raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
         resolve_device(self.device)
         check_dp_params(self)
-        if self.epsilon is not None and (
-            not isinstance(self.max_grad_norm, numbers.Real)
-            or isinstance(self.max_grad_norm, bool)
-            or not self.max_grad_norm > 0
-        ):
-            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
 
     def _make_encoder(self) -> TableEncoder:
         return TableEncoder(numerical="quantile", categorical="onehot")

@@ -15,7 +15,6 @@ from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, resolve_device
-from tabgen.nn.distributed import data_parallel
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers._dependencies import (
@@ -264,26 +263,14 @@ class GANSynthesizer(BaseSynthesizer):
         -------
         self
         """
+        super().fit(X, y)
         if self.epsilon is None:
-            super().fit(X, y)
-            # columns fixed by one categorical column (not for a file: rows not in memory)
+            # structure kept by generation (_after_decode); a file is not read in memory
             on_disk = isinstance(X, (str, os.PathLike))
             frame = None if on_disk else check_frame(X)
             self.dependencies_ = [] if on_disk else find_dependencies(frame, self.schema_)
             self.supports_ = {} if on_disk else find_supports(frame, self.schema_)
-            return self
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
-            )
-        if data_parallel() is not None:
-            raise ValueError(
-                "differentially private training (epsilon) cannot run data-parallel: fit "
-                "with epsilon in a single process, outside torchrun"
-            )
-        from tabgen.privacy._fit import fit_private
-
-        return fit_private(self, X)
+        return self
 
     # -- parameters -------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -321,12 +308,6 @@ class GANSynthesizer(BaseSynthesizer):
             )
         resolve_device(self.device)  # raises a ValueError naming the bad value
         check_dp_params(self)
-        if self.epsilon is not None and (
-            not isinstance(self.max_grad_norm, numbers.Real)
-            or isinstance(self.max_grad_norm, bool)
-            or not self.max_grad_norm > 0
-        ):
-            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
 
     def _pac(self) -> int:
         """Rows per critic pack: ``pac``, or 1 in DP mode (see the ``epsilon`` entry)."""

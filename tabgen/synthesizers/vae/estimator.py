@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
 import torch
@@ -11,7 +10,6 @@ import torch
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
-from tabgen.nn.distributed import data_parallel
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -199,38 +197,6 @@ class VAESynthesizer(BaseSynthesizer):
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
 
-    def fit(self, X, y=None) -> VAESynthesizer:
-        """Train the VAE on a table.
-
-        With ``epsilon`` set the fit is differentially private end to end (see the class
-        docstring and ``privacy_``); otherwise ordinary training.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or numpy.ndarray
-            The training table (never modified).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        if self.epsilon is None:
-            return super().fit(X, y)
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
-            )
-        if data_parallel() is not None:
-            raise ValueError(
-                "differentially private training (epsilon) cannot run data-parallel: fit "
-                "with epsilon in a single process, outside torchrun"
-            )
-        from tabgen.privacy._fit import fit_private
-
-        return fit_private(self, X)
-
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
         for name in ("latent_dim", "hidden", "n_layers"):
@@ -259,12 +225,6 @@ class VAESynthesizer(BaseSynthesizer):
             raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
         resolve_device(self.device)
         check_dp_params(self)
-        if self.epsilon is not None and (
-            not isinstance(self.max_grad_norm, numbers.Real)
-            or isinstance(self.max_grad_norm, bool)
-            or not self.max_grad_norm > 0
-        ):
-            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
 
     def _make_encoder(self) -> TableEncoder:
         return TableEncoder(numerical="quantile", categorical="onehot")

@@ -58,16 +58,7 @@ def heun_sample(
     torch.Tensor of shape (n, dim)
         Samples in model space, on ``device``.
     """
-    sigmas = [float(s) for s in sigmas]
-    if (known is None) != (mask is None):
-        raise ValueError("known and mask must be given together")
-    if mask is not None:
-        mask = mask.to(device=device, dtype=torch.bool)
-        known = known.to(device=device, dtype=torch.float32)
-    x = torch.randn((n, dim), generator=generator, device=device) * sigmas[0]
-    if known is not None:
-        x = torch.where(mask, known, x)
-
+    sigmas, x, known, mask = _start(n, dim, sigmas, generator, known, mask, device)
     D = _batched(denoiser, mask, batch_size, device)
     gamma = min(churn / max(len(sigmas) - 1, 1), 2**0.5 - 1)
     for s_cur, s_next in itertools.pairwise(sigmas):
@@ -86,6 +77,21 @@ def heun_sample(
     if known is not None:
         x = torch.where(mask, known, x)
     return x
+
+
+def _start(n: int, dim: int, sigmas, generator, known, mask, device):
+    """Noise levels as floats, the starting rows (prior noise at ``sigmas[0]``, known slots
+    set) and ``known`` / ``mask`` on ``device``."""
+    sigmas = [float(s) for s in sigmas]
+    if (known is None) != (mask is None):
+        raise ValueError("known and mask must be given together")
+    if mask is not None:
+        mask = mask.to(device=device, dtype=torch.bool)
+        known = known.to(device=device, dtype=torch.float32)
+    x = torch.randn((n, dim), generator=generator, device=device) * sigmas[0]
+    if known is not None:
+        x = torch.where(mask, known, x)
+    return sigmas, x, known, mask
 
 
 def _batched(denoiser, mask, batch_size: int, device):
@@ -128,15 +134,7 @@ def dpm_sample(
     Parameters and result as in :func:`heun_sample` (no ``churn``: the solver is
     deterministic given the initial noise).
     """
-    sigmas = [float(s) for s in sigmas]
-    if (known is None) != (mask is None):
-        raise ValueError("known and mask must be given together")
-    if mask is not None:
-        mask = mask.to(device=device, dtype=torch.bool)
-        known = known.to(device=device, dtype=torch.float32)
-    x = torch.randn((n, dim), generator=generator, device=device) * sigmas[0]
-    if known is not None:
-        x = torch.where(mask, known, x)
+    sigmas, x, known, mask = _start(n, dim, sigmas, generator, known, mask, device)
     D = _batched(denoiser, mask, batch_size, device)
     previous, h_previous = None, None
     for s_cur, s_next in itertools.pairwise(sigmas):

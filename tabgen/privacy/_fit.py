@@ -96,6 +96,26 @@ def privatize_encoder(encoder: TableEncoder, domain: PrivateDomain) -> None:
     encoder._build_layout()
 
 
+def released_output_bias(encoder: TableEncoder) -> np.ndarray:
+    """Output biases over the encoder's slots from its (released) state only, never from
+    the rows: the log-frequencies of each category block and the logit of each missing
+    rate (both floored at 1e-3, since released noisy frequencies can be 0); 0 elsewhere.
+
+    Used by the DP fits of the VAE and the diffusion model in place of their data-driven
+    initial biases.
+    """
+    bias = np.zeros(sum(s.width for s in encoder.spans))
+    for span in encoder.spans:
+        enc = encoder.encoders_[span.column]
+        if span.kind == "softmax":
+            freq = np.maximum(np.asarray(enc.frequencies_, dtype="float64"), 1e-3)
+            bias[span.start : span.stop] = np.log(freq / freq.sum())
+        elif span.kind == "binary":  # the encoders' binary slots are missingness flags
+            p = min(max(float(enc.missing_.rate_), 1e-3), 1 - 1e-3)
+            bias[span.start] = np.log(p / (1 - p))
+    return bias
+
+
 def fit_private(model, X):
     """Differentially private version of :meth:`BaseSynthesizer.fit` (see module docstring).
 

@@ -129,25 +129,12 @@ def prior_logits(Z: np.ndarray, layout: Layout) -> np.ndarray:
 
 
 def public_prior_logits(encoder, layout: Layout) -> np.ndarray:
-    """:func:`prior_logits` from the (released) encoder state only, never from the rows.
+    """:func:`prior_logits` from the (released) encoder state only, never from the rows
+    (:func:`tabgen.privacy._fit.released_output_bias`). Used by the differentially private
+    fit, where the encoder has been privatized."""
+    from tabgen.privacy._fit import released_output_bias
 
-    The log-frequencies of each category block come from the encoder's category
-    frequencies and the logit of each missingness slot from its missing rate (both floored
-    at 1e-3, since released noisy frequencies can be 0); 0 elsewhere. Used by the
-    differentially private fit, where the encoder has been privatized.
-    """
-    out = np.zeros(layout.dim, dtype="float32")
-    for span in encoder.spans:
-        enc = encoder.encoders_[span.column]
-        if span.kind == "softmax":
-            freq = np.maximum(np.asarray(enc.frequencies_, dtype="float64"), 1e-3)
-            out[span.start : span.stop] = np.log(freq / freq.sum())
-        elif span.kind == "binary":
-            if span.role != "missing":
-                raise ValueError(f"no released rate for the binary slot of {span.column!r}")
-            p = min(max(float(enc.missing_.rate_), 1e-3), 1 - 1e-3)
-            out[span.start] = np.log(p / (1 - p))
-    return out
+    return released_output_bias(encoder).astype("float32")  # layout.dim == encoder width
 
 
 class MixedDenoiser(torch.nn.Module):

@@ -120,19 +120,12 @@ class Decoder(nn.Module):
 
 
 def public_prior_bias(encoder, layout: Layout) -> np.ndarray:
-    """Output biases from the (released) encoder state only, never from the rows: 0 for the
-    quantile-normal numbers, log-frequencies of each category block and the logit of each
-    missing rate. Used by differentially private training instead of :func:`prior_bias`."""
-    bias = np.zeros(layout.dim)
-    for span in encoder.spans_:
-        enc = encoder.encoders_[span.column]
-        if span.kind == "softmax":
-            freq = np.maximum(np.asarray(enc.frequencies_, dtype="float64"), 1e-3)
-            bias[span.start : span.stop] = np.log(freq / freq.sum())
-        elif span.role == "missing":
-            p = min(max(enc.missing_.rate_, 1e-3), 1 - 1e-3)
-            bias[span.start] = np.log(p / (1 - p))
-    return bias
+    """Output biases from the (released) encoder state only, never from the rows
+    (:func:`tabgen.privacy._fit.released_output_bias`). Used by differentially private
+    training instead of :func:`prior_bias`."""
+    from tabgen.privacy._fit import released_output_bias
+
+    return released_output_bias(encoder)  # layout.dim == encoder width
 
 
 def prior_bias(Z: np.ndarray, layout: Layout, chunk: int = 100_000) -> np.ndarray:

@@ -112,6 +112,29 @@ def sdv_sample(model, n: int) -> pd.DataFrame:
     return out
 
 
+def add_param_option(parser, example: str = "diffusion:epochs=100") -> None:
+    """The ``--param MODEL:KEY=VALUE`` option (repeatable) of the benchmark scripts."""
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL:KEY=VALUE",
+        help=f"a tabgen model's constructor setting, e.g. {example} (default: its defaults)",
+    )
+
+
+def parse_params(items) -> dict:
+    """``["gan:lr=2e-4", "gan:pac=5"]`` -> ``{"gan": {"lr": 0.0002, "pac": 5}}``."""
+    out: dict = {}
+    for item in items:
+        model, sep, assignment = item.partition(":")
+        key, eq, value = assignment.partition("=")
+        if not sep or not eq or not key:
+            raise SystemExit(f"--param must read MODEL:KEY=VALUE, got {item!r}")
+        out.setdefault(model, {})[key] = parse_value(value)
+    return out
+
+
 def parse_value(text: str):
     """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), else the text."""
     if "x" in text and all(p.isdigit() for p in text.split("x")):

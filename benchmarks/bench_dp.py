@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
-from benchmarks._common import RESULTS, load_dataset, machine_info, parse_value
+from benchmarks._common import RESULTS, add_param_option, load_dataset, machine_info, parse_params
 
 MODELS = {
     "copula": tabgen.GaussianCopulaSynthesizer,
@@ -81,7 +81,7 @@ def main(argv=None) -> None:
     parser.add_argument("--max-rows", type=int, default=None)
     parser.add_argument("--epochs", action="append", default=[], metavar="MODEL=E")
     parser.add_argument("--batch-size", action="append", default=[], metavar="MODEL=B")
-    parser.add_argument("--param", action="append", default=[], metavar="MODEL:KEY=VALUE")
+    add_param_option(parser, "diffusion:lr=4e-3")
     parser.add_argument("--tag", default=None)
     args = parser.parse_args(argv)
     names = [d for d in args.datasets.split(",") if d]
@@ -96,10 +96,8 @@ def main(argv=None) -> None:
         for item in flag:
             model, value = item.split("=", 1)
             overrides.setdefault(model, {})[key] = int(value)
-    for item in args.param:
-        model, assignment = item.split(":", 1)
-        key, value = assignment.split("=", 1)
-        overrides.setdefault(model, {})[key] = parse_value(value)
+    for model, values in parse_params(args.param).items():
+        overrides.setdefault(model, {}).update(values)
     tag = args.tag or "_".join(names)
     result = {
         "tag": tag,

@@ -3,9 +3,8 @@
     python benchmarks/bench_impute.py --datasets adult,california --mechanisms mcar,mar \\
         --rates 0.3 --max-rows 5000 [--models copula] [--trees 100]
 
-Missingness is injected into complete copies of shared datasets: MCAR (each cell
-independently) or MAR (logistic masking: a random 30 % of the columns stay observed and drive
-the missing probability of the others, calibrated to the rate). Metrics on the masked cells:
+Missingness is injected into complete copies of shared datasets: MCAR, MAR or MNAR (logistic
+masking, see :func:`inject`). Metrics on the masked cells:
 RMSE and MAE of numeric cells z-scored by the true column's std, accuracy of categorical
 cells. Writes ``benchmarks/results/impute_<tag>.json``.
 """
@@ -25,16 +24,32 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
-from benchmarks._common import RESULTS, load_dataset, machine_info
+from benchmarks._common import (
+    RESULTS,
+    add_param_option,
+    load_dataset,
+    machine_info,
+    parse_params,
+)
 from tabgen.pipelines import SyntheticImputer
 
 
 def inject(df: pd.DataFrame, mechanism: str, rate: float, rng) -> np.ndarray:
-    """Boolean mask of the cells to hide."""
+    """Boolean mask of the cells to hide.
+
+    * ``mcar``: each cell independently with probability ``rate``;
+    * ``mar``: a random 30 % of the columns stay observed and drive, through a logistic
+      model with Gaussian weights, the missing probability of the others (intercepts
+      bisected so that the overall rate is ``rate``);
+    * ``mnar``: the same logistic model, after which the driving columns are themselves
+      hidden MCAR at ``rate`` (Muzellec et al.'s ``MNAR_mask_logistic`` with
+      ``exclude_inputs``, DiffPuter's "MNAR logistic T2"): a cell's missingness then depends
+      on values that may be missing.
+    """
     n, d = df.shape
     if mechanism == "mcar":
         return rng.random((n, d)) < rate
-    if mechanism != "mar":
+    if mechanism not in ("mar", "mnar"):
         raise ValueError(f"unknown mechanism {mechanism!r}")
     observed = rng.choice(d, size=max(1, int(0.3 * d)), replace=False)
     drivers = df.iloc[:, observed].apply(
@@ -46,7 +61,8 @@ def inject(df: pd.DataFrame, mechanism: str, rate: float, rng) -> np.ndarray:
     )
     z = ((drivers - drivers.mean()) / drivers.std().replace(0, 1)).fillna(0).to_numpy()
     mask = np.zeros((n, d), dtype=bool)
-    target_rate = rate * d / (d - len(observed))
+    # MAR keeps the drivers whole, so the others carry more than ``rate``
+    target_rate = rate * d / (d - len(observed)) if mechanism == "mar" else rate
     for j in range(d):
         if j in observed:
             continue
@@ -60,6 +76,8 @@ def inject(df: pd.DataFrame, mechanism: str, rate: float, rng) -> np.ndarray:
             else:
                 lo = mid
         mask[:, j] = rng.random(n) < 1 / (1 + np.exp(-(score + lo)))
+    if mechanism == "mnar":
+        mask[:, observed] = rng.random((n, len(observed))) < rate
     return mask
 
 
@@ -147,11 +165,16 @@ def main(argv=None) -> None:
     p.add_argument("--trees", type=int, default=100)
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=int, default=None, help="n_draws of tabgen's imputer")
     p.add_argument("--tag", default=None)
+    add_param_option(p, "diffusion:cond_fraction=0.9")
     args = p.parse_args(argv)
+    synth_params = parse_params(args.param)
     result = {
         "machine": machine_info(),
         "command": " ".join(sys.argv),
+        "synthesizer_params": synth_params,
+        "n_draws": args.draws,
         "date": time.strftime("%Y-%m-%d"),
         "runs": [],
     }
@@ -173,8 +196,14 @@ def main(argv=None) -> None:
                         warnings.simplefilter("ignore")
                         if arm.startswith("tabgen-"):
                             cls = tabgen.get_synthesizer(arm.removeprefix("tabgen-"))
-                            model = cls(schema={c: "categorical" for c in categorical})
-                            imp = SyntheticImputer(synthesizer=model, random_state=args.seed)
+                            model = cls(
+                                schema={c: "categorical" for c in categorical},
+                                **synth_params.get(arm.removeprefix("tabgen-"), {}),
+                            )
+                            draws = {"n_draws": args.draws} if args.draws else {}
+                            imp = SyntheticImputer(
+                                synthesizer=model, random_state=args.seed, **draws
+                            )
                             filled = imp.fit_transform(holes)
                         else:
                             filled = sklearn_arm(arm, holes, categorical, args.trees, args.seed)

@@ -25,7 +25,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
-from benchmarks._common import RESULTS, load_dataset, machine_info
+from benchmarks._common import (
+    RESULTS,
+    add_param_option,
+    load_dataset,
+    machine_info,
+    parse_params,
+)
 from tabgen.pipelines import SyntheticOverSampler
 
 
@@ -158,21 +164,9 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--tag", default=None)
-    p.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="MODEL:KEY=VALUE",
-        help="synthesizer setting, e.g. diffusion:epochs=100 (default: the model's defaults)",
-    )
+    add_param_option(p)
     args = p.parse_args(argv)
-    synth_params: dict = {}
-    for item in args.param:
-        model, assignment = item.split(":", 1)
-        key, value = assignment.split("=", 1)
-        synth_params.setdefault(model, {})[key] = (
-            int(value) if value.lstrip("-").isdigit() else float(value)
-        )
+    synth_params = parse_params(args.param)
     arms = ["none", "class_weight", "ros", "smote"] + [
         f"tabgen-{m}" for m in args.models.split(",") if m
     ]

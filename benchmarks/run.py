@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import (
     RESULTS,
+    add_param_option,
     load_dataset,
     machine_info,
-    parse_value,
+    parse_params,
     sdv_available,
     sdv_fit,
     sdv_sample,
@@ -108,19 +109,9 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", action="append", default=[], metavar="MODEL=E")
     parser.add_argument("--tag", default=None, help="results file suffix")
     parser.add_argument("--max-train-rows", type=int, default=None)
-    parser.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="MODEL:KEY=VALUE",
-        help="a tabgen model's constructor setting, e.g. gan:lr=2e-4",
-    )
+    add_param_option(parser, "gan:lr=2e-4")
     args = parser.parse_args(argv)
-    extra: dict = {}
-    for item in args.param:
-        model, assignment = item.split(":", 1)
-        key, value = assignment.split("=", 1)
-        extra.setdefault(model, {})[key] = parse_value(value)
+    extra = parse_params(args.param)
     models = [m for m in args.models.split(",") if m]
     names = [d for d in args.datasets.split(",") if d]
     seeds = [int(s) for s in args.seeds.split(",")]

@@ -320,3 +320,24 @@ def test_cuda_model_file_loads_and_samples_on_cpu(tmp_path):
     assert loaded.device == "cuda"
     assert len(loaded.sample(4, random_state=0)) == 4
     assert loaded.device_.type == "cpu"
+
+
+def test_default_epochs_aim_at_a_number_of_steps():
+    model = DiffusionSynthesizer()  # batch_size 1024
+    assert model._n_epochs(4_000) == 2667  # 3 steps per epoch: 8,000 steps
+    assert model._n_epochs(32_561) == 300  # 31 steps per epoch: at least 300 epochs
+    assert model._n_epochs(20) == 8000  # one step per epoch
+    assert model._n_epochs(1) == 8000
+    assert DiffusionSynthesizer(batch_size=1)._n_epochs(10) == 800
+    assert DiffusionSynthesizer(epochs=7)._n_epochs(4_000) == 7
+
+
+def test_fit_resolves_default_epochs_from_the_table_size(monkeypatch):
+    from tabgen.synthesizers.diffusion import estimator
+
+    monkeypatch.setattr(estimator, "_TARGET_STEPS", 12)
+    monkeypatch.setattr(estimator, "_EPOCH_RANGE", (1, 10_000))
+    model = DiffusionSynthesizer(hidden=8, n_layers=1, n_steps=2, random_state=0)
+    model.fit(make_mixed_frame(40))  # one step per epoch
+    assert model.n_epochs_ == 12
+    assert len(model.loss_history_) == 12

@@ -252,8 +252,9 @@ def test_max_time_stops_training_cleanly():
 
 def test_default_epochs_aim_at_a_number_of_updates():
     model = GANSynthesizer()  # batch_size 500
-    assert model._n_epochs(32_561) == 100  # 65 steps per epoch: 6,500 updates
-    assert model._n_epochs(11_097) == 296  # 22 steps per epoch
+    assert model._n_epochs(32_561) == 124  # 65 steps per epoch: 8,000 updates
+    assert model._n_epochs(20_000) == 200  # 40 steps per epoch
+    assert model._n_epochs(11_097) == 300  # 22 steps per epoch: capped
     assert model._n_epochs(1_000) == 300  # capped
     assert model._n_epochs(300) == 300  # one (ragged) batch per epoch
     assert model._n_epochs(5_000_000) == 100  # at least 100 passes
@@ -261,6 +262,34 @@ def test_default_epochs_aim_at_a_number_of_updates():
     fitted = GANSynthesizer(**{**TINY, "epochs": None}, random_state=0)
     fitted.fit(_easy_frame(400))  # fit resolves epochs=None from the table size
     assert fitted.n_epochs_ == fitted._n_epochs(400) == 300
+
+
+def test_each_step_runs_the_generator_once_per_critic_update(monkeypatch):
+    """The generator update reuses the last critic batch's fake rows (one forward pass per
+    critic update, not one more), and its backward pass leaves the critic trainable."""
+    from tabgen.synthesizers.gan import training
+    from tabgen.synthesizers.gan.generator import Generator
+
+    calls, critics = [], []
+    forward = Generator.forward
+    monkeypatch.setattr(
+        Generator, "forward", lambda self, x: calls.append(len(x)) or forward(self, x)
+    )
+    step = training.GanTrainer.step
+
+    def spy(self, *args):
+        before = len(calls)
+        out = step(self, *args)
+        critics.append(
+            (len(calls) - before, all(p.requires_grad for p in self.critic.parameters()))
+        )
+        return out
+
+    monkeypatch.setattr(training.GanTrainer, "step", spy)
+    params = {**TINY, "epochs": 1, "batch_size": 20, "pac": 2, "critic_steps": 3}
+    GANSynthesizer(**params, random_state=0).fit(_easy_frame(60))  # 3 steps
+    assert critics == [(3, True)] * 3  # 3 steps, 3 generator passes each
+    assert calls[:9] == [20] * 9
 
 
 def test_verbose_logs_progress(caplog):

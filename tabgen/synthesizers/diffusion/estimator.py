@@ -13,6 +13,7 @@ import torch
 
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
+from tabgen.nn import epochs_for_steps
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -40,6 +41,11 @@ PRESETS: dict[str, dict] = {
 }
 
 _SIGMA_DATA = 1.0
+#: Optimiser steps that ``epochs=None`` aims at, and its bounds on the number of epochs.
+_TARGET_STEPS = 8_000
+_EPOCH_RANGE = (300, 10_000)
+#: Default ``epochs`` of a differentially private fit (expected passes).
+_DP_EPOCHS = 300
 _LR_WARMUP = 100  # optimiser steps of linear warm-up
 _P_MEAN, _P_STD = -1.2, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
@@ -91,8 +97,13 @@ class DiffusionSynthesizer(BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    epochs : int, default=300
-        Passes over the training rows.
+    epochs : int, optional
+        Passes over the training rows. Default: enough passes for about 8,000 optimiser
+        steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
+        smaller ones get more (about 2,700 on 4,000 rows), because a count of epochs
+        would train them too little: on California (4,000 rows, 30 % of the cells
+        missing), 300 epochs gave an imputation RMSE of 0.619 and 1,500 epochs gave 0.544.
+        In DP mode the default stays 300 (see ``epsilon``).
     batch_size : int, default=1024
         Rows per optimiser step (capped at the number of training rows).
     lr : float, default=2e-3
@@ -219,7 +230,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
-        epochs: int = 300,
+        epochs: int | None = None,
         batch_size: int = 1024,
         lr: float = 2e-3,
         hidden: int = 256,
@@ -350,7 +361,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         model.to(self.device_)
         X = torch.from_numpy(process.to_model(Z, self.layout_)).to(self.device_)
         config = PrivateConfig(
-            epochs=int(self.epochs),
+            epochs=_DP_EPOCHS if self.epochs is None else int(self.epochs),
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
@@ -372,20 +383,27 @@ class DiffusionSynthesizer(BaseSynthesizer):
         self.n_epochs_ = result.n_epochs
         return result.report
 
+    def _n_epochs(self, n_rows: int) -> int:
+        """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
+        if self.epochs is not None:
+            return int(self.epochs)
+        return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
+
     def _train(self, model, X, gen) -> None:
         n = X.shape[0]
         batch = min(self.batch_size, n)
         per_epoch = max(n // batch, 1)  # drop the ragged last batch
-        total = self.epochs * per_epoch
+        epochs = self._n_epochs(n)
+        total = epochs * per_epoch
         warmup = min(_LR_WARMUP, max(total // 10, 1))
         opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.0)
         ema_params = list(self.denoiser_.parameters())
         params = list(model.parameters())
         start = time.monotonic()
-        log_every = max(1, self.epochs // 20)
+        log_every = max(1, epochs // 20)
         step = 0
         stopped = False
-        for epoch in range(self.epochs):
+        for epoch in range(epochs):
             perm = torch.randperm(n, generator=gen, device=X.device)
             running = X.new_zeros(())
             for b in range(per_epoch):
@@ -425,11 +443,11 @@ class DiffusionSynthesizer(BaseSynthesizer):
                     step,
                 )
                 break
-            if (epoch + 1) % log_every == 0 or epoch + 1 == self.epochs:
+            if (epoch + 1) % log_every == 0 or epoch + 1 == epochs:
                 self._log(
                     "diffusion: epoch %d/%d  loss %.4f  (%.1fs)",
                     epoch + 1,
-                    self.epochs,
+                    epochs,
                     self.loss_history_[-1],
                     time.monotonic() - start,
                 )

@@ -137,6 +137,28 @@ def test_dp_vae_noise_is_secret_and_the_rest_follows_the_seed(dp_vae, pinned_dp_
     )
 
 
+def test_noise_is_calibrated_for_the_steps_the_loader_yields():
+    """750 rows in batches of 10 over 3 epochs: 225 Poisson steps (Opacus' own epoch-based
+    calibration counts int(3 / (1 / 75)) = 224); the spent epsilon stays within the target."""
+    import torch
+    from opacus.accountants import RDPAccountant
+
+    from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+
+    module = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    settings = DPSGDSettings(epsilon=2.0, delta=1e-5, max_grad_norm=1.0, batch_size=10, epochs=3)
+    run = make_private(module, opt, torch.zeros(750, 3), settings)
+    assert len(run.loader) == 75
+    sigma = run.optimizer.noise_multiplier
+    accountant = RDPAccountant()
+    accountant.history = [(sigma, 1 / 75, 3 * 75)]
+    spent = accountant.get_epsilon(delta=1e-5)
+    assert 2.0 - 0.02 < spent <= 2.0
+    accountant.history = [(sigma * 0.98, 1 / 75, 3 * 75)]  # the smallest noise that fits
+    assert accountant.get_epsilon(delta=1e-5) > 2.0
+
+
 def test_more_budget_means_less_noise():
     low = _fit(epsilon=1.0, epochs=1).privacy_["noise_multiplier"]
     high = _fit(epsilon=8.0, epochs=1).privacy_["noise_multiplier"]

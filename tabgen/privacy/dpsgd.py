@@ -1,5 +1,6 @@
 """DP-SGD through Opacus: per-sample gradient clipping, Poisson sampling and noise calibrated
-to a target ``(epsilon, delta)`` (``PrivacyEngine.make_private_with_epsilon``).
+to a target ``(epsilon, delta)`` (Opacus' ``get_noise_multiplier`` for the exact number of
+steps of the run).
 
 The accountant is Opacus' RDP accountant (Mironov et al. 2019, subsampled Gaussian, with the
 improved RDP-to-DP conversion of Balle et al. 2020), the one that tabgen's tests check
@@ -90,11 +91,12 @@ def make_private(
 
     The sampling rate is ``1 / ceil(n / batch_size)``, about ``batch_size / n`` (Opacus'
     Poisson data loader: each row joins each batch independently); the noise multiplier is
-    the smallest that keeps ``epsilon`` within the target after ``epochs`` passes (``1 /
-    sampling rate`` steps each). Sampling and noise are seeded by
-    :func:`~tabgen.privacy._mechanisms.secret_seed`.
+    the smallest (within Opacus' search tolerance) that keeps ``epsilon`` within the target
+    after the ``epochs * ceil(n / batch_size)`` steps that the loader yields. Sampling and
+    noise are seeded by :func:`~tabgen.privacy._mechanisms.secret_seed`.
     """
     opacus = require_opacus()
+    from opacus.accountants.utils import get_noise_multiplier
     from opacus.validators import ModuleValidator
 
     errors = ModuleValidator.validate(module, strict=False)
@@ -110,17 +112,26 @@ def make_private(
         batch_size=batch,
         generator=sampler_gen,
     )
+    steps = int(settings.epochs) * len(loader)  # what the Poisson loader will yield
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]ecure RNG.*")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        # calibrated for the exact number of steps: Opacus' make_private_with_epsilon counts
+        # int(epochs / sample_rate), which float rounding can leave one step short, and the
+        # spent epsilon then ends above the target
+        sigma = get_noise_multiplier(
+            target_epsilon=float(settings.epsilon),
+            target_delta=float(settings.delta),
+            sample_rate=1.0 / len(loader),
+            steps=steps,
+            accountant=ACCOUNTANT,
+        )
         engine = opacus.PrivacyEngine(accountant=ACCOUNTANT, secure_mode=False)
-        priv_module, priv_opt, priv_loader = engine.make_private_with_epsilon(
+        priv_module, priv_opt, priv_loader = engine.make_private(
             module=module,
             optimizer=optimizer,
             data_loader=loader,
-            target_epsilon=float(settings.epsilon),
-            target_delta=float(settings.delta),
-            epochs=int(settings.epochs),
+            noise_multiplier=sigma,
             max_grad_norm=float(settings.max_grad_norm),
             poisson_sampling=True,
             noise_generator=noise_gen,

@@ -170,6 +170,8 @@ def model_bench(res: dict, title: str) -> list[str]:
 
 
 def impute(res: dict) -> list[str]:
+    if "commands" in res:
+        return impute_ablation(res)
     lines = [
         f"## Imputation benchmark ({res['date']})",
         "",
@@ -178,6 +180,13 @@ def impute(res: dict) -> list[str]:
         "Complete rows of each training table; cells hidden by the mechanism; RMSE/MAE of "
         "numeric cells in units of the true column's std (averaged over columns), accuracy of "
         "categorical cells. One seed.",
+    ]
+    if res.get("synthesizer_params") or res.get("n_draws"):
+        lines.append(
+            f"tabgen settings: {res.get('synthesizer_params') or 'defaults'}, "
+            f"n_draws {res.get('n_draws') or 'default'}."
+        )
+    lines += [
         "",
         "| dataset | mechanism | rate | arm | RMSE | MAE | cat. accuracy | seconds |",
         "|---|---|---|---|---|---|---|---|",
@@ -185,6 +194,27 @@ def impute(res: dict) -> list[str]:
     for r in res["runs"]:
         lines.append(
             f"| {r['dataset']} | {r['mechanism']} | {r['rate']} | {r['arm']} | {r['rmse']:.3f} "
+            f"| {r['mae']:.3f} | {r['cat_accuracy']:.3f} | {r['seconds']:.1f} |"
+        )
+    return lines
+
+
+def impute_ablation(res: dict) -> list[str]:
+    lines = [
+        f"## Imputation: diffusion settings ({res['date']})",
+        "",
+        "Commands:",
+        "",
+        *[f"- `{c}`" for c in res["commands"]],
+        "",
+        f"Machine: {_machine(res['machine'])}. {res.get('note', '')}",
+        "",
+        "| dataset | mechanism | setting | RMSE | MAE | cat. accuracy | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in res["runs"]:
+        lines.append(
+            f"| {r['dataset']} | {r['mechanism']} | {r['setting']} | {r['rmse']:.3f} "
             f"| {r['mae']:.3f} | {r['cat_accuracy']:.3f} | {r['seconds']:.1f} |"
         )
     return lines

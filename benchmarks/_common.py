@@ -136,7 +136,11 @@ def parse_params(items) -> dict:
 
 
 def parse_value(text: str):
-    """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), else the text."""
+    """``"128"`` -> 128, ``"4e-3"`` -> 0.004, ``"128x128"`` -> (128, 128), ``"true"`` /
+    ``"false"`` / ``"none"`` (any case) -> True / False / None, else the text."""
+    words = {"true": True, "false": False, "none": None}
+    if text.lower() in words:
+        return words[text.lower()]
     if "x" in text and all(p.isdigit() for p in text.split("x")):
         return tuple(int(p) for p in text.split("x"))
     for kind in (int, float):

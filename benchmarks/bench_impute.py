@@ -200,7 +200,7 @@ def main(argv=None) -> None:
                                 schema={c: "categorical" for c in categorical},
                                 **synth_params.get(arm.removeprefix("tabgen-"), {}),
                             )
-                            draws = {"n_draws": args.draws} if args.draws else {}
+                            draws = {"n_draws": args.draws} if args.draws is not None else {}
                             imp = SyntheticImputer(
                                 synthesizer=model, random_state=args.seed, **draws
                             )

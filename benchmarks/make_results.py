@@ -182,10 +182,14 @@ def impute(res: dict) -> list[str]:
         "categorical cells. One seed.",
     ]
     if res.get("synthesizer_params") or res.get("n_draws"):
-        lines.append(
-            f"tabgen settings: {res.get('synthesizer_params') or 'defaults'}, "
-            f"n_draws {res.get('n_draws') or 'default'}."
+        params = "; ".join(
+            f"{model}: " + ", ".join(f"{k}={v}" for k, v in values.items())
+            for model, values in (res.get("synthesizer_params") or {}).items()
         )
+        lines += [
+            "",
+            f"tabgen settings: {params or 'defaults'}; n_draws {res.get('n_draws') or 'default'}.",
+        ]
     lines += [
         "",
         "| dataset | mechanism | rate | arm | RMSE | MAE | cat. accuracy | seconds |",

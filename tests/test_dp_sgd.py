@@ -137,9 +137,11 @@ def test_dp_vae_noise_is_secret_and_the_rest_follows_the_seed(dp_vae, pinned_dp_
     )
 
 
-def test_noise_is_calibrated_for_the_steps_the_loader_yields():
-    """750 rows in batches of 10 over 3 epochs: 225 Poisson steps (Opacus' own epoch-based
-    calibration counts int(3 / (1 / 75)) = 224); the spent epsilon stays within the target."""
+@pytest.mark.parametrize("rows", [750, 930])
+def test_noise_is_calibrated_for_the_steps_the_loader_yields(rows):
+    """Batches of 10 over 3 epochs: 75 Poisson steps an epoch from 750 rows (Opacus' own
+    epoch-based calibration counts int(3 / (1 / 75)) = 224 steps), 92 from 930 rows (the
+    sampler's int(1 / (1 / 93))); the spent epsilon stays just within the target."""
     import torch
     from opacus.accountants import RDPAccountant
 
@@ -148,14 +150,14 @@ def test_noise_is_calibrated_for_the_steps_the_loader_yields():
     module = torch.nn.Linear(3, 1)
     opt = torch.optim.SGD(module.parameters(), lr=0.1)
     settings = DPSGDSettings(epsilon=2.0, delta=1e-5, max_grad_norm=1.0, batch_size=10, epochs=3)
-    run = make_private(module, opt, torch.zeros(750, 3), settings)
-    assert len(run.loader) == 75
-    sigma = run.optimizer.noise_multiplier
+    run = make_private(module, opt, torch.zeros(rows, 3), settings)
+    per_epoch = sum(1 for _ in run.loader)
+    assert per_epoch == len(run.loader) == {750: 75, 930: 92}[rows]
+    sigma, q = run.optimizer.noise_multiplier, run.loader.sample_rate
     accountant = RDPAccountant()
-    accountant.history = [(sigma, 1 / 75, 3 * 75)]
-    spent = accountant.get_epsilon(delta=1e-5)
-    assert 2.0 - 0.02 < spent <= 2.0
-    accountant.history = [(sigma * 0.98, 1 / 75, 3 * 75)]  # the smallest noise that fits
+    accountant.history = [(sigma, q, 3 * per_epoch)]
+    assert 2.0 - 0.02 < accountant.get_epsilon(delta=1e-5) <= 2.0
+    accountant.history = [(sigma * 0.98, q, 3 * per_epoch)]  # the smallest noise that fits
     assert accountant.get_epsilon(delta=1e-5) > 2.0
 
 

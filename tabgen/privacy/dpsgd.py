@@ -92,7 +92,7 @@ def make_private(
     The sampling rate is ``1 / ceil(n / batch_size)``, about ``batch_size / n`` (Opacus'
     Poisson data loader: each row joins each batch independently); the noise multiplier is
     the smallest (within Opacus' search tolerance) that keeps ``epsilon`` within the target
-    after the ``epochs * ceil(n / batch_size)`` steps that the loader yields. Sampling and
+    after the ``epochs * len(loader)`` steps that the Poisson loader yields. Sampling and
     noise are seeded by :func:`~tabgen.privacy._mechanisms.secret_seed`.
     """
     opacus = require_opacus()
@@ -112,28 +112,28 @@ def make_private(
         batch_size=batch,
         generator=sampler_gen,
     )
-    steps = int(settings.epochs) * len(loader)  # what the Poisson loader will yield
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]ecure RNG.*")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        # calibrated for the exact number of steps: Opacus' make_private_with_epsilon counts
-        # int(epochs / sample_rate), which float rounding can leave one step short, and the
-        # spent epsilon then ends above the target
-        sigma = get_noise_multiplier(
-            target_epsilon=float(settings.epsilon),
-            target_delta=float(settings.delta),
-            sample_rate=1.0 / len(loader),
-            steps=steps,
-            accountant=ACCOUNTANT,
-        )
         engine = opacus.PrivacyEngine(accountant=ACCOUNTANT, secure_mode=False)
         priv_module, priv_opt, priv_loader = engine.make_private(
             module=module,
             optimizer=optimizer,
             data_loader=loader,
-            noise_multiplier=sigma,
+            noise_multiplier=1.0,  # replaced below, before any step
             max_grad_norm=float(settings.max_grad_norm),
             poisson_sampling=True,
             noise_generator=noise_gen,
+        )
+        # calibrated for the steps the Poisson loader yields (its own length, which float
+        # rounding can make one less than ceil(n / batch)); Opacus' make_private_with_epsilon
+        # counts int(epochs / sample_rate) instead, and the spent epsilon could end above
+        # the target
+        priv_opt.noise_multiplier = get_noise_multiplier(
+            target_epsilon=float(settings.epsilon),
+            target_delta=float(settings.delta),
+            sample_rate=float(priv_loader.sample_rate),
+            steps=int(settings.epochs) * len(priv_loader),
+            accountant=ACCOUNTANT,
         )
     return DPSGDRun(priv_module, priv_opt, priv_loader, engine, settings)

@@ -119,11 +119,13 @@ class GanTrainer:
             else raw.new_zeros(())
         )
         self.critic.requires_grad_(False)  # the generator's loss needs no critic gradients
-        score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen)
-        loss_g = generator_loss(score, ce)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.critic.requires_grad_(True)
+        try:
+            score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen)
+            loss_g = generator_loss(score, ce)
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+        finally:
+            self.critic.requires_grad_(True)
         self.opt_g.step()
         self.average.update()
         return float(loss_g.detach())

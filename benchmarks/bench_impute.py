@@ -93,34 +93,62 @@ def sklearn_arm(name: str, holes: pd.DataFrame, categorical: list, trees: int, s
         cats[c] = cat.cat.categories
         codes[c] = cat.cat.codes.replace(-1, np.nan).astype(float)
     X = codes.apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
-    std[std == 0] = 1.0
+    with warnings.catch_warnings():  # a column with no observed cell (natural missingness)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, std = np.nan_to_num(np.nanmean(X, axis=0)), np.nanstd(X, axis=0)
+    std[~(std > 0)] = 1.0
     Xs = (X - mean) / std
     if name == "mean":
         num = [i for i, c in enumerate(holes.columns) if c not in categorical]
         out = Xs.copy()
-        out[:, num] = SimpleImputer(strategy="mean").fit_transform(Xs[:, num])
+        out[:, num] = SimpleImputer(strategy="mean", keep_empty_features=True).fit_transform(
+            Xs[:, num]
+        )
         cat_idx = [i for i, c in enumerate(holes.columns) if c in categorical]
         if cat_idx:
-            out[:, cat_idx] = SimpleImputer(strategy="most_frequent").fit_transform(Xs[:, cat_idx])
+            out[:, cat_idx] = SimpleImputer(
+                strategy="most_frequent", keep_empty_features=True
+            ).fit_transform(Xs[:, cat_idx])
     elif name == "knn":
-        out = KNNImputer(n_neighbors=5).fit_transform(Xs)
+        out = KNNImputer(n_neighbors=5, keep_empty_features=True).fit_transform(Xs)
     elif name == "iterative_br":
-        out = IterativeImputer(BayesianRidge(), max_iter=10, random_state=seed).fit_transform(Xs)
+        out = IterativeImputer(
+            BayesianRidge(), max_iter=10, random_state=seed, keep_empty_features=True
+        ).fit_transform(Xs)
     else:  # MissForest-style
         est = ExtraTreesRegressor(n_estimators=trees, n_jobs=1, random_state=seed)
-        out = IterativeImputer(est, max_iter=5, random_state=seed).fit_transform(Xs)
+        out = IterativeImputer(
+            est, max_iter=5, random_state=seed, keep_empty_features=True
+        ).fit_transform(Xs)
     out = out * std + mean
     result = holes.copy()
     for i, c in enumerate(holes.columns):
         col = out[:, i]
         if c in categorical:
             k = len(cats[c])
+            if k == 0:  # never observed: nothing to fill with
+                continue
             idx = np.clip(np.round(col), 0, k - 1).astype(int)
             result[c] = np.asarray(cats[c])[idx]
         else:
             result[c] = col
     return result
+
+
+def impute_arm(arm: str, holes: pd.DataFrame, categorical: list, args, synth_params: dict):
+    """The completed table of one arm: ``tabgen-<model>`` (SyntheticImputer over that model,
+    ``--draws`` and ``--param`` applied) or a scikit-learn arm."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not arm.startswith("tabgen-"):
+            return sklearn_arm(arm, holes, categorical, args.trees, args.seed)
+        name = arm.removeprefix("tabgen-")
+        model = tabgen.get_synthesizer(name)(
+            schema={c: "categorical" for c in categorical}, **synth_params.get(name, {})
+        )
+        draws = {"n_draws": args.draws} if args.draws is not None else {}
+        imp = SyntheticImputer(synthesizer=model, random_state=args.seed, **draws)
+        return imp.fit_transform(holes)
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -192,21 +220,7 @@ def main(argv=None) -> None:
                 arms = args.arms.split(",") + [f"tabgen-{m}" for m in args.models.split(",") if m]
                 for arm in arms:
                     t0 = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        if arm.startswith("tabgen-"):
-                            cls = tabgen.get_synthesizer(arm.removeprefix("tabgen-"))
-                            model = cls(
-                                schema={c: "categorical" for c in categorical},
-                                **synth_params.get(arm.removeprefix("tabgen-"), {}),
-                            )
-                            draws = {"n_draws": args.draws} if args.draws is not None else {}
-                            imp = SyntheticImputer(
-                                synthesizer=model, random_state=args.seed, **draws
-                            )
-                            filled = imp.fit_transform(holes)
-                        else:
-                            filled = sklearn_arm(arm, holes, categorical, args.trees, args.seed)
+                    filled = impute_arm(arm, holes, categorical, args, synth_params)
                     seconds = time.perf_counter() - t0
                     s = score(data, holes, filled, mask, categorical)
                     row = {

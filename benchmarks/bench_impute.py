@@ -6,7 +6,8 @@
 Missingness is injected into complete copies of shared datasets: MCAR, MAR or MNAR (logistic
 masking, see :func:`inject`). Metrics on the masked cells:
 RMSE and MAE of numeric cells z-scored by the true column's std, accuracy of categorical
-cells. Writes ``benchmarks/results/impute_<tag>.json``.
+cells, and ``downstream``: the ROC-AUC (R² for regression) on the dataset's real test rows of a
+random forest trained on the completed table. Writes ``benchmarks/results/impute_<tag>.json``.
 """
 
 from __future__ import annotations
@@ -161,6 +162,50 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return a.astype(str).to_numpy() == b.astype(str).to_numpy()
 
 
+def feature_codes(frame: pd.DataFrame, categorical: list, levels: dict) -> np.ndarray:
+    """A table as floats for a downstream model: categories by their index in ``levels``
+    (unknown or missing -> NaN), numbers as they are."""
+    out = frame.copy()
+    for c in categorical:
+        index = {v: i for i, v in enumerate(levels[c])}
+        out[c] = frame[c].map(lambda v, index=index: index.get(level_key(v), np.nan))
+    return out.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+
+
+def level_key(v):
+    """One key per category whichever arm wrote it (integer codes come back as 2 or 2.0)."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def category_levels(frame: pd.DataFrame, categorical: list) -> dict:
+    return {c: sorted({level_key(v) for v in frame[c].dropna()}, key=str) for c in categorical}
+
+
+def downstream_score(filled, test, target, task, categorical, seed) -> float:
+    """ROC-AUC (classification, macro one-vs-rest beyond two classes) or R² on the real
+    test rows of a random forest (100 trees) trained on the completed table."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    feats = [c for c in filled.columns if c != target]
+    cats = [c for c in categorical if c != target]
+    levels = category_levels(pd.concat([filled[feats], test[feats]]), cats)
+    X, X_test = feature_codes(filled[feats], cats, levels), feature_codes(test[feats], cats, levels)
+    if task == "regression":
+        model = RandomForestRegressor(n_estimators=100, n_jobs=1, random_state=seed)
+        model.fit(X, pd.to_numeric(filled[target]).to_numpy(float))
+        return float(r2_score(pd.to_numeric(test[target]), model.predict(X_test)))
+    y, y_test = filled[target].map(level_key).astype(str), test[target].map(level_key).astype(str)
+    model = RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=seed).fit(X, y)
+    proba = model.predict_proba(X_test)
+    if len(model.classes_) == 2:
+        return float(roc_auc_score(y_test == model.classes_[1], proba[:, 1]))
+    return float(roc_auc_score(y_test, proba, multi_class="ovr", labels=model.classes_))
+
+
 def score(truth, holes, filled, mask, categorical) -> dict:
     rmse, mae, acc = [], [], []
     for j, c in enumerate(truth.columns):
@@ -207,8 +252,10 @@ def main(argv=None) -> None:
         "runs": [],
     }
     for name in args.datasets.split(","):
-        train, _, meta = load_dataset(name)
+        train, test, meta = load_dataset(name)
         data = train.dropna().reset_index(drop=True)  # complete rows: ground truth everywhere
+        test = test.dropna().reset_index(drop=True)
+        task = "regression" if meta["task"] == "regression" else "classification"
         if args.max_rows and len(data) > args.max_rows:
             data = data.sample(args.max_rows, random_state=args.seed).reset_index(drop=True)
         categorical = [c for c in meta["categorical"] if c in data.columns]
@@ -223,6 +270,9 @@ def main(argv=None) -> None:
                     filled = impute_arm(arm, holes, categorical, args, synth_params)
                     seconds = time.perf_counter() - t0
                     s = score(data, holes, filled, mask, categorical)
+                    s["downstream"] = downstream_score(
+                        filled, test, meta["target"], task, categorical, args.seed
+                    )
                     row = {
                         "dataset": name,
                         "mechanism": mech,

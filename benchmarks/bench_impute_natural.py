@@ -29,23 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import SHARED, add_param_option, datasets, machine_info, parse_params
-from benchmarks.bench_impute import RESULTS, impute_arm
-
-
-def codes(frame: pd.DataFrame, categorical: list, levels: dict) -> np.ndarray:
-    """Features as floats: categories by their index in ``levels`` (NaN stays NaN)."""
-    out = frame.copy()
-    for c in categorical:
-        index = {v: i for i, v in enumerate(levels[c])}
-        out[c] = frame[c].map(lambda v, index=index: index.get(_key(v), np.nan))
-    return out.apply(pd.to_numeric, errors="coerce").to_numpy(float)
-
-
-def _key(v):
-    try:  # integer-coded categories come back as 2 or 2.0 depending on the arm
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
+from benchmarks.bench_impute import RESULTS, category_levels, feature_codes, impute_arm
 
 
 def downstream(X: np.ndarray, y: np.ndarray, folds: int, seed: int) -> dict:
@@ -98,7 +82,7 @@ def main(argv=None) -> None:
         y = full[target].astype(str).to_numpy()
         X = full.drop(columns=[target])
         categorical = [c for c in meta["categorical"] if c in X.columns]
-        levels = {c: sorted({_key(v) for v in X[c].dropna()}, key=str) for c in categorical}
+        levels = category_levels(X, categorical)
         missing = float(X.isna().to_numpy().mean())
         arms = args.arms.split(",") + [f"tabgen-{m}" for m in args.models.split(",") if m]
         for arm in arms:
@@ -111,7 +95,7 @@ def main(argv=None) -> None:
                 "missing_share": missing,
                 "arm": arm,
                 "seconds": seconds,
-                **downstream(codes(filled, categorical, levels), y, args.folds, args.seed),
+                **downstream(feature_codes(filled, categorical, levels), y, args.folds, args.seed),
             }
             result["runs"].append(row)
             print(row, flush=True)

@@ -251,6 +251,8 @@ def main(argv=None) -> None:
         "date": time.strftime("%Y-%m-%d"),
         "runs": [],
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"impute_{args.tag or args.datasets.replace(',', '_')}.json"
     for name in args.datasets.split(","):
         train, test, meta = load_dataset(name)
         data = train.dropna().reset_index(drop=True)  # complete rows: ground truth everywhere
@@ -283,9 +285,7 @@ def main(argv=None) -> None:
                     }
                     result["runs"].append(row)
                     print(row, flush=True)
-    tag = args.tag or args.datasets.replace(",", "_")
-    out = RESULTS / f"impute_{tag}.json"
-    out.write_text(json.dumps(result, indent=2, default=float))
+                    out.write_text(json.dumps(result, indent=2, default=float))  # as it goes
     print(f"-> {out}")
 
 

@@ -71,6 +71,8 @@ def main(argv=None) -> None:
         "date": time.strftime("%Y-%m-%d"),
         "runs": [],
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"impute_natural_{args.tag or args.datasets.replace(',', '_')}.json"
     for name in args.datasets.split(","):
         meta = datasets()[name]
         full = pd.read_csv(SHARED / next(iter(meta["files"].values())))
@@ -99,9 +101,7 @@ def main(argv=None) -> None:
             }
             result["runs"].append(row)
             print(row, flush=True)
-    tag = args.tag or args.datasets.replace(",", "_")
-    out = RESULTS / f"impute_natural_{tag}.json"
-    out.write_text(json.dumps(result, indent=2, default=float))
+            out.write_text(json.dumps(result, indent=2, default=float))  # as it goes
     print(f"-> {out}")
 
 

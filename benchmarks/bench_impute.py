@@ -266,7 +266,9 @@ def main(argv=None) -> None:
                 rng = np.random.default_rng(args.seed)
                 mask = inject(data, mech, rate, rng)
                 holes = data.mask(mask)
-                arms = args.arms.split(",") + [f"tabgen-{m}" for m in args.models.split(",") if m]
+                arms = [a for a in args.arms.split(",") if a] + [
+                    f"tabgen-{m}" for m in args.models.split(",") if m
+                ]
                 for arm in arms:
                     t0 = time.perf_counter()
                     filled = impute_arm(arm, holes, categorical, args, synth_params)

@@ -86,7 +86,9 @@ def main(argv=None) -> None:
         categorical = [c for c in meta["categorical"] if c in X.columns]
         levels = category_levels(X, categorical)
         missing = float(X.isna().to_numpy().mean())
-        arms = args.arms.split(",") + [f"tabgen-{m}" for m in args.models.split(",") if m]
+        arms = [a for a in args.arms.split(",") if a] + [
+            f"tabgen-{m}" for m in args.models.split(",") if m
+        ]
         for arm in arms:
             t0 = time.perf_counter()
             filled = X if arm == "none" else impute_arm(arm, X, categorical, args, synth_params)

@@ -31,9 +31,17 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
     synthesizer : BaseSynthesizer, optional
         Unfitted tabgen synthesizer that supports inpainting (conditions on any set of
         observed cells, natively): the copula, diffusion and VAE models. Cloned. Default:
-        ``GaussianCopulaSynthesizer()``.
+        ``GaussianCopulaSynthesizer()``, which fits in seconds. For the lowest error use
+        ``DiffusionSynthesizer(cond_fraction=1.0)`` (every training row then teaches the
+        conditionals that imputation asks for) with ``n_draws`` of 30 or more; it takes
+        minutes on a few thousand rows. Measured on six tables of 4,000 rows with 30 % of
+        the cells hidden (``benchmarks/RESULTS.md``, imputation, 30 draws): it had a lower
+        RMSE than the copula in all 12 settings (MCAR and MAR), and the lowest of all arms,
+        MissForest-style imputation included, in 5 (Adult and Shoppers, California MAR).
     n_draws : int, default=10
-        Completions combined into the point estimate of :meth:`transform`.
+        Completions combined into the point estimate of :meth:`transform`. The mean of the
+        draws estimates each cell's conditional mean, so more draws lower its Monte Carlo
+        error (the RMSE); the cost of :meth:`transform` grows in proportion.
     add_indicator : bool, default=False
         Append ``missingindicator_<col>`` boolean columns for the columns that had missing
         cells at fit time.

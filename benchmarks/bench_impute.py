@@ -152,6 +152,14 @@ def impute_arm(arm: str, holes: pd.DataFrame, categorical: list, args, synth_par
         return imp.fit_transform(holes)
 
 
+def record(result: dict, row: dict, out: Path) -> None:
+    """Add one arm's row to the results, print it, and rewrite the results file (a run
+    stopped early keeps what it measured)."""
+    result["runs"].append(row)
+    print(row, flush=True)
+    out.write_text(json.dumps(result, indent=2, default=float))
+
+
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Cell-wise equality of two category columns: as numbers when both are numeric codes
     (``2`` and ``2.0`` are the same level: injected NaN turns integer codes into floats),
@@ -285,9 +293,7 @@ def main(argv=None) -> None:
                         "seconds": seconds,
                         **s,
                     }
-                    result["runs"].append(row)
-                    print(row, flush=True)
-                    out.write_text(json.dumps(result, indent=2, default=float))  # as it goes
+                    record(result, row, out)
     print(f"-> {out}")
 
 

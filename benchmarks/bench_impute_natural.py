@@ -18,7 +18,6 @@ are never observed stay as they are in every arm. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import SHARED, add_param_option, datasets, machine_info, parse_params
-from benchmarks.bench_impute import RESULTS, category_levels, feature_codes, impute_arm
+from benchmarks.bench_impute import (
+    RESULTS,
+    category_levels,
+    feature_codes,
+    impute_arm,
+    record,
+)
 
 
 def downstream(X: np.ndarray, y: np.ndarray, folds: int, seed: int) -> dict:
@@ -101,9 +106,7 @@ def main(argv=None) -> None:
                 "seconds": seconds,
                 **downstream(feature_codes(filled, categorical, levels), y, args.folds, args.seed),
             }
-            result["runs"].append(row)
-            print(row, flush=True)
-            out.write_text(json.dumps(result, indent=2, default=float))  # as it goes
+            record(result, row, out)
     print(f"-> {out}")
 
 

@@ -254,15 +254,31 @@ def impute_natural(res: dict) -> list[str]:
         f"forest is then scored by {res['folds']}-fold stratified cross-validation (macro "
         "one-vs-rest ROC-AUC, accuracy). `none`: the forest on the table with its holes.",
         "",
-        "| dataset | rows | missing cells | arm | ROC-AUC | accuracy | seconds |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for r in res["runs"]:
-        lines.append(
-            f"| {r['dataset']} | {r['rows']} | {r['missing_share']:.1%} | {r['arm']} "
-            f"| {r['roc_auc']:.3f} | {r['accuracy']:.3f} | {r['seconds']:.1f} |"
-        )
-    return lines
+    return lines + _table(
+        ["dataset", "rows", "missing cells", "arm", "ROC-AUC", "accuracy", "seconds"],
+        [
+            [
+                r["dataset"],
+                r["rows"],
+                f"{r['missing_share']:.1%}",
+                r["arm"],
+                f"{r['roc_auc']:.3f}",
+                f"{r['accuracy']:.3f}",
+                f"{r['seconds']:.1f}",
+            ]
+            for r in res["runs"]
+        ],
+    )
+
+
+def _table(head: list, rows: list) -> list[str]:
+    """A Markdown table: header, separator, one line per row of cells."""
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
+    ]
 
 
 def impute_ablation(res: dict) -> list[str]:
@@ -275,15 +291,22 @@ def impute_ablation(res: dict) -> list[str]:
         "",
         f"Machine: {_machine(res['machine'])}. {res.get('note', '')}",
         "",
-        "| dataset | mechanism | setting | RMSE | MAE | cat. accuracy | seconds |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for r in res["runs"]:
-        lines.append(
-            f"| {r['dataset']} | {r['mechanism']} | {r['setting']} | {r['rmse']:.3f} "
-            f"| {r['mae']:.3f} | {r['cat_accuracy']:.3f} | {r['seconds']:.1f} |"
-        )
-    return lines
+    return lines + _table(
+        ["dataset", "mechanism", "setting", "RMSE", "MAE", "cat. accuracy", "seconds"],
+        [
+            [
+                r["dataset"],
+                r["mechanism"],
+                r["setting"],
+                f"{r['rmse']:.3f}",
+                f"{r['mae']:.3f}",
+                f"{r['cat_accuracy']:.3f}",
+                f"{r['seconds']:.1f}",
+            ]
+            for r in res["runs"]
+        ],
+    )
 
 
 def anonymize(res: dict) -> list[str]:

@@ -7,7 +7,7 @@ training-loop helper with a time budget and progress logging. Nothing here knows
 from tabgen.nn.device import resolve_device
 from tabgen.nn.ema import WeightAverage
 from tabgen.nn.init import build_module, init_parameters
-from tabgen.nn.loop import TrainingLog, epochs_for_steps, run_epochs
+from tabgen.nn.loop import TrainingLog, epochs_for_steps, frozen, run_epochs
 from tabgen.nn.mlp import MLP
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "WeightAverage",
     "build_module",
     "epochs_for_steps",
+    "frozen",
     "init_parameters",
     "resolve_device",
     "run_epochs",

@@ -5,12 +5,35 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 
 logger = logging.getLogger("tabgen")
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Inside the block, ``module``'s parameters take no gradient (a loss can still
+    back-propagate through it to its inputs); they are trainable again after it, error or
+    not.
+
+    Examples
+    --------
+    >>> critic = torch.nn.Linear(2, 1)
+    >>> with frozen(critic):
+    ...     critic.weight.requires_grad
+    False
+    >>> critic.weight.requires_grad
+    True
+    """
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        module.requires_grad_(True)
 
 
 def epochs_for_steps(n_rows: int, batch_size: int, steps: int, bounds: tuple[int, int]) -> int:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from tabgen.nn import TrainingLog, WeightAverage
+from tabgen.nn import TrainingLog, WeightAverage, frozen
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.generator import Generator, apply_heads
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -241,15 +241,14 @@ class PrivateGanTrainer:
         )
         gsm = self.run_.module
         gsm.disable_hooks()
-        self.critic.requires_grad_(False)
         try:
-            score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen).reshape(-1)
-            loss = generator_terms(score, self.config.loss).mean() + ce
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_g.step()
+            with frozen(self.critic):
+                score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen).reshape(-1)
+                loss = generator_terms(score, self.config.loss).mean() + ce
+                self.opt_g.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt_g.step()
         finally:
-            self.critic.requires_grad_(True)
             gsm.enable_hooks()
         self.run_.optimizer.zero_grad(set_to_none=True)
         self.average.update()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from tabgen.nn import TrainingLog, WeightAverage, run_epochs
+from tabgen.nn import TrainingLog, WeightAverage, frozen, run_epochs
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.generator import Generator, apply_heads
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -118,14 +118,11 @@ class GanTrainer:
             if col is not None
             else raw.new_zeros(())
         )
-        self.critic.requires_grad_(False)  # the generator's loss needs no critic gradients
-        try:
+        with frozen(self.critic):  # the generator's loss needs no critic gradients
             score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen)
             loss_g = generator_loss(score, ce)
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
-        finally:
-            self.critic.requires_grad_(True)
         self.opt_g.step()
         self.average.update()
         return float(loss_g.detach())

@@ -10,15 +10,18 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results"
+# where the shared datasets and the results live; the variables move them (e.g. on a
+# machine where the repository has no ../shared beside it)
+SHARED = Path(os.environ.get("TABGEN_BENCH_DATA", ROOT.parent / "shared" / "data"))
+RESULTS = Path(os.environ.get("TABGEN_BENCH_RESULTS", ROOT / "benchmarks" / "results"))
 
 
 def datasets() -> dict:
     path = SHARED / "datasets.json"
     if not path.is_file():
         raise SystemExit(
-            f"benchmark data not found at {SHARED}: the benchmarks need ../shared/data"
+            f"benchmark data not found at {SHARED}: the benchmarks need ../shared/data "
+            "(or TABGEN_BENCH_DATA naming a copy of it)"
         )
     return json.loads(path.read_text())
 

@@ -283,7 +283,7 @@ def _table(head: list, rows: list) -> list[str]:
 
 def impute_ablation(res: dict) -> list[str]:
     lines = [
-        f"## Imputation: diffusion settings ({res['date']})",
+        f"## {res.get('title', 'Imputation: diffusion settings')} ({res['date']})",
         "",
         "Commands:",
         "",

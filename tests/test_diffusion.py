@@ -85,6 +85,35 @@ def test_prior_logits_match_frequencies():
     assert 1 / (1 + np.exp(-logits[layout.binary[0]])) == pytest.approx(0.1, abs=0.02)
 
 
+def test_training_masks_reveal_the_missingness_flag_of_free_columns():
+    df = make_mixed_frame(80)
+    _, layout, _ = _layout_and_Z(df)
+    den = _denoiser(layout)
+    column = np.asarray(layout.slot_column)
+    mask = den.random_known_mask(4000, torch.Generator().manual_seed(0), 0.5, "cpu").numpy()
+    conditional = mask.any(axis=1)
+    # flags are revealed only in conditional rows: the others train the unconditional model
+    assert 0.4 < conditional.mean() < 0.6
+    assert layout.missing and set(layout.missing) <= set(layout.binary)
+    for m in layout.missing:
+        values = np.flatnonzero(column == column[m])
+        values = values[values != m]
+        flag_only = mask[:, m] & ~mask[:, values].any(axis=1)
+        # the imputation pattern (flag fixed to "observed", value asked for) is trained ...
+        assert 0.05 < flag_only.mean() < 0.5
+        # ... and a known value always comes with its flag
+        assert not (mask[:, values].any(axis=1) & ~mask[:, m]).any()
+    # a table without missing cells draws exactly what it drew before (no extra draws)
+    _, lay2, _ = _layout_and_Z(df[[c for c in df.columns if df[c].notna().all()]])
+    den2 = _denoiser(lay2)
+    assert not lay2.missing
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    den2.random_known_mask(50, g1, 0.5, "cpu")
+    for shape in [(50,), (50, 1), (50, lay2.n_columns)]:  # the draws of the whole-column mask
+        torch.rand(shape, generator=g2)
+    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))
+
+
 # -- sampler --------------------------------------------------------------------------------
 def test_sampler_is_deterministic_given_the_generator_and_keeps_known_slots():
     df = make_mixed_frame(50)

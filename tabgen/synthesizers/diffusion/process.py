@@ -50,6 +50,9 @@ class Layout:
     slot_column : tuple of int
         Index of the column (in span order) each slot belongs to; conditioning fixes whole
         columns.
+    missing : tuple of int
+        The binary slots that are missingness indicators (one per column that had missing
+        cells).
     """
 
     dim: int
@@ -57,6 +60,7 @@ class Layout:
     blocks: tuple
     binary: tuple
     slot_column: tuple = ()
+    missing: tuple = ()
 
     @property
     def n_columns(self) -> int:
@@ -64,7 +68,7 @@ class Layout:
 
     @classmethod
     def from_spans(cls, spans, dim: int) -> Layout:
-        continuous, blocks, binary = [], [], []
+        continuous, blocks, binary, missing = [], [], [], []
         slot_column = [0] * dim
         columns: dict = {}
         for s in spans:
@@ -76,9 +80,18 @@ class Layout:
                 blocks.append((s.start, s.stop))
             elif s.kind == "binary":
                 binary.append(s.start)
+                if s.role == "missing":
+                    missing.append(s.start)
             else:
                 raise ValueError(f"diffusion cannot model span kind {s.kind!r} ({s.column!r})")
-        return cls(dim, tuple(continuous), tuple(blocks), tuple(binary), tuple(slot_column))
+        return cls(
+            dim,
+            tuple(continuous),
+            tuple(blocks),
+            tuple(binary),
+            tuple(slot_column),
+            tuple(missing),
+        )
 
     @property
     def discrete_mask(self) -> np.ndarray:
@@ -165,6 +178,7 @@ class MixedDenoiser(torch.nn.Module):
         self.register_buffer("bin_idx", torch.tensor(layout.binary, dtype=torch.long))
         self.register_buffer("disc_mask", torch.from_numpy(layout.discrete_mask).reshape(1, -1))
         self.register_buffer("slot_column", torch.tensor(layout.slot_column, dtype=torch.long))
+        self.register_buffer("miss_idx", torch.tensor(layout.missing, dtype=torch.long))
 
     def raw(self, x: torch.Tensor, sigma: torch.Tensor, mask: torch.Tensor | None = None):
         """Network output and the EDM scalings at per-row noise levels ``sigma`` (n,).
@@ -208,13 +222,25 @@ class MixedDenoiser(torch.nn.Module):
         self, n: int, generator: torch.Generator, cond_prob: float, device
     ) -> torch.Tensor:
         """Known-slot mask for training: a fraction ``cond_prob`` of the rows gets a random
-        subset of whole columns (each kept with a per-row probability drawn uniformly)."""
+        subset of whole columns (each kept with a per-row probability drawn uniformly).
+
+        In those rows the missingness indicator of a column left free is also revealed, with
+        a second per-row probability drawn uniformly: imputation and ``present`` conditions
+        fix the indicator ("observed") and ask for the value, and this teaches the network
+        that pattern. Tables without missing cells draw nothing more.
+        """
         n_cols = self.layout.n_columns
         cond_rows = torch.rand(n, generator=generator, device=device) < cond_prob
         keep = torch.rand(n, 1, generator=generator, device=device)
         cols = torch.rand(n, n_cols, generator=generator, device=device) < keep
         cols &= cond_rows.reshape(-1, 1)
-        return cols[:, self.slot_column]
+        mask = cols[:, self.slot_column]
+        if self.miss_idx.numel():
+            rate = torch.rand(n, 1, generator=generator, device=device)
+            k = self.miss_idx.numel()
+            reveal = torch.rand(n, k, generator=generator, device=device) < rate
+            mask[:, self.miss_idx] |= reveal & cond_rows.reshape(-1, 1)
+        return mask
 
 
 def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ float rounding.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -86,6 +87,11 @@ def main(argv=None) -> int:
                 f"fitted {args.model} on {model.n_rows_} rows with {dist.get_world_size()} "
                 f"processes in {time.perf_counter() - start:.1f} s -> {args.output}"
             )
+        # free the fitted model and any DistributedDataParallel wrapper left in a reference
+        # cycle (it holds the process group) now, not during interpreter exit: a gloo group
+        # torn down at exit can abort a rank ("terminate called without an active exception")
+        del model
+        gc.collect()
         dist.barrier()
     finally:
         dist.destroy_process_group()

@@ -152,6 +152,12 @@ def impute_arm(arm: str, holes: pd.DataFrame, categorical: list, args, synth_par
         return imp.fit_transform(holes)
 
 
+def arm_names(args) -> list[str]:
+    """The ``--arms`` (empty allowed) followed by ``tabgen-<model>`` for each ``--models``."""
+    names = [a for a in args.arms.split(",") if a]
+    return names + [f"tabgen-{m}" for m in args.models.split(",") if m]
+
+
 def record(result: dict, row: dict, out: Path) -> None:
     """Add one arm's row to the results, print it, and rewrite the results file (a run
     stopped early keeps what it measured)."""
@@ -274,10 +280,7 @@ def main(argv=None) -> None:
                 rng = np.random.default_rng(args.seed)
                 mask = inject(data, mech, rate, rng)
                 holes = data.mask(mask)
-                arms = [a for a in args.arms.split(",") if a] + [
-                    f"tabgen-{m}" for m in args.models.split(",") if m
-                ]
-                for arm in arms:
+                for arm in arm_names(args):
                     t0 = time.perf_counter()
                     filled = impute_arm(arm, holes, categorical, args, synth_params)
                     seconds = time.perf_counter() - t0

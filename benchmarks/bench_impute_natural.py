@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import SHARED, add_param_option, datasets, machine_info, parse_params
 from benchmarks.bench_impute import (
     RESULTS,
+    arm_names,
     category_levels,
     feature_codes,
     impute_arm,
@@ -91,10 +92,7 @@ def main(argv=None) -> None:
         categorical = [c for c in meta["categorical"] if c in X.columns]
         levels = category_levels(X, categorical)
         missing = float(X.isna().to_numpy().mean())
-        arms = [a for a in args.arms.split(",") if a] + [
-            f"tabgen-{m}" for m in args.models.split(",") if m
-        ]
-        for arm in arms:
+        for arm in arm_names(args):
             t0 = time.perf_counter()
             filled = X if arm == "none" else impute_arm(arm, X, categorical, args, synth_params)
             seconds = time.perf_counter() - t0

@@ -480,10 +480,13 @@ def main() -> None:
     if path.is_file():
         title = "Evaluation report speed on Adult (bench_evaluate.py)"
         parts += [*model_bench(json.loads(path.read_text()), title), ""]
-    path = RESULTS / "diffusion_adult.json"
-    if path.is_file():
-        title = "Diffusion model on Adult (bench_diffusion.py)"
-        parts += [*model_bench(json.loads(path.read_text()), title), ""]
+    for name, title in [
+        ("diffusion_adult", "Diffusion model on Adult (bench_diffusion.py)"),
+        ("diffusion_adult_flags", "Diffusion model on Adult, current code (bench_diffusion.py)"),
+    ]:
+        path = RESULTS / f"{name}.json"
+        if path.is_file():
+            parts += [*model_bench(json.loads(path.read_text()), title), ""]
     for path in sorted(RESULTS.glob("impute_*.json")):
         parts += [*impute(json.loads(path.read_text())), ""]
     for path in sorted(RESULTS.glob("rebalance_*.json")):

@@ -2,17 +2,25 @@
 weights, RandomOverSampler and SMOTE/SMOTENC, resampling only inside training folds.
 
     python benchmarks/bench_rebalance.py --datasets mammography,bank --folds 5 --seeds 0
-        [--models copula] [--max-rows 20000] [--classifiers lr,rf,gb]
+        [--models copula,copula/raw] [--max-rows 20000] [--classifiers lr,rf,gb]
+
+    # time only: over-sample each whole table (all rows) to balance, no cross-validation
+    python benchmarks/bench_rebalance.py --datasets bank --models diffusion --timing
+
+A model name with ``/raw`` runs the over-sampler without density-ratio selection
+(``selection=None``); without it, the over-sampler's default selection is used.
 
 Writes ``benchmarks/results/rebalance_<tag>.json`` (needs the ``bench`` extra for
 imbalanced-learn). Metrics: PR-AUC (macro one-vs-rest for multiclass), ROC-AUC, balanced
-accuracy, minority-class F1, Brier score.
+accuracy, minority-class F1 (multiclass: the macro mean over every class but the majority),
+Brier score.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -117,12 +125,15 @@ def _resample(arm, X, y, categorical, seed, synth_params=None):
             idx = [X.columns.get_loc(c) for c in categorical]
             return SMOTENC(categorical_features=idx, **common).fit_resample(Xf, y)
         return SMOTE(**common).fit_resample(Xf, y)
-    model = arm.removeprefix("tabgen-")
+    model, _, variant = arm.removeprefix("tabgen-").partition("/")
     params = {"schema": {c: "categorical" for c in categorical}}
     params.update((synth_params or {}).get(model, {}))
     synth = tabgen.get_synthesizer(model)(**params)
     return SyntheticOverSampler(
-        synthesizer=synth, sampling_strategy=strategy, random_state=seed
+        synthesizer=synth,
+        sampling_strategy=strategy,
+        selection=None if variant == "raw" else "density-ratio",
+        random_state=seed,
     ).fit_resample(X, y)
 
 
@@ -136,11 +147,11 @@ def _scores(y_true, proba, classes):
 
     pred = classes[np.argmax(proba, axis=1)]
     counts = pd.Series(y_true).value_counts()
-    minority = counts.index[-1]
+    minority = list(counts.index[1:])  # every class but the majority (binary: the minority)
     onehot = (np.asarray(y_true)[:, None] == classes[None, :]).astype(float)
     out = {
         "balanced_accuracy": balanced_accuracy_score(y_true, pred),
-        "minority_f1": f1_score(y_true, pred, labels=[minority], average="macro", zero_division=0),
+        "minority_f1": f1_score(y_true, pred, labels=minority, average="macro", zero_division=0),
         "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
     }
     if len(classes) == 2:
@@ -150,6 +161,31 @@ def _scores(y_true, proba, classes):
     else:
         out["pr_auc"] = average_precision_score(onehot, proba, average="macro")
         out["roc_auc"] = roc_auc_score(onehot, proba, average="macro", multi_class="ovr")
+    return out
+
+
+def _timing(args, synth_params, seed) -> dict:
+    """Seconds of one ``fit_resample`` (training included) on each whole table."""
+    import torch
+
+    out = {"torch_threads": torch.get_num_threads()}
+    for name in args.datasets.split(","):
+        train, test, meta = load_dataset(name)
+        data = pd.concat([train, test], ignore_index=True)
+        target = meta["target"]
+        X, y = data.drop(columns=[target]), data[target].to_numpy()
+        categorical = [c for c in meta["categorical"] if c != target]
+        for model in (m for m in args.models.split(",") if m):
+            t0 = time.perf_counter()
+            Xr, _ = _resample(f"tabgen-{model}", X, y, categorical, seed, synth_params)
+            seconds = time.perf_counter() - t0
+            out[f"{name}|{model}"] = {
+                "rows_in": len(X),
+                "rows_out": len(Xr),
+                "seconds": round(seconds, 1),
+                "load_avg_end": list(os.getloadavg()),
+            }
+            print(f"[{name}] {model}: {len(X)} -> {len(Xr)} rows in {seconds:.1f}s", flush=True)
     return out
 
 
@@ -164,6 +200,11 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--tag", default=None)
+    p.add_argument(
+        "--timing",
+        action="store_true",
+        help="only time fit_resample on each whole table (balanced to the majority)",
+    )
     add_param_option(p)
     args = p.parse_args(argv)
     synth_params = parse_params(args.param)
@@ -179,6 +220,13 @@ def main(argv=None) -> None:
         "date": time.strftime("%Y-%m-%d"),
         "datasets": {},
     }
+    if args.timing:
+        result["timing"] = _timing(args, synth_params, seeds[0])
+        tag = args.tag or "timing_" + args.datasets.replace(",", "_")
+        out = RESULTS / f"rebalance_{tag}.json"
+        out.write_text(json.dumps(result, indent=2, default=float))
+        print(f"-> {out}")
+        return
     for name in args.datasets.split(","):
         train, test, meta = load_dataset(name)
         data = pd.concat([train, test], ignore_index=True)

@@ -133,13 +133,18 @@ def test_non_positive_n_is_a_usage_error(tmp_path, capsys):
 
 def test_rebalance_and_impute_commands(tmp_path, data_csv, capsys):
     out = tmp_path / "balanced.csv"
-    assert (
-        main(["rebalance", str(data_csv), "--target", "income", "-o", str(out), "--mark-synthetic"])
-        == 0
-    )
+    rebalance = ["rebalance", str(data_csv), "--target", "income", "-m", "copula"]
+    assert main([*rebalance, "-o", str(out), "--mark-synthetic"]) == 0
     table = pd.read_csv(out)
     counts = table["income"].value_counts()
     assert counts["<=50K"] == counts[">50K"] and table["is_synthetic"].sum() > 0
+    raw = tmp_path / "raw.csv"
+    args = [*rebalance, "--seed", "0"]
+    assert main([*args, "-o", str(out)]) == 0
+    assert main([*args, "--selection", "none", "-o", str(raw)]) == 0
+    selected, unselected = pd.read_csv(out), pd.read_csv(raw)
+    assert selected["income"].value_counts().equals(unselected["income"].value_counts())
+    assert not selected.equals(unselected)  # the flag reaches the over-sampler
     holes = pd.read_csv(data_csv)
     holes.loc[::4, "age"] = None
     path = tmp_path / "holes.csv"
@@ -147,11 +152,8 @@ def test_rebalance_and_impute_commands(tmp_path, data_csv, capsys):
     filled = tmp_path / "filled.parquet"
     assert main(["impute", str(path), "-o", str(filled), "--draws", "2"]) == 0
     assert pd.read_parquet(filled)["age"].notna().all()
-    assert main(["rebalance", str(data_csv), "--target", "nope", "-o", str(out)]) == 2
-    assert "unknown target column 'nope'" in capsys.readouterr().err
     assert (
-        main(
-            ["rebalance", str(data_csv), "--target", "income", "--strategy", "0.01", "-o", str(out)]
-        )
-        == 2
+        main(["rebalance", str(data_csv), "--target", "nope", "-m", "copula", "-o", str(out)]) == 2
     )
+    assert "unknown target column 'nope'" in capsys.readouterr().err
+    assert main([*rebalance, "--strategy", "0.01", "-o", str(out)]) == 2

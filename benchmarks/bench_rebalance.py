@@ -7,8 +7,10 @@ weights, RandomOverSampler and SMOTE/SMOTENC, resampling only inside training fo
     # time only: over-sample each whole table (all rows) to balance, no cross-validation
     python benchmarks/bench_rebalance.py --datasets bank --models diffusion --timing
 
-A model name with ``/raw`` runs the over-sampler without density-ratio selection
-(``selection=None``); without it, the over-sampler's default selection is used.
+Classes too rare to give every training fold ``MIN_CLASS_ROWS`` rows are dropped from the
+table first (recorded as ``dropped_classes``). A model name with ``/raw`` runs the
+over-sampler without density-ratio selection (``selection=None``); without it, the
+over-sampler's default selection is used.
 
 Writes ``benchmarks/results/rebalance_<tag>.json`` (needs the ``bench`` extra for
 imbalanced-learn). Metrics: PR-AUC (macro one-vs-rest for multiclass), ROC-AUC, balanced
@@ -90,6 +92,23 @@ def _classifier(name, weighted, seed):
 #: Classes with fewer training rows than this are left as they are by every resampling arm
 #: (SMOTE needs neighbours; a generator cannot learn a class from one or two rows).
 MIN_CLASS_ROWS = 6
+
+
+def drop_rare_classes(data: pd.DataFrame, target: str, folds: int):
+    """Drop the classes too rare to give every training fold ``MIN_CLASS_ROWS`` rows.
+
+    Such a class (hypothyroid's ``secondary_hypothyroid`` has 2 rows) has 0 or 1 rows in a
+    test fold, so its average precision is 0 or 1 by chance and swings the macro PR-AUC by a
+    quarter; and with 1-2 training rows HistGradientBoosting's multiclass fit turned unstable
+    for every arm, no resampling included. Returns the kept rows and ``{class: rows}``
+    dropped.
+    """
+    counts = data[target].value_counts()
+    need = -(-MIN_CLASS_ROWS * folds // max(1, folds - 1))  # ceil
+    rare = {str(c): int(n) for c, n in counts.items() if n < need}
+    if rare:
+        data = data[~data[target].astype(str).isin(rare)].reset_index(drop=True)
+    return data, rare
 
 
 def _strategy(y) -> dict:
@@ -216,6 +235,7 @@ def main(argv=None) -> None:
         "machine": machine_info(),
         "command": " ".join(sys.argv),
         "min_class_rows": MIN_CLASS_ROWS,
+        "minority_f1": "macro over every class but the majority",
         "synthesizer_params": synth_params,
         "date": time.strftime("%Y-%m-%d"),
         "datasets": {},
@@ -237,6 +257,9 @@ def main(argv=None) -> None:
                 .reset_index(drop=True)
             )
         target = meta["target"]
+        data, dropped = drop_rare_classes(data, target, args.folds)
+        if dropped:
+            print(f"[{name}] classes too rare for {args.folds}-fold CV, dropped: {dropped}")
         X, y = data.drop(columns=[target]), data[target].to_numpy()
         categorical = [c for c in meta["categorical"] if c != target]
         classes = np.unique(y)
@@ -280,6 +303,7 @@ def main(argv=None) -> None:
         result["datasets"][name] = {
             "rows": len(data),
             "classes": [str(c) for c in classes],
+            "dropped_classes": dropped,
             "summary": summary,
             "errors": errors,
         }

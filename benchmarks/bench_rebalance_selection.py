@@ -36,7 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
-from benchmarks.bench_rebalance import _classifier, _encode, _scores, _strategy
+from benchmarks.bench_rebalance import (
+    _classifier,
+    _encode,
+    _scores,
+    _strategy,
+    drop_rare_classes,
+)
 from tabgen.pipelines.oversampling import _TARGET, _density_ratio_pick
 
 
@@ -100,6 +106,7 @@ def main(argv=None) -> None:
         "command": " ".join(sys.argv),
         "model": args.model,
         "factor": args.factor,
+        "minority_f1": "macro over every class but the majority",
         "date": time.strftime("%Y-%m-%d"),
         "datasets": {},
     }
@@ -113,6 +120,7 @@ def main(argv=None) -> None:
                 .sample(frac=args.max_rows / len(data), random_state=0)
                 .reset_index(drop=True)
             )
+        data, dropped = drop_rare_classes(data, target, args.folds)
         X, y = data.drop(columns=[target]), data[target].to_numpy()
         categorical = [c for c in meta["categorical"] if c != target]
         folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed).split(X, y)
@@ -134,6 +142,7 @@ def main(argv=None) -> None:
         result["datasets"][name] = {
             "rows": len(data),
             "classes": [str(c) for c in np.unique(y)],
+            "dropped_classes": dropped,
             "summary": {
                 key: {m: statistics.median(r[m] for r in runs) for m in runs[0]}
                 for key, runs in rows.items()

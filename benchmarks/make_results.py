@@ -124,20 +124,49 @@ def synthesis(res: dict) -> list[str]:
     return lines
 
 
-def rebalance(res: dict) -> list[str]:
+def rebalance(res: dict, tag: str = "") -> list[str]:
+    if "timing" in res:
+        return rebalance_timing(res)
+    selection = "factor" in res  # bench_rebalance_selection.py: variants on shared pools
+    title = (
+        f"Rebalancing: selection of the synthetic rows, {res['model']} ({res['date']})"
+        if selection
+        else f"Rebalancing benchmark `{tag}` ({res['date']})"
+    )
     lines = [
-        f"## Rebalancing benchmark ({res['date']})",
+        f"## {title}",
         "",
         f"Command: `{res['command']}`.",
         f"Machine: {_machine(res['machine'])}.",
         "Resampling only inside the training folds; medians over folds x seeds.",
     ]
+    if res.get("note"):
+        lines.append(f"Note: {res['note']}")
+    if selection:
+        lines.append(
+            f"One fitted model per fold drew {res['factor']:g} candidates per row to add; every "
+            "variant picks from that same pool (`raw`: the first draws)."
+        )
+    if res.get("minority_f1", "").startswith("macro"):
+        lines.append(
+            "Minority F1 of a multiclass table: the macro mean over every class but the majority."
+        )
+    else:
+        lines.append(
+            "Minority F1 of a multiclass table (older definition): the F1 of the rarest class "
+            "in the test fold, which no arm predicts on hypothyroid."
+        )
     keys = ("pr_auc", "roc_auc", "balanced_accuracy", "minority_f1", "brier", "resample_s")
     for name, entry in res["datasets"].items():
         lines += [
             "",
             f"### {name} ({entry['rows']} rows, classes {', '.join(entry['classes'])})",
             "",
+            *(
+                [f"Dropped as too rare for the folds (rows): {entry['dropped_classes']}.", ""]
+                if entry.get("dropped_classes")
+                else []
+            ),
             "| arm | classifier | PR-AUC | ROC-AUC | bal. acc | minority F1 | Brier | resample s |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -147,7 +176,79 @@ def rebalance(res: dict) -> list[str]:
             )
         for key, m in entry["summary"].items():
             arm, clf = key.split("|")
-            lines.append(f"| {arm} | {clf} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
+            cells = [f"{m[k]:.3f}" if k in m else "" for k in keys]
+            lines.append(f"| {arm} | {clf} | " + " | ".join(cells) + " |")
+    return lines
+
+
+#: The runs at the current over-sampler (density-ratio selection, purity 2), one per table.
+REBALANCE_FINAL = {
+    "bank": "selection_a",
+    "mammography": "selection_a",
+    "adult": "selection_b",
+    "hypothyroid": "selection_hypothyroid",
+    "covertype": "selection_covertype",
+}
+
+
+def rebalance_target(arm: str = "tabgen-diffusion") -> list[str]:
+    """The issue's target read off the final runs: ``arm`` against SMOTE for lr and rf (PR-AUC
+    and minority F1), and gradient boosting's PR-AUC against no resampling."""
+    lines = [
+        f"## Rebalancing: target check, `{arm}` against SMOTE",
+        "",
+        "Read from the runs named in the last column (3 folds, seed 0). A cell is tabgen / SMOTE "
+        "(gb: tabgen / no resampling); **bold** where tabgen is higher.",
+        "",
+        "| table | PR-AUC lr | PR-AUC rf | minority F1 lr | minority F1 rf | gb PR-AUC vs none "
+        "| all four won | run |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, tag in REBALANCE_FINAL.items():
+        path = RESULTS / f"rebalance_{tag}.json"
+        if not path.is_file():
+            continue
+        summary = json.loads(path.read_text())["datasets"][name]["summary"]
+        cells, won = [], 0
+        for metric, clf in [
+            ("pr_auc", "lr"),
+            ("pr_auc", "rf"),
+            ("minority_f1", "lr"),
+            ("minority_f1", "rf"),
+        ]:
+            ours, ref = summary[f"{arm}|{clf}"][metric], summary[f"smote|{clf}"][metric]
+            won += ours > ref
+            cell = f"{ours:.3f} / {ref:.3f}"
+            cells.append(f"**{cell}**" if ours > ref else cell)
+        gb, none = summary[f"{arm}|gb"]["pr_auc"], summary["none|gb"]["pr_auc"]
+        gb_cell = f"{gb:.3f} / {none:.3f} ({gb - none:+.3f})"
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {gb_cell} | {'yes' if won == 4 else 'no'} "
+            f"| `{tag}` |"
+        )
+    return lines
+
+
+def rebalance_timing(res: dict) -> list[str]:
+    lines = [
+        f"## Rebalancing: time to balance a whole table ({res['date']})",
+        "",
+        f"Command: `{res['command']}`.",
+        f"Machine: {_machine(res['machine'])}; torch threads: {res['timing']['torch_threads']}.",
+        "One `fit_resample` (training, candidate draws and selection) on all rows, every class "
+        "grown to the majority's size.",
+        "",
+        "| table | model | rows in | rows out | seconds | load avg at end |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, m in res["timing"].items():
+        if key == "torch_threads":
+            continue
+        name, model = key.split("|")
+        load = ", ".join(f"{v:.1f}" for v in m["load_avg_end"])
+        lines.append(
+            f"| {name} | {model} | {m['rows_in']} | {m['rows_out']} | {m['seconds']} | {load} |"
+        )
     return lines
 
 
@@ -489,8 +590,10 @@ def main() -> None:
             parts += [*model_bench(json.loads(path.read_text()), title), ""]
     for path in sorted(RESULTS.glob("impute_*.json")):
         parts += [*impute(json.loads(path.read_text())), ""]
+    parts += [*rebalance_target(), ""]
     for path in sorted(RESULTS.glob("rebalance_*.json")):
-        parts += [*rebalance(json.loads(path.read_text())), ""]
+        tag = path.stem.removeprefix("rebalance_")
+        parts += [*rebalance(json.loads(path.read_text()), tag), ""]
     for path in sorted(RESULTS.glob("anonymize_*.json")):
         parts += [*anonymize(json.loads(path.read_text())), ""]
     side = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("dp_all_models_*.json"))]

@@ -88,12 +88,11 @@ def _density_ratio_pick(real, draws, n, rng, *, others=None, purity=0.0):
     ratio = np.empty(len(draws))
     for part in (half, ~half):
         ratio[part] = _balanced_odds(A_real, A_draw[~part], A_draw[part], mask, rng)
-    ratio = np.minimum(ratio, np.quantile(ratio, 0.99))
-    weight = ratio
+    log_weight = np.log(np.minimum(ratio, np.quantile(ratio, 0.99)))
     if use_others:
         odds = _balanced_odds(A_real, enc.arrays[2], A_draw, mask, rng)
-        weight = ratio * (odds / (1 + odds)) ** purity
-    weight = weight / weight.max()
+        log_weight += purity * np.log(odds / (1 + odds))
+    weight = np.exp(log_weight - log_weight.max())  # the largest is 1, whatever the purity
     keys = np.log(rng.uniform(size=len(draws))) / np.maximum(weight, 1e-300)
     keep = np.sort(np.argsort(-keys, kind="stable")[:n])
     ess = float(weight.sum() ** 2 / (weight**2).sum())

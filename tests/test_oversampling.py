@@ -154,6 +154,10 @@ def test_purity_prefers_draws_where_the_class_dominates():
         mean[purity] = X_res.loc[sampler.synthetic_mask_, "x"].mean()
     assert abs(mean[0.0] - 1.5) < 0.35  # purity 0 aims at the class's own distribution (1.27)
     assert mean[2.0] > mean[0.0] + 0.2  # purity 2 leans away from the majority (1.65)
+    # an extreme purity must not underflow every weight (the picks would turn arbitrary)
+    sampler = SyntheticOverSampler(synthesizer=COPULA, purity=200, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert X_res.loc[sampler.synthetic_mask_, "x"].mean() > mean[2.0]
 
 
 def test_selection_is_skipped_for_tiny_classes_and_checks_its_options():

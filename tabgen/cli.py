@@ -150,6 +150,12 @@ def cmd_rebalance(args) -> int:
     if args.target not in data.columns:
         raise CLIError(f"unknown target column {args.target!r}; columns are {list(data.columns)}")
     strategy = _parse_strategy(args.strategy)
+    if args.model == "diffusion" and not getattr(args, "verbose", False):
+        print(
+            f"fitting the diffusion model on {len(data)} rows: minutes on a CPU "
+            "(--verbose shows progress; -m copula takes seconds)",
+            file=sys.stderr,
+        )
     cls = tabgen.get_synthesizer(args.model)
     sampler = SyntheticOverSampler(
         synthesizer=cls(**_model_params(cls, args)),

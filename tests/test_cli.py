@@ -157,3 +157,9 @@ def test_rebalance_and_impute_commands(tmp_path, data_csv, capsys):
     )
     assert "unknown target column 'nope'" in capsys.readouterr().err
     assert main([*rebalance, "--strategy", "0.01", "-o", str(out)]) == 2
+    capsys.readouterr()
+    # the default model, diffusion, says up front that it takes minutes
+    default = ["rebalance", str(data_csv), "--target", "income", "--epochs", "1"]
+    assert main([*default, "-o", str(out)]) == 0
+    assert "fitting the diffusion model on 1500 rows" in capsys.readouterr().err
+    assert pd.read_csv(out)["income"].value_counts().nunique() == 1  # balanced

@@ -149,7 +149,7 @@ class SyntheticOverSampler(BaseEstimator):
         class's own distribution; larger values prefer draws where the real rows of the class
         dominate, as SMOTE's interpolation between same-class neighbours does. Balancing a
         classifier with rows spread over regions the other classes share mostly adds false
-        positives; on the benchmark 2 did better than 0 and 1 and about as well as 3 or 4
+        positives; on the benchmark 2 did better than 0 and 1 and about as well as 3
         (``benchmarks/RESULTS.md``).
     random_state : None, int or numpy.random.Generator
 

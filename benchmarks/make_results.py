@@ -375,8 +375,8 @@ def impute_seeds(first: str = "impute_6ds_flags_d100", second: str = "impute_see
         "| dataset | mechanism | seed 0 | seed 1 |",
         "|---|---|---|---|",
     ]
-    wins = {0: 0, 1: 0}
-    count = 0
+    wins: dict = {}
+    counts: dict = {}
     for (name, mech), by_seed in sorted(groups.items()):
         complete = all(
             seed in by_seed
@@ -386,19 +386,21 @@ def impute_seeds(first: str = "impute_6ds_flags_d100", second: str = "impute_see
         )
         if not complete:
             continue
-        count += 1
+        counts[mech] = counts.get(mech, 0) + 1
         cells = []
         for seed in (0, 1):
             ours, other = _best_pair(by_seed[seed])
             won = ours["rmse"] < other["rmse"]
-            wins[seed] += won
+            wins[seed, mech] = wins.get((seed, mech), 0) + won
             cell = f"{ours['rmse']:.4f} / {other['rmse']:.4f} ({other['arm']})"
             cells.append(f"**{cell}**" if won else cell)
         lines.append(f"| {name} | {mech} | {cells[0]} | {cells[1]} |")
-    lines += [
-        "",
-        f"tabgen lowest in {wins[0]} of {count} (seed 0) and {wins[1]} of {count} (seed 1).",
-    ]
+    lines.append("")
+    for mech, count in sorted(counts.items()):
+        lines.append(
+            f"- {mech.upper()}: tabgen lowest in {wins.get((0, mech), 0)} of {count} (seed 0) "
+            f"and {wins.get((1, mech), 0)} of {count} (seed 1)."
+        )
     return lines
 
 

@@ -81,12 +81,13 @@ def test_noise_is_secret_and_the_rest_follows_the_seed(dp_model, pinned_dp_noise
 def test_samples_conditions_and_inpaint(dp_model):
     out = dp_model.sample(40, random_state=1)
     assert list(out.columns) == ["age", "x", "job"] and len(out) == 40
-    assert out["age"].between(18, 75).all()
+    assert out["age"].dropna().between(18, 75).all()
     assert set(out["job"].dropna()) <= {"a", "b", "c"}
-    # "job" has no missing cell, but its missing rate is released with (secret) noise: only
-    # when that rate came out above 0 may the model emit a missing job
-    if not dp_model.encoder_.encoders_["job"].missing_.enabled_:
-        assert out["job"].notna().all()
+    # no column has a missing cell, but missing rates are released with (secret) noise: only
+    # when a column's rate came out above 0 may the model emit a missing value there
+    for column in ("age", "job"):
+        if not dp_model.encoder_.encoders_[column].missing_.enabled_:
+            assert out[column].notna().all(), column
     age = int(dp_model.encoder_.encoders_["age"].min_)  # inside the released range
     rows = dp_model.sample(10, conditions={"job": "c", "age": age}, random_state=2)
     assert (rows["job"] == "c").all() and (rows["age"] == age).all()

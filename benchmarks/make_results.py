@@ -218,8 +218,7 @@ def rebalance_target(arm: str = "tabgen-diffusion") -> list[str]:
         ]:
             ours, ref = summary[f"{arm}|{clf}"][metric], summary[f"smote|{clf}"][metric]
             won += ours > ref
-            cell = f"{ours:.3f} / {ref:.3f}"
-            cells.append(f"**{cell}**" if ours > ref else cell)
+            cells.append(_bold(f"{ours:.3f} / {ref:.3f}", ours > ref))
         gb, none = summary[f"{arm}|gb"]["pr_auc"], summary["none|gb"]["pr_auc"]
         gb_cell = f"{gb:.3f} / {none:.3f} ({gb - none:+.3f})"
         lines.append(
@@ -314,6 +313,19 @@ def impute(res: dict) -> list[str]:
     return lines + impute_winners(res["runs"])
 
 
+def _bold(cell: str, won: bool) -> str:
+    return f"**{cell}**" if won else cell
+
+
+def _best_pair(group: list) -> tuple | None:
+    """(best tabgen run, best other run) on RMSE, or None when either side is absent."""
+    ours = [r for r in group if r["arm"].startswith("tabgen-")]
+    others = [r for r in group if not r["arm"].startswith("tabgen-")]
+    if not ours or not others:
+        return None
+    return min(ours, key=lambda r: r["rmse"]), min(others, key=lambda r: r["rmse"])
+
+
 def impute_winners(runs: list) -> list[str]:
     """Best tabgen arm against the best other arm on RMSE, per dataset, mechanism and rate
     (settings where no tabgen arm ran are left out)."""
@@ -322,12 +334,10 @@ def impute_winners(runs: list) -> list[str]:
         groups.setdefault((r["dataset"], r["mechanism"], r["rate"]), []).append(r)
     rows = []
     for (name, mech, rate), group in groups.items():
-        ours = [r for r in group if r["arm"].startswith("tabgen-")]
-        others = [r for r in group if not r["arm"].startswith("tabgen-")]
-        if not ours or not others:
+        pair = _best_pair(group)
+        if pair is None:
             continue
-        a = min(ours, key=lambda r: r["rmse"])
-        b = min(others, key=lambda r: r["rmse"])
+        a, b = pair
         rows.append(
             f"| {name} | {mech} | {rate} | {a['arm']} {a['rmse']:.3f} | {b['arm']} "
             f"{b['rmse']:.3f} | {'tabgen' if a['rmse'] < b['rmse'] else b['arm']} |"
@@ -343,12 +353,6 @@ def impute_winners(runs: list) -> list[str]:
         "|---|---|---|---|---|---|",
         *rows,
     ]
-
-
-def _best_pair(group: list) -> tuple:
-    ours = min((r for r in group if r["arm"].startswith("tabgen-")), key=lambda r: r["rmse"])
-    other = min((r for r in group if not r["arm"].startswith("tabgen-")), key=lambda r: r["rmse"])
-    return ours, other
 
 
 def impute_seeds(first: str = "impute_6ds_flags_d100", second: str = "impute_seed1_*") -> list:
@@ -392,8 +396,7 @@ def impute_seeds(first: str = "impute_6ds_flags_d100", second: str = "impute_see
             ours, other = _best_pair(by_seed[seed])
             won = ours["rmse"] < other["rmse"]
             wins[seed, mech] = wins.get((seed, mech), 0) + won
-            cell = f"{ours['rmse']:.4f} / {other['rmse']:.4f} ({other['arm']})"
-            cells.append(f"**{cell}**" if won else cell)
+            cells.append(_bold(f"{ours['rmse']:.4f} / {other['rmse']:.4f} ({other['arm']})", won))
         lines.append(f"| {name} | {mech} | {cells[0]} | {cells[1]} |")
     lines.append("")
     for mech, count in sorted(counts.items()):

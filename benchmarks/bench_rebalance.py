@@ -9,8 +9,10 @@ weights, RandomOverSampler and SMOTE/SMOTENC, resampling only inside training fo
 
 Classes too rare to give every training fold ``MIN_CLASS_ROWS`` rows are dropped from the
 table first (recorded as ``dropped_classes``). A model name with ``/raw`` runs the
-over-sampler without density-ratio selection (``selection=None``); without it, the
-over-sampler's default selection is used.
+over-sampler without density-ratio selection (``selection=None``), one with ``/cond`` draws
+whole rows from the class-conditional distribution (``generation="conditional"``) instead of
+the default (inpainting around real rows for models that inpaint); ``diffusion/cond/raw``
+combines both.
 
 Writes ``benchmarks/results/rebalance_<tag>.json`` (needs the ``bench`` extra for
 imbalanced-learn). Metrics: PR-AUC (macro one-vs-rest for multiclass), ROC-AUC, balanced
@@ -151,7 +153,8 @@ def _resample(arm, X, y, categorical, seed, synth_params=None):
     return SyntheticOverSampler(
         synthesizer=synth,
         sampling_strategy=strategy,
-        selection=None if variant == "raw" else "density-ratio",
+        generation="conditional" if "cond" in variant.split("/") else "auto",
+        selection=None if "raw" in variant.split("/") else "density-ratio",
         random_state=seed,
     ).fit_resample(X, y)
 

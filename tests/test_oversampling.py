@@ -132,7 +132,11 @@ def test_selection_keeps_synthetic_minority_out_of_the_majority_region():
     for selection in (None, "density-ratio"):
         # enough candidates that the pool holds more right draws than rows to keep
         sampler = SyntheticOverSampler(
-            synthesizer=COPULA, selection=selection, oversample_factor=8, random_state=0
+            synthesizer=COPULA,
+            generation="conditional",
+            selection=selection,
+            oversample_factor=8,
+            random_state=0,
         )
         X_res, y_res = sampler.fit_resample(X, y)
         assert np.bincount(y_res).tolist() == [n_major, n_major]
@@ -140,6 +144,63 @@ def test_selection_keeps_synthetic_minority_out_of_the_majority_region():
         assert (1 in sampler.selection_) == (selection is not None)
     assert outside[None] < 0.5  # the failure the selection is there for
     assert outside["density-ratio"] > 0.6
+
+
+def test_inpainted_draws_start_from_real_rows_of_their_class():
+    rng = np.random.default_rng(0)
+    n_major, n_minor = 1000, 100
+    # the same two-sided minority: whole-row conditional draws land in the middle, draws
+    # that keep most cells of a real minority row stay on the sides
+    sides = rng.choice([-4.0, 4.0], n_minor) + rng.normal(0, 0.3, n_minor)
+    X = pd.DataFrame({f"z{j}": rng.normal(size=n_major + n_minor) for j in range(4)})
+    X.insert(0, "x", np.r_[rng.normal(size=n_major), sides])
+    y = np.array([0] * n_major + [1] * n_minor)
+    minority = X[y == 1]
+    kept_share, outside = {}, {}
+    for generation in ("conditional", "inpaint"):
+        sampler = SyntheticOverSampler(
+            synthesizer=COPULA, generation=generation, selection=None, random_state=0
+        )
+        X_res, _ = sampler.fit_resample(X, y)
+        assert sampler.generation_ == generation
+        synth = X_res[sampler.synthetic_mask_]
+        same = np.column_stack([synth[c].isin(minority[c]).to_numpy() for c in X.columns])
+        kept_share[generation] = same.mean()
+        outside[generation] = (synth["x"].abs() > 2).mean()
+        if generation == "inpaint":
+            # every row regenerates at least one cell and keeps the rest of one real row
+            assert same.all(axis=1).sum() == 0
+            assert (same.sum(axis=1) >= 1).mean() > 0.9
+    assert kept_share["conditional"] < 0.01
+    assert 0.6 < kept_share["inpaint"] < 0.75  # 1 - inpaint_share, minus the forced cell
+    assert outside["conditional"] < 0.5  # x regenerated: pulled to the middle
+    assert outside["inpaint"] > 0.65  # x kept from a real row in about 70 % of the draws
+    # each real minority row is a starting point about equally often (taken in turn)
+    sampler = SyntheticOverSampler(
+        synthesizer=COPULA, selection=None, inpaint_share=0.2, random_state=1
+    )
+    X_res, _ = sampler.fit_resample(X, y)
+    synth = X_res[sampler.synthetic_mask_]
+    assert sampler.generation_ == "inpaint"  # "auto" with a model that inpaints
+    starts = synth["z0"][synth["z0"].isin(minority["z0"])].value_counts()
+    assert len(starts) == n_minor and starts.max() - starts.min() <= 6
+
+
+def test_generation_options_are_checked_before_training():
+    from tabgen.synthesizers import GANSynthesizer
+
+    X = pd.DataFrame({"x": np.arange(60.0)})
+    y = np.array(["a"] * 40 + ["b"] * 20)
+    gan = GANSynthesizer(epochs=1)
+    with pytest.raises(ValueError, match="inpaints natively; GANSynthesizer"):
+        SyntheticOverSampler(synthesizer=gan, generation="inpaint").fit_resample(X, y)
+    auto = SyntheticOverSampler(synthesizer=gan)
+    assert auto._resolve_generation(gan) == "conditional"
+    with pytest.raises(ValueError, match="generation must be"):
+        SyntheticOverSampler(synthesizer=COPULA, generation="smote").fit_resample(X, y)
+    for share in (0, 1.5, True, "half"):
+        with pytest.raises(ValueError, match="inpaint_share"):
+            SyntheticOverSampler(synthesizer=COPULA, inpaint_share=share).fit_resample(X, y)
 
 
 def test_purity_prefers_draws_where_the_class_dominates():

@@ -304,6 +304,7 @@ def test_save_load_round_trip(tmp_path, easy_model):
     path = tmp_path / "gan.tabgen"
     model.save(path)
     loaded = tabgen.load(path)
+    assert loaded.discriminator_ is not None  # the row discriminator travels with the model
     pd.testing.assert_frame_equal(
         loaded.sample(200, random_state=3), model.sample(200, random_state=3)
     )
@@ -323,6 +324,8 @@ def test_save_load_round_trip(tmp_path, easy_model):
         ({"lr": 0}, "lr"),
         ({"max_time": -1}, "max_time"),
         ({"device": "tpu9"}, "device"),
+        ({"selection": "knn"}, "selection must be"),
+        ({"selection_draws": 0}, "selection_draws"),
     ],
 )
 def test_bad_parameters_raise(params, match):
@@ -414,3 +417,50 @@ def test_gan_numbers_with_few_values_stay_on_them(tmp_path):
     path = tmp_path / "gan.tabgen"
     model.save(path)
     assert tabgen.load(path).supports_ == model.supports_
+
+
+# -- discriminator selection ---------------------------------------------------------------------
+def test_resample_rows_keeps_candidates_in_proportion_to_their_ratio():
+    from tabgen.synthesizers.gan.refine import resample_rows
+
+    n = 20_000
+    # candidate 0 of each row has ratio 1, candidate 1 ratio 3: kept 1/4 and 3/4 of the time
+    logits = np.r_[np.zeros(n), np.full(n, np.log(3.0))]
+    rng = np.random.default_rng(0)
+    idx = resample_rows(logits, 2, rng.uniform(size=n))
+    assert np.array_equal(idx % n, np.arange(n))  # one candidate of each row, in row order
+    assert abs((idx >= n).mean() - 0.75) < 0.01
+    # the cap at the 99th percentile: one huge ratio cannot make its row's pick certain
+    logits = np.zeros(2 * n)
+    logits[n] = 1e6
+    idx = resample_rows(logits, 2, rng.uniform(size=n))
+    assert idx[0] in (0, n)
+
+
+def test_discriminator_selection_repairs_what_an_undertrained_gan_gets_wrong():
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(0)
+    side = rng.choice([-1, 1], 1500)
+    df = pd.DataFrame(
+        {
+            "x": side * 3 + rng.normal(0, 0.3, 1500),
+            "g": np.where(side > 0, "pos", "neg"),
+            "z": rng.normal(size=1500),
+        }
+    )
+    # 8 epochs: the generator has the two modes of x, but not yet which goes with which g
+    model = GANSynthesizer(**{**TINY, "epochs": 8}, random_state=0).fit(df)
+    assert model.discriminator_info_["held_out_log_loss"] < np.log(2)  # it tells them apart
+    wrong, ks = {}, {}
+    for k in (1, 8):  # 1: no selection, the generator's rows as they come
+        rows = model.set_params(selection_draws=k).sample(3000, random_state=1)
+        wrong[k] = ((rows["x"] > 0) != (rows["g"] == "pos")).mean()
+        ks[k] = ks_2samp(rows["x"], df["x"]).statistic
+    assert wrong[1] > 0.3 and wrong[8] < 0.5 * wrong[1]  # measured .49 and .07
+    assert ks[8] < ks[1]
+    conditioned = model.sample(500, conditions={"g": "pos"}, random_state=2)
+    assert (conditioned["g"] == "pos").all() and (conditioned["x"] > 0).mean() > 0.8
+    # off: no discriminator is trained
+    off = GANSynthesizer(**{**TINY, "epochs": 1}, selection=None, random_state=0).fit(df)
+    assert off.discriminator_ is None

@@ -74,6 +74,8 @@ def test_critic_steps_do_not_change_the_accounting():
 def test_pac_is_forced_to_one_in_dp_mode(dp_gan):
     assert dp_gan.pac == 10  # the parameter is left as given...
     assert dp_gan._build_critic().pac == 1  # ...but the private critic scores single rows
+    # no row discriminator either: it would read the rows outside the DP accounting
+    assert dp_gan.selection == "discriminator" and dp_gan.discriminator_ is None
     # batch_size need not be a multiple of pac in DP mode
     model = _fit(batch_size=45, epochs=1)
     assert model.privacy_["pac"] == 1

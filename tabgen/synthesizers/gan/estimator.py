@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
 
@@ -35,8 +36,17 @@ from tabgen.synthesizers.gan.private import (
     PrivateGanTrainer,
     shrink_continuous_heads,
 )
+from tabgen.synthesizers.gan.refine import (
+    MAX_POOL,
+    RowDiscriminator,
+    RowFeatures,
+    resample_rows,
+    train_discriminator,
+)
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 from tabgen.synthesizers.gan.training import GanTrainer
+
+logger = logging.getLogger("tabgen")
 
 #: Slots (rows x expanded width) generated per forward pass when sampling.
 _CHUNK_SLOTS = 4_000_000
@@ -136,6 +146,19 @@ class GANSynthesizer(BaseSynthesizer):
         Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
         category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
         with ``epsilon``.
+    selection : {"discriminator", None}, default="discriminator"
+        After training, fit a row-level discriminator between the training rows and
+        generated rows (a small MLP with early stopping on held-out rows; the WGAN critic
+        scores packs and is not a density ratio), and at sampling time draw
+        ``selection_draws`` candidates per row and keep one with probability proportional
+        to the discriminator's odds, an estimate of ``p_real(x) / p_model(x)``
+        (sampling-importance-resampling, as in discriminator rejection sampling; see
+        :mod:`tabgen.synthesizers.gan.refine`). Conditioned cells are kept exactly.
+        Off in the differentially private mode (it would read the rows outside the
+        accounting) and for a fit from a file.
+    selection_draws : int, default=4
+        Candidates per returned row for ``selection="discriminator"``; 1 returns the
+        generator's rows as they come (can be changed after fitting with ``set_params``).
 
     Notes
     -----
@@ -161,6 +184,11 @@ class GANSynthesizer(BaseSynthesizer):
         real 8 %). Empty after a fit from a file or a differentially private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
+    discriminator_ : torch.nn.Module or None
+        The row discriminator of ``selection="discriminator"`` (``None`` when off).
+    discriminator_info_ : dict
+        Its training epochs and held-out log-loss (``log 2 = 0.693``: it cannot tell the
+        generated rows from the real ones).
     generator_ : torch.nn.Module or None
         The trained generator (``None`` when the table has nothing to learn).
     n_epochs_ : int
@@ -220,6 +248,8 @@ class GANSynthesizer(BaseSynthesizer):
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
+        selection: str | None = "discriminator",
+        selection_draws: int = 4,
     ):
         self.schema = schema
         self.epochs = epochs
@@ -238,6 +268,8 @@ class GANSynthesizer(BaseSynthesizer):
         self.delta = delta
         self.max_grad_norm = max_grad_norm
         self.domain = domain
+        self.selection = selection
+        self.selection_draws = selection_draws
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
@@ -270,7 +302,36 @@ class GANSynthesizer(BaseSynthesizer):
             frame = None if on_disk else check_frame(X)
             self.dependencies_ = [] if on_disk else find_dependencies(frame, self.schema_)
             self.supports_ = {} if on_disk else find_supports(frame, self.schema_)
+            if self.selection == "discriminator" and not on_disk:
+                self._fit_discriminator(frame)
         return self
+
+    def _fit_discriminator(self, frame: pd.DataFrame) -> None:
+        """Train the row discriminator of ``selection="discriminator"`` (see
+        :mod:`tabgen.synthesizers.gan.refine`) between the training rows and generated ones."""
+        if self.generator_ is None or len(frame) < 50:
+            return
+        rng = np.random.default_rng(self._refine_seed)
+        real = frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL)]
+        fake = self._sample_frame(len(real), None, rng, id_offset=0)
+        categorical = [s.name for s in self.schema_ if s.kind == "categorical"]
+        features = RowFeatures.from_frame(real, self.quantiles_, categorical)
+        if self.verbose:
+            logger.info(
+                "training the row discriminator on %d real and %d generated rows",
+                len(real),
+                len(fake),
+            )
+        model, info = train_discriminator(
+            features.transform(real),
+            features.transform(fake),
+            torch_generator(rng, "cpu"),
+        )
+        self.discriminator_ = model
+        self.discriminator_features_ = features
+        self.discriminator_info_ = info
+        if self.verbose:
+            logger.info("row discriminator: %s", info)
 
     # -- parameters -------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -306,6 +367,11 @@ class GANSynthesizer(BaseSynthesizer):
             raise ValueError(
                 f"max_time must be a positive number of seconds, got {self.max_time!r}"
             )
+        if self.selection not in ("discriminator", None):
+            raise ValueError(f"selection must be 'discriminator' or None, got {self.selection!r}")
+        k = self.selection_draws
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"selection_draws must be a positive integer, got {k!r}")
         resolve_device(self.device)  # raises a ValueError naming the bad value
         check_dp_params(self)
 
@@ -350,6 +416,8 @@ class GANSynthesizer(BaseSynthesizer):
         return Critic(in_dim, wide, list(self.critic_dim), self._pac())
 
     def _fit(self, Z, rng):
+        self.discriminator_, self.discriminator_info_ = None, {}
+        self._refine_seed = int(rng.integers(0, 2**63 - 1))
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
         self.n_epochs_, self.loss_history_ = 0, []
@@ -431,6 +499,8 @@ class GANSynthesizer(BaseSynthesizer):
         post-processing. The generator has no data-dependent initialisation to replace.
         """
         self.dependencies_, self.supports_ = [], {}  # they would be read off the rows
+        # no row discriminator: it would read the rows outside the DP accounting
+        self.discriminator_, self.discriminator_info_ = None, {}
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
         self.n_epochs_, self.loss_history_ = 0, []
@@ -532,6 +602,22 @@ class GANSynthesizer(BaseSynthesizer):
 
     # -- sample -----------------------------------------------------------------------------
     def _generate(self, category, n: int, gens, observed=()) -> np.ndarray:
+        """Encoder matrix of ``n`` rows (see :meth:`_generate_once`), each the pick of
+        ``selection_draws`` candidates by the row discriminator when there is one."""
+        model = getattr(self, "discriminator_", None)
+        k = int(self.selection_draws)
+        if model is None or k < 2 or n == 0:
+            return self._generate_once(category, n, gens, observed)
+        cat = None if category is None else np.tile(np.asarray(category), k)
+        Z = self._generate_once(cat, k * n, gens, observed)
+        frame = self._after_decode(self._decode(Z, 0), None)
+        x = torch.from_numpy(self.discriminator_features_.transform(frame))
+        with torch.no_grad():
+            logits = torch.cat([model(x[a : a + 65536]) for a in range(0, len(x), 65536)])
+        u = torch.rand(n, generator=gens[0], dtype=torch.float64).numpy()
+        return Z[resample_rows(logits.numpy().astype("float64"), k, u)]
+
+    def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:
         """Encoder matrix of ``n`` rows; ``category`` fixes each row's conditional vector
         (``None``: drawn from the training frequencies); ``gens`` is the ``(cpu, device)``
         pair of generators; ``observed`` columns come out non-missing."""
@@ -600,6 +686,13 @@ class GANSynthesizer(BaseSynthesizer):
         if self.generator_ is not None:
             for k, v in self.generator_.state_dict().items():
                 arrays[f"generator.{k}"] = v.detach().cpu().numpy().astype("float32")
+        if getattr(self, "discriminator_", None) is not None:
+            state["discriminator"] = {
+                "features": self.discriminator_features_.get_state(),
+                "info": self.discriminator_info_,
+            }
+            for k, v in self.discriminator_.state_dict().items():
+                arrays[f"discriminator.{k}"] = v.detach().cpu().numpy().astype("float32")
         return state, arrays
 
     def _set_state(self, state, arrays):
@@ -626,6 +719,20 @@ class GANSynthesizer(BaseSynthesizer):
             }
             generator.load_state_dict(tensors)
             self.generator_ = generator.requires_grad_(False).eval()
+        self.discriminator_, self.discriminator_info_ = None, {}
+        if "discriminator" in state:
+            disc = state["discriminator"]
+            self.discriminator_features_ = RowFeatures.from_state(disc["features"])
+            self.discriminator_info_ = dict(disc["info"])
+            prefix = "discriminator."
+            tensors = {
+                k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
+                for k, v in arrays.items()
+                if k.startswith(prefix)
+            }
+            model = build_module(lambda: RowDiscriminator(self.discriminator_features_.width))
+            model.load_state_dict(tensors)
+            self.discriminator_ = model.requires_grad_(False).eval()
 
     @classmethod
     def _test_params(cls) -> dict:

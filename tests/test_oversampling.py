@@ -186,6 +186,29 @@ def test_inpainted_draws_start_from_real_rows_of_their_class():
     assert len(starts) == n_minor and starts.max() - starts.min() <= 6
 
 
+def test_inpainting_leaves_columns_it_cannot_condition_on_free():
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "same": ["k"] * n,  # constant: no model conditions on it
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"),
+        }
+    )
+    y = np.array(["a"] * 150 + ["b"] * 50)
+    sampler = SyntheticOverSampler(synthesizer=COPULA, selection=None, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    synth = X_res[sampler.synthetic_mask_]
+    assert sampler.generation_ == "inpaint" and (y_res == "b").sum() == 150
+    assert (synth["same"] == "k").all() and synth["when"].notna().all()
+    assert (X_res.dtypes == X.dtypes).all()
+    # only constant / datetime columns besides the class: every draw is a whole-row draw
+    only = X[["same", "when"]]
+    X_res, _ = SyntheticOverSampler(synthesizer=COPULA, random_state=0).fit_resample(only, y)
+    assert len(X_res) == 300
+
+
 def test_generation_options_are_checked_before_training():
     from tabgen.synthesizers import GANSynthesizer
 

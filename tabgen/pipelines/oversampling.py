@@ -22,6 +22,9 @@ _TARGET = "__tabgen_target__"
 _MIN_SELECTION_ROWS = 20
 
 
+#: Column kinds an inpainted draw keeps from its real starting row.
+_CONDITION_KINDS = ("categorical", "numerical", "integer")
+
 #: At most this many rows of the other classes train the class-posterior model.
 _MAX_OTHER_ROWS = 50_000
 
@@ -114,6 +117,8 @@ def _inpaint_conditions(real: pd.DataFrame, n: int, share: float, rng) -> pd.Dat
     round in a new random order), each cell set free (NaN) with probability ``share``, at
     least one cell per row."""
     m = len(real)
+    if real.shape[1] == 0:  # nothing the model can condition on: whole-row draws
+        return pd.DataFrame(index=pd.RangeIndex(n))
     order = np.concatenate([rng.permutation(m) for _ in range(-(-n // m))])[:n]
     anchors = real.iloc[order].reset_index(drop=True)
     free = rng.uniform(size=anchors.shape) < share
@@ -282,7 +287,10 @@ class SyntheticOverSampler(BaseEstimator):
             n_draw = int(np.ceil(self.oversample_factor * n)) if filtered else n
             logger.info("generating %d rows of class %r", n_draw, cls)
             if self.generation_ == "inpaint":
-                conditions = _inpaint_conditions(real, n_draw, self.inpaint_share, rng)
+                # columns a model cannot condition on (constant, id, datetime) stay free
+                kinds = self.synthesizer_.schema_
+                keep = [c for c in real.columns if kinds[c].kind in _CONDITION_KINDS]
+                conditions = _inpaint_conditions(real[keep], n_draw, self.inpaint_share, rng)
                 conditions[target] = pd.Series([cls] * n_draw, dtype=joint[target].dtype)
             else:
                 conditions = {target: cls}

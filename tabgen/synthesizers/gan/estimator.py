@@ -48,6 +48,10 @@ from tabgen.synthesizers.gan.training import GanTrainer
 
 logger = logging.getLogger("tabgen")
 
+#: Rows selected per pass of ``selection="discriminator"`` (each pass decodes
+#: ``selection_draws`` times as many candidates).
+_SELECTION_CHUNK = 50_000
+
 #: Slots (rows x expanded width) generated per forward pass when sampling.
 _CHUNK_SLOTS = 4_000_000
 #: Generator updates that ``epochs=None`` aims at, and its bounds on the number of epochs.
@@ -610,14 +614,18 @@ class GANSynthesizer(BaseSynthesizer):
         k = int(self.selection_draws)
         if model is None or k < 2 or n == 0:
             return self._generate_once(category, n, gens, observed)
-        cat = None if category is None else np.tile(np.asarray(category), k)
-        Z = self._generate_once(cat, k * n, gens, observed)
-        frame = self._after_decode(self._decode(Z, 0), None)
-        x = torch.from_numpy(self.discriminator_features_.transform(frame))
-        with torch.no_grad():
-            logits = torch.cat([model(x[a : a + 65536]) for a in range(0, len(x), 65536)])
-        u = torch.rand(n, generator=gens[0], dtype=torch.float64).numpy()
-        return Z[resample_rows(logits.numpy().astype("float64"), k, u)]
+        parts = []
+        for a in range(0, n, _SELECTION_CHUNK):  # bounded memory: k x chunk rows decoded
+            m = min(_SELECTION_CHUNK, n - a)
+            cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
+            Z = self._generate_once(cat, k * m, gens, observed)
+            frame = self._after_decode(self._decode(Z, 0), None)
+            x = torch.from_numpy(self.discriminator_features_.transform(frame))
+            with torch.no_grad():
+                logits = model(x).numpy().astype("float64")
+            u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
+            parts.append(Z[resample_rows(logits, k, u)])
+        return np.concatenate(parts)
 
     def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:
         """Encoder matrix of ``n`` rows; ``category`` fixes each row's conditional vector

@@ -66,10 +66,15 @@ class RowFeatures:
             out[:, j + 1] = nan
             j += 2
         for col, levels in self.categorical.items():
-            index = {v: i for i, v in enumerate(levels)}
             other = len(levels)
-            values = frame[col].astype(object).where(frame[col].notna(), None)
-            codes = np.fromiter((index.get(v, other) for v in values), "int64", len(frame))
+            present = [v for v in levels if v is not None]
+            values = frame[col]
+            missing = values.isna().to_numpy()
+            codes = pd.Index(present, dtype=object).get_indexer(values.astype(object))
+            # get_indexer numbers the non-missing levels in their own order: map back
+            where = np.array([i for i, v in enumerate(levels) if v is not None], dtype="int64")
+            codes = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else 0, other)
+            codes[missing] = levels.index(None) if None in levels else other
             out[np.arange(len(frame)), j + codes] = 1.0
             j += len(levels) + 1
         return out

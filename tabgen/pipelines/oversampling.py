@@ -143,7 +143,7 @@ class SyntheticOverSampler(BaseEstimator):
     synthesizer : BaseSynthesizer, optional
         An unfitted tabgen synthesizer (cloned before use). Default: ``DiffusionSynthesizer()``,
         the best of tabgen's models on the rebalancing benchmark (``benchmarks/RESULTS.md``).
-        It takes minutes on a CPU (balancing the 45,211 rows of bank took 219 s on 2 cores);
+        It takes minutes on a CPU (balancing the 45,211 rows of bank took 218 s on 2 cores);
         ``GaussianCopulaSynthesizer()`` takes seconds and is weaker.
     sampling_strategy : float, str, dict or callable, default="auto"
         As in imbalanced-learn: a float is the desired minority/majority ratio (binary only);

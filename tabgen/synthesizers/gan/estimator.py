@@ -318,7 +318,7 @@ class GANSynthesizer(BaseSynthesizer):
         if self.generator_ is None or len(frame) < 50:
             return
         rng = np.random.default_rng(self._refine_seed)
-        real = frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL)]
+        real = frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL, False)]
         fake = self._sample_frame(len(real), None, rng, id_offset=0)
         categorical = [s.name for s in self.schema_ if s.kind == "categorical"]
         features = RowFeatures.from_frame(real, self.quantiles_, categorical)

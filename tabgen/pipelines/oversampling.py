@@ -22,9 +22,6 @@ _TARGET = "__tabgen_target__"
 _MIN_SELECTION_ROWS = 20
 
 
-#: Column kinds an inpainted draw keeps from its real starting row.
-_CONDITION_KINDS = ("categorical", "numerical", "integer")
-
 #: At most this many rows of the other classes train the class-posterior model.
 _MAX_OTHER_ROWS = 50_000
 
@@ -289,8 +286,7 @@ class SyntheticOverSampler(BaseEstimator):
             logger.info("generating %d rows of class %r", n_draw, cls)
             if self.generation_ == "inpaint":
                 # columns a model cannot condition on (constant, id, datetime) stay free
-                kinds = self.synthesizer_.schema_
-                keep = [c for c in real.columns if kinds[c].kind in _CONDITION_KINDS]
+                keep = [c for c in real.columns if self.synthesizer_._can_condition_on(c)]
                 conditions = _inpaint_conditions(real[keep], n_draw, self.inpaint_share, rng)
                 conditions[target] = pd.Series([cls] * n_draw, dtype=joint[target].dtype)
             else:

@@ -376,10 +376,7 @@ class BaseSynthesizer(BaseEstimator):
             )
         for col in frame.columns:
             kind = self.schema_[col].kind
-            ok = kind == "categorical" or (
-                kind in ("numerical", "integer") and self._numeric_conditions
-            )
-            if not ok:
+            if not self._can_condition_on(col):
                 raise ValueError(
                     f"cannot condition on column {col!r} of kind {kind!r} with "
                     f"{type(self).__name__}; condition on categorical"
@@ -388,6 +385,14 @@ class BaseSynthesizer(BaseEstimator):
                 )
             self._check_condition_values(col, frame[col].dropna())
         return frame
+
+    def _can_condition_on(self, col) -> bool:
+        """Whether ``sample(conditions=...)`` accepts the fitted column ``col``: categorical
+        columns always, numeric ones when the model conditions on numbers."""
+        kind = self.schema_[col].kind
+        return kind == "categorical" or (
+            kind in ("numerical", "integer") and self._numeric_conditions
+        )
 
     def _check_condition_values(self, col, values: pd.Series) -> None:
         enc = self.encoder_.encoders_[col]

@@ -318,7 +318,9 @@ class GANSynthesizer(BaseSynthesizer):
         if self.generator_ is None or len(frame) < 50:
             return
         rng = np.random.default_rng(self._refine_seed)
-        real = frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL, False)]
+        real = (
+            frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL, False)]
+        )
         fake = self._sample_frame(len(real), None, rng, id_offset=0)
         categorical = [s.name for s in self.schema_ if s.kind == "categorical"]
         features = RowFeatures.from_frame(real, self.quantiles_, categorical)
@@ -720,29 +722,16 @@ class GANSynthesizer(BaseSynthesizer):
         self.generator_ = None
         self.device_ = torch.device("cpu")
         if state["trained"]:
-            generator = build_module(self._build_generator)
-            prefix = "generator."
-            tensors = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
-                for k, v in arrays.items()
-                if k.startswith(prefix)
-            }
-            generator.load_state_dict(tensors)
-            self.generator_ = generator.requires_grad_(False).eval()
+            self.generator_ = _load_module(self._build_generator, arrays, "generator.")
         self.discriminator_, self.discriminator_info_ = None, {}
         if "discriminator" in state:
             disc = state["discriminator"]
             self.discriminator_features_ = RowFeatures.from_state(disc["features"])
             self.discriminator_info_ = dict(disc["info"])
-            prefix = "discriminator."
-            tensors = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
-                for k, v in arrays.items()
-                if k.startswith(prefix)
-            }
-            model = build_module(lambda: RowDiscriminator(self.discriminator_features_.width))
-            model.load_state_dict(tensors)
-            self.discriminator_ = model.requires_grad_(False).eval()
+            width = self.discriminator_features_.width
+            self.discriminator_ = _load_module(
+                lambda: RowDiscriminator(width), arrays, "discriminator."
+            )
 
     @classmethod
     def _test_params(cls) -> dict:
@@ -754,3 +743,16 @@ class GANSynthesizer(BaseSynthesizer):
             "generator_dim": (64, 64),
             "critic_dim": (64, 64),
         }
+
+
+def _load_module(factory, arrays: dict, prefix: str) -> torch.nn.Module:
+    """A network from the float32 arrays saved under ``prefix``, frozen for inference."""
+    module = build_module(factory)
+    module.load_state_dict(
+        {
+            k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
+            for k, v in arrays.items()
+            if k.startswith(prefix)
+        }
+    )
+    return module.requires_grad_(False).eval()

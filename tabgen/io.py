@@ -118,9 +118,9 @@ def sample_to_file(
     1200
     """
     from tabgen._rng import check_random_state
-    from tabgen.synthesizers.base import _check_n
+    from tabgen._validation import check_n
 
-    n = _check_n(n)
+    n = check_n(n)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if isinstance(id_offset, bool) or not isinstance(id_offset, (int, np.integer)) or id_offset < 0:
@@ -139,7 +139,7 @@ def sample_to_file(
         for b, start in enumerate(range(0, n, batch_size)):
             m = min(batch_size, n - start)
             seed = None if seeds is None else int(seeds[b])
-            batch = model._sample_frame(m, conditions, seed, id_offset=int(id_offset) + start)
+            batch = model.sample(m, conditions, seed, id_offset=int(id_offset) + start)
             if fmt == "parquet":
                 import pyarrow as pa
                 import pyarrow.parquet as pq

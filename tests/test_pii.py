@@ -12,7 +12,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import tabgen
-from tabgen.pipelines._pii import PII_TYPES, FakeColumn, _shape, detect_pii
+from tabgen.pii import PII_TYPES, FakeColumn, detect_pii
+from tabgen.pii.formats import _shape
 from tabgen.schema import Schema
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"

@@ -10,7 +10,7 @@ What :class:`Anonymizer` does, in order (each safeguard on by default):
    IBAN and social-security numbers, postcodes, free text — and key columns (unique ids) are
    left out of the model. In the output they are regenerated with fresh, format-preserving
    fake values (reserved domains and ranges, random syllables; keys unique across the whole
-   export) or dropped (``pii="drop"``). See :mod:`tabgen.pipelines._pii`.
+   export) or dropped (``pii="drop"``). See :mod:`tabgen.pii`.
 3. **Rare categories are merged.** A category seen fewer than ``rare_threshold`` times in the
    training rows becomes one protected value (``"_RARE_"``) before training, so a unique value
    cannot single out its owner.
@@ -188,7 +188,7 @@ class Anonymizer(BaseEstimator):
         -------
         self
         """
-        from tabgen.pipelines._pii import FakeColumn, detect_pii
+        from tabgen.pii import FakeColumn, detect_pii
 
         frame = check_frame(X).reset_index(drop=True)
         self._check_params(frame)
@@ -341,7 +341,9 @@ class Anonymizer(BaseEstimator):
 
         self.stats_ = {"rows": 0, "replaced": 0}
         rng = self._rng if random_state is None else check_random_state(random_state)
-        sample_to_file(self, path, n, batch_size=batch_size, random_state=rng, on_batch=keep)
+        sample_to_file(
+            _Batches(self), path, n, batch_size=batch_size, random_state=rng, on_batch=keep
+        )
         logger.info(
             "exported %d synthetic rows to %s (%d near-copies replaced)",
             n,
@@ -351,13 +353,6 @@ class Anonymizer(BaseEstimator):
         if keep_rows > 0:
             return path, pd.concat(kept, ignore_index=True)
         return path
-
-    def _sample_frame(self, n, conditions, random_state, *, id_offset: int = 0) -> pd.DataFrame:
-        """Batch hook used by :func:`tabgen.io.sample_to_file`."""
-        if conditions is not None:
-            raise ValueError("the anonymizer does not take conditions")
-        rng = self._rng if random_state is None else check_random_state(random_state)
-        return self._generate(n, rng, offset=id_offset)
 
     def _generate(self, n: int, rng: np.random.Generator, offset: int) -> pd.DataFrame:
         parts, have, rejected = [], 0, 0
@@ -628,9 +623,9 @@ class Anonymizer(BaseEstimator):
             raise RuntimeError("this Anonymizer is not fitted yet; call fit(X) first")
 
     def _check_n(self, n) -> int:
-        from tabgen.synthesizers.base import _check_n
+        from tabgen._validation import check_n
 
-        return _check_n(len(self.train_) + len(self.holdout_) if n is None else n)
+        return check_n(len(self.train_) + len(self.holdout_) if n is None else n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -731,3 +726,18 @@ def _as_float(values: pd.Series, kind: str, fmt: str | None = None) -> np.ndarra
         out[ts.isna().to_numpy()] = np.nan
         return out
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class _Batches:
+    """The anonymizer as the row source of :func:`tabgen.io.sample_to_file`: each batch
+    continues its stream and its counts (``stats_``) and the ids of the batch before."""
+
+    def __init__(self, anonymizer: Anonymizer):
+        self.anonymizer = anonymizer
+
+    def sample(self, n, conditions=None, random_state=None, *, id_offset: int = 0):
+        if conditions is not None:
+            raise ValueError("the anonymizer does not take conditions")
+        anonymizer = self.anonymizer
+        rng = anonymizer._rng if random_state is None else check_random_state(random_state)
+        return anonymizer._generate(n, rng, offset=id_offset)

@@ -105,7 +105,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
 
         base = self.synthesizer if self.synthesizer is not None else GaussianCopulaSynthesizer()
-        if not getattr(base, "_supports_inpainting", False):
+        if not base.capabilities.inpainting:
             raise ValueError(
                 f"{type(base).__name__} cannot condition a row on any set of observed cells "
                 "without rejection, which imputation needs; use a synthesizer that can "
@@ -177,15 +177,11 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         model = self.synthesizer_
         conds = {}
         for col in self.columns_:
-            spec = model.schema_[col]
-            ok = spec.kind == "categorical" or (
-                spec.kind in ("numerical", "integer") and model._numeric_conditions
-            )
-            if not ok:
+            if not model.can_condition_on(col):
                 continue
             values = frame[col].astype(object).where(frame[col].notna(), None)
             enc = model.encoder_.encoders_[col]
-            if spec.kind == "categorical":
+            if model.schema_[col].kind == "categorical":
                 seen = set(map(_key, enc.categories_))
                 unseen = values.notna() & ~values.map(lambda v, seen=seen: _key(v) in seen)
                 if unseen.any():
@@ -214,9 +210,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         logger.info("imputing %d incomplete rows, %d draw(s)", len(rows), m)
         # all draws in one call: rows sharing a missingness pattern are sampled together
         stacked = pd.concat([cond] * m, ignore_index=True)
-        sampled = self.synthesizer_._sample_frame(
-            None, stacked, rng, id_offset=0, fill_missing=True
-        )
+        sampled = self.synthesizer_.sample(None, stacked, rng, fill_missing=True)
         for k in range(m):
             part = sampled.iloc[k * len(rows) : (k + 1) * len(rows)]
             for col in fill:

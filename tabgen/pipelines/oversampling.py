@@ -286,7 +286,7 @@ class SyntheticOverSampler(BaseEstimator):
             logger.info("generating %d rows of class %r", n_draw, cls)
             if self.generation_ == "inpaint":
                 # columns a model cannot condition on (constant, id, datetime) stay free
-                keep = [c for c in real.columns if self.synthesizer_._can_condition_on(c)]
+                keep = [c for c in real.columns if self.synthesizer_.can_condition_on(c)]
                 conditions = _inpaint_conditions(real[keep], n_draw, self.inpaint_share, rng)
                 conditions[target] = pd.Series([cls] * n_draw, dtype=joint[target].dtype)
             else:
@@ -315,7 +315,7 @@ class SyntheticOverSampler(BaseEstimator):
 
     # -- helpers ----------------------------------------------------------------------------
     def _resolve_generation(self, synthesizer) -> str:
-        native = bool(getattr(synthesizer, "_supports_inpainting", False))
+        native = synthesizer.capabilities.inpainting
         if self.generation == "auto":
             return "inpaint" if native else "conditional"
         if self.generation == "inpaint" and not native:

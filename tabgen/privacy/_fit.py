@@ -12,6 +12,7 @@ spends the rest of the budget. Budgets compose by basic composition:
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from tabgen.encoders.numerical import (
     StandardEncoder,
 )
 from tabgen.encoders.special import ConstantEncoder, IdEncoder
-from tabgen.nn.distributed import data_parallel
 from tabgen.privacy import _mechanisms
 from tabgen.privacy._mechanisms import check_epsilon, resolve_delta
 from tabgen.privacy.domain import PrivateDomain
@@ -130,7 +130,7 @@ def fit_private(model, X):
         raise ValueError(
             "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
         )
-    if data_parallel() is not None:
+    if _in_process_group():
         raise ValueError(
             "differentially private training (epsilon) cannot run data-parallel: fit "
             "with epsilon in a single process, outside torchrun"
@@ -182,3 +182,13 @@ def fit_private(model, X):
     }
     model._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
     return model
+
+
+def _in_process_group() -> bool:
+    """Whether this process trains data-parallel; torch is not imported for the answer (a
+    process group cannot exist before ``torch.distributed`` has been imported)."""
+    if "torch.distributed" not in sys.modules:
+        return False
+    from tabgen.nn.distributed import data_parallel
+
+    return data_parallel() is not None

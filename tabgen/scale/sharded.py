@@ -16,8 +16,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from tabgen._rng import check_random_state, spawn_seed
+from tabgen._validation import check_n
 
 #: Name of shard ``k`` (read back as one table by ``pyarrow.dataset``/``pandas``).
 PART_NAME = "part-{:05d}.parquet"
@@ -155,9 +157,7 @@ def sample_sharded(
     >>> [p.name for p in parts], len(pd.read_parquet(out))
     (['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet'], 1000)
     """
-    from tabgen.synthesizers.base import _check_n
-
-    n = _check_n(n)
+    n = check_n(n)
     if n_shards is None:
         n_shards = len(client.scheduler_info()["workers"]) if client is not None else 1
     if isinstance(n_shards, bool) or not isinstance(n_shards, numbers.Integral) or n_shards < 1:
@@ -189,7 +189,7 @@ def sample_sharded(
         if not Path(model_file).is_file():
             raise FileNotFoundError(f"no such model file: {model_file!r}")
     else:
-        model._check_fitted()
+        check_is_fitted(model)  # NotFittedError before any file is written
         tmp = Path(tempfile.mkdtemp(prefix=".tabgen-model-", dir=out))
         model_file = str(tmp / "model.tabgen")
         model.save(model_file)

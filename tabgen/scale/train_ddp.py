@@ -61,7 +61,7 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     cls = tabgen.get_synthesizer(args.model)
-    if not getattr(cls, "_supports_data_parallel", False):
+    if not cls.capabilities.data_parallel:
         raise SystemExit(f"model {args.model!r} does not train data-parallel (try 'vae')")
     params = {"random_state": args.seed, **dict(args.param)}
     if args.epochs is not None:

@@ -1,19 +1,22 @@
-"""Synthesizers behind one fit/sample contract."""
+"""Synthesizers behind one fit/sample contract.
 
-from tabgen.synthesizers.base import BaseSynthesizer, Conditions
-from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
-from tabgen.synthesizers.diffusion import DiffusionSynthesizer
-from tabgen.synthesizers.gan import GANSynthesizer
-from tabgen.synthesizers.registry import SYNTHESIZERS, get_synthesizer
-from tabgen.synthesizers.vae import VAESynthesizer
+The classes are imported on first use (the neural models import torch; the copula does not).
+"""
 
-__all__ = [
-    "SYNTHESIZERS",
-    "BaseSynthesizer",
-    "Conditions",
-    "DiffusionSynthesizer",
-    "GANSynthesizer",
-    "GaussianCopulaSynthesizer",
-    "VAESynthesizer",
-    "get_synthesizer",
-]
+from tabgen._lazy import lazy_exports
+
+_EXPORTS = {
+    "SYNTHESIZERS": "tabgen.synthesizers.registry",
+    "BaseSynthesizer": "tabgen.synthesizers.base",
+    "Capabilities": "tabgen.synthesizers.base",
+    "Conditions": "tabgen.synthesizers.base",
+    "DiffusionSynthesizer": "tabgen.synthesizers.diffusion.estimator",
+    "GANSynthesizer": "tabgen.synthesizers.gan.estimator",
+    "GaussianCopulaSynthesizer": "tabgen.synthesizers.copula",
+    "VAESynthesizer": "tabgen.synthesizers.vae.estimator",
+    "get_synthesizer": "tabgen.synthesizers.registry",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = sorted(_EXPORTS)

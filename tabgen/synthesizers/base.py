@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from tabgen._rng import check_random_state
+from tabgen._validation import check_n as _check_n
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
@@ -72,6 +73,64 @@ class Conditions:
         return len(self.frame)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a synthesizer supports, for users and for the pipelines that choose a path.
+
+    Read it from the class or an instance: ``GaussianCopulaSynthesizer.capabilities``.
+
+    Attributes
+    ----------
+    conditions : bool
+        ``sample(conditions=...)`` fixes categorical columns (every model).
+    numeric_conditions : bool
+        Numeric columns can be conditioned on as well (exact values).
+    inpainting : bool
+        Any set of observed cells conditions a row natively (no rejection); imputation
+        needs it.
+    row_conditions : bool
+        Conditions may differ per row (NaN marks a free cell), sampled in one call rather
+        than grouped by which columns are fixed.
+    differential_privacy : bool
+        The model has a differentially private mode (``epsilon=``).
+    streaming_fit : bool
+        ``fit(path)`` trains by minibatches off a disk-backed matrix instead of loading the
+        encoded table into memory.
+    data_parallel : bool
+        ``fit`` trains data-parallel under ``torchrun`` (``python -m tabgen.scale.train_ddp``).
+
+    Examples
+    --------
+    >>> from tabgen import GaussianCopulaSynthesizer
+    >>> GaussianCopulaSynthesizer.capabilities.inpainting
+    True
+    """
+
+    conditions: bool
+    numeric_conditions: bool
+    inpainting: bool
+    row_conditions: bool
+    differential_privacy: bool
+    streaming_fit: bool
+    data_parallel: bool
+
+
+class _CapabilitiesOf:
+    """Descriptor: the :class:`Capabilities` of the class it is read from (or of an
+    instance's class), derived from the class's declarations."""
+
+    def __get__(self, obj, owner) -> Capabilities:
+        return Capabilities(
+            conditions=True,
+            numeric_conditions=bool(owner._numeric_conditions),
+            inpainting=bool(owner._supports_inpainting),
+            row_conditions=bool(owner._row_conditions),
+            differential_privacy="epsilon" in owner._get_param_names(),
+            streaming_fit=bool(owner._streams_training_data),
+            data_parallel=bool(owner._supports_data_parallel),
+        )
+
+
 def enable_verbose_logging() -> None:
     """Show tabgen's INFO messages (progress) on stderr when nothing else is configured."""
     if not logger.handlers and not logging.getLogger().handlers:
@@ -104,6 +163,10 @@ class BaseSynthesizer(BaseEstimator):
     #: Whether ``_fit`` reads its matrix ``Z`` by minibatches, so that ``fit(path)`` can hand
     #: it a disk-backed ``numpy.memmap`` (float32); otherwise ``Z`` is loaded into memory.
     _streams_training_data: bool = False
+
+    #: What the model supports (:class:`Capabilities`), read from the flags above; the
+    #: public way for users and other packages to ask.
+    capabilities = _CapabilitiesOf()
 
     # -- hooks ------------------------------------------------------------------------------
     def _make_encoder(self) -> TableEncoder:
@@ -247,6 +310,9 @@ class BaseSynthesizer(BaseEstimator):
         n: int | None = None,
         conditions: dict | pd.DataFrame | None = None,
         random_state=None,
+        *,
+        id_offset: int = 0,
+        fill_missing: bool = False,
     ) -> pd.DataFrame:
         """Generate synthetic rows.
 
@@ -262,13 +328,21 @@ class BaseSynthesizer(BaseEstimator):
         random_state : None, int or numpy.random.Generator
             Seed of this call. ``None`` continues the estimator's own stream (itself seeded
             by the estimator's ``random_state``).
+        id_offset : int, default 0
+            First value of generated id columns (a table written in batches continues the
+            ids of the previous batch).
+        fill_missing : bool, default False
+            With a conditions DataFrame, every free cell comes out observed, never missing
+            (imputation). Without conditions it has no effect.
 
         Returns
         -------
         pandas.DataFrame
             The fitted columns with their dtypes; every row satisfies its conditions.
         """
-        return self._sample_frame(n, conditions, random_state, id_offset=0)
+        return self._sample_frame(
+            n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
+        )
 
     def _sample_frame(
         self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
@@ -329,6 +403,10 @@ class BaseSynthesizer(BaseEstimator):
         Returns ``result`` (changed in place)."""
         return result
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` has run (:func:`sklearn.utils.validation.check_is_fitted`)."""
+        return hasattr(self, "encoder_")
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
             raise NotFittedError(
@@ -385,6 +463,12 @@ class BaseSynthesizer(BaseEstimator):
                 )
             self._check_condition_values(col, frame[col].dropna())
         return frame
+
+    def can_condition_on(self, column) -> bool:
+        """Whether ``sample(conditions=...)`` accepts the fitted ``column``: categorical
+        columns always, numeric ones when ``capabilities.numeric_conditions``."""
+        self._check_fitted()
+        return self._can_condition_on(column)
 
     def _can_condition_on(self, col) -> bool:
         """Whether ``sample(conditions=...)`` accepts the fitted column ``col``: categorical
@@ -503,19 +587,6 @@ def _count_categories(encoder: TableEncoder, dataset) -> None:
         enc.categories_ = [_json_scalar(counts[c][k][0]) for k in order]
         enc.frequencies_ = [counts[c][k][1] / total for k in order]
     encoder._build_layout()
-
-
-def _check_n(n) -> int:
-    if n is None:
-        raise ValueError("n (the number of rows to sample) is required")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        if isinstance(n, float) and n.is_integer():
-            n = int(n)
-        else:
-            raise TypeError(f"n must be a positive integer, got {n!r}")
-    if n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n}")
-    return int(n)
 
 
 def _is_missing(v) -> bool:

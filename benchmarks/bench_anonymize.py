@@ -121,7 +121,7 @@ def run_dataset(name: str, args) -> dict:
     raw = raw_model.sample(n, random_state=args.seed)
     t_raw = time.perf_counter() - t0
     metadata = {c: k for c, k in anon.model_kinds_.items()}
-    from tabgen.pipelines.anonymization import _metric_kind
+    from tabgen.pipelines.anonymization.estimator import _metric_kind
 
     raw_report = tabgen.evaluate(
         anon.train_[cols],

@@ -18,18 +18,16 @@ for the HTML report), so they measure every generator, ours or a peer's, the sam
 from ._result import MetricResult
 from .attacks import attack_risks
 from .detection import detection
-from .fidelity import (
-    column_pair_trends,
-    column_shapes,
-    contingency_similarity,
-    correlation_similarity,
-    fidelity,
-    ks_complement,
-    tv_complement,
-)
+from .fidelity import column_pair_trends, column_shapes, fidelity
 from .precision_recall import alpha_precision_beta_recall, precision_recall
 from .privacy import exact_copy_rate, privacy
 from .report import GROUPS, HEADLINE_KEYS, OPTIONAL_GROUPS, Report, evaluate
+from .similarity import (
+    contingency_similarity,
+    correlation_similarity,
+    ks_complement,
+    tv_complement,
+)
 from .utility import infer_task, utility
 
 __all__ = [

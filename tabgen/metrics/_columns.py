@@ -141,6 +141,17 @@ def check_frame(frame: Any, name: str) -> None:
         raise ValueError(f"{name} has duplicated column names: {dup!r}")
 
 
+def check_tables(real: Any, synthetic: Any, holdout: Any = None) -> None:
+    """Check ``real`` and ``synthetic`` (and ``holdout`` unless ``None``) with
+    :func:`check_frame`, and that the other tables have ``real``'s columns."""
+    check_frame(real, "real")
+    check_frame(synthetic, "synthetic")
+    check_same_columns(real, synthetic, "synthetic")
+    if holdout is not None:
+        check_frame(holdout, "holdout")
+        check_same_columns(real, holdout, "holdout")
+
+
 def to_float(series: pd.Series, kind: str) -> np.ndarray:
     """Return a numerical or datetime column as float64 with NaN for missing values.
 

@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
+from ._columns import check_tables, resolve_kinds, select_columns
 from ._encode import encode
 from ._result import MetricResult
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng, subsample
@@ -94,9 +94,7 @@ def detection(
     >>> detection(real, shifted, classifiers=["lr"]).scores["detection_lr_auc"] > 0.99
     True
     """
-    check_frame(real, "real")
-    check_frame(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
+    check_tables(real, synthetic)
     check_max_rows(max_rows)
     classifiers = list(classifiers)
     bad = [c for c in classifiers if c not in CLASSIFIERS]

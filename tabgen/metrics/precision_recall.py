@@ -26,7 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
+from ._columns import check_tables, resolve_kinds, select_columns
 from ._encode import encode
 from ._neighbors import kneighbors
 from ._result import MetricResult
@@ -135,9 +135,7 @@ def precision_recall(
     >>> precision_recall(real, far).scores["alpha_precision"] < 0.1
     True
     """
-    check_frame(real, "real")
-    check_frame(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
+    check_tables(real, synthetic)
     check_max_rows(max_rows)
     kinds = resolve_kinds(real, metadata)
     rng = resolve_rng(random_state)

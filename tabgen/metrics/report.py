@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
+from ._columns import check_tables, resolve_kinds, select_columns
 from ._result import MetricResult
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
 from .attacks import MIN_ROWS as _ATTACK_MIN_ROWS
@@ -350,12 +350,7 @@ def evaluate(
                 attack_params=attack_params,
             )
     start = time.perf_counter()
-    check_frame(real, "real")
-    check_frame(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
-    if holdout is not None:
-        check_frame(holdout, "holdout")
-        check_same_columns(real, holdout, "holdout")
+    check_tables(real, synthetic, holdout)
     if target is not None and target not in real.columns:
         raise ValueError(f"target {target!r} is not a column of real")
     check_max_rows(max_rows)

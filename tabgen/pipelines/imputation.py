@@ -34,10 +34,9 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         ``GaussianCopulaSynthesizer()``, which fits in seconds. For the lowest error use
         ``DiffusionSynthesizer(cond_fraction=1.0)`` (every training row then teaches the
         conditionals that imputation asks for) with ``n_draws`` of 30 or more; it takes
-        minutes on a few thousand rows. Measured on six tables of 4,000 rows with 30 % of
-        the cells hidden (``benchmarks/RESULTS.md``, ``impute_6ds_flags_d100``, 100 draws):
-        the lowest RMSE of all arms, MissForest-style imputation included, in 8 of 12
-        settings (4 of 6 MCAR, 4 of 6 MAR), and beat the copula in all 12.
+        minutes on a few thousand rows. The imputation benchmark compares it with the
+        copula and MissForest-style imputation (``benchmarks/RESULTS.md``,
+        ``impute_6ds_flags_d100``).
     n_draws : int, default=10
         Completions combined into the point estimate of :meth:`transform`. The mean of the
         draws estimates each cell's conditional mean, so more draws lower its Monte Carlo

@@ -140,7 +140,7 @@ class SyntheticOverSampler(BaseEstimator):
     synthesizer : BaseSynthesizer, optional
         An unfitted tabgen synthesizer (cloned before use). Default: ``DiffusionSynthesizer()``,
         the best of tabgen's models on the rebalancing benchmark (``benchmarks/RESULTS.md``).
-        It takes minutes on a CPU (balancing the 45,211 rows of bank took 218 s on 2 cores);
+        It takes minutes on a CPU (timings in ``benchmarks/RESULTS.md``);
         ``GaussianCopulaSynthesizer()`` takes seconds and is weaker.
     sampling_strategy : float, str, dict or callable, default="auto"
         As in imbalanced-learn: a float is the desired minority/majority ratio (binary only);
@@ -159,9 +159,9 @@ class SyntheticOverSampler(BaseEstimator):
         value comes from the model's conditional distribution rather than from a straight
         line between two rows. This matters for rare classes, whose whole-row conditional
         draws the model (trained mostly on other classes) tends to place where other classes
-        live: on covertype (3-fold benchmark, ``benchmarks/RESULTS.md``) gradient boosting's
-        PR-AUC was .648 with conditional draws, .780 with inpainted ones and .731 with no
-        resampling. ``"auto"``: ``"inpaint"``
+        live: on the benchmark's covertype, conditional draws lost to no resampling and
+        inpainted ones beat both (``benchmarks/RESULTS.md``).
+        ``"auto"``: ``"inpaint"``
         when the synthesizer inpaints natively (diffusion, VAE, copula), else
         ``"conditional"`` (GAN).
     inpaint_share : float, default=0.3
@@ -185,8 +185,7 @@ class SyntheticOverSampler(BaseEstimator):
         class's own distribution; larger values prefer draws where the real rows of the class
         dominate, as SMOTE's interpolation between same-class neighbours does. Balancing a
         classifier with rows spread over regions the other classes share mostly adds false
-        positives; on the benchmark 2 did better than 0 and 1 and about as well as 3
-        (``benchmarks/RESULTS.md``).
+        positives; the default 2 is the benchmark's choice (``benchmarks/RESULTS.md``).
     random_state : None, int or numpy.random.Generator
 
     Attributes

@@ -11,6 +11,7 @@ import pandas as pd
 from .._columns import (
     check_frame,
     check_same_columns,
+    check_tables,
     resolve_kinds,
     select_columns,
 )
@@ -152,7 +153,7 @@ def attack_risks(
         at 0.95.
     max_attempts : int, optional
         Candidate predicates drawn for multivariate singling out; default ``500·n_attacks``.
-        Few random conjunctions single out one row (about 1 in 400 on Adult), so the search
+        Few random conjunctions single out one row, so the search
         may stop short of ``n_attacks`` predicates (said in ``notes``).
     random_state : int, numpy Generator or None, default 0
         Seeds every subsample, predicate, split and random guess.
@@ -203,9 +204,7 @@ def attack_risks(
     >>> res.scores["linkability_risk_low"], res.scores["inference_risk_low"]
     (0.0, 0.0)
     """
-    check_frame(real, "real")
-    check_frame(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
+    check_tables(real, synthetic)
     if holdout is None:
         raise ValueError(
             "attack_risks needs a holdout table (real rows the generator never saw) as the "

@@ -1,54 +1,9 @@
-"""Anonymized export: a synthetic copy of a sensitive table, with safeguards and a measured
-privacy report.
-
-What :class:`Anonymizer` does, in order (each safeguard on by default):
-
-1. **Holdout.** A share of the real rows (default 20 %) is split off before anything is
-   learned. The model never sees it; every privacy number is measured against it.
-2. **PII and keys are never learned.** Columns that look like personal identifiers — by name
-   or by their values: emails, phone numbers, person names, street addresses, IPs, URLs, card,
-   IBAN and social-security numbers, postcodes, free text — and key columns (unique ids) are
-   left out of the model. In the output they are regenerated with fresh, format-preserving
-   fake values (reserved domains and ranges, random syllables; keys unique across the whole
-   export) or dropped (``pii="drop"``). See :mod:`tabgen.pii`.
-3. **Rare categories are merged.** A category seen fewer than ``rare_threshold`` times in the
-   training rows becomes one protected value (``"_RARE_"``) before training, so a unique value
-   cannot single out its owner.
-4. **Robust numeric bounds.** Numbers and dates are clipped, in the training rows and in the
-   output, to the k-th smallest and k-th largest training value with k drawn at random in
-   5-7 (per column), so the exact extremes — the outliers' own values — are never released.
-   A column with fewer than 20 present values is clipped to its quartiles.
-5. **Near-copies are replaced.** A synthetic row identical to a training row, or closer to its
-   nearest training row than ``distance_quantile`` (default 5 %) of the holdout's real rows
-   are to theirs, is discarded and replaced by a fresh sample; the count is reported. This
-   filter compares with the real rows, so it is itself data-dependent: it is not
-   differential privacy and must not be described as such.
-6. **Only synthetic rows leave.** :meth:`Anonymizer.export` writes synthetic rows only, in
-   batches (memory bounded by the batch). The fitted model is never written: a model can
-   memorise rows, and saving it (``anonymizer.synthesizer_.save(path)``) is a separate,
-   explicit act.
-
-:meth:`Anonymizer.report` measures the result against the holdout: DCR share, exact-copy
-rate, NNDR, a distance-based membership-inference AUC, Anonymeter-style singling-out,
-linkability and attribute-inference risks with 95 % confidence intervals, and the fidelity
-and utility scores, so the trade-off is visible. These are *measured* risks from a set of
-attacks, not a proof of anonymity.
-
-**Differential privacy** (``epsilon=``): the synthesizer is trained in its DP mode (see
-:mod:`tabgen.privacy`; default model in this mode: the DP Gaussian copula, the best utility we
-measured at small epsilon) and the export then carries an (epsilon, delta) guarantee for the
-training rows. Everything that would look at the real rows outside the model is switched off,
-since it would break the guarantee: no rare-category merging or clipping here (the DP domain
-releases categories and bounds itself), no near-copy filter (asking for one is an error), and
-PII columns are regenerated from canonical formats only (no shapes, no missing rate learned).
-Column kinds and names, the domain the user declares and the row count are treated as public.
-"""
+"""The :class:`Anonymizer` estimator: the safeguards' steps in order, generation with the
+near-copy filter, export and the privacy report."""
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 from pathlib import Path
 
 import numpy as np
@@ -56,18 +11,25 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from tabgen._rng import check_random_state, spawn_seed
-from tabgen.metrics._neighbors import kneighbors
+from tabgen.pipelines.anonymization.checks import (
+    check_params,
+    holdout_rows,
+    resolve_pii,
+)
+from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS
+from tabgen.pipelines.anonymization.safeguards import (
+    NearCopyFilter,
+    clip,
+    fake_columns,
+    protect,
+    rare_categories,
+    robust_bounds,
+    split_holdout,
+)
 from tabgen.schema import Schema, check_frame
 
 logger = logging.getLogger("tabgen")
 
-#: Minimum number of input rows: below it a holdout cannot measure anything.
-MIN_ROWS = 50
-RARE_VALUE = "_RARE_"
-_NUMERIC_KINDS = ("numerical", "integer")
-_PII_MODES = ("regenerate", "drop")
-#: Present values a column needs before its k-th extremes are released as bounds.
-_MIN_BOUND_VALUES = 20
 _MAX_ROUNDS = 50
 
 
@@ -188,59 +150,37 @@ class Anonymizer(BaseEstimator):
         -------
         self
         """
-        from tabgen.pii import FakeColumn, detect_pii
-
         frame = check_frame(X).reset_index(drop=True)
-        self._check_params(frame)
+        check_params(self, frame)
         rng = check_random_state(self.random_state)
         self.columns_ = list(frame.columns)
         self.schema_ = Schema.detect(frame, overrides=self.schema)
         kinds = self.schema_.kinds
-
-        # 1. holdout
-        n_hold = self._holdout_rows(len(frame))
-        order = rng.permutation(len(frame))
-        self.holdout_ = frame.iloc[np.sort(order[:n_hold])].reset_index(drop=True)
-        self.train_ = frame.iloc[np.sort(order[n_hold:])].reset_index(drop=True)
-
-        # 2. PII and keys out of the model
         dp = self.epsilon is not None
-        self.pii_columns_ = self._resolve_pii(frame, kinds, detect_pii)
+
+        n_hold = holdout_rows(self.holdout, len(frame))
+        self.train_, self.holdout_ = split_holdout(frame, n_hold, rng)
+
+        self.pii_columns_ = resolve_pii(self, frame, kinds)
         self._fakes = {}
-        for col, kind in self.pii_columns_.items():
-            if self.pii != "regenerate":
-                break
-            if dp:  # canonical formats only: nothing measured on the real values
-                fake = FakeColumn(kind, min_count=len(self.train_) + 1).fit(self.train_[col])
-                fake.facts_.update(
-                    {k: 0.0 for k in ("missing_rate", "ipv6_share") if k in fake.facts_}
-                )
-            else:
-                fake = FakeColumn(kind, min_count=max(int(self.rare_threshold), 1))
-                fake.fit(self.train_[col])
-            self._fakes[col] = fake
+        if self.pii == "regenerate":
+            self._fakes = fake_columns(
+                self.train_, self.pii_columns_, dp=dp, min_count=self.rare_threshold
+            )
         self.model_columns_ = [c for c in frame.columns if c not in self.pii_columns_]
         if not self.model_columns_:
             raise ValueError("every column was treated as PII: there is nothing left to model")
         self.model_kinds_ = {c: kinds[c] for c in self.model_columns_}
 
-        # 3. rare categories, 4. robust bounds (learned on training rows only)
-        self._kept_categories = {}
-        self.rare_merged_ = {}
-        for col, kind in self.model_kinds_.items():
-            if kind == "categorical" and self.rare_threshold > 1 and not dp:
-                counts = self.train_[col].value_counts(dropna=True)
-                rare = counts.index[counts < self.rare_threshold]
-                if len(rare):
-                    self._kept_categories[col] = set(counts.index[counts >= self.rare_threshold])
-                    self.rare_merged_[col] = len(rare)
+        # learned on the training rows only; off in DP mode (the DP domain does it)
+        self._kept_categories, self.rare_merged_ = ({}, {})
+        if not dp:
+            self._kept_categories, self.rare_merged_ = rare_categories(
+                self.train_, self.model_kinds_, self.rare_threshold
+            )
         self.bounds_ = {}
         if self.clip_outliers and not dp:
-            for col, kind in self.model_kinds_.items():
-                if kind in _NUMERIC_KINDS or kind == "datetime":
-                    bounds = self._robust_bounds(self.train_[col], self.schema_[col], rng)
-                    if bounds is not None:
-                        self.bounds_[col] = bounds
+            self.bounds_ = robust_bounds(self.train_, self.model_kinds_, self.schema_, rng)
         train = self._protect(self.train_[self.model_columns_])
         logger.info(
             "anonymizer: %d training rows, %d holdout rows, %d PII/key column(s) kept out, "
@@ -252,20 +192,14 @@ class Anonymizer(BaseEstimator):
             len(self.bounds_),
         )
 
-        # the model
         self.synthesizer_ = self._make_synthesizer(rng).fit(train)
 
-        # 5. the near-copy filter: distances in one fixed space fitted on the training rows
-        self._space = _DistanceSpace().fit(train, self.model_kinds_, self.schema_)
-        self._train_points = self._space.transform(train)
-        hold_points = self._space.transform(self._protect(self.holdout_[self.model_columns_]))
-        d_hold, _ = kneighbors(self._train_points, hold_points, 1)
-        self.holdout_distances_ = d_hold[:, 0]
-        q = self._quantile()
-        if q is None:
-            self.distance_threshold_ = 0.0
-        else:
-            self.distance_threshold_ = float(np.quantile(d_hold[:, 0], q))
+        holdout = self._protect(self.holdout_[self.model_columns_])
+        self._filter = NearCopyFilter(self._quantile()).fit(
+            train, holdout, self.model_kinds_, self.schema_
+        )
+        self.holdout_distances_ = self._filter.holdout_distances_
+        self.distance_threshold_ = self._filter.threshold_
         self.stats_ = {"rows": 0, "replaced": 0}
         self._rng = np.random.default_rng(spawn_seed(rng))
         return self
@@ -386,10 +320,7 @@ class Anonymizer(BaseEstimator):
     def _keep_mask(self, rows: pd.DataFrame) -> np.ndarray:
         if self.epsilon is not None:  # no look at the real rows after training
             return np.ones(len(rows), dtype=bool)
-        points = self._space.transform(rows[self.model_columns_])
-        dist, _ = kneighbors(self._train_points, points, 1)
-        d = dist[:, 0]
-        return (d > 0) & ~(d < self.distance_threshold_)
+        return self._filter.keep(rows[self.model_columns_])
 
     # -- report -----------------------------------------------------------------------------
     def report(
@@ -483,115 +414,12 @@ class Anonymizer(BaseEstimator):
     # -- safeguards -------------------------------------------------------------------------
     def _protect(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rare categories merged and numbers clipped (training rows and holdout alike)."""
-        out = frame.copy()
-        for col, kept in self._kept_categories.items():
-            out[col] = _merge_rare(out[col], kept)
-        return self._clip(out)
+        return protect(frame, self._kept_categories, self.bounds_, self.schema_)
 
     def _clip(self, frame: pd.DataFrame) -> pd.DataFrame:
-        for col, (low, high) in self.bounds_.items():
-            if col in frame.columns:
-                frame[col] = _clip_column(frame[col], low, high, self.schema_[col])
-        return frame
+        return clip(frame, self.bounds_, self.schema_)
 
-    @staticmethod
-    def _robust_bounds(col: pd.Series, spec, rng: np.random.Generator):
-        x = _as_float(col, spec.kind, spec.info.get("format"))
-        ordered = np.sort(x[~np.isnan(x)])
-        if len(ordered) == 0:
-            return None
-        if len(ordered) >= _MIN_BOUND_VALUES:
-            k = int(rng.integers(5, 8))
-        else:
-            k = max(1, math.ceil(len(ordered) / 4))
-        low, high = ordered[k - 1], ordered[len(ordered) - k]
-        if spec.kind == "datetime":
-            return pd.Timestamp(int(low)), pd.Timestamp(int(high))  # UTC, naive
-        if spec.kind == "integer":
-            return int(low), int(high)
-        return float(low), float(high)
-
-    # -- checks -----------------------------------------------------------------------------
-    def _check_params(self, frame: pd.DataFrame) -> None:
-        if len(frame) < MIN_ROWS:
-            raise ValueError(
-                f"the table has {len(frame)} rows; anonymization needs at least {MIN_ROWS} "
-                "so that a holdout can be kept out to measure privacy against"
-            )
-        if self.pii not in _PII_MODES:
-            raise ValueError(f"pii must be one of {_PII_MODES}, got {self.pii!r}")
-        named = {"target": [self.target] if self.target is not None else []}
-        named["pii_columns"] = list(self.pii_columns or [])
-        named["keep_columns"] = list(self.keep_columns or [])
-        named["schema"] = list(self.schema or {})
-        named["domain"] = list(self.domain or {})
-        for option, cols in named.items():
-            unknown = [c for c in cols if c not in frame.columns]
-            if unknown:
-                raise ValueError(
-                    f"{option} names column(s) {unknown!r} that are not in the data; "
-                    f"columns are {list(frame.columns)!r}"
-                )
-        if (
-            not isinstance(self.rare_threshold, numbers.Integral)
-            or isinstance(self.rare_threshold, bool)
-            or self.rare_threshold < 0
-        ):
-            raise ValueError(
-                f"rare_threshold must be a non-negative integer, got {self.rare_threshold!r}"
-            )
-        q = self.distance_quantile
-        if isinstance(q, str):
-            if q != "auto":
-                raise ValueError(f"distance_quantile must be 'auto', None or in [0, 1), got {q!r}")
-        elif q is not None and (not isinstance(q, numbers.Real) or not 0 <= q < 1):
-            raise ValueError(f"distance_quantile must be 'auto', None or in [0, 1), got {q!r}")
-        if self.epsilon is not None:
-            from tabgen.privacy import check_epsilon
-
-            check_epsilon(self.epsilon)
-            if q is not None and not isinstance(q, str):
-                raise ValueError(
-                    "distance_quantile filters synthetic rows by their distance to the real "
-                    "rows, which breaks the differential-privacy guarantee; leave it 'auto' "
-                    "(off in DP mode) when epsilon is set"
-                )
-        elif self.delta is not None or self.domain is not None:
-            raise ValueError("delta and domain only apply with epsilon (DP mode)")
-
-    def _holdout_rows(self, n: int) -> int:
-        h = self.holdout
-        if isinstance(h, numbers.Integral) and not isinstance(h, bool):
-            rows = int(h)
-        elif isinstance(h, numbers.Real) and 0 < h < 1:
-            rows = round(n * float(h))
-        else:
-            raise ValueError(f"holdout must be a share in (0, 1) or a row count, got {h!r}")
-        if rows < 10 or n - rows < 10:
-            raise ValueError(
-                f"holdout={h!r} leaves {rows} holdout and {n - rows} training rows out of {n}; "
-                "both need at least 10"
-            )
-        return rows
-
-    def _resolve_pii(self, frame, kinds, detect_pii) -> dict:
-        found = dict(detect_pii(frame, kinds))
-        extra = self.pii_columns or []
-        if isinstance(extra, dict):
-            found.update(extra)
-        else:
-            for col in extra:
-                if col not in found:
-                    found[col] = "free_text"
-        for col in self.keep_columns or []:
-            found.pop(col, None)
-        if self.target is not None and self.target in found:
-            raise ValueError(
-                f"target column {self.target!r} looks like PII ({found[self.target]}); "
-                "pass it in keep_columns to learn it anyway"
-            )
-        return {c: found[c] for c in frame.columns if c in found}
-
+    # -- checks ---------------------------------------------------------------------------------
     def _make_synthesizer(self, rng):
         from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
         from tabgen.synthesizers.vae import VAESynthesizer
@@ -628,104 +456,10 @@ class Anonymizer(BaseEstimator):
         return check_n(len(self.train_) + len(self.holdout_) if n is None else n)
 
 
-# ---------------------------------------------------------------------------------------------
 def _metric_kind(kind: str) -> str:
-    if kind in _NUMERIC_KINDS:
+    if kind in NUMERIC_KINDS:
         return "numerical"
     return "datetime" if kind == "datetime" else "categorical"
-
-
-def _merge_rare(col: pd.Series, kept: set) -> pd.Series:
-    rare = col.notna() & ~col.isin(kept)
-    if not rare.any():
-        return col
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        if RARE_VALUE not in col.cat.categories:
-            col = col.cat.add_categories([RARE_VALUE])
-        col = col.mask(rare, RARE_VALUE)
-        # the dtype's category list would still name the rare values: drop them from it too
-        unused = [c for c in col.cat.categories if c not in kept and c != RARE_VALUE]
-        return col.cat.remove_categories(unused)
-    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
-        return col.mask(rare, RARE_VALUE)
-    return col.astype(object).mask(rare, RARE_VALUE)
-
-
-def _clip_column(col: pd.Series, low, high, spec) -> pd.Series:
-    if spec.kind != "datetime":
-        return col.clip(lower=low, upper=high)
-    fmt = spec.info.get("format")
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        tz = getattr(col.dtype, "tz", None)
-        if tz is not None:  # bounds are naive UTC
-            low, high = (
-                low.tz_localize("UTC").tz_convert(tz),
-                high.tz_localize("UTC").tz_convert(tz),
-            )
-        return col.clip(lower=low, upper=high)
-    parsed = pd.to_datetime(col, format=fmt, errors="coerce")
-    clipped = parsed.clip(lower=low, upper=high)
-    changed = parsed.notna() & (clipped != parsed)
-    if not changed.any():
-        return col
-    text = clipped.dt.strftime(fmt) if fmt else clipped.astype(str)
-    return col.mask(changed, text)
-
-
-class _DistanceSpace:
-    """A fixed numeric space for nearest-neighbour distances between rows.
-
-    Numbers and dates are scaled by the training range, categories one-hot encoded with
-    weight 1/sqrt(2) (a mismatch costs 1, like a full-range numeric difference), a missing
-    value is an indicator of its own. Unlike :func:`tabgen.metrics._encode.encode`, it is
-    fitted once and applied batch by batch.
-    """
-
-    def fit(self, frame: pd.DataFrame, kinds: dict, schema: Schema) -> _DistanceSpace:
-        self.columns = []
-        self.formats = {c: schema[c].info.get("format") for c in kinds}
-        for col, kind in kinds.items():
-            values = frame[col]
-            if kind in _NUMERIC_KINDS or kind == "datetime":
-                x = _as_float(values, kind, self.formats[col])
-                present = x[~np.isnan(x)]
-                low = float(present.min()) if len(present) else 0.0
-                span = float(present.max() - low) if len(present) else 1.0
-                self.columns.append((col, kind, (low, span if span > 0 else 1.0)))
-            elif kind == "categorical":
-                cats = pd.Index(values.dropna().unique())
-                self.columns.append((col, kind, cats))
-        return self
-
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        blocks = []
-        for col, kind, info in self.columns:
-            if kind == "categorical":
-                codes = info.get_indexer(frame[col])
-                onehot = np.zeros((len(frame), len(info) + 1))
-                slot = np.where(codes >= 0, codes, len(info))
-                onehot[np.arange(len(frame)), slot] = 1.0
-                missing = frame[col].isna().to_numpy()
-                onehot[missing, len(info)] = 1.0
-                blocks.append(onehot / math.sqrt(2.0))
-            else:
-                low, span = info
-                x = (_as_float(frame[col], kind, self.formats[col]) - low) / span
-                miss = np.isnan(x)
-                blocks.append(np.column_stack([np.where(miss, 0.0, x), miss.astype(float)]))
-        return np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
-
-
-def _as_float(values: pd.Series, kind: str, fmt: str | None = None) -> np.ndarray:
-    """Numbers as float; datetimes as UTC nanoseconds (float); missing as NaN."""
-    if kind == "datetime":
-        ts = pd.to_datetime(values, format=fmt, errors="coerce")
-        if getattr(ts.dtype, "tz", None) is not None:
-            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-        out = ts.astype("datetime64[ns]").to_numpy().view("int64").astype(np.float64)
-        out[ts.isna().to_numpy()] = np.nan
-        return out
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 class _Batches:

@@ -8,7 +8,7 @@ from tabgen._lazy import lazy_exports
 _EXPORTS = {
     "SYNTHESIZERS": "tabgen.synthesizers.registry",
     "BaseSynthesizer": "tabgen.synthesizers.base",
-    "Capabilities": "tabgen.synthesizers.base",
+    "Capabilities": "tabgen.synthesizers.capabilities",
     "Conditions": "tabgen.synthesizers.base",
     "DiffusionSynthesizer": "tabgen.synthesizers.diffusion.estimator",
     "GANSynthesizer": "tabgen.synthesizers.gan.estimator",

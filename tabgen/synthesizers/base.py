@@ -36,6 +36,7 @@ from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
 from tabgen.schema import Schema, check_frame
+from tabgen.synthesizers.capabilities import CapabilitiesOf
 
 logger = logging.getLogger("tabgen")
 
@@ -73,64 +74,6 @@ class Conditions:
         return len(self.frame)
 
 
-@dataclass(frozen=True)
-class Capabilities:
-    """What a synthesizer supports, for users and for the pipelines that choose a path.
-
-    Read it from the class or an instance: ``GaussianCopulaSynthesizer.capabilities``.
-
-    Attributes
-    ----------
-    conditions : bool
-        ``sample(conditions=...)`` fixes categorical columns (every model).
-    numeric_conditions : bool
-        Numeric columns can be conditioned on as well (exact values).
-    inpainting : bool
-        Any set of observed cells conditions a row natively (no rejection); imputation
-        needs it.
-    row_conditions : bool
-        Conditions may differ per row (NaN marks a free cell), sampled in one call rather
-        than grouped by which columns are fixed.
-    differential_privacy : bool
-        The model has a differentially private mode (``epsilon=``).
-    streaming_fit : bool
-        ``fit(path)`` trains by minibatches off a disk-backed matrix instead of loading the
-        encoded table into memory.
-    data_parallel : bool
-        ``fit`` trains data-parallel under ``torchrun`` (``python -m tabgen.scale.train_ddp``).
-
-    Examples
-    --------
-    >>> from tabgen import GaussianCopulaSynthesizer
-    >>> GaussianCopulaSynthesizer.capabilities.inpainting
-    True
-    """
-
-    conditions: bool
-    numeric_conditions: bool
-    inpainting: bool
-    row_conditions: bool
-    differential_privacy: bool
-    streaming_fit: bool
-    data_parallel: bool
-
-
-class _CapabilitiesOf:
-    """Descriptor: the :class:`Capabilities` of the class it is read from (or of an
-    instance's class), derived from the class's declarations."""
-
-    def __get__(self, obj, owner) -> Capabilities:
-        return Capabilities(
-            conditions=True,
-            numeric_conditions=bool(owner._numeric_conditions),
-            inpainting=bool(owner._supports_inpainting),
-            row_conditions=bool(owner._row_conditions),
-            differential_privacy="epsilon" in owner._get_param_names(),
-            streaming_fit=bool(owner._streams_training_data),
-            data_parallel=bool(owner._supports_data_parallel),
-        )
-
-
 def enable_verbose_logging() -> None:
     """Show tabgen's INFO messages (progress) on stderr when nothing else is configured."""
     if not logger.handlers and not logging.getLogger().handlers:
@@ -164,9 +107,9 @@ class BaseSynthesizer(BaseEstimator):
     #: it a disk-backed ``numpy.memmap`` (float32); otherwise ``Z`` is loaded into memory.
     _streams_training_data: bool = False
 
-    #: What the model supports (:class:`Capabilities`), read from the flags above; the
-    #: public way for users and other packages to ask.
-    capabilities = _CapabilitiesOf()
+    #: What the model supports (:class:`~tabgen.synthesizers.capabilities.Capabilities`),
+    #: read from the flags above: the public way for users and other packages to ask.
+    capabilities = CapabilitiesOf()
 
     # -- hooks ------------------------------------------------------------------------------
     def _make_encoder(self) -> TableEncoder:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from tabgen._linalg import nearest_correlation
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.privacy._mechanisms import gaussian_sigma
-from tabgen.synthesizers._gaussian import nearest_correlation
 
 #: Smallest probability mass kept for a category or a missing/observed state, so that every
 #: released value stays a proper interval of the latent (conditions on it stay exact).

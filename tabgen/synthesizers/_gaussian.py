@@ -6,15 +6,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from tabgen._linalg import nearest_correlation
 
-def nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
-    """Symmetrise, clip eigenvalues at ``floor`` and rescale to a unit diagonal."""
-    corr = np.nan_to_num((corr + corr.T) / 2.0)
-    np.fill_diagonal(corr, 1.0)
-    w, v = np.linalg.eigh(corr)
-    fixed = (v * np.maximum(w, floor)) @ v.T
-    d = np.sqrt(np.diag(fixed))
-    return fixed / np.outer(d, d)
+__all__ = ["conditional_sample", "nearest_correlation", "truncated_normal"]
 
 
 def truncated_normal(rng, mu, sigma, lo, hi) -> np.ndarray:

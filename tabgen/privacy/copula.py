@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from tabgen._linalg import nearest_correlation
-from tabgen.encoders._cdf import PiecewiseCDF
+from tabgen.encoders import PiecewiseCDF
 from tabgen.privacy._mechanisms import gaussian_sigma
 
 #: Smallest probability mass kept for a category or a missing/observed state, so that every

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tabgen.encoders._cdf import PiecewiseCDF
+from tabgen.encoders import PiecewiseCDF
 from tabgen.privacy._mechanisms import (
     check_epsilon,
     empty_cell_threshold,

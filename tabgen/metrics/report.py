@@ -368,66 +368,36 @@ def evaluate(
     results: dict[str, MetricResult] = {}
     skipped: dict[str, str] = {}
     timings: dict[str, float] = {}
-    n_min = min(len(real), len(synthetic))
     for group in groups:
         t0 = time.perf_counter()
+        reason = _skip_reason(group, real, synthetic, holdout, target)
+        if reason is not None:
+            skipped[group] = reason
+            continue
+        seed = seeds[group]
         if group == "fidelity":
             results[group] = fidelity(real, synthetic, metadata=kinds)
-        elif group == "detection":
-            if n_min < 3:
-                skipped[group] = "needs at least 3 rows in each table for 3-fold cross-validation"
-                continue
-            results[group] = detection(
-                real, synthetic, metadata=kinds, max_rows=max_rows, random_state=seeds[group]
-            )
-        elif group == "precision_recall":
-            if n_min < 2:
-                skipped[group] = "needs at least 2 rows in each table"
-                continue
-            results[group] = precision_recall(
-                real, synthetic, metadata=kinds, max_rows=max_rows, random_state=seeds[group]
+        elif group in ("detection", "precision_recall"):
+            measure = detection if group == "detection" else precision_recall
+            results[group] = measure(
+                real, synthetic, metadata=kinds, max_rows=max_rows, random_state=seed
             )
         elif group == "utility":
-            if target is None:
-                skipped[group] = "no target column given"
-                continue
-            if holdout is None:
-                skipped[group] = "needs a holdout table (real rows unseen in training) to test on"
-                continue
             results[group] = utility(
-                real,
-                synthetic,
-                holdout,
-                target,
-                task=task,
-                metadata=kinds,
-                random_state=seeds[group],
+                real, synthetic, holdout, target, task=task, metadata=kinds, random_state=seed
             )
         elif group == "privacy":
             results[group] = privacy(
-                real,
-                synthetic,
-                holdout,
-                metadata=kinds,
-                max_rows=max_rows,
-                random_state=seeds[group],
+                real, synthetic, holdout, metadata=kinds, max_rows=max_rows, random_state=seed
             )
         elif group == "attacks":
-            if holdout is None:
-                skipped[group] = (
-                    "needs a holdout table (real rows unseen in training) as the control"
-                )
-                continue
-            if min(len(real), len(holdout)) < _ATTACK_MIN_ROWS:
-                skipped[group] = f"needs at least {_ATTACK_MIN_ROWS} rows in real and in holdout"
-                continue
             results[group] = attack_risks(
                 real,
                 synthetic,
                 holdout,
                 # columns absent from ``kinds`` were declared "id": keep them out
                 metadata={c: kinds.get(c, "id") for c in real.columns},
-                random_state=seeds[group],
+                random_state=seed,
                 **attack_kwargs,
             )
         timings[group] = round(time.perf_counter() - t0, 3)
@@ -457,3 +427,22 @@ def evaluate(
         time_s=time.perf_counter() - start,
         frames=frames,
     )
+
+
+def _skip_reason(group: str, real, synthetic, holdout, target) -> str | None:
+    """Why ``group`` cannot be measured on these tables (``None``: it can)."""
+    n_min = min(len(real), len(synthetic))
+    unseen = "needs a holdout table (real rows unseen in training)"
+    if group == "detection" and n_min < 3:
+        return "needs at least 3 rows in each table for 3-fold cross-validation"
+    if group == "precision_recall" and n_min < 2:
+        return "needs at least 2 rows in each table"
+    if group == "utility" and target is None:
+        return "no target column given"
+    if group == "utility" and holdout is None:
+        return f"{unseen} to test on"
+    if group == "attacks" and holdout is None:
+        return f"{unseen} as the control"
+    if group == "attacks" and min(len(real), len(holdout)) < _ATTACK_MIN_ROWS:
+        return f"needs at least {_ATTACK_MIN_ROWS} rows in real and in holdout"
+    return None

@@ -130,7 +130,7 @@ def fit_private(model, X):
         raise ValueError(
             "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
         )
-    if _in_process_group():
+    if data_parallel() is not None:
         raise ValueError(
             "differentially private training (epsilon) cannot run data-parallel: fit "
             "with epsilon in a single process, outside torchrun"
@@ -184,11 +184,11 @@ def fit_private(model, X):
     return model
 
 
-def _in_process_group() -> bool:
-    """Whether this process trains data-parallel; torch is not imported for the answer (a
+def data_parallel():
+    """:func:`tabgen.nn.distributed.data_parallel`, without importing torch for the answer (a
     process group cannot exist before ``torch.distributed`` has been imported)."""
     if "torch.distributed" not in sys.modules:
-        return False
-    from tabgen.nn.distributed import data_parallel
+        return None
+    from tabgen.nn.distributed import data_parallel as context
 
-    return data_parallel() is not None
+    return context()

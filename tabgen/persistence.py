@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tabgen._output import atomic_path, check_output
 from tabgen._version import __version__
 
 MAGIC = b"TABGEN\x00\x01"
@@ -49,8 +50,23 @@ def _jsonable_params(params: dict) -> dict:
     return out
 
 
-def save_model(model, path) -> None:
-    """Write a fitted synthesizer to ``path``."""
+def save_model(model, path, *, overwrite: bool = False) -> Path:
+    """Write a fitted synthesizer to ``path``, atomically.
+
+    Parameters
+    ----------
+    model : BaseSynthesizer
+        A fitted model.
+    path : str or Path
+        The file; missing parent folders are created.
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing ``path`` raises ``FileExistsError``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = check_output(path, overwrite=overwrite, parents=True)
     state, arrays = model._get_state()
     index, chunks, offset = {}, [], 0
     for name, arr in arrays.items():
@@ -77,10 +93,11 @@ def save_model(model, path) -> None:
     head = json.dumps(header, allow_nan=False).encode("utf-8")
     data = b"".join(chunks)
     digest = hashlib.sha256(head + data).digest()
-    Path(path).write_bytes(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(head), len(data), digest))
-    with open(path, "ab") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(head), len(data), digest))
         fh.write(head)
         fh.write(data)
+    return path
 
 
 def read_header(path) -> tuple[dict, bytes]:

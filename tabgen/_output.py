@@ -34,6 +34,24 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def check_not_input(path, inputs: Iterable = ()) -> Path:
+    """Refuse an output ``path`` that names one of ``inputs`` (links and ``..`` resolved).
+
+    Raises
+    ------
+    ValueError
+        ``path`` is the same file as one of ``inputs``.
+    """
+    path = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(path, Path(source)):
+            raise ValueError(
+                f"the output {str(path)!r} is also an input of this command; choose another "
+                "output name (an input is never overwritten, even with overwrite=True)"
+            )
+    return path
+
+
 def check_output(
     path,
     *,
@@ -84,13 +102,7 @@ def check_output(
     ...
     FileExistsError: '.../old.csv' exists; pass overwrite=True (--overwrite) to replace it
     """
-    path = Path(path)
-    for source in inputs:
-        if source is not None and _same_file(path, Path(source)):
-            raise ValueError(
-                f"the output {str(path)!r} is also an input of this command; choose another "
-                "output name (an input is never overwritten, even with overwrite=True)"
-            )
+    path = check_not_input(path, inputs)
     if path.is_dir():
         raise IsADirectoryError(f"the output {str(path)!r} is a folder; give a file name")
     if path.exists() and not overwrite:
@@ -101,7 +113,11 @@ def check_output(
         check_format(path)
     folder = path.parent
     if parents and not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise type(exc)(f"cannot create the folder {str(folder)!r}: {reason}") from None
     if not folder.exists():
         raise FileNotFoundError(f"the folder {str(folder)!r} of the output does not exist")
     if not folder.is_dir():

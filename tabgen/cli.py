@@ -112,9 +112,9 @@ def _check_table_output(args, *inputs) -> Path:
 def _report_paths(path, overwrite: bool, inputs) -> tuple[Path | None, Path]:
     """``(html, json)`` for a report name: ``x.html`` writes ``x.html`` and ``x.json``;
     ``x.json`` writes only the JSON. Both are checked before any work."""
-    from tabgen._output import check_output
+    from tabgen._output import check_not_input, check_output
 
-    path = Path(path)
+    path = check_not_input(path, inputs)
     suffix = path.suffix.lower()
     if suffix == ".json":
         html, json_path = None, path
@@ -637,21 +637,22 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("tabgen: interrupted", file=sys.stderr)
         return 130
-    except UsageError as exc:
-        status, msg = 2, _one_line(exc)
-    except (CLIError, ValueError, TypeError, KeyError, OSError) as exc:
-        status, msg = 1, _one_line(exc)  # ModelFileError is a ValueError
     except Exception as exc:
-        status = 1
-        msg = f"internal error: {type(exc).__name__}: {_one_line(exc)}"
-        if not debug:
-            msg += " (run again with --debug for the traceback)"
-    if debug:
-        import traceback
+        if isinstance(exc, UsageError):
+            status, msg = 2, _one_line(exc)
+        elif isinstance(exc, (CLIError, ValueError, TypeError, KeyError, OSError)):
+            status, msg = 1, _one_line(exc)  # ModelFileError is a ValueError
+        else:
+            status = 1
+            msg = f"internal error: {type(exc).__name__}: {_one_line(exc)}"
+            if not debug:
+                msg += " (run again with --debug for the traceback)"
+        if debug:
+            import traceback
 
-        traceback.print_exc()
-    print(f"tabgen: error: {msg}", file=sys.stderr)
-    return status
+            traceback.print_exception(type(exc), exc, exc.__traceback__)
+        print(f"tabgen: error: {msg}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -46,10 +46,14 @@ def read_table(path, **kwargs) -> pd.DataFrame:
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         The file cannot be parsed as a table.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a table file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     fmt = _format(path)

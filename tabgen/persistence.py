@@ -314,8 +314,12 @@ def load(path):
     except Exception as exc:  # anything the file's content makes fail is a bad file
         raise ModelFileError(f"{where} has an invalid model description: {_line(exc)}") from None
     try:  # the class's own checks, as fit runs them
-        model._validate_common_params()
-        model._validate_params()
+        probe = model
+        if isinstance(params.get("device"), str):
+            # a model saved on a GPU loads anywhere: availability is checked at use, not here
+            probe = cls(**{**params, "device": "cpu"})
+        probe._validate_common_params()
+        probe._validate_params()
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{where} has invalid parameters: {_line(exc)}") from None
     try:

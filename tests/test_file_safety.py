@@ -412,3 +412,7 @@ def test_help_imports_no_model_code():
         ROOT,
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def test_the_help_names_every_registered_model():
+    assert set(cli._MODEL_NAMES) == set(tabgen.SYNTHESIZERS)

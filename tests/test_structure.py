@@ -310,6 +310,8 @@ ALLOWED_PRIVATE = {
     # code that drives a model: saving/loading and the DP fit
     ("tabgen.persistence", "_get_state"): "model hook: persistence",
     ("tabgen.persistence", "_set_state"): "model hook: persistence",
+    ("tabgen.persistence", "_validate_params"): "model hook: parameter checks on load",
+    ("tabgen.persistence", "_validate_common_params"): "base parameter checks on load",
     ("tabgen.privacy", "_start_fit"): "fit hook; the DP fit joins the base fit pipeline",
     ("tabgen.privacy", "_dp_fraction"): "fit hook; the DP fit joins the base fit pipeline",
     ("tabgen.privacy", "_fit_private"): "fit hook; the DP fit joins the base fit pipeline",

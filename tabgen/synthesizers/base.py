@@ -34,7 +34,7 @@ from tabgen._rng import check_random_state
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
-from tabgen.schema import Schema, check_frame
+from tabgen.schema import Schema, check_frame, restore_dtypes
 
 logger = logging.getLogger("tabgen")
 
@@ -266,9 +266,11 @@ class BaseSynthesizer(BaseEstimator):
         Returns
         -------
         pandas.DataFrame
-            The fitted columns with their dtypes; every row satisfies its conditions.
+            The fitted columns with their dtypes (Arrow-backed columns, as from polars or
+            pyarrow input, come back Arrow-backed); every row satisfies its conditions.
         """
-        return self._sample_frame(n, conditions, random_state, id_offset=0)
+        frame = self._sample_frame(n, conditions, random_state, id_offset=0)
+        return restore_dtypes(frame, self.schema_)
 
     def _sample_frame(
         self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
@@ -413,6 +415,13 @@ class BaseSynthesizer(BaseEstimator):
                 f"condition value {x[bad][0]!r} for column {col!r} is outside the training "
                 f"range [{enc.min_}, {enc.max_}]"
             )
+        if self.schema_[col].kind == "integer":
+            frac = x != np.round(x)
+            if frac.any():
+                raise ValueError(
+                    f"condition value {float(x[frac][0])!r} for integer column {col!r} is not a "
+                    "whole number; pass a whole number (round it yourself if intended)"
+                )
 
     def _encode_conditions(self, frame: pd.DataFrame) -> Conditions:
         encoded = {}
@@ -426,7 +435,7 @@ class BaseSynthesizer(BaseEstimator):
             else:
                 assert isinstance(enc, NumericEncoder)
                 x = pd.to_numeric(values[known]).to_numpy(dtype="float64")
-                out[known] = enc.encode_array(x)
+                out[known] = enc.encode_values(x)
             encoded[col] = out
         return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
 

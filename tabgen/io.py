@@ -144,7 +144,7 @@ def sample_to_file(
                 import pyarrow.parquet as pq
 
                 if writer is None:
-                    file_schema, as_text = parquet_schema(model.schema_, batch)
+                    file_schema, as_text = parquet_schema(model.schema_, _categories(model))
                     writer = pq.ParquetWriter(tmp, file_schema)
                 writer.write_table(_arrow_batch(batch, file_schema, as_text))
             else:
@@ -165,15 +165,30 @@ def sample_to_file(
     return path
 
 
-def parquet_schema(schema, batch: pd.DataFrame | None = None):
+def _categories(model) -> dict:
+    """``{column: category list}`` of a fitted model's (or pipeline's) categorical columns."""
+    encoder = getattr(model, "encoder_", None)
+    if encoder is None:
+        encoder = getattr(getattr(model, "synthesizer_", None), "encoder_", None)
+    if encoder is None:
+        return {}
+    return {
+        name: list(enc.categories_)
+        for name, enc in encoder.encoders_.items()
+        if hasattr(enc, "categories_")
+    }
+
+
+def parquet_schema(schema, categories: dict | None = None):
     """The Arrow schema of a model's sampled rows, from its :class:`~tabgen.schema.Schema`
     (never from one batch, where a column may be all missing), and the columns written as
     text.
 
     Arrow-backed input columns keep their Arrow type; other columns get the type of their
     dtype and kind. Object columns holding values of several types (numbers and strings,
-    booleans and strings) are written as strings, with a warning naming them. ``batch``
-    (a sampled batch) only helps to type object columns of one kind (e.g. all strings).
+    booleans and strings) are written as strings, with a warning naming them.
+    ``categories`` (``{column: category list}``, from the fitted encoder) types the object
+    columns of categories (all strings, all booleans, ...).
 
     Returns
     -------
@@ -190,7 +205,7 @@ def parquet_schema(schema, batch: pd.DataFrame | None = None):
         if spec.arrow is not None:
             t = arrow_type(spec.arrow)
         else:
-            t = _spec_arrow_type(spec, None if batch is None else batch[spec.name])
+            t = _spec_arrow_type(spec, (categories or {}).get(spec.name))
         if t is None:
             t = pa.string()
             as_text.append(spec.name)
@@ -205,7 +220,7 @@ def parquet_schema(schema, batch: pd.DataFrame | None = None):
     return pa.schema(fields), as_text
 
 
-def _spec_arrow_type(spec, column: pd.Series | None):
+def _spec_arrow_type(spec, categories: list | None):
     """Arrow type of a column of the model's dtype ``spec.dtype`` (``None``: mixed types)."""
     import pyarrow as pa
 
@@ -238,8 +253,8 @@ def _spec_arrow_type(spec, column: pd.Series | None):
         return pa.null() if value is None else _value_type([value])
     if spec.kind == "id":
         return pa.string()
-    if column is not None:
-        return _value_type(column.dropna().tolist()[:10_000]) or None
+    if categories is not None:
+        return _value_type(categories)
     return None
 
 

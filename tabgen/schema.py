@@ -416,9 +416,15 @@ def restore_dtypes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Give the Arrow-backed columns of a sampled ``frame`` their input Arrow types back
     (the other columns already have their input dtypes); ``frame`` is changed in place
     and returned."""
-    for spec in schema:
-        if spec.arrow is not None and spec.name in frame.columns:
-            frame[spec.name] = to_arrow_series(frame[spec.name], spec.arrow)
+    return restore_arrow(frame, {s.name: s.arrow for s in schema if s.arrow is not None})
+
+
+def restore_arrow(frame: pd.DataFrame, types: dict) -> pd.DataFrame:
+    """Cast the columns named in ``types`` (``{column: Arrow type string}``, as
+    :func:`check_frame` records in ``attrs[ARROW_ATTR]``) to their Arrow types, in place."""
+    for name, text in types.items():
+        if name in frame.columns and str(frame[name].dtype) != f"{text}[pyarrow]":
+            frame[name] = to_arrow_series(frame[name], text)
     return frame
 
 

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 
 from tabgen._rng import check_random_state
 from tabgen.pipelines._strategy import target_counts
-from tabgen.schema import check_frame
+from tabgen.schema import ARROW_ATTR, check_frame, restore_arrow
 
 logger = logging.getLogger("tabgen")
 
@@ -312,7 +312,9 @@ class SyntheticOverSampler(BaseEstimator):
                 self.selection_[cls] = info
             parts_X.append(rows)
             parts_y.append(pd.Series([cls] * n, dtype=labels.dtype))
-        X_res = pd.concat(parts_X, ignore_index=True)
+        X_res = restore_arrow(
+            pd.concat(parts_X, ignore_index=True), frame.attrs.get(ARROW_ATTR, {})
+        )
         y_res = pd.concat(parts_y, ignore_index=True)
         self.synthetic_mask_ = np.r_[
             np.zeros(len(frame), dtype=bool), np.ones(len(X_res) - len(frame), dtype=bool)

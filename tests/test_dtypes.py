@@ -373,3 +373,15 @@ def test_shared_tables_keep_arrow_dtypes_through_save_and_load(name, tmp_path, s
     again = tabgen.load(tmp_path / "m.tabgen").sample(300, random_state=1)
     assert again.dtypes.to_dict() == df.dtypes.to_dict()
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_conditions_on_numbers_written_as_text():
+    rng = np.random.default_rng(0)
+    amounts = [f"{v:,.2f}" for v in rng.uniform(100, 5000, 80)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        model = _copula().fit(pd.DataFrame({"amount": amounts, "y": rng.normal(size=80)}))
+    assert (model.sample(4, conditions={"amount": "1,500.25"})["amount"] == "1,500.25").all()
+    assert (model.sample(4, conditions={"amount": 2000})["amount"] == "2,000.00").all()
+    with pytest.raises(ValueError, match="outside the training range"):
+        model.sample(4, conditions={"amount": "9,999.00"})

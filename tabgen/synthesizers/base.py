@@ -34,7 +34,13 @@ from tabgen._rng import check_random_state
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
-from tabgen.schema import Schema, check_frame, restore_dtypes
+from tabgen.schema import (
+    Schema,
+    check_frame,
+    format_text_numbers,
+    parse_text_numbers,
+    restore_dtypes,
+)
 
 logger = logging.getLogger("tabgen")
 
@@ -403,7 +409,7 @@ class BaseSynthesizer(BaseEstimator):
                 enc.code_of(v)
             return
         try:
-            x = pd.to_numeric(values).to_numpy(dtype="float64")
+            x = self._condition_numbers(col, values)
         except (ValueError, TypeError):
             bad = next(v for v in values if not isinstance(v, numbers.Number))
             raise ValueError(
@@ -423,6 +429,12 @@ class BaseSynthesizer(BaseEstimator):
                     "whole number; pass a whole number (round it yourself if intended)"
                 )
 
+    def _condition_numbers(self, col, values: pd.Series) -> np.ndarray:
+        """Numeric condition values as floats (numbers written as text are parsed)."""
+        if self.schema_[col].info.get("text_number") is not None:
+            return parse_text_numbers(values)
+        return pd.to_numeric(values).to_numpy(dtype="float64")
+
     def _encode_conditions(self, frame: pd.DataFrame) -> Conditions:
         encoded = {}
         for col in frame.columns:
@@ -434,8 +446,7 @@ class BaseSynthesizer(BaseEstimator):
                 out[known] = enc.codes(values[known])
             else:
                 assert isinstance(enc, NumericEncoder)
-                x = pd.to_numeric(values[known]).to_numpy(dtype="float64")
-                out[known] = enc.encode_values(x)
+                out[known] = enc.encode_values(self._condition_numbers(col, values[known]))
             encoded[col] = out
         return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
 
@@ -455,7 +466,12 @@ class BaseSynthesizer(BaseEstimator):
             else:
                 column = out[col].copy()
                 rows = np.flatnonzero(fixed)
-                column.iloc[rows] = pd.to_numeric(want[fixed]).to_numpy()
+                text = self.schema_[col].info.get("text_number")
+                if text is not None and not pd.api.types.is_numeric_dtype(column.dtype):
+                    values = format_text_numbers(self._condition_numbers(col, want[fixed]), text)
+                else:
+                    values = pd.to_numeric(want[fixed]).to_numpy()
+                column.iloc[rows] = values
                 out[col] = column
 
     # -- persistence ------------------------------------------------------------------------

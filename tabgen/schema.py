@@ -275,6 +275,19 @@ def check_frame(X, *, what: str = "X") -> pd.DataFrame:
     return X
 
 
+def native_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its Arrow-backed columns converted as :func:`check_frame` converts
+    them (a new frame; ``frame`` itself when it has none)."""
+    arrow = [n for n in frame.columns if isinstance(frame[n].dtype, pd.ArrowDtype)]
+    if not arrow:
+        return frame
+    out = frame.copy(deep=False)
+    for name in arrow:
+        _check_dtype(name, frame[name].dtype)
+        out[name] = _from_arrow(name, frame[name])
+    return out
+
+
 def _as_pandas(X, what: str):
     """A polars DataFrame or a pyarrow Table / RecordBatch as a pandas DataFrame with
     Arrow-backed columns (other inputs are returned as they are)."""
@@ -628,8 +641,20 @@ def _report(name, spec: ColumnSpec, kind: str, why: str, other: str) -> None:
         f"column {name!r} is modelled as {kind!r}: {why}. To choose otherwise pass "
         f"schema={{{name!r}: {other!r}}}",
         SchemaWarning,
-        stacklevel=5,
+        stacklevel=_caller_level(),
     )
+
+
+def _caller_level() -> int:
+    """``stacklevel`` that points a warning at the first caller outside tabgen."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _id_like_values(values: pd.Series) -> str | None:

@@ -89,6 +89,14 @@ def test_arrow_conditions_and_caller_frame_untouched():
     out = model.sample(20, conditions={"s": "b", "i": 40}, random_state=0)
     assert (out["s"] == "b").all() and (out["i"] == 40).all()
     assert out["i"].dtype == df["i"].dtype
+    cond = df[["i", "s"]].dropna().head(6).reset_index(drop=True)
+    cond.loc[[0, 2], "i"] = None
+    cond.loc[[1], "s"] = None
+    rows = model.sample(conditions=cond, random_state=0)
+    fixed = cond.notna()
+    assert (rows["i"][fixed["i"]] == cond["i"][fixed["i"]]).all()
+    assert (rows["s"][fixed["s"]] == cond["s"][fixed["s"]]).all()
+    assert rows.dtypes.to_dict() == df.dtypes.to_dict()
     pd.testing.assert_frame_equal(df, before)
 
 

@@ -38,6 +38,7 @@ from tabgen.schema import (
     Schema,
     check_frame,
     format_text_numbers,
+    native_frame,
     parse_text_numbers,
     restore_dtypes,
 )
@@ -371,7 +372,7 @@ class BaseSynthesizer(BaseEstimator):
                 )
             if len(conditions) == 0:
                 raise ValueError("the conditions DataFrame has no rows")
-            frame = conditions
+            frame = native_frame(conditions)
         else:
             raise TypeError(
                 f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
@@ -457,7 +458,8 @@ class BaseSynthesizer(BaseEstimator):
             fixed = want.notna().to_numpy()
             if self.schema_[col].kind == "categorical":
                 got = out[col].astype(object).reset_index(drop=True)
-                bad = (got.to_numpy() != want.to_numpy(dtype=object)) & fixed
+                got = got.where(got.notna(), None)  # pd.NA cannot be compared
+                bad = (got.to_numpy() != want.where(fixed, None).to_numpy(dtype=object)) & fixed
                 if bad.any():
                     raise RuntimeError(
                         f"internal error: {type(self).__name__} produced {got[bad].iloc[0]!r} "

@@ -201,9 +201,25 @@ def test_large_int64_samples_keep_exact_values_and_bounds(tmp_path):
     model.save(tmp_path / "m.tabgen")
     again = tabgen.load(tmp_path / "m.tabgen").sample(2000, random_state=0)
     pd.testing.assert_frame_equal(again, out)
-    wide = pd.DataFrame({"big": rng.integers(2**62, 2**62 + 10**6, 300)})
-    out = _copula().fit(wide).sample(2000, random_state=0)
-    assert out["big"].min() >= wide["big"].min() and out["big"].max() <= wide["big"].max()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(2**62, 2**62 + 10**6, 997, dtype="int64"),
+        np.array([-(2**63), 2**62 + 7, 2**63 - 1], dtype="int64"),
+        np.array([2**63 + 5, 2**63 + 9, 2**64 - 1], dtype="uint64"),
+        np.array([0, 5, 2**64 - 1], dtype="uint64"),
+    ],
+    ids=["int64-offsets", "int64-full-range", "uint64-high", "uint64-full-range"],
+)
+def test_large_integers_never_leave_the_training_range(values):
+    df = pd.DataFrame({"big": np.random.default_rng(0).choice(values, 300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = _copula().fit(df).sample(2000, random_state=0)
+    assert out["big"].dtype == values.dtype
+    assert out["big"].min() >= values.min() and out["big"].max() <= values.max()
 
 
 def _fit_warns(df):

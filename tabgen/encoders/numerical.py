@@ -24,6 +24,8 @@ EPS = 1e-7
 #: Integers beyond this magnitude are not exact as float64: such columns are encoded as
 #: offsets from their minimum, computed exactly in integers.
 EXACT_INT = 2**53
+#: The largest float64 below 2**63 (offsets are converted to integers below it).
+_BELOW_2_63 = float(np.nextafter(2.0**63, 0))
 
 
 def as_float(values: pd.Series) -> np.ndarray:
@@ -91,8 +93,9 @@ class NumericEncoder(ColumnEncoder):
         ints = _int_values(values)
         if ints is not None and len(ints):
             lo, hi = int(ints.min()), int(ints.max())
-            if max(abs(lo), abs(hi)) > EXACT_INT and hi - lo < 2**63:
-                self.origin_, self.int_range_ = lo, [lo, hi]
+            if max(abs(lo), abs(hi)) > EXACT_INT:
+                self.int_range_ = [lo, hi]
+                self.origin_ = lo if hi - lo < 2**63 else 0
         self.fit_array(self._working(values))
         if self.origin_:  # the bounds stay in the column's own units
             self.min_, self.max_ = float(self.int_range_[0]), float(self.int_range_[1])
@@ -151,15 +154,24 @@ class NumericEncoder(ColumnEncoder):
         origin = getattr(self, "origin_", 0)
         if origin:
             lo, hi = self.int_range_
-            w = np.round(np.clip(w, 0, hi - lo) if self.clip else w)
-            unsigned = self.spec_.dtype.lower().startswith("uint")
-            kind = "uint64" if unsigned else "int64"
-            return np.asarray(w, dtype=kind) + np.dtype(kind).type(origin)
+            kind = np.dtype("uint64" if self.spec_.dtype.lower().startswith("uint") else "int64")
+            # offsets stay in [0, hi - lo] (< 2**63), so that adding the origin cannot wrap
+            w = np.clip(np.round(w), 0, min(float(hi - lo), _BELOW_2_63))
+            offsets = np.minimum(np.asarray(w).astype(kind), kind.type(hi - lo))
+            return offsets + kind.type(origin)
         x = self.bound(w)
         if self.spec_.kind == "integer":
             x = np.round(x)
             if self.spec_.dtype.startswith(("int", "uint", "Int", "UInt")):
-                x = x.astype("int64")
+                if getattr(self, "int_range_", None) is None:
+                    x = x.astype("int64")
+                else:  # a range too wide for offsets: stay inside it in integers
+                    lo, hi = self.int_range_
+                    unsigned = self.spec_.dtype.lower().startswith("uint")
+                    kind = np.dtype("uint64" if unsigned else "int64")
+                    top = 2 * _BELOW_2_63 if unsigned else _BELOW_2_63
+                    x = np.clip(x, 0 if unsigned else -_BELOW_2_63, top)
+                    x = np.clip(x.astype(kind), kind.type(lo), kind.type(hi))
         text = self.spec_.info.get("text_number")
         if text is not None and self.spec_.dtype in ("object", "str", "string"):
             return format_text_numbers(x, text)

@@ -87,7 +87,7 @@ def test_in_group_errors(tmp_path):
     """Inside a (single-rank) group nothing changes; DP mode and data parallelism clash."""
     import torch.distributed as dist
 
-    from tabgen.synthesizers.vae import training
+    from tabgen.nn import distributed
 
     df = _table(100)
     dist.init_process_group(
@@ -96,15 +96,15 @@ def test_in_group_errors(tmp_path):
     try:
         assert data_parallel() is None  # a group of one trains as a single process
         fake = DataParallel(rank=0, world_size=2)
-        orig = training.data_parallel
-        training.data_parallel = lambda: fake
+        orig = distributed.data_parallel
+        distributed.data_parallel = lambda: fake  # what the trainer asks
         try:
             with pytest.raises(ValueError, match="multiple of the 2"):
                 tabgen.VAESynthesizer(epochs=1, batch_size=51, **PARAMS).fit(df)
             with pytest.raises(ValueError, match="max_time"):
                 tabgen.VAESynthesizer(epochs=1, batch_size=50, max_time=5, **PARAMS).fit(df)
         finally:
-            training.data_parallel = orig
+            distributed.data_parallel = orig
     finally:
         dist.destroy_process_group()
 

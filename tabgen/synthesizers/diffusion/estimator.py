@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import numbers
-import time
 
 import numpy as np
 import pandas as pd
@@ -13,7 +11,8 @@ import torch
 
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
-from tabgen.nn import epochs_for_steps
+from tabgen.nn import epochs_for_steps, resolve_device
+from tabgen.nn.trainer import ShuffledBatches, Trainer, warmup_linear
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -52,27 +51,6 @@ _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling r
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
 _SIGMA_MAX = 80.0  # start of sampling (measured on Adult: better than 10 for shape/precision)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
-
-
-def resolve_device(device, *, strict: bool = True) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else through ``torch.device``.
-
-    A CUDA device without CUDA raises ``ValueError`` when ``strict`` (fitting), and falls
-    back to the CPU otherwise (a model saved on a GPU, loaded on a CPU-only machine).
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        if strict:
-            raise ValueError(f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'")
-        return torch.device("cpu")
-    return resolved
 
 
 class DiffusionSynthesizer(BaseSynthesizer):
@@ -326,7 +304,6 @@ class DiffusionSynthesizer(BaseSynthesizer):
         init_parameters(model, torch_generator(rng))
         model.network.set_output_bias(process.prior_logits(Z, self.layout_))
         model.to(self.device_)
-        self.denoiser_ = copy.deepcopy(model).requires_grad_(False).eval()
         X = torch.from_numpy(process.to_model(Z, self.layout_)).to(self.device_)
         self._train(model, X, gen)
 
@@ -390,71 +367,39 @@ class DiffusionSynthesizer(BaseSynthesizer):
         return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
 
     def _train(self, model, X, gen) -> None:
-        n = X.shape[0]
-        batch = min(self.batch_size, n)
-        per_epoch = max(n // batch, 1)  # drop the ragged last batch
-        epochs = self._n_epochs(n)
-        total = epochs * per_epoch
-        warmup = min(_LR_WARMUP, max(total // 10, 1))
-        opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.0)
-        ema_params = list(self.denoiser_.parameters())
-        params = list(model.parameters())
-        start = time.monotonic()
-        log_every = max(1, epochs // 20)
-        step = 0
-        stopped = False
-        for epoch in range(epochs):
-            perm = torch.randperm(n, generator=gen, device=X.device)
-            running = X.new_zeros(())
-            for b in range(per_epoch):
-                lr = self.lr * min(1.0, (step + 1) / warmup) * (1.0 - step / total)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                xb = X[perm[b * batch : (b + 1) * batch]]
-                loss = process.training_loss(
-                    model,
-                    xb,
-                    gen,
-                    _P_MEAN,
-                    _P_STD,
-                    cond_prob=self.cond_fraction,
-                    uniform_frac=_UNIFORM_FRAC,
-                    sigma_max=_TRAIN_SIGMA_MAX,
-                )
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                decay = min(self.ema_decay, (1.0 + step) / (10.0 + step))
-                with torch.no_grad():
-                    for e, p in zip(ema_params, params):
-                        e.lerp_(p, 1.0 - decay)
-                running += loss.detach()
-                step += 1
-                if self.max_time is not None and time.monotonic() - start > self.max_time:
-                    stopped = True
-                    break
-            self.loss_history_.append(float(running) / (b + 1))
-            self.n_epochs_ = epoch + 1
-            if stopped:
-                self._log(
-                    "diffusion: max_time=%ss reached after %d epochs (%d steps)",
-                    self.max_time,
-                    self.n_epochs_,
-                    step,
-                )
-                break
-            if (epoch + 1) % log_every == 0 or epoch + 1 == epochs:
-                self._log(
-                    "diffusion: epoch %d/%d  loss %.4f  (%.1fs)",
-                    epoch + 1,
-                    epochs,
-                    self.loss_history_[-1],
-                    time.monotonic() - start,
-                )
+        def step(index, trainer):
+            loss = process.training_loss(
+                model,
+                X[index],
+                gen,
+                _P_MEAN,
+                _P_STD,
+                cond_prob=self.cond_fraction,
+                uniform_frac=_UNIFORM_FRAC,
+                sigma_max=_TRAIN_SIGMA_MAX,
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss
 
-    def _log(self, message: str, *args) -> None:
-        if self.verbose:
-            logger.info(message, *args)
+        opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.0)
+        trainer = Trainer(
+            step,
+            ShuffledBatches(X.shape[0], self.batch_size, gen),
+            epochs=self._n_epochs(X.shape[0]),
+            optimizers={"denoiser": opt},
+            lr_at=warmup_linear(self.lr, _LR_WARMUP),
+            average=model,
+            ema_decay=self.ema_decay,
+            max_time=self.max_time,
+            verbose=self.verbose,
+            name="diffusion",
+        )
+        log = trainer.run()
+        self.denoiser_ = trainer.average.module
+        self.loss_history_ = [float(v) for v in log.losses]
+        self.n_epochs_ = log.n_epochs
 
     # -- sample -----------------------------------------------------------------------------
     def _runtime_device(self) -> torch.device:

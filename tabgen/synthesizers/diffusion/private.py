@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-import logging
-import time
 import warnings
 from dataclasses import dataclass
 
 import torch
 
+from tabgen.nn.trainer import Privacy, Trainer, warmup_linear
 from tabgen.synthesizers.diffusion import process
-
-logger = logging.getLogger("tabgen")
 
 
 @dataclass
@@ -77,73 +73,50 @@ def train_private(
     ``max_time`` stops after the step that exceeds it; the report then accounts for the
     steps actually taken (less ``epsilon`` spent than the target).
     """
-    from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+    from tabgen.privacy.dpsgd import DPSGDSettings
 
-    ema_model = copy.deepcopy(model).requires_grad_(False).eval()  # before Opacus' hooks
-    ema_params = list(ema_model.parameters())
-    params = list(model.parameters())
-    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    def step(index, trainer):
+        xb = X[index]
+        # the wrapped module's own method: Opacus' hooks sit on its Linear layers
+        loss = process.private_training_loss(
+            model,
+            xb,
+            generator,
+            config.p_mean,
+            config.p_std,
+            cond_prob=config.cond_fraction,
+            uniform_frac=config.uniform_frac,
+            sigma_max=config.sigma_max,
+        )
+        opt = trainer.optimizers["denoiser"]
+        opt.zero_grad(set_to_none=True)
+        with warnings.catch_warnings():  # Opacus' hook on the first layer: expected
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            loss.backward()
+        opt.step()
+        return loss if xb.shape[0] else None  # an empty Poisson batch has no loss
+
+    opt = torch.optim.AdamW(list(model.parameters()), lr=config.lr, weight_decay=0.0)
     settings = DPSGDSettings(
         config.epsilon, config.delta, config.max_grad_norm, config.batch_size, config.epochs
     )
-    run = make_private(model, opt, X, settings)
-    per_epoch = max(len(run.loader), 1)
-    total = max(config.epochs * per_epoch, 1)
-    warmup = min(config.lr_warmup, max(total // 10, 1))
-    run.module.train()
-    losses: list[float] = []
-    steps = 0
-    n_epochs = 0
-    stopped = False
-    start = time.monotonic()
-    log_every = max(1, config.epochs // 20)
-    for epoch in range(config.epochs):
-        running, counted = 0.0, 0
-        for (index,) in run.loader:
-            lr = config.lr * min(1.0, (steps + 1) / warmup) * max(0.0, 1.0 - steps / total)
-            for group in run.optimizer.param_groups:
-                group["lr"] = lr
-            xb = X[index]
-            # the wrapped module's own method: Opacus' hooks sit on its Linear layers
-            loss = process.private_training_loss(
-                model,
-                xb,
-                generator,
-                config.p_mean,
-                config.p_std,
-                cond_prob=config.cond_fraction,
-                uniform_frac=config.uniform_frac,
-                sigma_max=config.sigma_max,
-            )
-            run.optimizer.zero_grad(set_to_none=True)
-            with warnings.catch_warnings():  # Opacus' hook on the first layer: expected
-                warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss.backward()
-            run.optimizer.step()
-            decay = min(config.ema_decay, (1.0 + steps) / (10.0 + steps))
-            with torch.no_grad():
-                for e, p in zip(ema_params, params):
-                    e.lerp_(p, 1.0 - decay)
-            steps += 1
-            if xb.shape[0]:
-                running += float(loss.detach())
-                counted += 1
-            if config.max_time is not None and time.monotonic() - start > config.max_time:
-                stopped = True
-                break
-        losses.append(running / max(counted, 1))
-        n_epochs = epoch + 1
-        if config.verbose and (stopped or n_epochs % log_every == 0 or n_epochs == config.epochs):
-            logger.info(  # no loss: it reads the rows without noise
-                "diffusion (DP): epoch %d/%d  %d private steps  (%.1fs)",
-                n_epochs,
-                config.epochs,
-                steps,
-                time.monotonic() - start,
-            )
-        if stopped:
-            break
-    report = run.report(steps)
+    trainer = Trainer(
+        step,
+        epochs=config.epochs,
+        optimizers={"denoiser": opt},
+        lr_at=warmup_linear(config.lr, config.lr_warmup),
+        average=model,
+        ema_decay=config.ema_decay,
+        max_time=config.max_time,
+        verbose=config.verbose,
+        show_loss=False,  # the raw loss reads the rows without noise
+        privacy=Privacy(model, "denoiser", X, settings),
+        parallel=None,
+        name="diffusion (DP)",
+    )
+    trainer.private.module.train()
+    log = trainer.run()
+    report = trainer.privacy_report()
     report["private_network"] = "denoiser"
-    run.module.eval()
-    return PrivateResult(ema_model, losses, n_epochs, report)
+    trainer.private.module.eval()
+    return PrivateResult(trainer.average.module, log.losses, log.n_epochs, report)

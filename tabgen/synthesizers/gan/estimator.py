@@ -458,7 +458,7 @@ class GANSynthesizer(BaseSynthesizer):
             epochs=self._n_epochs(len(dense)), max_time=self.max_time, verbose=self.verbose
         )
         self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.losses]
+        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
         average = trainer.average.module  # the weight average is what samples
         # statistics of training-like batches (conditions by log-frequency): estimating them
         # on generation-like batches (true frequencies) measured worse on Adult
@@ -553,7 +553,7 @@ class GANSynthesizer(BaseSynthesizer):
         )
         log, report = trainer.run()
         self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.losses]
+        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
         average = trainer.average.module  # the weight average is what samples
         recalibrate_batchnorm(average, lambda: trainer.draw(trainer.batch)[0])
         self.generator_ = average.requires_grad_(False)
@@ -652,10 +652,16 @@ class GANSynthesizer(BaseSynthesizer):
                 out[a:b] = sample_compact(raw, lay, gen, observed).cpu().numpy()
         return out
 
+    def _runtime_device(self) -> torch.device:
+        if self.device_ is None:  # loaded from a file: resolve and move lazily
+            self.device_ = resolve_device(self.device, strict=False)
+            self.generator_.to(self.device_)
+        return self.device_
+
     def _sample(self, n, conditions: Conditions | None, rng):
         if self.generator_ is None:
             return np.zeros((n, self.layout_.compact_width))
-        device = next(self.generator_.parameters()).device
+        device = self._runtime_device()
         cpu_gen = torch_generator(rng, "cpu")
         gens = (cpu_gen, cpu_gen if device.type == "cpu" else torch_generator(rng, device))
         if conditions is None:
@@ -720,7 +726,7 @@ class GANSynthesizer(BaseSynthesizer):
         self.dependencies_ = dep_from_state(state.get("dependencies"))
         self.supports_ = {c: list(v) for c, v in state.get("supports", [])}
         self.generator_ = None
-        self.device_ = torch.device("cpu")
+        self.device_ = None  # resolved on first use (a GPU fit samples on a CPU-only machine)
         if state["trained"]:
             self.generator_ = _load_module(self._build_generator, arrays, "generator.")
         self.discriminator_, self.discriminator_info_ = None, {}

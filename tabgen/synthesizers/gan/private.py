@@ -40,14 +40,14 @@ many private critic steps come before each generator step).
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from tabgen.nn import TrainingLog, WeightAverage, frozen
+from tabgen.nn import frozen
+from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.generator import Generator, apply_heads
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -148,7 +148,7 @@ class PrivateGanTrainer:
         epsilon: float,
         delta: float,
     ):
-        from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+        from tabgen.privacy.dpsgd import DPSGDSettings
 
         if critic.pac != 1:
             raise ValueError(f"the private critic must score single rows (pac=1), got {critic.pac}")
@@ -164,13 +164,12 @@ class PrivateGanTrainer:
         self.batch = max(1, min(int(config.batch_size), n))  # fake rows per step (public)
         adam = {"lr": config.lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
         self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
-        opt_d = torch.optim.Adam(critic.parameters(), **adam)
-        self.average = WeightAverage(generator, config.ema_decay)
-        settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
-        self.run_ = make_private(critic, opt_d, dense, settings)
+        self.opt_d = torch.optim.Adam(critic.parameters(), **adam)
+        self.settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
+        self.average = None  # the generator's weight average, once trained
+        self.run_ = None  # the critic's DP-SGD run (Opacus), while training
         self._usable = sampler._usable  # columns with a released category (public)
         self._offsets = torch.as_tensor(layout.cond_offsets, device=self.device)
-        self.last_critic_loss = float("nan")
 
     # -- batches ----------------------------------------------------------------------------
     def _one_hot(self, category: torch.Tensor) -> torch.Tensor:
@@ -203,7 +202,7 @@ class PrivateGanTrainer:
         return torch.cat([real, self._one_hot(cat)], dim=1)
 
     # -- steps ------------------------------------------------------------------------------
-    def critic_step(self, index: torch.Tensor) -> None:
+    def critic_step(self, index: torch.Tensor) -> torch.Tensor:
         """One DP-SGD step of the critic on a Poisson batch of real rows plus
         ``batch_size`` fake rows."""
         run, cfg = self.run_, self.config
@@ -227,9 +226,9 @@ class PrivateGanTrainer:
             with torch.no_grad():
                 for p in self.critic.parameters():
                     p.clamp_(-cfg.clip_value, cfg.clip_value)
-        self.last_critic_loss = float(terms.detach().mean()) if len(terms) else float("nan")
+        return terms.detach().mean()
 
-    def generator_step(self) -> float:
+    def generator_step(self) -> torch.Tensor:
         """One ordinary step of the generator through the (frozen, unhooked) critic."""
         z, cond, col, cat = self.draw(self.batch)
         raw = self.generator(z)
@@ -251,45 +250,42 @@ class PrivateGanTrainer:
         finally:
             gsm.enable_hooks()
         self.run_.optimizer.zero_grad(set_to_none=True)
-        self.average.update()
-        return float(loss.detach())
+        return loss.detach()
+
+    def step(self, index: torch.Tensor, trainer: Trainer) -> dict:
+        """One private critic step on a Poisson batch, and a generator step after every
+        ``critic_steps`` of them."""
+        losses = {"critic": self.critic_step(index)}
+        if (trainer.step + 1) % self.config.critic_steps == 0:
+            losses["generator"] = self.generator_step()
+        return losses
 
     def run(self) -> tuple[TrainingLog, dict]:
         """Train for ``config.epochs`` expected passes of the critic; returns the log (mean
         generator loss per epoch) and the privacy report of the critic's DP-SGD."""
-        cfg, loader = self.config, self.run_.loader
+        cfg = self.config
+        trainer = Trainer(
+            self.step,
+            epochs=cfg.epochs,
+            optimizers={"generator": self.opt_g, "critic": self.opt_d},
+            average=self.generator,
+            ema_decay=cfg.ema_decay,
+            average_after="generator",
+            max_time=cfg.max_time,
+            verbose=cfg.verbose,
+            # the critic's loss reads the rows without noise: shown only through the log's
+            # generator loss (generated rows and the private critic)
+            show_loss=False,
+            privacy=Privacy(self.critic, "critic", self.dense, self.settings),
+            parallel=None,
+            name="gan (DP)",
+        )
+        self.average, self.run_ = trainer.average, trainer.private
         self.generator.train()
         self.run_.module.train()
-        log = TrainingLog()
-        start = time.monotonic()
-        private_steps = 0
-        for epoch in range(cfg.epochs):
-            losses = []
-            for (index,) in loader:
-                self.critic_step(index)
-                private_steps += 1
-                if private_steps % cfg.critic_steps == 0:
-                    losses.append(self.generator_step())
-                    log.n_steps += 1
-                if cfg.max_time is not None and time.monotonic() - start > cfg.max_time:
-                    log.stopped_early = True
-                    break
-            log.losses.append(sum(losses) / max(len(losses), 1))
-            log.n_epochs = epoch + 1
-            if cfg.verbose:
-                # the generator loss only reads generated rows and the private critic; the
-                # critic's loss reads the rows without noise, so it is not shown
-                logger.info(
-                    "gan (DP): epoch %d/%d  generator loss %.4f",
-                    epoch + 1,
-                    cfg.epochs,
-                    log.losses[-1],
-                )
-            if log.stopped_early:
-                break
-        log.seconds = time.monotonic() - start
+        log = trainer.run()
         self.run_.module.eval()
         self.generator.eval()
-        report = self.run_.report(private_steps)
-        report["generator_steps"] = int(log.n_steps)
+        report = trainer.privacy_report()
+        report["generator_steps"] = int(log.counts.get("generator", 0))
         return log, report

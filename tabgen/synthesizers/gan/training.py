@@ -1,12 +1,14 @@
-"""The adversarial training loop: critic steps, then one generator step, on batches drawn by
-the condition sampler; epochs, time budget and progress come from :func:`tabgen.nn.run_epochs`.
+"""The adversarial step: critic steps, then one generator step, on batches drawn by the
+condition sampler; epochs, weight average, time budget and progress come from
+:class:`tabgen.nn.trainer.Trainer`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from tabgen.nn import TrainingLog, WeightAverage, frozen, run_epochs
+from tabgen.nn import frozen
+from tabgen.nn.trainer import ShuffledBatches, Trainer, TrainingLog
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.generator import Generator, apply_heads
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -67,8 +69,8 @@ class GanTrainer:
         adam = {"lr": lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
         self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
         self.opt_d = torch.optim.Adam(critic.parameters(), **adam)
-        self.average = WeightAverage(generator, ema_decay)
-        self.last_critic_loss = float("nan")
+        self.ema_decay = ema_decay
+        self.average = None  # the generator's weight average, once trained
 
     # -- batches ----------------------------------------------------------------------------
     def draw(self, n: int, *, with_rows: bool):
@@ -89,8 +91,9 @@ class GanTrainer:
         return torch.cat([noise, cond], dim=1), cond, col, cat, real
 
     # -- one step ---------------------------------------------------------------------------
-    def step(self, index, epoch: int, step_no: int) -> float:
-        """Critic updates then a generator update; returns the generator loss.
+    def step(self, index, trainer) -> dict:
+        """Critic updates then a generator update; returns both losses (the rows come from
+        the condition sampler, not from ``index``).
 
         The generator update scores the fake batch of the last critic update again (with
         the updated critic) instead of drawing a fresh one: one generator forward pass per
@@ -112,7 +115,6 @@ class GanTrainer:
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
-        self.last_critic_loss = float(loss_d.detach())
         ce = (
             condition_cross_entropy(raw, self.layout, col.to(self.device), cat.to(self.device))
             if col is not None
@@ -124,20 +126,23 @@ class GanTrainer:
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
         self.opt_g.step()
-        self.average.update()
-        return float(loss_g.detach())
+        return {"generator": loss_g, "critic": loss_d}
 
     def run(self, *, epochs: int, max_time, verbose: bool) -> TrainingLog:
         """Train for ``epochs`` passes (``n_rows // batch_size`` steps each, at least one)."""
         self.generator.train()
         self.critic.train()
-        return run_epochs(
+        # the shuffles drive nothing (the sampler picks the rows) but keep the seeded stream
+        trainer = Trainer(
             self.step,
-            self.dense.shape[0],
+            ShuffledBatches(self.dense.shape[0], self.batch_size, self.cpu_gen),
             epochs=epochs,
-            batch_size=self.batch_size,
-            generator=self.cpu_gen,
+            optimizers={"generator": self.opt_g, "critic": self.opt_d},
+            average=self.generator,
+            ema_decay=self.ema_decay,
             max_time=max_time,
             verbose=verbose,
             name="gan",
         )
+        self.average = trainer.average
+        return trainer.run()

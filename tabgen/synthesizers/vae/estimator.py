@@ -328,7 +328,7 @@ class VAESynthesizer(BaseSynthesizer):
     # -- sample -----------------------------------------------------------------------------
     def _runtime_device(self) -> torch.device:
         if self.device_ is None:  # loaded from a file: resolve and move lazily
-            self.device_ = resolve_device(self.device)
+            self.device_ = resolve_device(self.device, strict=False)
             if self.decoder_ is not None:
                 self.decoder_.to(self.device_)
         return self.device_

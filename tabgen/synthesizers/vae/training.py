@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from tabgen.nn import TrainingLog, WeightAverage, run_epochs
-from tabgen.nn.distributed import data_parallel
-from tabgen.nn.rows import checksum
+from tabgen.nn.trainer import Privacy, ShuffledBatches, Trainer, TrainingLog, cosine
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder
 from tabgen.synthesizers.vae.encoder import Encoder
@@ -76,40 +73,23 @@ def train(
     single-process training with the same seed and ``batch_size`` up to float rounding.
     """
     builder = ConditionBuilder(layout, X.device)
-    n = X.shape[0]
-    batch = max(1, min(config.batch_size, n))
-    per_epoch = max(n // batch, 1)
-    total = config.epochs * per_epoch
-    parallel = data_parallel()
     joint = _JointVAE(encoder, decoder)
-    model = joint
-    if parallel is not None:
-        if config.max_time is not None:  # ranks would stop at different steps
-            raise ValueError("max_time is not supported in data-parallel training; use epochs")
-        parallel.check_batch(batch)
-        parallel.check_same("training data", [n, X.shape[1], checksum(X)])
-        model = parallel.wrap(joint)
     params = list(encoder.parameters()) + list(decoder.parameters())
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total))
-    )
-    ema = WeightAverage(decoder, config.ema_decay) if config.ema_decay > 0 else None
     encoder.train()
     decoder.train()
 
-    def step(index, epoch, step_no):
+    def step(index, trainer):
         xb = X[index]
         include = builder.training_mask(builder.observed(xb), generator, config.cond_fraction)
         eps = torch.randn(
             (xb.shape[0], encoder.latent_dim), generator=generator, device=X.device, dtype=X.dtype
         )
-        if parallel is not None:  # the same draws on every rank; each keeps its rows
-            rows = parallel.local_rows(xb.shape[0])
-            xb, include, eps = xb[rows], include[rows], eps[rows]
+        # data-parallel: the same draws on every rank; each keeps its rows
+        xb, include, eps = trainer.local(xb, include, eps)
         cond = builder.vector(xb, include)
-        out, log_scale, posterior, prior = model(xb, cond, eps)
-        beta = beta_at(step_no, total, config.beta, config.beta_warmup)
+        out, log_scale, posterior, prior = trainer.module(xb, cond, eps)
+        beta = beta_at(trainer.step, trainer.total_steps, config.beta, config.beta_warmup)
         loss, _rec, _kl = negative_elbo(
             out,
             xb,
@@ -123,25 +103,26 @@ def train(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
-        if ema is not None:
-            ema.update()
-        value = loss.detach()
-        return float(value if parallel is None else parallel.mean(value))
+        return loss
 
-    log = run_epochs(
+    trainer = Trainer(
         step,
-        n,
+        ShuffledBatches(X.shape[0], config.batch_size, generator),
         epochs=config.epochs,
-        batch_size=config.batch_size,
-        generator=generator,
+        optimizers={"vae": opt},
+        lr_at=cosine(config.lr),
+        average=decoder if config.ema_decay > 0 else None,
+        ema_decay=config.ema_decay,
         max_time=config.max_time,
-        verbose=config.verbose and (parallel is None or parallel.rank == 0),
+        verbose=config.verbose,
+        wrap=joint,
+        rows=X,
         name="vae",
     )
+    log = trainer.run()
     encoder.eval()
     decoder.eval()
-    sampler = ema.module if ema is not None else decoder
+    sampler = trainer.average.module if trainer.average is not None else decoder
     return log, sampler.requires_grad_(False).eval()
 
 
@@ -195,68 +176,57 @@ def train_private(
     weight average of the decoder is post-processing. Returns the log, the decoder to
     sample from and the privacy report of the run.
     """
-    import time
-
-    from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+    from tabgen.privacy.dpsgd import DPSGDSettings
 
     builder = ConditionBuilder(layout, X.device)
     observed = builder.observed(X)
     joint = _PrivateVAE(encoder, decoder)
     params = [p for p in joint.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    ema = WeightAverage(decoder, config.ema_decay) if config.ema_decay > 0 else None  # before hooks
+
+    def step(index, trainer):
+        xb = X[index]
+        include = builder.training_mask(observed[index], generator, config.cond_fraction)
+        cond = builder.vector(xb, include)
+        eps = torch.randn(
+            (xb.shape[0], encoder.latent_dim),
+            generator=generator,
+            device=X.device,
+            dtype=X.dtype,
+        )
+        out, log_scale, posterior, prior = trainer.private.module(xb, cond, eps)
+        beta = beta_at(trainer.step, trainer.total_steps, config.beta, config.beta_warmup)
+        loss, _rec, _kl = negative_elbo(
+            out, xb, log_scale, posterior, prior, layout, beta, builder.free_slots(include)
+        )
+        dp_opt = trainer.optimizers["vae"]
+        dp_opt.zero_grad(set_to_none=True)
+        with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            loss.backward()
+        dp_opt.step()
+        joint.sync_scale()
+        return loss if xb.shape[0] else None  # an empty Poisson batch has no loss
+
     settings = DPSGDSettings(epsilon, delta, max_grad_norm, config.batch_size, config.epochs)
-    run = make_private(joint, opt, X, settings)
-    total = max(config.epochs * len(run.loader), 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        run.optimizer, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total))
+    trainer = Trainer(
+        step,
+        epochs=config.epochs,
+        optimizers={"vae": opt},
+        lr_at=cosine(config.lr),
+        average=decoder if config.ema_decay > 0 else None,
+        ema_decay=config.ema_decay,
+        max_time=config.max_time,
+        verbose=config.verbose,
+        show_loss=False,  # the raw loss reads the rows without noise
+        privacy=Privacy(joint, "vae", X, settings),
+        parallel=None,
+        name="vae (DP)",
     )
-    run.module.train()
-    log = TrainingLog()
-    start = time.monotonic()
-    for epoch in range(config.epochs):
-        losses = []
-        for (index,) in run.loader:
-            xb = X[index]
-            include = builder.training_mask(observed[index], generator, config.cond_fraction)
-            cond = builder.vector(xb, include)
-            eps = torch.randn(
-                (xb.shape[0], encoder.latent_dim),
-                generator=generator,
-                device=X.device,
-                dtype=X.dtype,
-            )
-            out, log_scale, posterior, prior = run.module(xb, cond, eps)
-            beta = beta_at(log.n_steps, total, config.beta, config.beta_warmup)
-            loss, _rec, _kl = negative_elbo(
-                out, xb, log_scale, posterior, prior, layout, beta, builder.free_slots(include)
-            )
-            run.optimizer.zero_grad(set_to_none=True)
-            with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
-                warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss.backward()
-            run.optimizer.step()
-            sched.step()
-            joint.sync_scale()
-            if ema is not None:
-                ema.update()
-            log.n_steps += 1
-            if xb.shape[0]:
-                losses.append(float(loss.detach()))
-            if config.max_time is not None and time.monotonic() - start > config.max_time:
-                log.stopped_early = True
-                break
-        log.losses.append(sum(losses) / max(len(losses), 1))
-        log.n_epochs = epoch + 1
-        if config.verbose:
-            logger.info(  # no loss: it reads the rows without noise
-                "vae (DP): epoch %d/%d  %d private steps", epoch + 1, config.epochs, log.n_steps
-            )
-        if log.stopped_early:
-            break
-    log.seconds = time.monotonic() - start
-    report = run.report(log.n_steps)
-    run.module.eval()
+    trainer.private.module.train()
+    log = trainer.run()
+    report = trainer.privacy_report()
+    trainer.private.module.eval()
     decoder.eval()
-    sampler = ema.module if ema is not None else decoder
+    sampler = trainer.average.module if trainer.average is not None else decoder
     return log, sampler.requires_grad_(False).eval(), report

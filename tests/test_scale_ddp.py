@@ -51,34 +51,44 @@ def test_local_rows_split_the_batch():
     assert data_parallel() is None  # no process group here
 
 
+#: model name -> (small parameters, the network that samples)
+MODELS = {
+    "vae": (PARAMS, "decoder_"),
+    "diffusion": ({"hidden": 16, "n_layers": 1, "n_steps": 3}, "denoiser_"),
+}
+
+
 @pytest.mark.skipif(not _gloo_available(), reason="torch.distributed with gloo unavailable")
-def test_torchrun_two_processes_match_single_process(tmp_path):
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_torchrun_two_processes_match_single_process(tmp_path, name):
+    params, network = MODELS[name]
+    cls = tabgen.get_synthesizer(name)
     df = _table()
     data = tmp_path / "train.csv"
     df.to_csv(data, index=False)
-    single = tabgen.VAESynthesizer(epochs=3, batch_size=60, random_state=0, **PARAMS).fit(df)
+    single = cls(epochs=3, batch_size=60, random_state=0, **params).fit(df)
     out = tmp_path / "ddp.tabgen"
-    params = [a for k, v in PARAMS.items() for a in ("--param", f"{k}={v}")]
+    args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
         f"--master_port={_free_port()}", "-m", "tabgen.scale.train_ddp", str(data),
-        "-m", "vae", "-o", str(out), "--epochs", "3", "--batch-size", "60", "--seed", "0",
-        *params,
+        "-m", name, "-o", str(out), "--epochs", "3", "--batch-size", "60", "--seed", "0",
+        *args,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "with 2 processes" in proc.stdout
     ddp = tabgen.load(out)
     # 4 steps per epoch, each on 2 x 30 rows: the same loss curve and the same weights
     assert len(ddp.loss_history_) == 3
     np.testing.assert_allclose(ddp.loss_history_, single.loss_history_, rtol=1e-5)
-    a, b = single.decoder_.state_dict(), ddp.decoder_.state_dict()
+    a, b = getattr(single, network).state_dict(), getattr(ddp, network).state_dict()
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-5)
     # a different seed gives a different curve (the comparison above can fail)
-    other = tabgen.VAESynthesizer(epochs=3, batch_size=60, random_state=1, **PARAMS).fit(df)
+    other = cls(epochs=3, batch_size=60, random_state=1, **params).fit(df)
     assert not np.allclose(other.loss_history_, ddp.loss_history_, rtol=1e-5)
 
 

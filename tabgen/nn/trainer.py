@@ -24,10 +24,13 @@ Poisson batch). Everything else lives here:
   clipping, noise, Poisson batches); the step reads ``trainer.private`` (the
   :class:`~tabgen.privacy.dpsgd.DPSGDRun`) and :meth:`Trainer.privacy_report` says what was
   spent;
-* **data-parallel** (``parallel``, under ``torchrun``; :mod:`tabgen.nn.distributed`): the
-  module ``wrap`` is wrapped in ``DistributedDataParallel`` (``trainer.module``), the step
-  keeps its rows of each global batch with :meth:`Trainer.local`, losses are averaged over
-  the processes and only rank 0 logs.
+* **data-parallel** (``parallel``, under ``torchrun``; :mod:`tabgen.nn.distributed`): every
+  rank draws the randomness of the whole global batch and keeps its rows
+  (:meth:`Trainer.local`); gradients are averaged over the ranks, by
+  ``DistributedDataParallel`` around the module ``wrap`` (``trainer.module``) or, without
+  ``wrap``, before every optimiser step; losses are averaged over the processes and only
+  rank 0 logs. Batch means over the local rows then average to the global batch mean;
+  a loss with other denominators sums them over the ranks (``trainer.parallel.sum``).
 
 The step function draws its randomness from generators it owns, in the order it chooses, so
 that moving a model onto the trainer keeps its fixed-seed results.
@@ -347,6 +350,9 @@ class Trainer:
             self._check_parallel(rows)
             if wrap is not None:
                 self.module = self.parallel.wrap(wrap)
+            else:  # every optimiser steps on the gradients averaged over the ranks
+                for opt in self.optimizers.values():
+                    opt.register_step_pre_hook(self._average_gradients)
         hooks = [progress] if progress is not None else []
         if verbose and (self.parallel is None or self.parallel.rank == 0):
             hooks.append(LogProgress(show_loss=show_loss))
@@ -367,6 +373,9 @@ class Trainer:
             self.parallel.check_same(
                 "training data", [rows.shape[0], rows.shape[1], checksum(rows)]
             )
+
+    def _average_gradients(self, optimizer, args, kwargs) -> None:
+        self.parallel.average_gradients(p for g in optimizer.param_groups for p in g["params"])
 
     def local(self, *tensors: torch.Tensor):
         """This process' rows of tensors holding a whole global batch (the tensors

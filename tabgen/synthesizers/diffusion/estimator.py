@@ -203,6 +203,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     _numeric_conditions = True
     _row_conditions = True  # conditions are a per-row mask: no grouping by pattern
     _supports_inpainting = True
+    _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
 
     def __init__(
         self,
@@ -377,6 +378,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
                 cond_prob=self.cond_fraction,
                 uniform_frac=_UNIFORM_FRAC,
                 sigma_max=_TRAIN_SIGMA_MAX,
+                parallel=trainer.parallel,
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -394,6 +396,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
             ema_decay=self.ema_decay,
             max_time=self.max_time,
             verbose=self.verbose,
+            rows=X,
             name="diffusion",
         )
         log = trainer.run()

@@ -233,6 +233,7 @@ class GANSynthesizer(BaseSynthesizer):
     """
 
     _numeric_conditions = True
+    _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
 
     def __init__(
         self,

@@ -99,18 +99,22 @@ class GanTrainer:
         the updated critic) instead of drawing a fresh one: one generator forward pass per
         step instead of two, the graph kept from the critic step.
         """
-        b = self.batch_size
+        b, parallel = self.batch_size, trainer.parallel
         for k in range(self.critic_steps):
             z, cond, col, cat, real = self.draw(b, with_rows=True)
             last = k == self.critic_steps - 1
             with torch.set_grad_enabled(last):  # only the last batch trains the generator
                 raw = self.generator(z)
                 fake = apply_heads(raw, self.layout, self.device_gen)
+            # data-parallel: the generator runs on the global batch on every rank (its
+            # batch norm sees the whole batch); the critic scores this rank's rows
+            real, fake_rows, cond_rows = trainer.local(real, fake, cond)
             loss_d = critic_loss(
                 self.critic,
-                torch.cat([real, cond], dim=1),
-                torch.cat([fake.detach(), cond], dim=1),
+                torch.cat([real, cond_rows], dim=1),
+                torch.cat([fake_rows.detach(), cond_rows], dim=1),
                 self.device_gen,
+                parallel=parallel,
             )
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -121,7 +125,7 @@ class GanTrainer:
             else raw.new_zeros(())
         )
         with frozen(self.critic):  # the generator's loss needs no critic gradients
-            score = self.critic(torch.cat([fake, cond], dim=1), self.device_gen)
+            score = self.critic(torch.cat([fake_rows, cond_rows], dim=1), self.device_gen, parallel)
             loss_g = generator_loss(score, ce)
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
@@ -142,7 +146,15 @@ class GanTrainer:
             ema_decay=self.ema_decay,
             max_time=max_time,
             verbose=verbose,
+            rows=self.dense,
             name="gan",
         )
+        if trainer.parallel is not None and self.batch_size % (
+            trainer.parallel.world_size * self.critic.pac
+        ):
+            raise ValueError(
+                f"batch_size={self.batch_size} must be a multiple of pac={self.critic.pac} "
+                f"times the {trainer.parallel.world_size} data-parallel processes"
+            )
         self.average = trainer.average
         return trainer.run()

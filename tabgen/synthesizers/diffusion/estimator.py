@@ -11,6 +11,7 @@ import torch
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import epochs_for_steps, resolve_device
+from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -259,25 +260,14 @@ class DiffusionSynthesizer(BaseSynthesizer):
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("hidden", "n_layers", "n_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        check_positive_ints(self, "hidden", "n_layers", "n_steps")
+        check_training_params(self)
         if not isinstance(self.ema_decay, numbers.Real) or not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.cond_fraction, numbers.Real) or not 0 <= self.cond_fraction <= 1:
             raise ValueError(f"cond_fraction must be in [0, 1], got {self.cond_fraction!r}")
         if self.sampler not in ("dpm", "heun"):
             raise ValueError(f"sampler must be 'dpm' or 'heun', got {self.sampler!r}")
-        if self.max_time is not None and (
-            not isinstance(self.max_time, numbers.Real)
-            or isinstance(self.max_time, bool)
-            or not self.max_time > 0
-        ):
-            raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
-        resolve_device(self.device)
         check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:

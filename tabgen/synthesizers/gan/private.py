@@ -27,7 +27,9 @@ against :class:`~tabgen.synthesizers.gan.training.GanTrainer` and why:
 * **no gradient penalty**: it needs a double backward through the critic, which Opacus'
   per-sample hooks cannot do. The loss is the logistic (non-saturating) GAN loss by default,
   or the Wasserstein loss with the critic's weights clipped after each step (clipping is
-  post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`;
+  post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`. The
+  logistic loss did as well for shape and better for utility on Adult (5,000 rows,
+  epsilon 3: MLE 0.72 against 0.52);
 * **the generator step** back-propagates through the critic with Opacus' hooks disabled
   and the critic's parameters frozen, so that it leaves no per-sample or ordinary gradient
   in the critic (the critic's gradients are cleared again before each private step).
@@ -43,13 +45,14 @@ import logging
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from tabgen.nn import frozen
 from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
 from tabgen.synthesizers.gan.critic import Critic
-from tabgen.synthesizers.gan.generator import Generator, apply_heads
+from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.loss import condition_cross_entropy
 from tabgen.synthesizers.gan.sampler import ConditionSampler
@@ -60,6 +63,8 @@ logger = logging.getLogger("tabgen")
 #: fake, non-saturating generator loss) and ``"wgan-clip"`` (Wasserstein loss with the
 #: critic's weights clipped to ``[-clip_value, clip_value]`` after each step).
 LOSSES = ("logistic", "wgan-clip")
+#: Released category frequencies become integer condition counts in units of 1e-9.
+FREQUENCY_UNITS = 10**9
 
 
 @dataclass
@@ -289,3 +294,39 @@ class PrivateGanTrainer:
         report = trainer.privacy_report()
         report["generator_steps"] = int(log.counts.get("generator", 0))
         return log, report
+
+    def sampling_generator(self) -> Generator:
+        """The trained generator's weight average, frozen, with its batch-norm statistics
+        re-estimated: it is what samples."""
+        average = self.average.module
+        # generated rows only: post-processing of the private critic's output
+        recalibrate_batchnorm(average, lambda: self.draw(self.batch)[0])
+        return average.requires_grad_(False)
+
+
+def released_counts(encoder, layout: GanLayout) -> np.ndarray:
+    """Condition counts of the discrete blocks from the released (DP) encoder state:
+    category frequencies times the observed rate, then the missing rate, in units of
+    :data:`FREQUENCY_UNITS`."""
+    parts = []
+    for b in layout.categorical:
+        enc = encoder.encoders_[b.span.column]
+        rate = float(enc.missing_.rate_) if enc.missing_.enabled_ else 0.0
+        if b.span.kind == "index":
+            probs = (1.0 - rate) * np.asarray(enc.frequencies_, dtype="float64")
+            if b.missing is not None:
+                probs = np.append(probs, rate)
+        else:  # the two-way missingness block of a number
+            probs = np.array([1.0 - rate, rate])
+        parts.append(np.rint(probs * FREQUENCY_UNITS).astype("int64"))
+    return np.concatenate(parts) if parts else np.zeros(0, "int64")
+
+
+def released_quantiles(schema, encoder) -> dict:
+    """101 quantiles of every numeric column from its released CDF (DP mode)."""
+    out = {}
+    for spec in schema:
+        if spec.kind in ("numerical", "integer"):
+            cdf = encoder.encoders_[spec.name].cdf_
+            out[spec.name] = cdf.ppf(np.linspace(0, 1, 101)).tolist()
+    return out

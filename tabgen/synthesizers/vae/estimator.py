@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
+from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -199,31 +198,20 @@ class VAESynthesizer(BaseSynthesizer):
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("latent_dim", "hidden", "n_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        checks = {
-            "lr": lambda v: v > 0,
-            "beta": lambda v: v >= 0,
-            "weight_decay": lambda v: v >= 0,
-            "beta_warmup": lambda v: 0 <= v <= 1,
-            "cond_fraction": lambda v: 0 <= v <= 1,
-            "ema_decay": lambda v: 0 <= v < 1,
-        }
-        for name, ok in checks.items():
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not ok(value):
-                raise ValueError(f"{name} is out of range, got {value!r}")
-        if self.max_time is not None and (
-            not isinstance(self.max_time, numbers.Real)
-            or isinstance(self.max_time, bool)
-            or not self.max_time > 0
-        ):
-            raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
+        check_positive_ints(self, "latent_dim", "hidden", "n_layers")
+        check_training_params(self)
+        check_ranges(
+            self,
+            {
+                "beta": lambda v: v >= 0,
+                "weight_decay": lambda v: v >= 0,
+                "beta_warmup": lambda v: 0 <= v <= 1,
+                "cond_fraction": lambda v: 0 <= v <= 1,
+                "ema_decay": lambda v: 0 <= v < 1,
+            },
+        )
         if self.scale not in ("slot", "row"):
             raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
-        resolve_device(self.device)
         check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:

@@ -309,6 +309,7 @@ def training_loss(
     uniform_frac: float = 0.0,
     sigma_max: float = 80.0,
     parallel=None,
+    per_row: bool = False,
 ) -> torch.Tensor:
     """Mean loss of one batch of clean model-space rows ``x0``.
 
@@ -323,10 +324,14 @@ def training_loss(
 
     Data-parallel (``parallel``): ``x0`` is the global batch; the draws are made for all of
     it, this rank scores its own rows, and the denominators count the global batch.
+
+    ``per_row`` (DP-SGD): the batch mean of :func:`row_losses` instead, for the same draws.
     """
     sigma, noise, mask = draw_training_noise(
         denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
     )
+    if per_row:
+        return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
     if parallel is not None:
         rows = parallel.local_rows(x0.shape[0])
         x0, sigma, noise = x0[rows], sigma[rows], noise[rows]
@@ -394,20 +399,9 @@ def row_losses(
     return loss
 
 
-def private_training_loss(
-    denoiser: MixedDenoiser,
-    x0: torch.Tensor,
-    generator: torch.Generator,
-    p_mean: float = -1.2,
-    p_std: float = 1.2,
-    cond_prob: float = 0.0,
-    uniform_frac: float = 0.0,
-    sigma_max: float = 80.0,
-) -> torch.Tensor:
+def private_training_loss(denoiser: MixedDenoiser, x0: torch.Tensor, generator, *args, **kw):
     """Batch mean of :func:`row_losses` with fresh draws (same draws and order as
-    :func:`training_loss`). An empty batch (Poisson sampling) gives 0, still attached to the
-    graph so that the DP optimiser can take its (noise-only) step."""
-    sigma, noise, mask = draw_training_noise(
-        denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
-    )
-    return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
+    :func:`training_loss`; ``training_loss(..., per_row=True)``). An empty batch (Poisson
+    sampling) gives 0, still attached to the graph so that the DP optimiser can take its
+    (noise-only) step."""
+    return training_loss(denoiser, x0, generator, *args, per_row=True, **kw)

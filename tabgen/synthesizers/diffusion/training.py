@@ -68,13 +68,11 @@ def train(
     """Train ``model`` on the model-space rows ``X``; returns the log, the weight average to
     sample from and, with ``privacy`` (a :class:`~tabgen.privacy.dpsgd.DPSGDSettings`), the
     privacy report of the run (else ``None``)."""
-    loss_fn = process.training_loss if privacy is None else process.private_training_loss
 
     def step(index, trainer):
         xb = X[index]
-        extra = {} if privacy is not None else {"parallel": trainer.parallel}
         # under DP: the wrapped module's own method (Opacus' hooks sit on its Linear layers)
-        loss = loss_fn(
+        loss = process.training_loss(
             model,
             xb,
             generator,
@@ -83,7 +81,8 @@ def train(
             cond_prob=config.cond_fraction,
             uniform_frac=config.uniform_frac,
             sigma_max=config.sigma_max,
-            **extra,
+            parallel=trainer.parallel,
+            per_row=privacy is not None,
         )
         opt = trainer.optimizers["denoiser"]
         opt.zero_grad(set_to_none=True)

@@ -16,7 +16,7 @@ from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
 from tabgen.synthesizers.vae.encoder import Encoder
 from tabgen.synthesizers.vae.layout import Layout
-from tabgen.synthesizers.vae.training import TrainConfig, train, train_private
+from tabgen.synthesizers.vae.training import TrainConfig, train
 
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
@@ -261,57 +261,50 @@ class VAESynthesizer(BaseSynthesizer):
         masks are drawn inside each private step; the decoder's weight average is
         post-processing. There is no BatchNorm or other cross-row layer to replace.
         """
-        self.device_ = resolve_device(self.device)
-        self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
-        if Z.shape[1] == 0:
-            return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
-        init = torch_generator(rng)
-        encoder = build_module(self._build_encoder, init).to(self.device_)
-        decoder = build_module(self._build_decoder, init)
-        decoder.set_output_bias(public_prior_bias(self.encoder_, self.layout_))
-        decoder.to(self.device_)
-        X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        log, self.decoder_, report = train_private(
-            encoder,
-            decoder,
-            X,
-            self.layout_,
-            self._train_config(),
-            torch_generator(rng, self.device_),
-            max_grad_norm=float(self.max_grad_norm),
-            epsilon=budget["epsilon_model"],
-            delta=budget["delta_model"],
+        from tabgen.privacy.dpsgd import DPSGDSettings
+
+        settings = DPSGDSettings(
+            budget["epsilon_model"],
+            budget["delta_model"],
+            float(self.max_grad_norm),
+            self.batch_size,
+            self.epochs,
         )
-        self.loss_history_ = [float(v) for v in log.losses]
-        self.n_epochs_ = log.n_epochs
+        report = self._train(Z, rng, settings)
+        if report is None:  # only constant / id columns: nothing was trained
+            report = {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
         return report
 
     def _fit(self, Z, rng):
+        self._train(Z, rng, None)
+
+    def _train(self, Z, rng, privacy) -> dict | None:
+        """Build and train the networks (DP-SGD with ``privacy`` settings); the privacy
+        report of a DP run."""
         self.device_ = resolve_device(self.device)
         self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
         self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
-            return
+            return None
         init = torch_generator(rng)
         encoder = build_module(self._build_encoder, init).to(self.device_)
         decoder = build_module(self._build_decoder, init)
-        decoder.set_output_bias(prior_bias(Z, self.layout_))
+        if privacy is None:
+            decoder.set_output_bias(prior_bias(Z, self.layout_))
+        else:  # from the released encoder state
+            decoder.set_output_bias(public_prior_bias(self.encoder_, self.layout_))
         decoder.to(self.device_)
         if isinstance(Z, np.memmap):  # fit(path): minibatches read off disk
             X = ArrayRows(Z, self.device_)
         else:
             X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        log, self.decoder_ = train(
-            encoder,
-            decoder,
-            X,
-            self.layout_,
-            self._train_config(),
-            torch_generator(rng, self.device_),
+        gen = torch_generator(rng, self.device_)
+        log, self.decoder_, report = train(
+            encoder, decoder, X, self.layout_, self._train_config(), gen, privacy
         )
         self.loss_history_ = [float(v) for v in log.losses]
         self.n_epochs_ = log.n_epochs
+        return report
 
     # -- sample -----------------------------------------------------------------------------
     def _runtime_device(self) -> torch.device:

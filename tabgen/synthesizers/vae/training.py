@@ -1,4 +1,5 @@
-"""The training loop: minibatch ELBO steps with a warmed-up KL weight and a time budget."""
+"""The VAE's training, ordinary or differentially private, on the shared trainer
+(:class:`tabgen.nn.trainer.Trainer`): minibatch ELBO steps with a warmed-up KL weight."""
 
 from __future__ import annotations
 
@@ -51,81 +52,6 @@ class _JointVAE(nn.Module):
         return out, log_scale, (mu, logvar), self.decoder.prior_params(cond)
 
 
-def train(
-    encoder: Encoder,
-    decoder: Decoder,
-    X: torch.Tensor,
-    layout: Layout,
-    config: TrainConfig,
-    generator: torch.Generator,
-) -> tuple[TrainingLog, Decoder]:
-    """Fit ``encoder`` and ``decoder`` on the encoded rows ``X`` (a tensor, or an
-    :class:`~tabgen.nn.rows.ArrayRows` reading minibatches off a disk-backed matrix).
-
-    Adam with a cosine learning-rate decay; the KL weight rises linearly from 0 to
-    ``config.beta`` over the first ``config.beta_warmup`` of the steps. Returns the training
-    log and the decoder to sample from (a weight average when ``config.ema_decay > 0``).
-
-    Inside a ``torch.distributed`` process group of several processes (``torchrun``),
-    training is data-parallel (:mod:`tabgen.nn.distributed`): every rank draws the shuffles,
-    condition masks and latent noise of the whole batch, keeps its slice of the rows, and
-    ``DistributedDataParallel`` averages the gradients, so that the result equals
-    single-process training with the same seed and ``batch_size`` up to float rounding.
-    """
-    builder = ConditionBuilder(layout, X.device)
-    joint = _JointVAE(encoder, decoder)
-    params = list(encoder.parameters()) + list(decoder.parameters())
-    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    encoder.train()
-    decoder.train()
-
-    def step(index, trainer):
-        xb = X[index]
-        include = builder.training_mask(builder.observed(xb), generator, config.cond_fraction)
-        eps = torch.randn(
-            (xb.shape[0], encoder.latent_dim), generator=generator, device=X.device, dtype=X.dtype
-        )
-        # data-parallel: the same draws on every rank; each keeps its rows
-        xb, include, eps = trainer.local(xb, include, eps)
-        cond = builder.vector(xb, include)
-        out, log_scale, posterior, prior = trainer.module(xb, cond, eps)
-        beta = beta_at(trainer.step, trainer.total_steps, config.beta, config.beta_warmup)
-        loss, _rec, _kl = negative_elbo(
-            out,
-            xb,
-            log_scale,
-            posterior,
-            prior,
-            layout,
-            beta,
-            builder.free_slots(include),
-        )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss
-
-    trainer = Trainer(
-        step,
-        ShuffledBatches(X.shape[0], config.batch_size, generator),
-        epochs=config.epochs,
-        optimizers={"vae": opt},
-        lr_at=cosine(config.lr),
-        average=decoder if config.ema_decay > 0 else None,
-        ema_decay=config.ema_decay,
-        max_time=config.max_time,
-        verbose=config.verbose,
-        wrap=joint,
-        rows=X,
-        name="vae",
-    )
-    log = trainer.run()
-    encoder.eval()
-    decoder.eval()
-    sampler = trainer.average.module if trainer.average is not None else decoder
-    return log, sampler.requires_grad_(False).eval()
-
-
 class _PrivateVAE(nn.Module):
     """Encoder, decoder and a per-row copy of the decoder's log-scales as one module, the
     unit that Opacus wraps: every trainable parameter then sits in a layer with per-sample
@@ -156,77 +82,100 @@ class _PrivateVAE(nn.Module):
         self.decoder.log_scale.copy_(self.scale.weight[:, 0])
 
 
-def train_private(
+def train(
     encoder: Encoder,
     decoder: Decoder,
-    X: torch.Tensor,
+    X,
     layout: Layout,
     config: TrainConfig,
     generator: torch.Generator,
-    max_grad_norm: float,
-    epsilon: float,
-    delta: float,
-) -> tuple[TrainingLog, Decoder, dict]:
-    """DP-SGD version of :func:`train` (Opacus; see :mod:`tabgen.privacy.dpsgd`).
+    privacy=None,
+) -> tuple[TrainingLog, Decoder, dict | None]:
+    """Fit ``encoder`` and ``decoder`` on the encoded rows ``X`` (a tensor, or an
+    :class:`~tabgen.nn.rows.ArrayRows` reading minibatches off a disk-backed matrix).
 
-    Both networks see the rows, so both are privatized: encoder, decoder (with its
+    Adam with a cosine learning-rate decay; the KL weight rises linearly from 0 to
+    ``config.beta`` over the first ``config.beta_warmup`` of the steps. Returns the training
+    log, the decoder to sample from (a weight average when ``config.ema_decay > 0``) and,
+    with ``privacy``, the privacy report (else ``None``).
+
+    Inside a ``torch.distributed`` process group of several processes (``torchrun``),
+    training is data-parallel (:mod:`tabgen.nn.distributed`): every rank draws the shuffles,
+    condition masks and latent noise of the whole batch, keeps its slice of the rows, and
+    ``DistributedDataParallel`` averages the gradients, so that the result equals
+    single-process training with the same seed and ``batch_size`` up to float rounding.
+
+    With ``privacy`` (a :class:`~tabgen.privacy.dpsgd.DPSGDSettings`: DP-SGD through Opacus)
+    both networks see the rows, so both are privatized: encoder, decoder (with its
     conditional prior) and the log-scales form one module whose per-sample gradients are
     clipped to ``max_grad_norm`` and noised; batches are Poisson samples of expected size
     ``config.batch_size``. The condition masks are drawn per row inside each step. The
-    weight average of the decoder is post-processing. Returns the log, the decoder to
-    sample from and the privacy report of the run.
+    weight average of the decoder is post-processing.
     """
-    from tabgen.privacy.dpsgd import DPSGDSettings
-
     builder = ConditionBuilder(layout, X.device)
-    observed = builder.observed(X)
-    joint = _PrivateVAE(encoder, decoder)
-    params = [p for p in joint.parameters() if p.requires_grad]
+    if privacy is None:
+        joint = _JointVAE(encoder, decoder)
+        params = list(encoder.parameters()) + list(decoder.parameters())
+        observed = None  # per batch (X may be read off disk)
+    else:
+        joint = _PrivateVAE(encoder, decoder)
+        params = [p for p in joint.parameters() if p.requires_grad]
+        observed = builder.observed(X)
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
     def step(index, trainer):
         xb = X[index]
-        include = builder.training_mask(observed[index], generator, config.cond_fraction)
-        cond = builder.vector(xb, include)
+        seen = builder.observed(xb) if observed is None else observed[index]
+        include = builder.training_mask(seen, generator, config.cond_fraction)
         eps = torch.randn(
-            (xb.shape[0], encoder.latent_dim),
-            generator=generator,
-            device=X.device,
-            dtype=X.dtype,
+            (xb.shape[0], encoder.latent_dim), generator=generator, device=X.device, dtype=X.dtype
         )
-        out, log_scale, posterior, prior = trainer.private.module(xb, cond, eps)
+        # data-parallel: the same draws on every rank; each keeps its rows
+        xb, include, eps = trainer.local(xb, include, eps)
+        cond = builder.vector(xb, include)
+        model = trainer.module if privacy is None else trainer.private.module
+        out, log_scale, posterior, prior = model(xb, cond, eps)
         beta = beta_at(trainer.step, trainer.total_steps, config.beta, config.beta_warmup)
         loss, _rec, _kl = negative_elbo(
             out, xb, log_scale, posterior, prior, layout, beta, builder.free_slots(include)
         )
-        dp_opt = trainer.optimizers["vae"]
-        dp_opt.zero_grad(set_to_none=True)
+        opt = trainer.optimizers["vae"]
+        opt.zero_grad(set_to_none=True)
         with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
             warnings.filterwarnings("ignore", message="Full backward hook is firing")
             loss.backward()
-        dp_opt.step()
-        joint.sync_scale()
+        opt.step()
+        if privacy is not None:
+            joint.sync_scale()
         return loss if xb.shape[0] else None  # an empty Poisson batch has no loss
 
-    settings = DPSGDSettings(epsilon, delta, max_grad_norm, config.batch_size, config.epochs)
+    dp = privacy is not None
     trainer = Trainer(
         step,
+        None if dp else ShuffledBatches(X.shape[0], config.batch_size, generator),
         epochs=config.epochs,
         optimizers={"vae": opt},
         lr_at=cosine(config.lr),
-        average=decoder if config.ema_decay > 0 else None,
+        average=decoder if config.ema_decay > 0 else None,  # copied before Opacus' hooks
         ema_decay=config.ema_decay,
         max_time=config.max_time,
         verbose=config.verbose,
-        show_loss=False,  # the raw loss reads the rows without noise
-        privacy=Privacy(joint, "vae", X, settings),
-        parallel=None,
-        name="vae (DP)",
+        show_loss=not dp,  # a DP run's raw loss reads the rows without noise
+        privacy=Privacy(joint, "vae", X, privacy) if dp else None,
+        parallel=None if dp else "auto",
+        wrap=None if dp else joint,
+        rows=X,
+        name="vae (DP)" if dp else "vae",
     )
-    trainer.private.module.train()
+    encoder.train()
+    decoder.train()
+    if dp:
+        trainer.private.module.train()
     log = trainer.run()
-    report = trainer.privacy_report()
-    trainer.private.module.eval()
+    report = trainer.privacy_report() if dp else None
+    if dp:
+        trainer.private.module.eval()
+    encoder.eval()
     decoder.eval()
     sampler = trainer.average.module if trainer.average is not None else decoder
     return log, sampler.requires_grad_(False).eval(), report

@@ -287,7 +287,8 @@ class Trainer:
     stop : callable, optional
         ``stop(log) -> bool`` after each epoch, e.g. :class:`EarlyStopping`.
     progress : callable, optional
-        ``progress(Progress)`` after each epoch; ``verbose`` adds :class:`LogProgress`.
+        ``progress(Progress)`` after each epoch; ``verbose`` adds :class:`LogProgress`
+        (with the losses unless ``show_loss`` is false; default: not in DP runs).
     privacy : Privacy, optional
         Train one optimiser's network with DP-SGD.
     parallel : DataParallel or None or "auto"
@@ -315,7 +316,7 @@ class Trainer:
         stop: Callable[[TrainingLog], bool] | None = None,
         progress: Callable[[Progress], None] | None = None,
         verbose: bool = False,
-        show_loss: bool = True,
+        show_loss: bool | None = None,
         privacy: Privacy | None = None,
         parallel="auto",
         wrap: nn.Module | None = None,
@@ -354,6 +355,8 @@ class Trainer:
                 for opt in self.optimizers.values():
                     opt.register_step_pre_hook(self._average_gradients)
         hooks = [progress] if progress is not None else []
+        if show_loss is None:  # a DP run's raw losses read the rows without noise
+            show_loss = privacy is None
         if verbose and (self.parallel is None or self.parallel.rank == 0):
             hooks.append(LogProgress(show_loss=show_loss))
         self.hooks = hooks

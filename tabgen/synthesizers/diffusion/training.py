@@ -103,9 +103,7 @@ def train(
         ema_decay=config.ema_decay,
         max_time=config.max_time,
         verbose=config.verbose,
-        show_loss=privacy is None,  # a DP run's raw loss reads the rows without noise
         privacy=None if privacy is None else Privacy(model, "denoiser", X, privacy),
-        parallel=None if privacy is not None else "auto",
         rows=X,
         name="diffusion" if privacy is None else "diffusion (DP)",
     )

@@ -278,11 +278,7 @@ class PrivateGanTrainer:
             average_after="generator",
             max_time=cfg.max_time,
             verbose=cfg.verbose,
-            # the critic's loss reads the rows without noise: shown only through the log's
-            # generator loss (generated rows and the private critic)
-            show_loss=False,
             privacy=Privacy(self.critic, "critic", self.dense, self.settings),
-            parallel=None,
             name="gan (DP)",
         )
         self.average, self.run_ = trainer.average, trainer.private

@@ -160,9 +160,7 @@ def train(
         ema_decay=config.ema_decay,
         max_time=config.max_time,
         verbose=config.verbose,
-        show_loss=not dp,  # a DP run's raw loss reads the rows without noise
         privacy=Privacy(joint, "vae", X, privacy) if dp else None,
-        parallel=None if dp else "auto",
         wrap=None if dp else joint,
         rows=X,
         name="vae (DP)" if dp else "vae",

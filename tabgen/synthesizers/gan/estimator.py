@@ -195,6 +195,9 @@ class GANSynthesizer(BaseSynthesizer):
     loss_history_ : list of float
         Mean generator loss of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
+    critic_loss_history_ : list of float
+        Mean critic loss of each epoch (Wasserstein distance estimate plus gradient
+        penalty). Empty after a differentially private fit.
     device_ : torch.device
         Where the generator lives.
     privacy_ : dict
@@ -391,7 +394,7 @@ class GANSynthesizer(BaseSynthesizer):
         self._refine_seed = int(rng.integers(0, 2**63 - 1))
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_ = 0, []
+        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
         self.generator_ = None
         self.quantiles_ = {}
         if self.layout_.width == 0:
@@ -419,6 +422,7 @@ class GANSynthesizer(BaseSynthesizer):
         )
         self.n_epochs_ = log.n_epochs
         self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
+        self.critic_loss_history_ = [float(v) for v in log.history.get("critic", [])]
         self.generator_ = trainer.sampling_generator()
 
     def _networks(self, rng, shrink: bool = False):
@@ -451,7 +455,7 @@ class GANSynthesizer(BaseSynthesizer):
         self.discriminator_, self.discriminator_info_ = None, {}
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_ = 0, []
+        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
         self.generator_ = None
         counts = released_counts(self.encoder_, self.layout_)
         self.sampler_ = ConditionSampler.from_counts(counts, self.layout_.sizes)
@@ -480,6 +484,7 @@ class GANSynthesizer(BaseSynthesizer):
         log, report = trainer.run()
         self.n_epochs_ = log.n_epochs
         self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
+        self.critic_loss_history_ = []  # the critic's raw loss reads the rows without noise
         self.generator_ = trainer.sampling_generator()
         report.update(private_network="critic", loss=config.loss, pac=1)
         return report
@@ -570,6 +575,7 @@ class GANSynthesizer(BaseSynthesizer):
         state = {
             "n_epochs": int(self.n_epochs_),
             "loss_history": [float(v) for v in self.loss_history_],
+            "critic_loss_history": [float(v) for v in getattr(self, "critic_loss_history_", [])],
             "sizes": [int(s) for s in self.sampler_.sizes],
             "trained": self.generator_ is not None,
             "quantiles": [[col, q] for col, q in self.quantiles_.items()],
@@ -597,6 +603,7 @@ class GANSynthesizer(BaseSynthesizer):
         if "privacy" in state:
             self.privacy_ = dict(state["privacy"])
         self.loss_history_ = [float(v) for v in state["loss_history"]]
+        self.critic_loss_history_ = [float(v) for v in state.get("critic_loss_history", [])]
         self.sampler_ = ConditionSampler.from_counts(
             np.asarray(arrays["condition_counts"]), state["sizes"]
         )

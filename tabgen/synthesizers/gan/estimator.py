@@ -51,7 +51,7 @@ from tabgen.synthesizers.gan.refine import (
     train_discriminator,
 )
 from tabgen.synthesizers.gan.sampler import ConditionSampler
-from tabgen.synthesizers.gan.training import GanTrainer
+from tabgen.synthesizers.gan.training import GanParts, GanTrainer
 
 logger = logging.getLogger("tabgen")
 
@@ -402,20 +402,12 @@ class GANSynthesizer(BaseSynthesizer):
             return
         dense, codes, self.sampler_ = self._training_data(Z)
         self.quantiles_ = numeric_quantiles(self.schema_, self.encoder_, Z)
-        gens, generator, critic = self._networks(rng)
+        parts = self._parts(rng, dense, codes)
         trainer = GanTrainer(
-            generator,
-            critic,
-            self.layout_,
-            self.sampler_,
-            torch.as_tensor(dense, device=self.device_),
-            torch.as_tensor(codes, device=self.device_),
-            noise_dim=self.embedding_dim,
+            parts,
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             critic_steps=int(self.critic_steps),
-            cpu_gen=gens[0],
-            device_gen=gens[1],
         )
         log = trainer.run(
             epochs=self._n_epochs(len(dense)), max_time=self.max_time, verbose=self.verbose
@@ -425,9 +417,9 @@ class GANSynthesizer(BaseSynthesizer):
         self.critic_loss_history_ = [float(v) for v in log.history.get("critic", [])]
         self.generator_ = trainer.sampling_generator()
 
-    def _networks(self, rng, shrink: bool = False):
-        """The ``(cpu, device)`` generators of a fit and the initialised generator and critic
-        on the device (``shrink``: continuous heads start as the identity, see
+    def _parts(self, rng, dense, codes, shrink: bool = False) -> GanParts:
+        """Training rows on the device, the ``(cpu, device)`` generators of a fit and the
+        initialised networks (``shrink``: continuous heads start as the identity, see
         :func:`shrink_continuous_heads`)."""
         cpu_gen = torch_generator(rng, "cpu")
         dev_gen = cpu_gen if self.device_.type == "cpu" else torch_generator(rng, self.device_)
@@ -435,7 +427,11 @@ class GANSynthesizer(BaseSynthesizer):
         if shrink:
             shrink_continuous_heads(generator, self.layout_)
         critic = build_module(self._build_critic, cpu_gen).to(self.device_)
-        return (cpu_gen, dev_gen), generator.to(self.device_), critic
+        return GanParts(
+            generator.to(self.device_), critic, self.layout_, self.sampler_,
+            torch.as_tensor(dense, device=self.device_),
+            torch.as_tensor(codes, device=self.device_), self.embedding_dim, cpu_gen, dev_gen,
+        )  # fmt: skip
 
     def _fit_private(self, Z, rng, budget) -> dict:
         """Differentially private training (the encoder state is already private, see
@@ -462,10 +458,7 @@ class GANSynthesizer(BaseSynthesizer):
         self.quantiles_ = released_quantiles(self.schema_, self.encoder_)
         if self.layout_.width == 0:  # only constant / id columns: nothing to learn
             return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
-        lay = self.layout_
-        dense = torch.as_tensor(lay.dense_part(Z), device=self.device_)
-        codes = torch.as_tensor(lay.codes(Z), device=self.device_)
-        gens, generator, critic = self._networks(rng, shrink=self._dp_shrink)
+        parts = self._parts(rng, self.layout_.dense_part(Z), self.layout_.codes(Z), self._dp_shrink)
         config = PrivateGanConfig(
             epochs=self._n_epochs(len(Z)),
             batch_size=int(self.batch_size),
@@ -475,12 +468,13 @@ class GANSynthesizer(BaseSynthesizer):
             verbose=bool(self.verbose),
             loss=self._dp_loss,
         )
-        settings = (float(self.max_grad_norm), budget["epsilon_model"], budget["delta_model"])
         trainer = PrivateGanTrainer(
-            generator, critic, lay, self.sampler_, dense, codes, noise_dim=self.embedding_dim,
-            config=config, cpu_gen=gens[0], device_gen=gens[1], max_grad_norm=settings[0],
-            epsilon=settings[1], delta=settings[2],
-        )  # fmt: skip
+            parts,
+            config=config,
+            max_grad_norm=float(self.max_grad_norm),
+            epsilon=budget["epsilon_model"],
+            delta=budget["delta_model"],
+        )
         log, report = trainer.run()
         self.n_epochs_ = log.n_epochs
         self.loss_history_ = [float(v) for v in log.history.get("generator", [])]

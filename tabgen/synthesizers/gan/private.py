@@ -51,11 +51,10 @@ from torch import nn
 
 from tabgen.nn import frozen
 from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
-from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.loss import condition_cross_entropy
-from tabgen.synthesizers.gan.sampler import ConditionSampler
+from tabgen.synthesizers.gan.training import GanParts, GanRun
 
 logger = logging.getLogger("tabgen")
 
@@ -111,70 +110,42 @@ def shrink_continuous_heads(generator: Generator, layout: GanLayout) -> None:
         generator.out.bias[rows] /= scale
 
 
-class PrivateGanTrainer:
+class PrivateGanTrainer(GanRun):
     """One differentially private GAN training run (see the module docstring).
 
     Parameters
     ----------
-    generator, critic : torch.nn.Module
-        The networks, already on the device of ``dense``; the critic packs one row.
-    layout : GanLayout
-        The expanded layout.
-    sampler : ConditionSampler
-        Built from the released category frequencies (``from_counts``): the law of the fake
+    parts : GanParts
+        Networks (the critic packs one row), layout, training rows and generators (the CPU
+        one also seeds nothing of DP-SGD: see :mod:`tabgen.privacy.dpsgd`). The sampler is
+        built from the released category frequencies (``from_counts``): the law of the fake
         rows' conditions; it never indexes rows.
-    dense, codes : torch.Tensor
-        The training rows: dense expanded part (float32) and category codes (int64).
-    noise_dim : int
-        Width of the generator's noise.
     config : PrivateGanConfig
         Epochs, expected batch size, learning rate, loss...
-    cpu_gen, device_gen : torch.Generator
-        Randomness for conditions and the DP-SGD seeds (CPU) and for noise and dropout
-        (device).
     max_grad_norm, epsilon, delta : float
         DP-SGD clipping norm and the ``(epsilon, delta)`` target of the critic's training.
     """
 
     def __init__(
-        self,
-        generator: Generator,
-        critic: Critic,
-        layout: GanLayout,
-        sampler: ConditionSampler,
-        dense: torch.Tensor,
-        codes: torch.Tensor,
-        *,
-        noise_dim: int,
-        config: PrivateGanConfig,
-        cpu_gen: torch.Generator,
-        device_gen: torch.Generator,
-        max_grad_norm: float,
-        epsilon: float,
-        delta: float,
-    ):
+        self, parts: GanParts, *, config: PrivateGanConfig, max_grad_norm: float,
+        epsilon: float, delta: float,
+    ):  # fmt: skip
         from tabgen.privacy.dpsgd import DPSGDSettings
 
-        if critic.pac != 1:
-            raise ValueError(f"the private critic must score single rows (pac=1), got {critic.pac}")
+        if parts.critic.pac != 1:
+            raise ValueError(
+                f"the private critic must score single rows (pac=1), got {parts.critic.pac}"
+            )
         if config.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
-        self.generator, self.critic = generator, critic
-        self.layout, self.sampler = layout, sampler
-        self.dense, self.codes = dense, codes
-        self.noise_dim, self.config = noise_dim, config
-        self.cpu_gen, self.device_gen = cpu_gen, device_gen
-        self.device = dense.device
-        n = dense.shape[0]
+        super().__init__(parts, config.lr)
+        self.config = config
+        n = parts.dense.shape[0]
         self.batch = max(1, min(int(config.batch_size), n))  # fake rows per step (public)
-        adam = {"lr": config.lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
-        self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
-        self.opt_d = torch.optim.Adam(critic.parameters(), **adam)
         self.settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
-        self.average = None  # the generator's weight average, once trained
         self.run_ = None  # the critic's DP-SGD run (Opacus), while training
-        self._usable = sampler._usable  # columns with a released category (public)
-        self._offsets = torch.as_tensor(layout.cond_offsets, device=self.device)
+        self._usable = parts.sampler._usable  # columns with a released category (public)
+        self._offsets = torch.as_tensor(parts.layout.cond_offsets, device=self.device)
 
     # -- batches ----------------------------------------------------------------------------
     def _one_hot(self, category: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,8 @@ condition sampler; epochs, weight average, time budget and progress come from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from tabgen.nn import frozen
@@ -16,61 +18,77 @@ from tabgen.synthesizers.gan.loss import condition_cross_entropy, critic_loss, g
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 
 
-class GanTrainer:
+@dataclass
+class GanParts:
+    """What every GAN training run works on.
+
+    Attributes
+    ----------
+    generator, critic : torch.nn.Module
+        The networks, already on the device of ``dense``.
+    layout : GanLayout
+        The expanded layout.
+    sampler : ConditionSampler
+        Conditions (and, for ordinary training, matching rows).
+    dense, codes : torch.Tensor
+        The training rows: dense expanded part (float32) and category codes (int64).
+    noise_dim : int
+        Width of the generator's noise.
+    cpu_gen, device_gen : torch.Generator
+        Randomness for the sampler (CPU) and for noise, dropout and penalties (device).
+    """
+
+    generator: Generator
+    critic: Critic
+    layout: GanLayout
+    sampler: ConditionSampler
+    dense: torch.Tensor
+    codes: torch.Tensor
+    noise_dim: int
+    cpu_gen: torch.Generator
+    device_gen: torch.Generator
+
+
+class GanRun:
+    """The state both GAN trainers share: the parts as attributes, Adam for each network
+    (betas 0.5, 0.9) and, once trained, the generator's weight average ``average``."""
+
+    def __init__(self, parts: GanParts, lr: float):
+        for name in GanParts.__dataclass_fields__:
+            setattr(self, name, getattr(parts, name))
+        self.device = parts.dense.device
+        adam = {"lr": lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
+        self.opt_g = torch.optim.Adam(parts.generator.parameters(), **adam)
+        self.opt_d = torch.optim.Adam(parts.critic.parameters(), **adam)
+        self.average = None  # the generator's weight average, once trained
+
+
+class GanTrainer(GanRun):
     """One WGAN-GP training run.
 
     Parameters
     ----------
-    generator, critic : torch.nn.Module
-        The networks, already on ``device``.
-    layout : GanLayout
-        The expanded layout.
-    sampler : ConditionSampler
-        Conditions and matching rows.
-    dense, codes : torch.Tensor
-        The training data: dense expanded part (float32) and category codes (int64).
-    noise_dim, batch_size : int
-        Noise width and rows per step (a multiple of the critic's ``pac``).
+    parts : GanParts
+        Networks, layout, sampler, training rows and generators.
+    batch_size : int
+        Rows per step (a multiple of the critic's ``pac``).
     lr : float
         Adam learning rate of both networks.
     critic_steps : int
         Critic updates per generator update.
-    cpu_gen, device_gen : torch.Generator
-        Randomness for the sampler (CPU) and for noise, dropout and penalties (device).
     ema_decay : float
         Decay of the running average of the generator's weights (``average``), which is
         what samples in the end: it smooths the oscillations of adversarial training.
     """
 
     def __init__(
-        self,
-        generator: Generator,
-        critic: Critic,
-        layout: GanLayout,
-        sampler: ConditionSampler,
-        dense: torch.Tensor,
-        codes: torch.Tensor,
-        *,
-        noise_dim: int,
-        batch_size: int,
-        lr: float,
-        critic_steps: int,
-        cpu_gen: torch.Generator,
-        device_gen: torch.Generator,
+        self, parts: GanParts, *, batch_size: int, lr: float, critic_steps: int,
         ema_decay: float = 0.995,
-    ):
-        self.generator, self.critic = generator, critic
-        self.layout, self.sampler = layout, sampler
-        self.dense, self.codes = dense, codes
-        self.noise_dim, self.batch_size = noise_dim, batch_size
+    ):  # fmt: skip
+        super().__init__(parts, lr)
+        self.batch_size = batch_size
         self.critic_steps = critic_steps
-        self.cpu_gen, self.device_gen = cpu_gen, device_gen
-        self.device = dense.device
-        adam = {"lr": lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
-        self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
-        self.opt_d = torch.optim.Adam(critic.parameters(), **adam)
         self.ema_decay = ema_decay
-        self.average = None  # the generator's weight average, once trained
 
     # -- batches ----------------------------------------------------------------------------
     def draw(self, n: int, *, with_rows: bool):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
+import io
 import logging
+import lzma
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from tabgen._output import atomic_path, check_output
 
 logger = logging.getLogger("tabgen")
 
@@ -38,10 +46,14 @@ def read_table(path, **kwargs) -> pd.DataFrame:
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         The file cannot be parsed as a table.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a table file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     fmt = _format(path)
@@ -55,15 +67,81 @@ def read_table(path, **kwargs) -> pd.DataFrame:
         raise ValueError(f"cannot read {str(path)!r} as {fmt.upper()}: {msg}") from None
 
 
-def write_table(df: pd.DataFrame, path) -> Path:
-    """Write a DataFrame to CSV or Parquet (chosen by the file extension)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if _format(path) == "parquet":
-        df.to_parquet(path, index=False)
-    else:
-        df.to_csv(path, index=False)
+def write_table(df: pd.DataFrame, path, *, overwrite: bool = False) -> Path:
+    """Write a DataFrame to CSV or Parquet (chosen by the file extension).
+
+    The file is written under a temporary name in the same folder and renamed into place
+    when complete: an interruption leaves the old file (or nothing), never a partial table.
+    Missing parent folders are created.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    path : str or Path
+        ``.csv`` (optionally ``.gz``, ``.bz2``, ``.zip``, ``.xz``), ``.tsv`` or ``.parquet``.
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing ``path`` raises ``FileExistsError``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False.
+    ValueError
+        The extension names no supported format.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_table(pd.DataFrame({"a": [1, 2]}), out)
+    >>> read_table(out)["a"].tolist()
+    [1, 2]
+    """
+    path = check_output(path, overwrite=overwrite, check_format=_format, parents=True)
+    with atomic_path(path) as tmp:
+        if _format(path) == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            with _open_csv(path, tmp) as fh:
+                df.to_csv(fh, index=False, sep=_sep(path))
     return path
+
+
+def _sep(path) -> str:
+    return "\t" if str(path).lower().endswith(".tsv") else ","
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path, tmp: Path):
+    """A text handle on ``tmp`` compressed as ``path``'s extension says (one stream for
+    the whole file, so that batches appended to it make one valid archive)."""
+    name = str(path).lower()
+    if name.endswith(".gz"):
+        fh = gzip.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".bz2"):
+        fh = bz2.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".xz"):
+        fh = lzma.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".zip"):
+        archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED)
+        inner = archive.open(path.name[: -len(".zip")], "w", force_zip64=True)
+        fh = io.TextIOWrapper(inner, encoding="utf-8", newline="")
+        try:
+            yield fh
+        finally:
+            fh.close()
+            archive.close()
+        return
+    else:
+        fh = open(tmp, "w", encoding="utf-8", newline="")
+    try:
+        yield fh
+    finally:
+        fh.close()
 
 
 def sample_to_file(
@@ -76,6 +154,7 @@ def sample_to_file(
     random_state=None,
     on_batch=None,
     id_offset: int = 0,
+    overwrite: bool = False,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -101,6 +180,11 @@ def sample_to_file(
         First number of the regenerated ``id`` columns (a shard of a larger output starts
         where the previous shard ended, so that ids stay unique; see
         :func:`tabgen.scale.sample_sharded`).
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing ``path`` raises ``FileExistsError``
+        before any row is sampled. The rows go to a temporary file in the same folder that
+        is renamed onto ``path`` when complete: an interruption leaves the old file (or
+        nothing). Missing parent folders are created.
 
     Returns
     -------
@@ -125,16 +209,15 @@ def sample_to_file(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if isinstance(id_offset, bool) or not isinstance(id_offset, (int, np.integer)) or id_offset < 0:
         raise ValueError(f"id_offset must be a non-negative integer, got {id_offset!r}")
-    path = Path(path)
+    path = check_output(path, overwrite=overwrite, check_format=_format, parents=True)
     fmt = _format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rng = check_random_state(random_state) if random_state is not None else None
     seeds = (
         None if rng is None else rng.integers(0, 2**63 - 1, size=(n + batch_size - 1) // batch_size)
     )
-    writer = None
-    tmp = path.with_name(path.name + ".partial")
-    try:
+    with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
+        writer = None
+        text = None if fmt == "parquet" else stack.enter_context(_open_csv(path, tmp))
         done = 0
         for b, start in enumerate(range(0, n, batch_size)):
             m = min(batch_size, n - start)
@@ -146,23 +229,14 @@ def sample_to_file(
 
                 table = pa.Table.from_pandas(batch, preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
+                    writer = stack.enter_context(pq.ParquetWriter(tmp, table.schema))
                 writer.write_table(table.cast(writer.schema))
             else:
-                batch.to_csv(tmp, mode="w" if start == 0 else "a", header=start == 0, index=False)
+                batch.to_csv(text, header=start == 0, index=False, sep=_sep(path))
             done += m
             if on_batch is not None:
                 on_batch(batch)
             logger.info("sampled %d / %d rows", done, n)
-        if writer is not None:
-            writer.close()
-            writer = None
-        tmp.replace(path)
-    finally:
-        if writer is not None:
-            writer.close()
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

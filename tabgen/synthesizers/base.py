@@ -450,15 +450,24 @@ class BaseSynthesizer(BaseEstimator):
                 out[col] = column
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path, *, overwrite: bool = False) -> None:
         """Write the fitted model to ``path`` (JSON + arrays, no pickle).
 
-        Load it back with :func:`tabgen.load`.
+        The file is written under a temporary name and renamed into place, so an
+        interrupted save leaves the old file (or nothing); missing parent folders are
+        created. Load it back with :func:`tabgen.load`.
+
+        Parameters
+        ----------
+        path : str or Path
+        overwrite : bool, default=False
+            Replace an existing file; otherwise an existing ``path`` raises
+            ``FileExistsError``.
         """
         from tabgen.persistence import save_model
 
         self._check_fitted()
-        save_model(self, path)
+        save_model(self, path, overwrite=overwrite)
 
 
 def _count_categories(encoder: TableEncoder, dataset) -> None:

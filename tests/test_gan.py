@@ -250,6 +250,16 @@ def test_max_time_stops_training_cleanly():
     assert len(model.sample(10, random_state=0)) == 10
 
 
+def test_critic_loss_history_is_kept_per_epoch_and_saved(tmp_path):
+    model = GANSynthesizer(**{**TINY, "epochs": 3}, selection=None, random_state=0)
+    model.fit(_easy_frame(300))
+    critic = np.asarray(model.critic_loss_history_)
+    assert critic.shape == (3,) and np.isfinite(critic).all()
+    assert not np.allclose(critic, model.loss_history_)  # a second network's own curve
+    model.save(tmp_path / "g.tabgen")
+    assert tabgen.load(tmp_path / "g.tabgen").critic_loss_history_ == list(critic)
+
+
 def test_default_epochs_aim_at_a_number_of_updates():
     model = GANSynthesizer()  # batch_size 500
     assert model._n_epochs(32_561) == 124  # 65 steps per epoch: 8,000 updates

@@ -51,7 +51,7 @@ def _jsonable_params(params: dict) -> dict:
 
 def save_model(model, path) -> None:
     """Write a fitted synthesizer to ``path``."""
-    state, arrays = model._get_state()
+    state, arrays = model._file_state()
     index, chunks, offset = {}, [], 0
     for name, arr in arrays.items():
         arr = np.ascontiguousarray(arr)
@@ -175,7 +175,7 @@ def load(path):
         model.columns_ = list(fitted["columns"])
         model.n_rows_ = int(fitted["n_rows"])
         model.n_features_in_ = int(fitted["n_features_in"])
-        model._set_state(header["state"], _arrays(header["arrays"], data))
+        model._load_file_state(header["state"], _arrays(header["arrays"], data))
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError) as exc:

@@ -22,7 +22,7 @@ A post-processor is an object with
 ``apply(frame, conditions) -> frame``
     change generated rows in place, leaving the cells fixed by ``conditions`` alone;
 ``get_state() -> (json, arrays)`` and ``from_state(json, arrays)``
-    its part of the model file, under the key ``name``.
+    its part of the model file, under the key ``name`` (arrays named ``name.*``).
 
 :class:`PostProcessing` (a base of every synthesizer) fits them after ``_fit``, applies them
 after decoding, and reads and writes their state. A differentially private fit fits none
@@ -122,12 +122,14 @@ class PostProcessing:
     def _load_file_state(self, state: dict, arrays: dict) -> None:
         """Inverse of :meth:`_file_state` (files written before post-processors were shared
         hold the GAN's under the same keys)."""
-        self._set_state(state, arrays)
-        self.postprocessors_ = []
-        for name in REGISTRY:
-            cls = postprocessor_class(name)
-            if state.get(cls.name) is not None:
-                self.postprocessors_.append(cls.from_state(state[cls.name], arrays))
+        classes = [postprocessor_class(name) for name in REGISTRY]
+        prefixes = tuple(f"{cls.name}." for cls in classes)  # the post-processors' arrays
+        self._set_state(state, {k: v for k, v in arrays.items() if not k.startswith(prefixes)})
+        self.postprocessors_ = [
+            cls.from_state(state[cls.name], arrays)
+            for cls in classes
+            if state.get(cls.name) is not None
+        ]
         if "privacy" in state:
             self.privacy_ = dict(state["privacy"])
 

@@ -132,16 +132,13 @@ def check_private_input(X) -> None:
 def prepare_private(model, X, rng):
     """The privatised first steps of :meth:`BaseSynthesizer.fit` (see the module docstring):
     sets ``model.schema_``, ``model.encoder_`` (released values only) and ``model.domain_``
-    and returns the :class:`~tabgen.synthesizers._fitdata.TrainingData` of the cleaned rows,
-    with the model's share of the budget (``real`` is ``None``: no post-processor reads them).
+    and returns the encoded cleaned rows ``Z`` and the budget, with the model's share.
 
     The model provides ``_dp_fraction`` (the share of ``epsilon`` for domain and marginals).
     The noise of every mechanism comes from ``budget["noise_rng"]`` (see
     :func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``, so a DP
     fit is not reproducible.
     """
-    from tabgen.synthesizers._fitdata import TrainingData
-
     X = check_frame(X)
     epsilon = check_epsilon(model.epsilon)
     delta = resolve_delta(model.delta, len(X))
@@ -165,17 +162,17 @@ def prepare_private(model, X, rng):
     Z = model.encoder_.transform(clean, rng=model._dequantize_rng(rng))
     model.domain_ = domain
     budget["noise_rng"] = noise
-    return TrainingData(Z, None, list(X.columns), len(X), budget)
+    return Z, budget
 
 
-def fit_private(model, data, rng) -> None:
+def fit_private(model, Z, budget: dict, rng) -> None:
     """Train ``model`` on the output of :func:`prepare_private` and write ``privacy_``.
 
     The model provides ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report,
     holding at least ``"epsilon"`` and ``"delta"`` actually spent); ``rng`` follows
     ``random_state`` (initialisation and the like).
     """
-    report = model._fit_private(data.Z, rng, data.budget)
+    report = model._fit_private(Z, rng, budget)
     if hasattr(model, "loss_history_"):
         # the raw training losses are computed from the rows without noise: not released
         model.loss_history_ = []

@@ -65,10 +65,12 @@ class TrainingData:
 def training_data(model, X, rng, private: bool):
     """Fit ``model.schema_`` and ``model.encoder_`` and yield the :class:`TrainingData` of
     ``X`` (temporary files are removed on exit)."""
-    if private:
+    if private:  # nothing outside the privacy accounting reads the rows: real is None
         from tabgen.privacy._fit import prepare_private
 
-        yield prepare_private(model, X, rng)
+        X = check_frame(X)
+        Z, budget = prepare_private(model, X, rng)
+        yield TrainingData(Z, None, list(X.columns), len(X), budget)
     elif isinstance(X, (str, os.PathLike)):
         with _encode_file(model, X, rng) as data:
             yield data

@@ -177,7 +177,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             if private:
                 from tabgen.privacy._fit import fit_private
 
-                fit_private(self, data, rng)
+                fit_private(self, data.Z, data.budget, rng)
             else:
                 self._fit(data.Z, rng)
         self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))

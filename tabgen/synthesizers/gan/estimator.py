@@ -28,7 +28,8 @@ from tabgen.synthesizers.gan.private import (
 )
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 from tabgen.synthesizers.gan.training import GanTrainer
-from tabgen.synthesizers.postprocess.selection import CHUNK, resample_rows
+from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
+from tabgen.synthesizers.postprocess.selection import CHUNK
 
 logger = logging.getLogger("tabgen")
 
@@ -557,7 +558,7 @@ class GANSynthesizer(BaseSynthesizer):
             Z = self._generate_once(cat, k * m, gens, observed)
             logits = selection.score(self._after_decode(self._decode(Z, 0), None))
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
-            parts.append(Z[resample_rows(logits, k, u)])
+            parts.append(Z[pick_per_row(logits, k, u)])
         return np.concatenate(parts)
 
     def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:

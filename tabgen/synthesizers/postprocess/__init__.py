@@ -138,13 +138,13 @@ class PostProcessing:
     def supports_(self) -> dict:
         """``{column: training values}`` snapped to (``{}`` without ``"snap"``)."""
         step = self._postprocessor("supports")
-        return {} if step is None else step.supports
+        return {} if step is None else step.found
 
     @property
     def dependencies_(self) -> list:
         """``[(column, determinant, {level: value})]`` kept (``[]`` without them)."""
         step = self._postprocessor("dependencies")
-        return [] if step is None else step.dependencies
+        return [] if step is None else step.found
 
     @property
     def discriminator_(self):

@@ -166,52 +166,51 @@ def snap_to_supports(frame: pd.DataFrame, supports: dict, conditions=None) -> pd
     return frame
 
 
-class CategoryDependencies:
-    """Post-processor: dependent columns follow their determinant (:func:`find_dependencies`).
+class _Structure:
+    """A post-processor made of a finder ``(rows, schema) -> found`` and an applier
+    ``(frame, found, conditions) -> frame`` (see :mod:`tabgen.synthesizers.postprocess`)."""
 
-    Its state is stored under the key ``"dependencies"`` of a model file.
-    """
+    name = ""
 
-    name = "dependencies"
+    def __init__(self, found=None):
+        self.found = self._empty() if found is None else found
 
-    def __init__(self, dependencies=()):
-        self.dependencies = list(dependencies)
-
-    def fit(self, real: pd.DataFrame, model, rng) -> CategoryDependencies:
-        self.dependencies = find_dependencies(real, model.schema_)
+    def fit(self, real: pd.DataFrame, model, rng):
+        self.found = self._find(real, model.schema_)
         return self
 
     def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
-        return apply_dependencies(frame, self.dependencies, conditions)
+        return self._apply(frame, self.found, conditions)
+
+
+class CategoryDependencies(_Structure):
+    """Post-processor: dependent columns follow their determinant (:func:`find_dependencies`).
+
+    ``found`` is the list of dependencies; stored under the key ``"dependencies"``.
+    """
+
+    name = "dependencies"
+    _empty, _find, _apply = list, staticmethod(find_dependencies), staticmethod(apply_dependencies)
 
     def get_state(self) -> tuple[list, dict]:
-        return to_state(self.dependencies), {}
+        return to_state(self.found), {}
 
     @classmethod
     def from_state(cls, state, arrays: dict) -> CategoryDependencies:
         return cls(from_state(state))
 
 
-class SnapToSupports:
+class SnapToSupports(_Structure):
     """Post-processor: numbers with few training values stay on them (:func:`find_supports`).
 
-    Its state is stored under the key ``"supports"`` of a model file.
+    ``found`` is ``{column: values}``; stored under the key ``"supports"``.
     """
 
     name = "supports"
-
-    def __init__(self, supports=None):
-        self.supports = dict(supports or {})
-
-    def fit(self, real: pd.DataFrame, model, rng) -> SnapToSupports:
-        self.supports = find_supports(real, model.schema_)
-        return self
-
-    def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
-        return snap_to_supports(frame, self.supports, conditions)
+    _empty, _find, _apply = dict, staticmethod(find_supports), staticmethod(snap_to_supports)
 
     def get_state(self) -> tuple[list, dict]:
-        return [[c, v] for c, v in self.supports.items()], {}
+        return [[c, v] for c, v in self.found.items()], {}
 
     @classmethod
     def from_state(cls, state, arrays: dict) -> SnapToSupports:

@@ -107,7 +107,7 @@ def main() -> None:
     synth = model.sample(len(train), random_state=args.seed + 1)
     sample_s = time.perf_counter() - t0
     if args.save:
-        model.save(args.save)
+        model.save(args.save, overwrite=True)
     print(f"fit {fit_s:.1f}s ({model.n_epochs_} epochs)  sample {len(synth)} rows {sample_s:.1f}s")
 
     result = {

@@ -39,7 +39,7 @@ def main() -> None:
         report = tabgen.evaluate(train, synth, holdout=test, target=meta["target"])
         times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        report.to_html(RESULTS / "_evaluate_tmp.html")
+        report.to_html(RESULTS / "_evaluate_tmp.html", overwrite=True)
         html.append(time.perf_counter() - t0)
     (RESULTS / "_evaluate_tmp.html").unlink()
     result = {

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
+import io
 import logging
+import lzma
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from tabgen._output import atomic_path, check_output
 
 logger = logging.getLogger("tabgen")
 
@@ -38,10 +46,14 @@ def read_table(path, **kwargs) -> pd.DataFrame:
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         The file cannot be parsed as a table.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a table file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     fmt = _format(path)
@@ -55,15 +67,81 @@ def read_table(path, **kwargs) -> pd.DataFrame:
         raise ValueError(f"cannot read {str(path)!r} as {fmt.upper()}: {msg}") from None
 
 
-def write_table(df: pd.DataFrame, path) -> Path:
-    """Write a DataFrame to CSV or Parquet (chosen by the file extension)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if _format(path) == "parquet":
-        df.to_parquet(path, index=False)
-    else:
-        df.to_csv(path, index=False)
+def write_table(df: pd.DataFrame, path, *, overwrite: bool = False) -> Path:
+    """Write a DataFrame to CSV or Parquet (chosen by the file extension).
+
+    The file is written under a temporary name in the same folder and renamed into place
+    when complete: an interruption leaves the old file (or nothing), never a partial table.
+    Missing parent folders are created.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    path : str or Path
+        ``.csv`` (optionally ``.gz``, ``.bz2``, ``.zip``, ``.xz``), ``.tsv`` or ``.parquet``.
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing ``path`` raises ``FileExistsError``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False.
+    ValueError
+        The extension names no supported format.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_table(pd.DataFrame({"a": [1, 2]}), out)
+    >>> read_table(out)["a"].tolist()
+    [1, 2]
+    """
+    path = check_output(path, overwrite=overwrite, check_format=_format, parents=True)
+    with atomic_path(path) as tmp:
+        if _format(path) == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            with _open_csv(path, tmp) as fh:
+                df.to_csv(fh, index=False, sep=_sep(path))
     return path
+
+
+def _sep(path) -> str:
+    return "\t" if str(path).lower().endswith(".tsv") else ","
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path, tmp: Path):
+    """A text handle on ``tmp`` compressed as ``path``'s extension says (one stream for
+    the whole file, so that batches appended to it make one valid archive)."""
+    name = str(path).lower()
+    if name.endswith(".gz"):
+        fh = gzip.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".bz2"):
+        fh = bz2.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".xz"):
+        fh = lzma.open(tmp, "wt", encoding="utf-8", newline="")
+    elif name.endswith(".zip"):
+        archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED)
+        inner = archive.open(path.name[: -len(".zip")], "w", force_zip64=True)
+        fh = io.TextIOWrapper(inner, encoding="utf-8", newline="")
+        try:
+            yield fh
+        finally:
+            fh.close()
+            archive.close()
+        return
+    else:
+        fh = open(tmp, "w", encoding="utf-8", newline="")
+    try:
+        yield fh
+    finally:
+        fh.close()
 
 
 def sample_to_file(
@@ -76,6 +154,7 @@ def sample_to_file(
     random_state=None,
     on_batch=None,
     id_offset: int = 0,
+    overwrite: bool = False,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -101,6 +180,11 @@ def sample_to_file(
         First number of the regenerated ``id`` columns (a shard of a larger output starts
         where the previous shard ended, so that ids stay unique; see
         :func:`tabgen.scale.sample_sharded`).
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing ``path`` raises ``FileExistsError``
+        before any row is sampled. The rows go to a temporary file in the same folder that
+        is renamed onto ``path`` when complete: an interruption leaves the old file (or
+        nothing). Missing parent folders are created.
 
     Returns
     -------
@@ -125,45 +209,173 @@ def sample_to_file(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if isinstance(id_offset, bool) or not isinstance(id_offset, (int, np.integer)) or id_offset < 0:
         raise ValueError(f"id_offset must be a non-negative integer, got {id_offset!r}")
-    path = Path(path)
+    path = check_output(path, overwrite=overwrite, check_format=_format, parents=True)
     fmt = _format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rng = check_random_state(random_state) if random_state is not None else None
     seeds = (
         None if rng is None else rng.integers(0, 2**63 - 1, size=(n + batch_size - 1) // batch_size)
     )
-    writer = None
-    tmp = path.with_name(path.name + ".partial")
-    try:
+    with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
+        writer = None
+        text = None if fmt == "parquet" else stack.enter_context(_open_csv(path, tmp))
         done = 0
         for b, start in enumerate(range(0, n, batch_size)):
             m = min(batch_size, n - start)
             seed = None if seeds is None else int(seeds[b])
             batch = model._sample_frame(m, conditions, seed, id_offset=int(id_offset) + start)
             if fmt == "parquet":
-                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                table = pa.Table.from_pandas(batch, preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table.cast(writer.schema))
+                    file_schema, as_text = parquet_schema(model.schema_, _categories(model))
+                    writer = stack.enter_context(pq.ParquetWriter(tmp, file_schema))
+                writer.write_table(_arrow_batch(batch, file_schema, as_text))
             else:
-                batch.to_csv(tmp, mode="w" if start == 0 else "a", header=start == 0, index=False)
+                batch.to_csv(text, header=start == 0, index=False, sep=_sep(path))
             done += m
             if on_batch is not None:
                 on_batch(batch)
             logger.info("sampled %d / %d rows", done, n)
-        if writer is not None:
-            writer.close()
-            writer = None
-        tmp.replace(path)
-    finally:
-        if writer is not None:
-            writer.close()
-        if tmp.exists():
-            tmp.unlink()
     return path
+
+
+def _categories(model) -> dict:
+    """``{column: category list}`` of a fitted model's (or pipeline's) categorical columns."""
+    encoder = getattr(model, "encoder_", None)
+    if encoder is None:
+        encoder = getattr(getattr(model, "synthesizer_", None), "encoder_", None)
+    if encoder is None:
+        return {}
+    return {
+        name: list(enc.categories_)
+        for name, enc in encoder.encoders_.items()
+        if hasattr(enc, "categories_")
+    }
+
+
+def parquet_schema(schema, categories: dict | None = None):
+    """The Arrow schema of a model's sampled rows, from its :class:`~tabgen.schema.Schema`
+    (never from one batch, where a column may be all missing), and the columns written as
+    text.
+
+    Arrow-backed input columns keep their Arrow type; other columns get the type of their
+    dtype and kind. Object columns holding values of several types (numbers and strings,
+    booleans and strings) are written as strings, with a warning naming them.
+    ``categories`` (``{column: category list}``, from the fitted encoder) types the object
+    columns of categories (all strings, all booleans, ...).
+
+    Returns
+    -------
+    (pyarrow.Schema, list)
+    """
+    import warnings
+
+    import pyarrow as pa
+
+    from tabgen.schema import arrow_type
+
+    fields, as_text = [], []
+    for spec in schema:
+        if spec.arrow is not None:
+            t = arrow_type(spec.arrow)
+        else:
+            t = _spec_arrow_type(spec, (categories or {}).get(spec.name))
+        if t is None:
+            t = pa.string()
+            as_text.append(spec.name)
+        fields.append(pa.field(str(spec.name), t))
+    if as_text:
+        warnings.warn(
+            f"column(s) {as_text!r} hold values of several types (e.g. numbers and strings); "
+            "Parquet needs one type per column, so they are written as strings",
+            UserWarning,
+            stacklevel=3,
+        )
+    return pa.schema(fields), as_text
+
+
+def _spec_arrow_type(spec, categories: list | None):
+    """Arrow type of a column of the model's dtype ``spec.dtype`` (``None``: mixed types)."""
+    import pyarrow as pa
+
+    dtype = spec.dtype
+    if spec.kind == "datetime" and spec.info.get("format") is not None:
+        return pa.string()
+    if dtype.startswith("datetime64"):
+        unit = dtype[len("datetime64[") :].split(",")[0].rstrip("]") or "ns"
+        return pa.timestamp(unit, tz=spec.info.get("tz"))
+    if dtype in ("str", "string"):
+        return pa.string()
+    if dtype in ("bool", "boolean"):
+        return pa.bool_()
+    if dtype.startswith(("Int", "UInt", "Float")):
+        return pa.from_numpy_dtype(np.dtype(dtype.lower()))
+    if dtype.startswith(("int", "uint", "float")):
+        if spec.nullable and dtype.startswith(("int", "uint")):
+            return pa.int64()
+        return pa.from_numpy_dtype(np.dtype(dtype))
+    if dtype == "category":
+        values = _value_type(spec.info.get("categories", []))
+        return None if values is None else pa.dictionary(pa.int32(), values)
+    # object columns: numbers with missing cells, booleans, strings, or a mix
+    if spec.kind == "integer":
+        return pa.int64()
+    if spec.kind == "numerical":
+        return pa.float64()
+    if spec.kind == "constant":
+        value = spec.info.get("value")
+        return pa.null() if value is None else _value_type([value])
+    if spec.kind == "id":
+        return pa.string()
+    if categories is not None:
+        return _value_type(categories)
+    return None
+
+
+def _value_type(values):
+    """Arrow type shared by Python scalars ``values`` (``None``: several kinds)."""
+    import pyarrow as pa
+
+    kinds = {"bool" if isinstance(v, (bool, np.bool_)) else type(v).__name__ for v in values}
+    kinds = {"float" if k in ("float", "float64", "int", "int64") else k for k in kinds}
+    if not kinds or kinds == {"str"}:
+        return pa.string()
+    if kinds == {"bool"}:
+        return pa.bool_()
+    if kinds == {"float"}:
+        whole = all(float(v).is_integer() for v in values)
+        return pa.int64() if whole else pa.float64()
+    return None
+
+
+def _arrow_batch(batch: pd.DataFrame, file_schema, as_text: list):
+    """A sampled batch as an Arrow table of the file's schema."""
+    import pyarrow as pa
+
+    if as_text:
+        batch = batch.copy()
+        for col in as_text:
+            values = batch[col].astype(object)
+            batch[col] = values.map(str).where(values.notna(), None)
+    arrays = []
+    for field in file_schema:
+        col = batch[_column_key(batch, field.name)]
+        if pa.types.is_null(field.type):
+            arrays.append(pa.nulls(len(col)))
+            continue
+        if pa.types.is_dictionary(field.type) and not isinstance(col.dtype, pd.CategoricalDtype):
+            arr = pa.array(col, from_pandas=True).dictionary_encode()
+        else:
+            arr = pa.array(col, from_pandas=True)
+        arrays.append(arr.cast(field.type))
+    return pa.Table.from_arrays(arrays, schema=file_schema)
+
+
+def _column_key(batch: pd.DataFrame, name: str):
+    """The batch column whose label is ``name`` as a string (integer labels too)."""
+    if name in batch.columns:
+        return name
+    return next(c for c in batch.columns if str(c) == name)
 
 
 # -- large inputs: Parquet datasets read in batches -------------------------------------------

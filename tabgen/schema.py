@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -44,8 +45,29 @@ DATETIME_FORMATS: tuple[str, ...] = (
 )
 _DATE_LIKE = re.compile(r"^\d{4}[-/]?\d{2}[-/]?\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$")
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key)$|^(id|uuid|guid)([_\s.-]|$)", re.IGNORECASE)
-#: A string column with all values distinct is an ``id`` only from this many rows on.
+#: A string column with all values distinct is an ``id`` only from this many rows on; a
+#: string column of numbers is parsed as numbers only from this many distinct values on.
 MIN_ID_ROWS = 20
+#: Values that look like keys: UUIDs, hex digests, e-mail addresses, a prefix and a number.
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_HEX = re.compile(r"^[0-9a-f]{16,}$", re.I)
+_CODE = re.compile(r"^([A-Za-z]{1,12}[-_#:/.]?)(\d+)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+#: A number written as text: optional sign, digits (optionally grouped by thousands with
+#: commas), optional decimals. Leading zeros ("02134") make it a code, not a number.
+_TEXT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+#: Key of ``DataFrame.attrs`` where :func:`check_frame` records the Arrow types of the
+#: columns it converted to NumPy/pandas dtypes (read by :meth:`Schema.detect`).
+ARROW_ATTR = "tabgen.arrow"
+
+
+class SchemaWarning(UserWarning):
+    """A column's kind was decided on evidence that may be wrong (reported once, at fit).
+
+    The message names the column, the kind chosen and the ``schema={...}`` override that
+    chooses otherwise; the reason is also kept in ``schema_[column].info["detected"]``.
+    """
 
 
 @dataclass
@@ -64,7 +86,13 @@ class ColumnSpec:
         Whether the training column held missing values.
     info : dict
         Kind-specific details (category order of a ``category`` dtype, datetime format,
-        the constant value ...), JSON-serialisable.
+        the constant value, the text format of numbers written as text, the reason for a
+        non-obvious kind ...), JSON-serialisable.
+    arrow : str, optional
+        The Arrow type of an Arrow-backed input column (``pd.ArrowDtype``, ``dtype_backend=
+        "pyarrow"``, polars or pyarrow input), e.g. ``"timestamp[us, tz=UTC]"``. The model
+        works on the NumPy/pandas ``dtype`` it was converted to; sampled columns get the
+        Arrow type back (:func:`restore_dtypes`).
     """
 
     name: str | int
@@ -72,6 +100,7 @@ class ColumnSpec:
     dtype: str
     nullable: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+    arrow: str | None = None
 
 
 class Schema:
@@ -145,6 +174,7 @@ class Schema:
                 f"schema override names column(s) {unknown!r} that are not in the data; "
                 f"columns are {list(df.columns)!r}"
             )
+        arrow = df.attrs.get(ARROW_ATTR, {})
         specs = []
         for name in df.columns:
             kind = overrides.get(name)
@@ -153,7 +183,9 @@ class Schema:
                     f"schema override for column {name!r} has unknown kind {kind!r}; "
                     f"choose one of {KINDS}"
                 )
-            specs.append(_detect_column(name, df[name], kind))
+            spec = _detect_column(name, df[name], kind)
+            spec.arrow = arrow.get(name)
+            specs.append(spec)
         return cls(specs)
 
     # -- JSON -------------------------------------------------------------------------------
@@ -185,18 +217,32 @@ class Schema:
 def check_frame(X, *, what: str = "X") -> pd.DataFrame:
     """Validate a training table and return it as a DataFrame (never a modified view).
 
-    A numpy array is accepted and gets column names ``x0, x1, ...``. Raises ``ValueError`` /
-    ``TypeError`` naming the column and the value for: an empty frame, duplicate column
-    names, non-scalar cells (lists, dicts, sets), infinite values, and column labels that are
+    A numpy array is accepted and gets column names ``x0, x1, ...``; a polars DataFrame, a
+    pyarrow Table or RecordBatch is converted to pandas with Arrow-backed columns. Arrow-backed
+    columns (``pd.ArrowDtype``) are converted to the NumPy/pandas dtypes the models work
+    with (integers to nullable ``Int64``..., strings to ``object``, dictionaries to
+    ``category``, timestamps to ``datetime64`` with their unit and timezone, dates to
+    ``datetime64[s]``, decimals to ``float64``) in a new frame whose ``attrs[ARROW_ATTR]``
+    records each converted column's Arrow type, so that :meth:`Schema.detect` keeps it and
+    sampled columns get it back.
+
+    Raises ``ValueError`` / ``TypeError`` naming the column and the value or dtype for: an
+    empty frame, duplicate column names, dtypes that cannot be modelled (complex, sparse,
+    intervals, periods, nested Arrow types such as lists and structs, binary, times of day),
+    non-scalar cells (lists, dicts, sets), infinite values, and column labels that are
     neither strings nor integers.
     """
+    X = _as_pandas(X, what)
     if isinstance(X, np.ndarray):
         if X.ndim != 2:
             raise ValueError(f"{what} must be 2-dimensional, got an array of shape {X.shape}")
+        if np.iscomplexobj(X):
+            raise TypeError(f"{what} holds complex numbers, which tabgen cannot model")
         X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     elif not isinstance(X, pd.DataFrame):
         raise TypeError(
-            f"{what} must be a pandas DataFrame or a 2-d numpy array, got {type(X).__name__}"
+            f"{what} must be a pandas or polars DataFrame, a pyarrow Table or a 2-d numpy "
+            f"array, got {type(X).__name__}"
         )
     if X.shape[1] == 0:
         raise ValueError(f"{what} has no columns")
@@ -214,8 +260,185 @@ def check_frame(X, *, what: str = "X") -> pd.DataFrame:
         col = X[name]
         if isinstance(col, pd.DataFrame):  # MultiIndex slice etc.
             raise TypeError(f"column {name!r} does not select a single column")
-        _check_cells(name, col)
+        _check_dtype(name, col.dtype)
+    arrow = {n: X[n] for n in X.columns if isinstance(X[n].dtype, pd.ArrowDtype)}
+    if arrow:
+        converted = X.copy(deep=False)
+        types = dict(X.attrs.get(ARROW_ATTR, {}))
+        for name, col in arrow.items():
+            converted[name] = _from_arrow(name, col)
+            types[name] = str(col.dtype.pyarrow_dtype)
+        converted.attrs = {**X.attrs, ARROW_ATTR: types}
+        X = converted
+    for name in X.columns:
+        _check_cells(name, X[name])
     return X
+
+
+def native_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its Arrow-backed columns converted as :func:`check_frame` converts
+    them (a new frame; ``frame`` itself when it has none)."""
+    arrow = [n for n in frame.columns if isinstance(frame[n].dtype, pd.ArrowDtype)]
+    if not arrow:
+        return frame
+    out = frame.copy(deep=False)
+    for name in arrow:
+        _check_dtype(name, frame[name].dtype)
+        out[name] = _from_arrow(name, frame[name])
+    return out
+
+
+def _as_pandas(X, what: str):
+    """A polars DataFrame or a pyarrow Table / RecordBatch as a pandas DataFrame with
+    Arrow-backed columns (other inputs are returned as they are)."""
+    module = type(X).__module__ or ""
+    if module.startswith("polars"):
+        if not hasattr(X, "to_arrow"):  # a LazyFrame
+            raise TypeError(
+                f"{what} is a polars {type(X).__name__}; collect it into a DataFrame first"
+            )
+        X = X.to_arrow()
+    if module.startswith("pyarrow") or module.startswith("polars"):
+        import pyarrow as pa
+
+        if isinstance(X, (pa.Table, pa.RecordBatch)):
+            return X.to_pandas(types_mapper=pd.ArrowDtype)
+    return X
+
+
+def _check_dtype(name, dtype) -> None:
+    """Refuse, naming the column, a dtype no encoder can model."""
+    why = None
+    if isinstance(dtype, pd.SparseDtype):
+        why = "sparse columns are not supported; densify it with .sparse.to_dense()"
+    elif isinstance(dtype, (pd.IntervalDtype, pd.PeriodDtype)):
+        why = "intervals and periods are not supported; convert them to numbers or dates"
+    elif isinstance(dtype, pd.ArrowDtype):
+        why = _arrow_unsupported(dtype.pyarrow_dtype)
+    elif pd.api.types.is_complex_dtype(dtype):
+        why = "complex numbers are not supported; split them into real and imaginary columns"
+    if why is not None:
+        raise TypeError(f"column {name!r} has dtype {dtype}, which tabgen cannot model: {why}")
+
+
+def _arrow_unsupported(t) -> str | None:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        inner = _arrow_unsupported(t.value_type)
+        return None if inner is None else f"its dictionary values: {inner}"
+    if (
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_null(t)
+        or (hasattr(pa.types, "is_string_view") and pa.types.is_string_view(t))
+    ):
+        return None
+    if pa.types.is_nested(t):
+        return "nested values (lists, structs, maps) are not supported; flatten them first"
+    if pa.types.is_duration(t):
+        return "durations are not supported yet; convert them to numbers (e.g. seconds)"
+    return "only numbers, strings, booleans, dates, timestamps and dictionaries are supported"
+
+
+def _from_arrow(name, col: pd.Series) -> pd.Series:
+    """An Arrow-backed column as the NumPy/pandas column the models work on."""
+    import pyarrow as pa
+
+    t = col.dtype.pyarrow_dtype
+    has_null = bool(col.isna().any())
+    if pa.types.is_dictionary(t):
+        arr = col.array.__arrow_array__()
+        out = pd.Series(arr.to_pandas(), index=col.index, name=col.name)
+        return out.astype("category")
+    if pa.types.is_integer(t):
+        bits = t.bit_width
+        unsigned = pa.types.is_unsigned_integer(t)
+        nullable = f"{'UInt' if unsigned else 'Int'}{bits}"
+        return col.astype(nullable if has_null else nullable.lower())
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, index=col.index, name=col.name)
+    if pa.types.is_boolean(t):
+        return col.astype("boolean" if has_null else "bool")
+    if pa.types.is_timestamp(t):
+        unit = t.unit if t.unit in ("s", "ms", "us", "ns") else "ns"
+        dtype = np.dtype(f"datetime64[{unit}]") if t.tz is None else pd.DatetimeTZDtype(unit, t.tz)
+        return col.astype(dtype)
+    if pa.types.is_date(t):
+        return col.astype("datetime64[s]")
+    if pa.types.is_null(t):
+        return pd.Series([None] * len(col), index=col.index, name=col.name, dtype=object)
+    # strings
+    values = col.to_numpy(dtype=object, na_value=np.nan)
+    return pd.Series(values, index=col.index, name=col.name, dtype=object)
+
+
+def arrow_type(text: str):
+    """The ``pyarrow.DataType`` of a :attr:`ColumnSpec.arrow` string (``str(type)``)."""
+    import pyarrow as pa
+
+    text = text.strip()
+    m = re.fullmatch(r"dictionary<values=(.+), indices=(\w+), ordered=([01])>", text)
+    if m:
+        return pa.dictionary(arrow_type(m.group(2)), arrow_type(m.group(1)), m.group(3) == "1")
+    m = re.fullmatch(r"timestamp\[(\w+)(?:, tz=(.+))?\]", text)
+    if m:
+        return pa.timestamp(m.group(1), tz=m.group(2))
+    m = re.fullmatch(r"decimal(32|64|128|256)\((\d+), (\d+)\)", text)
+    if m:
+        factory = getattr(pa, f"decimal{m.group(1)}")
+        return factory(int(m.group(2)), int(m.group(3)))
+    if text == "string_view":
+        return pa.string_view()
+    try:
+        return pa.type_for_alias(text)
+    except (ValueError, KeyError):
+        raise ValueError(f"unsupported Arrow type {text!r} in a saved schema") from None
+
+
+def to_arrow_series(col: pd.Series, text: str) -> pd.Series:
+    """``col`` (a sampled column in the model's NumPy/pandas dtype) as an Arrow-backed
+    column of the Arrow type ``text``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arrow_type(text)
+    if pa.types.is_null(t):
+        arr = pa.nulls(len(col))
+    else:
+        values = col
+        if pa.types.is_date(t) and pd.api.types.is_datetime64_any_dtype(col.dtype):
+            values = col.dt.floor("D")
+        arr = pa.array(values, from_pandas=True)
+        if pa.types.is_decimal(t):
+            arr = pc.round(arr.cast(pa.float64()), t.scale).cast(t, safe=False)
+        elif pa.types.is_dictionary(t) and not pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_encode()
+        arr = arr.cast(t)
+    return pd.Series(arr, index=col.index, name=col.name, dtype=pd.ArrowDtype(t))
+
+
+def restore_dtypes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Give the Arrow-backed columns of a sampled ``frame`` their input Arrow types back
+    (the other columns already have their input dtypes); ``frame`` is changed in place
+    and returned."""
+    return restore_arrow(frame, {s.name: s.arrow for s in schema if s.arrow is not None})
+
+
+def restore_arrow(frame: pd.DataFrame, types: dict) -> pd.DataFrame:
+    """Cast the columns named in ``types`` (``{column: Arrow type string}``, as
+    :func:`check_frame` records in ``attrs[ARROW_ATTR]``) to their Arrow types, in place."""
+    for name, text in types.items():
+        if name in frame.columns and str(frame[name].dtype) != f"{text}[pyarrow]":
+            frame[name] = to_arrow_series(frame[name], text)
+    return frame
 
 
 def _check_cells(name, col: pd.Series) -> None:
@@ -360,9 +583,7 @@ def _guess_kind(name, col: pd.Series, spec: ColumnSpec) -> str:
         if fmt is not None:
             spec.info["format"] = fmt
             return "datetime"
-        if non_null.is_unique and len(non_null) >= MIN_ID_ROWS and not spec.nullable:
-            return "id"
-        return "categorical"
+        return _guess_text_kind(name, non_null, spec)
     # mixed-type objects: kept as categories with their Python types
     for v in non_null:
         try:
@@ -376,6 +597,107 @@ def _guess_kind(name, col: pd.Series, spec: ColumnSpec) -> str:
         # an object column holding only numbers (e.g. ints with None)
         return "integer" if _all_whole(pd.to_numeric(non_null)) else "numerical"
     return "categorical"
+
+
+def _guess_text_kind(name, values: pd.Series, spec: ColumnSpec) -> str:
+    """Kind of a column of strings (no dates).
+
+    An ``id`` only when it is clearly a key: all values distinct, none missing, and an
+    id-like name or id-like values (UUIDs, e-mail addresses, hex digests, one prefix
+    followed by numbers). Numbers written as text (``"1,234.50"``; no leading zeros, at
+    least :data:`MIN_ID_ROWS` distinct values) are numbers. Anything else is categorical.
+    A non-obvious decision is reported with a :class:`SchemaWarning`.
+    """
+    unique = values.is_unique and len(values) >= MIN_ID_ROWS and not spec.nullable
+    if unique and _ID_NAME.search(str(name)):
+        return "id"
+    text = _text_number_format(values)
+    if text is not None and values.nunique() >= MIN_ID_ROWS:
+        spec.info["text_number"] = text
+        kind = "integer" if text["decimals"] == 0 else "numerical"
+        _report(name, spec, kind, "every value is a number written as text", "categorical")
+        return kind
+    looks = _id_like_values(values) if unique else None
+    if looks == "key":  # UUIDs, e-mail addresses: keys beyond doubt
+        return "id"
+    if looks == "code":
+        _report(name, spec, "id", "every value is distinct and looks like a key", "categorical")
+        return "id"
+    if unique:
+        _report(
+            name,
+            spec,
+            "categorical",
+            "every value is distinct but neither the name nor the values look like a key "
+            "(sampled values repeat training values)",
+            "id",
+        )
+    return "categorical"
+
+
+def _report(name, spec: ColumnSpec, kind: str, why: str, other: str) -> None:
+    spec.info["detected"] = why
+    warnings.warn(
+        f"column {name!r} is modelled as {kind!r}: {why}. To choose otherwise pass "
+        f"schema={{{name!r}: {other!r}}}",
+        SchemaWarning,
+        stacklevel=_caller_level(),
+    )
+
+
+def _caller_level() -> int:
+    """``stacklevel`` that points a warning at the first caller outside tabgen."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _id_like_values(values: pd.Series) -> str | None:
+    """``"key"`` for UUIDs and e-mail addresses, ``"code"`` for hex digests and one prefix
+    followed by numbers (``"ORD-00017"``), else ``None``."""
+    sample = values.iloc[:1000].astype(str)
+    if sample.str.fullmatch(_UUID).all() or sample.str.fullmatch(_EMAIL).all():
+        return "key"
+    if sample.str.fullmatch(_HEX).all() and sample.str.contains("[a-fA-F]").any():
+        return "code"
+    parts = sample.str.extract(_CODE)
+    return "code" if parts[0].notna().all() and parts[0].nunique() == 1 else None
+
+
+def _text_number_format(values: pd.Series, strict: bool = True) -> dict | None:
+    """``{"thousands": bool, "decimals": int}`` when every value is a number written as
+    text (``strict``: none with a leading zero, as in zip codes), else ``None``."""
+    text = values.astype(str)
+    if not text.str.fullmatch(_TEXT_NUMBER).all():
+        return None
+    if strict and text.str.match(_LEADING_ZERO).any():
+        return None
+    decimals = text.str.extract(r"\.(\d+)$")[0].str.len()
+    return {
+        "thousands": bool(text.str.contains(",", regex=False).any()),
+        "decimals": int(decimals.max()) if decimals.notna().any() else 0,
+    }
+
+
+def parse_text_numbers(values: pd.Series) -> np.ndarray:
+    """Numbers written as text (``"1,234.50"``) as float64 (missing cells as NaN)."""
+    text = values.astype(object).where(values.notna(), None)
+    cleaned = text.map(lambda v: None if v is None else str(v).replace(",", ""))
+    return pd.to_numeric(cleaned).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def format_text_numbers(x: np.ndarray, text: dict) -> np.ndarray:
+    """Numbers as text in the format recorded by :func:`_text_number_format`."""
+    sep = "," if text.get("thousands") else ""
+    digits = int(text.get("decimals", 0))
+    out = np.empty(len(x), dtype=object)
+    out[:] = [format(float(v), f"{sep}.{digits}f") for v in x]
+    return out
 
 
 def _all_whole(values: pd.Series) -> bool:
@@ -405,8 +727,15 @@ def _string_datetime_format(col: pd.Series) -> str | None:
 
 def _check_override(name, col: pd.Series, kind: str, spec: ColumnSpec) -> None:
     if kind in ("numerical", "integer"):
+        observed = col.dropna()
+        text = None
+        if len(observed) and observed.map(type).eq(str).all():
+            text = _text_number_format(observed, strict=False)
+        if text is not None:
+            spec.info["text_number"] = text
+            observed = pd.Series(parse_text_numbers(observed), index=observed.index)
         try:
-            vals = pd.to_numeric(col.dropna())
+            vals = pd.to_numeric(observed)
         except (ValueError, TypeError):
             bad = next(v for v in col.dropna() if not _is_number(v))
             raise ValueError(

@@ -225,7 +225,7 @@ def test_cli_anonymize(tmp_path, capsys):
     assert "near-copies replaced" in text and "not saved" in text
     assert len(pd.read_csv(out)) == 200
     assert json.loads(rep.with_suffix(".json").read_text())["config"]["anonymizer"]["pii_action"]
-    assert main(args) == 2
+    assert main(args) == 1  # a refused output is a failure, not a usage error
     assert "--overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite", "--pii", "drop"]) == 0
     assert "email" not in pd.read_csv(out).columns

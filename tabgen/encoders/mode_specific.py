@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tabgen.encoders.base import Span
-from tabgen.encoders.numerical import NumericEncoder, as_float
+from tabgen.encoders.numerical import NumericEncoder, moments
 
 #: A component's scalar is ``(x - mean) / (SCALE * std)`` (CTGAN uses 4 standard deviations).
 SCALE = 4.0
@@ -90,8 +90,7 @@ class ModeSpecificEncoder(NumericEncoder):
 
     # -- fit --------------------------------------------------------------------------------
     def _fit_core(self, x: np.ndarray) -> None:
-        self.center_ = float(np.mean(x))
-        std = float(np.std(x))
+        self.center_, std = moments(x)
         self.spread_ = std if std > 0 else 1.0
         u = (x - self.center_) / self.spread_
         means, stds, weights = _fit_mixture(
@@ -159,15 +158,11 @@ class ModeSpecificEncoder(NumericEncoder):
         return u * self.spread_ + self.center_
 
     def _transform(self, values: pd.Series, rng) -> np.ndarray:
-        return self.encode_block(as_float(values), rng)
+        return self.encode_block(self._working(values), rng)
 
     def _inverse(self, block: np.ndarray) -> np.ndarray:
-        x = self.bound(self.decode_block(block))
-        if self.spec_.kind == "integer":
-            x = np.round(x)
-            if self.spec_.dtype.startswith(("int", "uint", "Int", "UInt")):
-                x = x.astype("int64")
-        return x
+        with self._working_bounds():
+            return self._finish(self.decode_block(block))
 
     def _fill(self) -> np.ndarray:
         out = np.zeros(1 + self.n_modes)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from tabgen._output import check_output, write_text
+
 from ._columns import check_frame, check_same_columns, resolve_kinds, select_columns
 from ._result import MetricResult
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
@@ -177,8 +179,13 @@ class Report:
             }
         )
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+    def to_json(
+        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
+    ) -> str:
         """Return the report as JSON (NaN written as null); also write it when ``path`` is given.
+
+        The file is written atomically (temporary file renamed into place); an existing
+        ``path`` raises ``FileExistsError`` unless ``overwrite=True``.
 
         Examples
         --------
@@ -188,18 +195,22 @@ class Report:
         >>> json.loads(report.to_json())["scores"]["shape"]
         1.0
         """
+        if path is not None:
+            path = check_output(path, overwrite=overwrite)
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
-    def to_html(self, path: str | Path, *, max_columns: int = 30) -> Path:
+    def to_html(self, path: str | Path, *, max_columns: int = 30, overwrite: bool = False) -> Path:
         """Write one self-contained HTML page (plots inlined as base64 PNG) to ``path``.
 
         The page holds the summary table, per-column distributions (real vs synthetic, at
         most ``max_columns`` columns: the worst-scoring ones when there are more), the
         correlation-difference heatmap, the worst column pairs and, when a holdout was given,
         the histogram of distances to the closest training vs holdout row. Needs matplotlib.
+        The file is written atomically (temporary file renamed into place); an existing
+        ``path`` raises ``FileExistsError`` unless ``overwrite=True``.
 
         Returns
         -------
@@ -208,12 +219,12 @@ class Report:
         """
         from ._html import render_html
 
-        path = Path(path)
+        path = check_output(path, overwrite=overwrite)
         with warnings.catch_warnings():
             # Labels in scripts the default font lacks render as boxes; not worth a warning.
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
             page = render_html(self, max_columns=max_columns)
-        path.write_text(page, encoding="utf-8")
+        write_text(path, page)
         return path
 
     def __repr__(self) -> str:

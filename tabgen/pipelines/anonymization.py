@@ -341,7 +341,15 @@ class Anonymizer(BaseEstimator):
 
         self.stats_ = {"rows": 0, "replaced": 0}
         rng = self._rng if random_state is None else check_random_state(random_state)
-        sample_to_file(self, path, n, batch_size=batch_size, random_state=rng, on_batch=keep)
+        sample_to_file(
+            self,
+            path,
+            n,
+            batch_size=batch_size,
+            random_state=rng,
+            on_batch=keep,
+            overwrite=overwrite,
+        )
         logger.info(
             "exported %d synthetic rows to %s (%d near-copies replaced)",
             n,

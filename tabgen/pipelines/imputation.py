@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from tabgen._rng import check_random_state
-from tabgen.schema import check_frame
+from tabgen.schema import ARROW_ATTR, check_frame, restore_arrow
 
 logger = logging.getLogger("tabgen")
 
@@ -228,6 +228,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         return draws
 
     def _finish(self, out, frame, was_array):
+        out = restore_arrow(out, frame.attrs.get(ARROW_ATTR, {}))  # Arrow-backed input
         if self.add_indicator:
             for col in self.indicator_columns_:
                 out[f"missingindicator_{col}"] = frame[col].isna().to_numpy()

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 
 from tabgen._rng import check_random_state
 from tabgen.pipelines._strategy import target_counts
-from tabgen.schema import check_frame
+from tabgen.schema import ARROW_ATTR, check_frame, restore_arrow
 
 logger = logging.getLogger("tabgen")
 
@@ -123,6 +123,16 @@ def _inpaint_conditions(real: pd.DataFrame, n: int, share: float, rng) -> pd.Dat
     none = ~free.any(axis=1)
     free[none, rng.integers(0, anchors.shape[1], int(none.sum()))] = True
     return anchors.mask(free)
+
+
+def _as_caller_y(labels: pd.Series, kind: str, name, dtype):
+    """The resampled labels as the caller passed ``y``: a Series (name and dtype kept), a
+    one-column DataFrame, or an array of the input's dtype."""
+    if kind == "series":
+        return labels.rename(name)
+    if kind == "frame":
+        return labels.to_frame(name=name)
+    return labels.to_numpy(dtype=dtype)
 
 
 class SyntheticOverSampler(BaseEstimator):
@@ -262,7 +272,7 @@ class SyntheticOverSampler(BaseEstimator):
             Same types as the inputs (DataFrame/Series or arrays).
         """
         frame, is_array = self._check_X(X)
-        labels, y_name = self._check_y(y, len(frame))
+        labels, y_type = self._check_y(y, len(frame))
         self._check_selection()
         rng = check_random_state(self.random_state)
         self.sampling_strategy_ = target_counts(self.sampling_strategy, labels)
@@ -303,15 +313,17 @@ class SyntheticOverSampler(BaseEstimator):
                 self.selection_[cls] = info
             parts_X.append(rows)
             parts_y.append(pd.Series([cls] * n, dtype=labels.dtype))
-        X_res = pd.concat(parts_X, ignore_index=True)
+        X_res = restore_arrow(
+            pd.concat(parts_X, ignore_index=True), frame.attrs.get(ARROW_ATTR, {})
+        )
         y_res = pd.concat(parts_y, ignore_index=True)
         self.synthetic_mask_ = np.r_[
             np.zeros(len(frame), dtype=bool), np.ones(len(X_res) - len(frame), dtype=bool)
         ]
         self.n_features_in_ = frame.shape[1]
+        y_res = _as_caller_y(y_res, *y_type)
         if is_array:
-            return X_res.to_numpy(dtype=np.asarray(X).dtype), y_res.to_numpy()
-        y_res.name = y_name
+            return X_res.to_numpy(dtype=np.asarray(X).dtype), y_res
         return X_res, y_res
 
     # -- helpers ----------------------------------------------------------------------------
@@ -363,11 +375,39 @@ class SyntheticOverSampler(BaseEstimator):
 
     @staticmethod
     def _check_y(y, n):
-        name = getattr(y, "name", None)
-        labels = pd.Series(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy())
-        if labels.ndim != 1 or len(labels) != n:
+        """``y`` as a Series (its dtype kept) checked as imbalanced-learn checks it: class
+        labels (binary or multiclass), one per row, none missing; and how to return it."""
+        from sklearn.utils.multiclass import type_of_target
+
+        kind = "array"
+        if isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise ValueError(
+                    f"y must be one column of class labels, got a DataFrame with {y.shape[1]} "
+                    f"columns {list(y.columns)!r}"
+                )
+            kind, y = "frame", y.iloc[:, 0]
+        if isinstance(y, pd.Series):
+            kind = "series" if kind == "array" else kind
+            labels = y.reset_index(drop=True)
+        else:
+            arr = np.asarray(y)
+            if arr.ndim == 2 and arr.shape[1] == 1:
+                arr = arr[:, 0]
+            if arr.ndim != 1:
+                raise ValueError(f"y must be 1-dimensional class labels, got shape {arr.shape}")
+            labels = pd.Series(arr)
+        if len(labels) != n:
             raise ValueError(f"y has {len(labels)} labels but X has {n} rows")
         if labels.isna().any():
             first = int(np.flatnonzero(labels.isna().to_numpy())[0])
             raise ValueError(f"y has missing labels (first at position {first}); drop or fill them")
-        return labels, name
+        codes = labels.cat.codes if isinstance(labels.dtype, pd.CategoricalDtype) else labels
+        target = type_of_target(codes, input_name="y")
+        if target not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: y is {target!r} (e.g. {labels.iloc[0]!r}); "
+                "over-sampling needs class labels (binary or multiclass), not continuous "
+                "values or several outputs"
+            )
+        return labels, (kind, y.name if kind != "array" else None, np.asarray(y).dtype)

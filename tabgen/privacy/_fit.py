@@ -79,6 +79,7 @@ def privatize_encoder(encoder: TableEncoder, domain: PrivateDomain) -> None:
             enc, (QuantileNormalEncoder, StandardEncoder, MinMaxEncoder)
         ):
             enc.min_, enc.max_ = dom.value_range()
+            enc.origin_, enc.int_range_ = 0, None  # no exact offsets from real extremes
             cdf = dom.cdf()
             if isinstance(enc, QuantileNormalEncoder):
                 enc.cdf_ = cdf

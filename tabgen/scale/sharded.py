@@ -93,6 +93,7 @@ def write_shard(
         conditions=conditions,
         random_state=seed,
         id_offset=id_offset,
+        overwrite=True,  # sample_sharded applied the overwrite policy to the folder
     )
     return path, n
 

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="another constructor parameter (JSON value), e.g. --param hidden=128",
     )  # fmt: skip
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
     return p
 
 
@@ -70,6 +71,12 @@ def main(argv=None) -> int:
         params["batch_size"] = args.batch_size
     if args.verbose:
         params["verbose"] = True
+    try:  # before any training: an existing file, a missing folder, the input itself
+        from tabgen._output import check_output
+
+        check_output(args.output, overwrite=args.overwrite, inputs=[args.data], parents=True)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"train_ddp: error: {exc}") from None
     use_cuda = torch.cuda.is_available() and params.get("device", "auto") in ("auto", "cuda")
     if use_cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
@@ -82,7 +89,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         model = cls(**params).fit(data)
         if dist.get_rank() == 0:
-            model.save(args.output)
+            model.save(args.output, overwrite=args.overwrite)
             print(
                 f"fitted {args.model} on {model.n_rows_} rows with {dist.get_world_size()} "
                 f"processes in {time.perf_counter() - start:.1f} s -> {args.output}"

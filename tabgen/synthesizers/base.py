@@ -38,6 +38,7 @@ from tabgen._rng import check_random_state
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
+from tabgen.schema import format_text_numbers, native_frame, parse_text_numbers, restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.postprocess import PostProcessing
 
@@ -236,9 +237,11 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
         Returns
         -------
         pandas.DataFrame
-            The fitted columns with their dtypes; every row satisfies its conditions.
+            The fitted columns with their dtypes (Arrow-backed columns, as from polars or
+            pyarrow input, come back Arrow-backed); every row satisfies its conditions.
         """
-        return self._sample_frame(n, conditions, random_state, id_offset=0)
+        frame = self._sample_frame(n, conditions, random_state, id_offset=0)
+        return restore_dtypes(frame, self.schema_)
 
     def _sample_frame(
         self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
@@ -327,7 +330,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 )
             if len(conditions) == 0:
                 raise ValueError("the conditions DataFrame has no rows")
-            frame = conditions
+            frame = native_frame(conditions)
         else:
             raise TypeError(
                 f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
@@ -365,7 +368,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 enc.code_of(v)
             return
         try:
-            x = pd.to_numeric(values).to_numpy(dtype="float64")
+            x = self._condition_numbers(col, values)
         except (ValueError, TypeError):
             bad = next(v for v in values if not isinstance(v, numbers.Number))
             raise ValueError(
@@ -377,6 +380,19 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 f"condition value {x[bad][0]!r} for column {col!r} is outside the training "
                 f"range [{enc.min_}, {enc.max_}]"
             )
+        if self.schema_[col].kind == "integer":
+            frac = x != np.round(x)
+            if frac.any():
+                raise ValueError(
+                    f"condition value {float(x[frac][0])!r} for integer column {col!r} is not a "
+                    "whole number; pass a whole number (round it yourself if intended)"
+                )
+
+    def _condition_numbers(self, col, values: pd.Series) -> np.ndarray:
+        """Numeric condition values as floats (numbers written as text are parsed)."""
+        if self.schema_[col].info.get("text_number") is not None:
+            return parse_text_numbers(values)
+        return pd.to_numeric(values).to_numpy(dtype="float64")
 
     def _encode_conditions(self, frame: pd.DataFrame) -> Conditions:
         encoded = {}
@@ -389,8 +405,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 out[known] = enc.codes(values[known])
             else:
                 assert isinstance(enc, NumericEncoder)
-                x = pd.to_numeric(values[known]).to_numpy(dtype="float64")
-                out[known] = enc.encode_array(x)
+                out[known] = enc.encode_values(self._condition_numbers(col, values[known]))
             encoded[col] = out
         return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
 
@@ -401,7 +416,8 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             fixed = want.notna().to_numpy()
             if self.schema_[col].kind == "categorical":
                 got = out[col].astype(object).reset_index(drop=True)
-                bad = (got.to_numpy() != want.to_numpy(dtype=object)) & fixed
+                got = got.where(got.notna(), None)  # pd.NA cannot be compared
+                bad = (got.to_numpy() != want.where(fixed, None).to_numpy(dtype=object)) & fixed
                 if bad.any():
                     raise RuntimeError(
                         f"internal error: {type(self).__name__} produced {got[bad].iloc[0]!r} "
@@ -410,19 +426,33 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             else:
                 column = out[col].copy()
                 rows = np.flatnonzero(fixed)
-                column.iloc[rows] = pd.to_numeric(want[fixed]).to_numpy()
+                text = self.schema_[col].info.get("text_number")
+                if text is not None and not pd.api.types.is_numeric_dtype(column.dtype):
+                    values = format_text_numbers(self._condition_numbers(col, want[fixed]), text)
+                else:
+                    values = pd.to_numeric(want[fixed]).to_numpy()
+                column.iloc[rows] = values
                 out[col] = column
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path, *, overwrite: bool = False) -> None:
         """Write the fitted model to ``path`` (JSON + arrays, no pickle).
 
-        Load it back with :func:`tabgen.load`.
+        The file is written under a temporary name and renamed into place, so an
+        interrupted save leaves the old file (or nothing); missing parent folders are
+        created. Load it back with :func:`tabgen.load`.
+
+        Parameters
+        ----------
+        path : str or Path
+        overwrite : bool, default=False
+            Replace an existing file; otherwise an existing ``path`` raises
+            ``FileExistsError``.
         """
         from tabgen.persistence import save_model
 
         self._check_fitted()
-        save_model(self, path)
+        save_model(self, path, overwrite=overwrite)
 
 
 def _check_n(n) -> int:

@@ -390,7 +390,7 @@ def _dependent_frame(n=600, seed=0):
 
 
 def test_find_dependencies_keeps_real_ones_only():
-    from tabgen.synthesizers._dependencies import find_dependencies
+    from tabgen.synthesizers.postprocess.structure import find_dependencies
 
     df = _dependent_frame()
     deps = find_dependencies(df, Schema.detect(df, overrides={"user": "categorical"}))
@@ -431,7 +431,7 @@ def test_gan_numbers_with_few_values_stay_on_them(tmp_path):
 
 # -- discriminator selection ---------------------------------------------------------------------
 def test_resample_rows_keeps_candidates_in_proportion_to_their_ratio():
-    from tabgen.synthesizers.gan.refine import resample_rows
+    from tabgen.synthesizers.postprocess.density_ratio import pick_per_row as resample_rows
 
     n = 20_000
     # candidate 0 of each row has ratio 1, candidate 1 ratio 3: kept 1/4 and 3/4 of the time

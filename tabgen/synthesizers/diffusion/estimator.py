@@ -249,6 +249,10 @@ class DiffusionSynthesizer(BaseSynthesizer):
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
+    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
+    #: better on Adult; snapping changed nothing and selection cost shape and trend
+    #: (benchmarks/bench_postprocess.py, RESULTS.md).
+    _postprocessors = ("dependencies",)
 
     @classmethod
     def from_preset(cls, name: str, **params) -> DiffusionSynthesizer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import numbers
-import os
 
 import numpy as np
 import pandas as pd
@@ -17,15 +16,6 @@ from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
-from tabgen.schema import check_frame
-from tabgen.synthesizers._dependencies import (
-    apply_dependencies,
-    find_dependencies,
-    find_supports,
-    snap_to_supports,
-)
-from tabgen.synthesizers._dependencies import from_state as dep_from_state
-from tabgen.synthesizers._dependencies import to_state as dep_state
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -43,21 +33,12 @@ from tabgen.synthesizers.gan.private import (
     released_quantiles,
     shrink_continuous_heads,
 )
-from tabgen.synthesizers.gan.refine import (
-    MAX_POOL,
-    RowDiscriminator,
-    RowFeatures,
-    resample_rows,
-    train_discriminator,
-)
 from tabgen.synthesizers.gan.sampler import ConditionSampler
 from tabgen.synthesizers.gan.training import GanParts, GanTrainer
+from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
+from tabgen.synthesizers.postprocess.selection import CHUNK
 
 logger = logging.getLogger("tabgen")
-
-#: Rows selected per pass of ``selection="discriminator"`` (each pass decodes
-#: ``selection_draws`` times as many candidates).
-_SELECTION_CHUNK = 50_000
 
 #: Generator updates that ``epochs=None`` aims at, and its bounds on the number of epochs.
 _TARGET_STEPS = 8_000
@@ -150,11 +131,12 @@ class GANSynthesizer(BaseSynthesizer):
         ``selection_draws`` candidates per row and keep one with probability proportional
         to the discriminator's odds, an estimate of ``p_real(x) / p_model(x)``
         (sampling-importance-resampling, as in discriminator rejection sampling; see
-        :mod:`tabgen.synthesizers.gan.refine`). Conditioned cells are kept exactly.
-        Off in the differentially private mode (it would read the rows outside the
-        accounting) and for a fit from a file. On Adult (one fit, sampled with and without
-        it; ``benchmarks/RESULTS.md``) it moved MLE AUC from .892 to .896, trend from .880
-        to .918 and detection from .276 to .351, for 2.7 s more sampling of 32,561 rows.
+        :mod:`tabgen.synthesizers.postprocess.selection`). Conditioned cells are kept
+        exactly. Off in the differentially private mode (it would read the rows outside the
+        accounting); a fit from a file trains it on the encoders' uniform sample. On Adult
+        (one fit, sampled with and without it; ``benchmarks/RESULTS.md``) it moved MLE AUC
+        from .892 to .896, trend from .880 to .918 and detection from .276 to .351, for
+        2.7 s more sampling of 32,561 rows.
     selection_draws : int, default=4
         Candidates per returned row for ``selection="discriminator"``; 1 returns the
         generator's rows as they come (can be changed after fitting with ``set_params``).
@@ -174,13 +156,14 @@ class GANSynthesizer(BaseSynthesizer):
     dependencies_ : list
         ``(column, determinant, {level: value})`` for every column that is a function of
         one categorical column in the training rows (e.g. ``education -> education_num``);
-        generated rows follow it (:mod:`tabgen.synthesizers._dependencies`). Empty after a
-        fit from a file or a differentially private fit.
+        generated rows follow it (:mod:`tabgen.synthesizers.postprocess.structure`; found
+        on the encoders' sample for a fit from a file). Empty after a differentially
+        private fit.
     supports_ : dict
         ``{column: training values}`` of the numeric columns with few distinct values (at
         most 5 % of their rows): generated numbers are moved to the nearest of them, as
         TabDDPM does (on Adult, the share of non-zero ``capital_gain`` went from 57 % to the
-        real 8 %). Empty after a fit from a file or a differentially private fit.
+        real 8 %). Empty after a differentially private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
     discriminator_ : torch.nn.Module or None
@@ -281,62 +264,17 @@ class GANSynthesizer(BaseSynthesizer):
     #: Start the continuous heads as the identity in the DP mode (see shrink_continuous_heads).
     _dp_shrink = True
 
-    def fit(self, X, y=None) -> GANSynthesizer:
-        """Train the GAN on a table.
+    #: Post-processors (see tabgen.synthesizers.postprocess); "selection" only with
+    #: ``selection="discriminator"`` and never in the DP mode.
+    _postprocessors = ("snap", "dependencies", "selection")
+    _selects_natively = True  # inside the generation loop (see _generate)
 
-        With ``epsilon`` set the fit is differentially private end to end (see the class
-        docstring and ``privacy_``); otherwise ordinary training.
+    def _postprocessor_names(self) -> tuple:
+        names = self._postprocessors
+        return names if self.selection == "discriminator" else names[:-1]
 
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray, str or Path
-            The training table (never modified); a Parquet path only without ``epsilon``.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        if self.epsilon is None:
-            # structure kept by generation (_after_decode); a file is not read in memory
-            on_disk = isinstance(X, (str, os.PathLike))
-            frame = None if on_disk else check_frame(X)
-            self.dependencies_ = [] if on_disk else find_dependencies(frame, self.schema_)
-            self.supports_ = {} if on_disk else find_supports(frame, self.schema_)
-            if self.selection == "discriminator" and not on_disk:
-                self._fit_discriminator(frame)
-        return self
-
-    def _fit_discriminator(self, frame: pd.DataFrame) -> None:
-        """Train the row discriminator of ``selection="discriminator"`` (see
-        :mod:`tabgen.synthesizers.gan.refine`) between the training rows and generated ones."""
-        if self.generator_ is None or len(frame) < 50:
-            return
-        rng = np.random.default_rng(self._refine_seed)
-        real = (
-            frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL, False)]
-        )
-        fake = self._sample_frame(len(real), None, rng, id_offset=0)
-        categorical = [s.name for s in self.schema_ if s.kind == "categorical"]
-        features = RowFeatures.from_frame(real, self.quantiles_, categorical)
-        if self.verbose:
-            logger.info(
-                "training the row discriminator on %d real and %d generated rows",
-                len(real),
-                len(fake),
-            )
-        model, info = train_discriminator(
-            features.transform(real),
-            features.transform(fake),
-            torch_generator(rng, "cpu"),
-        )
-        self.discriminator_ = model
-        self.discriminator_features_ = features
-        self.discriminator_info_ = info
-        if self.verbose:
-            logger.info("row discriminator: %s", info)
+    def _postprocess_rng(self, rng):
+        return np.random.default_rng(self._refine_seed)  # drawn by _fit
 
     # -- parameters -------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -390,7 +328,6 @@ class GANSynthesizer(BaseSynthesizer):
         return build_critic(self.layout_, self.critic_dim, self._pac())
 
     def _fit(self, Z, rng):
-        self.discriminator_, self.discriminator_info_ = None, {}
         self._refine_seed = int(rng.integers(0, 2**63 - 1))
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
@@ -446,9 +383,7 @@ class GANSynthesizer(BaseSynthesizer):
         weight average and its batch-norm re-estimation (on generated rows) are
         post-processing. The generator has no data-dependent initialisation to replace.
         """
-        self.dependencies_, self.supports_ = [], {}  # they would be read off the rows
         # no row discriminator: it would read the rows outside the DP accounting
-        self.discriminator_, self.discriminator_info_ = None, {}
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
         self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
@@ -501,21 +436,18 @@ class GANSynthesizer(BaseSynthesizer):
     def _generate(self, category, n: int, gens, observed=()) -> np.ndarray:
         """Encoder matrix of ``n`` rows (see :meth:`_generate_once`), each the pick of
         ``selection_draws`` candidates by the row discriminator when there is one."""
-        model = getattr(self, "discriminator_", None)
+        selection = self._postprocessor("discriminator")
         k = int(self.selection_draws)
-        if model is None or k < 2 or n == 0:
+        if selection is None or k < 2 or n == 0:
             return self._generate_once(category, n, gens, observed)
         parts = []
-        for a in range(0, n, _SELECTION_CHUNK):  # bounded memory: k x chunk rows decoded
-            m = min(_SELECTION_CHUNK, n - a)
+        for a in range(0, n, CHUNK):  # bounded memory: k x chunk rows decoded
+            m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             Z = self._generate_once(cat, k * m, gens, observed)
-            frame = self._after_decode(self._decode(Z, 0), None)
-            x = torch.from_numpy(self.discriminator_features_.transform(frame))
-            with torch.no_grad():
-                logits = model(x).numpy().astype("float64")
+            logits = selection.score(self._after_decode(self._decode(Z, 0), None))
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
-            parts.append(Z[resample_rows(logits, k, u)])
+            parts.append(Z[pick_per_row(logits, k, u)])
         return np.concatenate(parts)
 
     def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:
@@ -558,12 +490,6 @@ class GANSynthesizer(BaseSynthesizer):
         # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
         return super()._decode(self.layout_.to_encoder(Z), id_offset)
 
-    def _after_decode(self, result, conditions):
-        # numbers with few values stay on them; columns fixed by a categorical one agree
-        # with it; conditioned cells are left as they are
-        snap_to_supports(result, getattr(self, "supports_", {}), conditions)
-        return apply_dependencies(result, getattr(self, "dependencies_", []), conditions)
-
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {
@@ -573,50 +499,26 @@ class GANSynthesizer(BaseSynthesizer):
             "sizes": [int(s) for s in self.sampler_.sizes],
             "trained": self.generator_ is not None,
             "quantiles": [[col, q] for col, q in self.quantiles_.items()],
-            "dependencies": dep_state(getattr(self, "dependencies_", [])),
-            "supports": [[c, v] for c, v in getattr(self, "supports_", {}).items()],
         }
-        if hasattr(self, "privacy_"):
-            state["privacy"] = self.privacy_
         arrays = {"condition_counts": np.asarray(self.sampler_.counts_, dtype="int64")}
         if self.generator_ is not None:
             for k, v in self.generator_.state_dict().items():
                 arrays[f"generator.{k}"] = v.detach().cpu().numpy().astype("float32")
-        if getattr(self, "discriminator_", None) is not None:
-            state["discriminator"] = {
-                "features": self.discriminator_features_.get_state(),
-                "info": self.discriminator_info_,
-            }
-            for k, v in self.discriminator_.state_dict().items():
-                arrays[f"discriminator.{k}"] = v.detach().cpu().numpy().astype("float32")
         return state, arrays
 
     def _set_state(self, state, arrays):
         self.layout_ = self._make_layout()
         self.n_epochs_ = int(state["n_epochs"])
-        if "privacy" in state:
-            self.privacy_ = dict(state["privacy"])
         self.loss_history_ = [float(v) for v in state["loss_history"]]
         self.critic_loss_history_ = [float(v) for v in state.get("critic_loss_history", [])]
         self.sampler_ = ConditionSampler.from_counts(
             np.asarray(arrays["condition_counts"]), state["sizes"]
         )
         self.quantiles_ = {col: list(q) for col, q in state["quantiles"]}
-        self.dependencies_ = dep_from_state(state.get("dependencies"))
-        self.supports_ = {c: list(v) for c, v in state.get("supports", [])}
         self.generator_ = None
         self.device_ = None  # resolved on first use (a GPU fit samples on a CPU-only machine)
         if state["trained"]:
             self.generator_ = _load_module(self._build_generator, arrays, "generator.")
-        self.discriminator_, self.discriminator_info_ = None, {}
-        if "discriminator" in state:
-            disc = state["discriminator"]
-            self.discriminator_features_ = RowFeatures.from_state(disc["features"])
-            self.discriminator_info_ = dict(disc["info"])
-            width = self.discriminator_features_.width
-            self.discriminator_ = _load_module(
-                lambda: RowDiscriminator(width), arrays, "discriminator."
-            )
 
     @classmethod
     def _test_params(cls) -> dict:

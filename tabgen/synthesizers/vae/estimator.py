@@ -195,6 +195,10 @@ class VAESynthesizer(BaseSynthesizer):
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
+    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
+    #: better on Adult; snapping changed nothing and selection cost shape and trend
+    #: (benchmarks/bench_postprocess.py, RESULTS.md).
+    _postprocessors = ("dependencies",)
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:

@@ -76,7 +76,7 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
     pathlib.Path
     """
     path = check_output(path, overwrite=overwrite, parents=True)
-    state, arrays = model._get_state()
+    state, arrays = model._file_state()
     index, chunks, offset = {}, [], 0
     for name, arr in arrays.items():
         arr = np.ascontiguousarray(arr)
@@ -329,7 +329,7 @@ def load(path):
         model.columns_ = list(fitted["columns"])
         model.n_rows_ = int(fitted["n_rows"])
         model.n_features_in_ = int(fitted["n_features_in"])
-        model._set_state(header["state"], _arrays(header["arrays"], data))
+        model._load_file_state(header["state"], _arrays(header["arrays"], data))
         _check_sizes(model)
     except ModelFileError as exc:
         if str(exc).startswith(where):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -198,3 +202,75 @@ def test_numpy_array_input_gets_generated_names():
     for cls in SYNTHESIZERS.values():
         out = _make(cls).fit(X).sample(10, random_state=0)
         assert list(out.columns) == ["x0", "x1", "x2"]
+
+
+# -- the trainer contract of every neural model (tabgen.nn.trainer, tabgen.nn.device) ------
+NEURAL = sorted(name for name, cls in SYNTHESIZERS.items() if "device" in cls().get_params())
+
+
+@contextmanager
+def _hard_timeout(seconds: int):
+    """Fail (not hang) when the block runs over ``seconds``."""
+
+    def _raise(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    if not hasattr(signal, "SIGALRM"):  # pragma: no cover - Windows
+        pytest.skip("needs signal.SIGALRM")
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_neural_models_are_the_expected_ones():
+    assert NEURAL == ["diffusion", "gan", "vae"]
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_max_time_ends_training(name):
+    cls = SYNTHESIZERS[name]
+    train = make_mixed_frame(200)
+    model = _make(cls, epochs=1_000_000, max_time=0.5)
+    with _hard_timeout(90):  # a model that ignores max_time would train for hours
+        model.fit(train)
+    assert 1 <= model.n_epochs_ < 1_000_000
+    assert len(model.loss_history_) == model.n_epochs_
+    assert len(model.sample(5, random_state=0)) == 5
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_loss_history_is_recorded_per_epoch(name):
+    cls = SYNTHESIZERS[name]
+    model = _make(cls, epochs=4).fit(make_mixed_frame(200))
+    assert model.n_epochs_ == 4
+    history = np.asarray(model.loss_history_, dtype=float)
+    assert history.shape == (4,) and np.isfinite(history).all()
+    again = _make(cls, epochs=4).fit(make_mixed_frame(200))
+    np.testing.assert_array_equal(again.loss_history_, history)  # same seed, same run
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_device_policy(name, tmp_path):
+    cls = SYNTHESIZERS[name]
+    with pytest.raises(ValueError, match="device must be"):
+        _make(cls, device="tpu").fit(make_mixed_frame(60))
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            _make(cls, device="cuda", epochs=1).fit(make_mixed_frame(60))
+    model = _make(cls, epochs=2, device="auto").fit(make_mixed_frame(120))
+    expected = model.sample(30, random_state=3)
+    # as if fitted and saved on a GPU machine: the recorded device is CUDA
+    model.set_params(device="cuda")
+    model.save(tmp_path / "gpu.tabgen")
+    loaded = tabgen.load(tmp_path / "gpu.tabgen")
+    assert loaded.device == "cuda"
+    out = loaded.sample(30, random_state=3)
+    if not torch.cuda.is_available():
+        assert loaded.device_.type == "cpu"
+        pd.testing.assert_frame_equal(out, expected)
+    else:
+        assert len(out) == 30

@@ -250,6 +250,16 @@ def test_max_time_stops_training_cleanly():
     assert len(model.sample(10, random_state=0)) == 10
 
 
+def test_critic_loss_history_is_kept_per_epoch_and_saved(tmp_path):
+    model = GANSynthesizer(**{**TINY, "epochs": 3}, selection=None, random_state=0)
+    model.fit(_easy_frame(300))
+    critic = np.asarray(model.critic_loss_history_)
+    assert critic.shape == (3,) and np.isfinite(critic).all()
+    assert not np.allclose(critic, model.loss_history_)  # a second network's own curve
+    model.save(tmp_path / "g.tabgen")
+    assert tabgen.load(tmp_path / "g.tabgen").critic_loss_history_ == list(critic)
+
+
 def test_default_epochs_aim_at_a_number_of_updates():
     model = GANSynthesizer()  # batch_size 500
     assert model._n_epochs(32_561) == 124  # 65 steps per epoch: 8,000 updates
@@ -380,7 +390,7 @@ def _dependent_frame(n=600, seed=0):
 
 
 def test_find_dependencies_keeps_real_ones_only():
-    from tabgen.synthesizers._dependencies import find_dependencies
+    from tabgen.synthesizers.postprocess.structure import find_dependencies
 
     df = _dependent_frame()
     deps = find_dependencies(df, Schema.detect(df, overrides={"user": "categorical"}))
@@ -421,7 +431,7 @@ def test_gan_numbers_with_few_values_stay_on_them(tmp_path):
 
 # -- discriminator selection ---------------------------------------------------------------------
 def test_resample_rows_keeps_candidates_in_proportion_to_their_ratio():
-    from tabgen.synthesizers.gan.refine import resample_rows
+    from tabgen.synthesizers.postprocess.density_ratio import pick_per_row as resample_rows
 
     n = 20_000
     # candidate 0 of each row has ratio 1, candidate 1 ratio 3: kept 1/4 and 3/4 of the time

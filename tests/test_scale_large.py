@@ -8,7 +8,7 @@ import pytest
 
 import tabgen
 from tabgen.nn.rows import ArrayRows
-from tabgen.synthesizers import base
+from tabgen.synthesizers import _fitdata
 from tabgen.synthesizers.vae import training
 
 VAE = {"epochs": 2, "batch_size": 50, "hidden": 16, "latent_dim": 4, "n_layers": 1}
@@ -51,7 +51,7 @@ def test_fit_folder_streams_and_counts_categories(tmp_path, monkeypatch):
     df = _table(400)
     df.loc[397, "c"] = "rare"  # only one row: almost surely outside a 40-row sample
     folder = _write_folder(df, tmp_path / "data", parts=3)
-    monkeypatch.setattr(base, "FIT_SAMPLE_ROWS", 40)
+    monkeypatch.setattr(_fitdata, "FIT_SAMPLE_ROWS", 40)
     seen = {}
     real_train = training.train
 

@@ -13,7 +13,7 @@ import torch
 import tabgen
 from tabgen import VAESynthesizer
 from tabgen.encoders import TableEncoder
-from tabgen.nn import run_epochs
+from tabgen.nn import ShuffledBatches, Trainer
 from tabgen.schema import Schema
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.layout import Layout
@@ -197,15 +197,9 @@ def test_bad_params_name_the_parameter():
             VAESynthesizer(**params).fit(df)
 
 
-def test_run_epochs_reports_early_stop():
-    log = run_epochs(
-        lambda idx, e, s: 1.0,
-        10,
-        epochs=5,
-        batch_size=3,
-        generator=torch.Generator().manual_seed(0),
-        max_time=0.0,
-    )
+def test_trainer_reports_early_stop():
+    batches = ShuffledBatches(10, 3, torch.Generator().manual_seed(0))
+    log = Trainer(lambda idx, t: 1.0, batches, epochs=5, max_time=0.0).run()
     assert log.stopped_early and log.n_epochs == 1 and log.n_steps == 1
 
 

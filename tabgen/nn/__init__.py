@@ -1,17 +1,21 @@
 """Shared torch building blocks for the neural synthesizers.
 
-Device resolution, generator-driven initialisation, an MLP block, a weight average and a
-training-loop helper with a time budget and progress logging. Nothing here knows a model.
+The device policy, generator-driven initialisation, an MLP block, a weight average and the
+one trainer of every network (:mod:`tabgen.nn.trainer`). Nothing here knows a model.
 """
 
 from tabgen.nn.device import resolve_device
 from tabgen.nn.ema import WeightAverage
 from tabgen.nn.init import build_module, init_parameters
-from tabgen.nn.loop import TrainingLog, epochs_for_steps, frozen, run_epochs
+from tabgen.nn.loop import epochs_for_steps, frozen
 from tabgen.nn.mlp import MLP
+from tabgen.nn.trainer import EarlyStopping, ShuffledBatches, Trainer, TrainingLog
 
 __all__ = [
     "MLP",
+    "EarlyStopping",
+    "ShuffledBatches",
+    "Trainer",
     "TrainingLog",
     "WeightAverage",
     "build_module",
@@ -19,5 +23,4 @@ __all__ = [
     "frozen",
     "init_parameters",
     "resolve_device",
-    "run_epochs",
 ]

@@ -52,6 +52,26 @@ class DataParallel:
         dist.all_reduce(value, op=dist.ReduceOp.SUM)
         return value / self.world_size
 
+    def sum(self, value: torch.Tensor) -> torch.Tensor:
+        """Sum of a tensor over the ranks (e.g. a loss denominator: a count over the global
+        batch); no gradient flows through it."""
+        import torch.distributed as dist
+
+        value = value.detach().clone()
+        dist.all_reduce(value, op=dist.ReduceOp.SUM)
+        return value
+
+    def average_gradients(self, params) -> None:
+        """Replace each parameter's gradient by its mean over the ranks (what
+        ``DistributedDataParallel`` does, for networks that are not called through their
+        ``forward``, or whose loss needs a double backward)."""
+        import torch.distributed as dist
+
+        for p in params:
+            if p.grad is not None:
+                dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+                p.grad /= self.world_size
+
     def check_same(self, what: str, values) -> None:
         """Raise ``ValueError`` unless every rank passes the same numbers (e.g. the shape
         and checksum of its training matrix)."""

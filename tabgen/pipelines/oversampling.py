@@ -45,9 +45,11 @@ def _balanced_odds(positive, negative, queries, categorical_mask, rng) -> np.nda
     """Odds ``d / (1 - d)`` on ``queries`` of a classifier of ``positive`` against
     ``negative`` rows, the two weighted to equal total mass: an estimate of the ratio of the
     two sets' densities."""
+    from tabgen.synthesizers.postprocess.density_ratio import balanced_weights
+
     X = np.vstack([positive, negative])
     t = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
-    w = np.where(t == 1, 0.5 / len(positive), 0.5 / len(negative)) * len(t)
+    w = balanced_weights(t == 1)
     clf = _discriminator(categorical_mask, rng).fit(X, t, sample_weight=w)
     d = np.clip(clf.predict_proba(queries)[:, 1], 1e-6, 1 - 1e-6)
     return d / (1 - d)
@@ -71,10 +73,12 @@ def _density_ratio_pick(real, draws, n, rng, *, others=None, purity=0.0):
       teaches a classifier to call those rows by this class.
 
     The ``n`` rows are drawn without replacement with probability proportional to the weight
-    (Efraimidis-Spirakis keys).
+    (Efraimidis-Spirakis keys); the cap and the draw are the shared density-ratio selection
+    (:mod:`tabgen.synthesizers.postprocess.density_ratio`).
     """
     from tabgen.metrics._columns import resolve_kinds
     from tabgen.metrics._encode import encode
+    from tabgen.synthesizers.postprocess.density_ratio import cap, pick_without_replacement
 
     kinds = resolve_kinds(real)  # numbers and datetimes as numbers, the rest as categories
     use_others = purity > 0 and others is not None and len(others) > 0
@@ -88,14 +92,11 @@ def _density_ratio_pick(real, draws, n, rng, *, others=None, purity=0.0):
     ratio = np.empty(len(draws))
     for part in (half, ~half):
         ratio[part] = _balanced_odds(A_real, A_draw[~part], A_draw[part], mask, rng)
-    log_weight = np.log(np.minimum(ratio, np.quantile(ratio, 0.99)))
+    log_weight = np.log(cap(ratio))
     if use_others:
         odds = _balanced_odds(A_real, enc.arrays[2], A_draw, mask, rng)
         log_weight += purity * np.log(odds / (1 + odds))
-    weight = np.exp(log_weight - log_weight.max())  # the largest is 1, whatever the purity
-    keys = np.log(rng.uniform(size=len(draws))) / np.maximum(weight, 1e-300)
-    keep = np.sort(np.argsort(-keys, kind="stable")[:n])
-    ess = float(weight.sum() ** 2 / (weight**2).sum())
+    keep, ess = pick_without_replacement(log_weight, n, rng)
     if ess < 0.5 * n:
         logger.warning(
             "density-ratio selection: the weights of the %d draws amount to about %d "

@@ -1,6 +1,7 @@
-"""The differentially private fit shared by the DP-capable synthesizers.
+"""The differentially private steps of :meth:`BaseSynthesizer.fit` (its one fit pipeline).
 
-:func:`fit_private` mirrors :meth:`BaseSynthesizer.fit` but takes nothing from the rows that
+With ``epsilon`` set, :func:`prepare_private` replaces the ordinary schema and encoder steps
+and :func:`fit_private` the model's training; the fit takes nothing from the rows that
 is not either public or measured with DP: the domain and the marginals come from
 :class:`~tabgen.privacy.domain.PrivateDomain`, the table encoder is fitted on the cleaned
 rows and then every data-dependent attribute is overwritten with the released values
@@ -16,7 +17,6 @@ import sys
 
 import numpy as np
 
-from tabgen._rng import check_random_state
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import (
@@ -117,16 +117,8 @@ def released_output_bias(encoder: TableEncoder) -> np.ndarray:
     return bias
 
 
-def fit_private(model, X):
-    """Differentially private version of :meth:`BaseSynthesizer.fit` (see module docstring).
-
-    The model provides ``_dp_fraction`` (the share of ``epsilon`` for domain and marginals)
-    and ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report, holding at
-    least ``"epsilon"`` and ``"delta"`` actually spent). ``rng`` follows ``random_state``
-    (initialisation and the like); the noise of every mechanism comes from
-    ``budget["noise_rng"]`` or :func:`~tabgen.privacy._mechanisms.secret_seed`, never from
-    ``random_state``, so a DP fit is not reproducible.
-    """
+def check_private_input(X) -> None:
+    """Refuse what a differentially private fit cannot take: a path, a data-parallel run."""
     if isinstance(X, (str, os.PathLike)):
         raise ValueError(
             "differentially private training (epsilon) needs an in-memory DataFrame, not a path"
@@ -136,9 +128,19 @@ def fit_private(model, X):
             "differentially private training (epsilon) cannot run data-parallel: fit "
             "with epsilon in a single process, outside torchrun"
         )
-    model._start_fit()
+
+
+def prepare_private(model, X, rng):
+    """The privatised first steps of :meth:`BaseSynthesizer.fit` (see the module docstring):
+    sets ``model.schema_``, ``model.encoder_`` (released values only) and ``model.domain_``
+    and returns the encoded cleaned rows ``Z`` and the budget, with the model's share.
+
+    The model provides ``_dp_fraction`` (the share of ``epsilon`` for domain and marginals).
+    The noise of every mechanism comes from ``budget["noise_rng"]`` (see
+    :func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``, so a DP
+    fit is not reproducible.
+    """
     X = check_frame(X)
-    rng = check_random_state(model.random_state)
     epsilon = check_epsilon(model.epsilon)
     delta = resolve_delta(model.delta, len(X))
     schema = Schema.detect(X, overrides=model.schema)
@@ -159,15 +161,23 @@ def fit_private(model, X):
     model.encoder_ = model._make_encoder().fit(clean, schema)
     privatize_encoder(model.encoder_, domain)
     Z = model.encoder_.transform(clean, rng=model._dequantize_rng(rng))
-    model.n_features_in_ = X.shape[1]
-    model.columns_ = list(X.columns)
-    model.n_rows_ = len(X)
     model.domain_ = domain
     budget["noise_rng"] = noise
+    return Z, budget
+
+
+def fit_private(model, Z, budget: dict, rng) -> None:
+    """Train ``model`` on the output of :func:`prepare_private` and write ``privacy_``.
+
+    The model provides ``_fit_private(Z, rng, budget) -> dict`` (its own mechanism's report,
+    holding at least ``"epsilon"`` and ``"delta"`` actually spent); ``rng`` follows
+    ``random_state`` (initialisation and the like).
+    """
     report = model._fit_private(Z, rng, budget)
     if hasattr(model, "loss_history_"):
         # the raw training losses are computed from the rows without noise: not released
         model.loss_history_ = []
+    domain = model.domain_
     eps_domain, delta_domain = domain.spent_["domain"]
     eps_marg = domain.spent_["marginals"][0]
     model.privacy_ = {
@@ -181,8 +191,6 @@ def fit_private(model, X):
         "composition": "basic (epsilons and deltas add)",
         "covers": COVERS,
     }
-    model._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
-    return model
 
 
 def data_parallel():

@@ -4,11 +4,26 @@ slice of each batch, and rank 0 writes the model.
     torchrun --nproc_per_node=2 -m tabgen.scale.train_ddp train.parquet -m vae \\
         -o model.tabgen --epochs 100 --batch-size 1000 --seed 0
 
-The process group uses ``gloo`` on CPU and ``nccl`` with CUDA (one GPU per process,
-``LOCAL_RANK``); several machines use the same command with torchrun's ``--nnodes``,
-``--node_rank`` and ``--rdzv-endpoint``. The result equals a single-process fit with the
-same ``--seed`` and ``--batch-size`` (the global batch, split over the processes) up to
-float rounding.
+Models: ``-m diffusion``, ``-m gan`` and ``-m vae`` (those whose ``fit`` trains data-parallel
+through :class:`tabgen.nn.trainer.Trainer`). The result equals a single-process fit with the
+same ``--seed`` and ``--batch-size`` (the global batch, split over the processes) up to float
+rounding: every process draws the randomness of the whole batch and keeps its rows, and the
+gradients are averaged.
+
+Where it runs:
+
+* **CPU processes** (one machine): ``torchrun --nproc_per_node=N``; the process group uses
+  ``gloo``. Set ``OMP_NUM_THREADS`` so that N processes do not oversubscribe the cores.
+* **Several GPUs** (one machine): ``torchrun --nproc_per_node=<GPUs>``; with CUDA present
+  (and ``device`` ``"auto"`` or ``"cuda"``) the group uses ``nccl`` and process ``LOCAL_RANK``
+  trains on GPU ``LOCAL_RANK``.
+* **Several machines**: the same command on every machine with torchrun's ``--nnodes``,
+  ``--node_rank`` and ``--master_addr``/``--master_port`` (or ``--rdzv-endpoint``); every
+  machine must read the same table (the processes check the shape and checksum of their
+  training matrix and refuse to train otherwise) and rank 0 writes the output file.
+
+``--batch-size`` must be a multiple of the number of processes (for the GAN, of ``pac``
+times it); ``max_time`` and ``epsilon`` are refused in data-parallel training.
 """
 
 from __future__ import annotations
@@ -63,7 +78,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     cls = tabgen.get_synthesizer(args.model)
     if not cls.capabilities.data_parallel:
-        raise SystemExit(f"model {args.model!r} does not train data-parallel (try 'vae')")
+        raise SystemExit(
+            f"model {args.model!r} does not train data-parallel (use 'diffusion', 'gan' or 'vae')"
+        )
     params = {"random_state": args.seed, **dict(args.param)}
     if args.epochs is not None:
         params["epochs"] = args.epochs

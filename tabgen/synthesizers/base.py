@@ -2,17 +2,24 @@
 
 :class:`BaseSynthesizer` is a template: its public methods validate input, resolve the
 schema and the randomness, check that the model is fitted, parse conditions and restore the
-output table; a model implements a few private hooks:
+output table. ``fit`` is one pipeline for a DataFrame, a Parquet path and a differentially
+private fit: validate -> schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional
+privatisation (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-processors
+(:mod:`tabgen.synthesizers.postprocess`). A model implements a few private hooks:
 
 ``_make_encoder()``
     the :class:`~tabgen.encoders.TableEncoder` configuration it wants;
 ``_fit(Z, rng)``
-    learn from the encoded training matrix ``Z``;
+    learn from the encoded training matrix ``Z`` (``_fit_private(Z, rng, budget)`` for
+    models with a DP mode);
 ``_sample(n, conditions, rng)``
     return an encoded matrix of ``n`` rows. ``conditions`` is ``None`` or a
     :class:`Conditions` (the same columns fixed on every row; values per row);
 ``_get_state()`` / ``_set_state(state, arrays)``
-    JSON-able state and numpy arrays for :mod:`tabgen.persistence`.
+    JSON-able state and numpy arrays for :mod:`tabgen.persistence` (the post-processors'
+    and the privacy report are added by the base class);
+``_postprocessors``
+    the names of the post-processors its fits learn (none by default).
 """
 
 from __future__ import annotations
@@ -20,10 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,20 +39,12 @@ from tabgen._validation import check_n as _check_n
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
-from tabgen.schema import (
-    Schema,
-    check_frame,
-    format_text_numbers,
-    native_frame,
-    parse_text_numbers,
-    restore_dtypes,
-)
+from tabgen.schema import format_text_numbers, native_frame, parse_text_numbers, restore_dtypes
+from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
+from tabgen.synthesizers.postprocess import PostProcessing
 
 logger = logging.getLogger("tabgen")
-
-#: Rows of the uniform sample on which ``fit(path)`` fits the column encoders.
-FIT_SAMPLE_ROWS = 200_000
 
 
 @dataclass
@@ -80,6 +76,14 @@ class Conditions:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def take(self, rows) -> Conditions:
+        """The conditions of the rows at positions ``rows`` (in that order)."""
+        return Conditions(
+            frame=self.frame.iloc[rows].reset_index(drop=True),
+            encoded={c: np.asarray(v)[rows] for c, v in self.encoded.items()},
+            present=self.present,
+        )
+
 
 def enable_verbose_logging() -> None:
     """Show tabgen's INFO messages (progress) on stderr when nothing else is configured."""
@@ -91,7 +95,7 @@ def enable_verbose_logging() -> None:
         logger.setLevel(logging.INFO)
 
 
-class BaseSynthesizer(BaseEstimator):
+class BaseSynthesizer(PostProcessing, BaseEstimator):
     """Base class of all synthesizers (see the module docstring for the hooks).
 
     Subclasses define a keyword-only ``__init__`` that stores each parameter unchanged under
@@ -146,16 +150,19 @@ class BaseSynthesizer(BaseEstimator):
     def fit(self, X, y=None) -> BaseSynthesizer:
         """Learn the distribution of a table.
 
-        With ``epsilon`` set (models with a DP mode) the fit is differentially private end
-        to end (:func:`tabgen.privacy._fit.fit_private`, the guarantee in ``privacy_``);
-        otherwise ordinary training.
+        One pipeline for every source: check the parameters, read the rows, detect the
+        schema, fit the encoder and encode (:func:`~tabgen.synthesizers._fitdata.training_data`),
+        privatise them with ``epsilon`` set, train the model (``_fit``, or ``_fit_private``
+        with ``epsilon``: :mod:`tabgen.privacy._fit`, the guarantee in ``privacy_``), then fit
+        the model's post-processors (:mod:`tabgen.synthesizers.postprocess`) on the rows.
 
         Parameters
         ----------
         X : pandas.DataFrame, numpy.ndarray, str or Path
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
-            :meth:`_fit_path`): large tables need not fit in memory (not with ``epsilon``).
+            :func:`~tabgen.synthesizers._fitdata._encode_file`): large tables need not fit
+            in memory (not with ``epsilon``).
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -163,68 +170,25 @@ class BaseSynthesizer(BaseEstimator):
         -------
         self
         """
-        if getattr(self, "epsilon", None) is not None:
-            from tabgen.privacy._fit import fit_private
+        private = getattr(self, "epsilon", None) is not None
+        if private:
+            from tabgen.privacy._fit import check_private_input
 
-            return fit_private(self, X)
-        if isinstance(X, (str, os.PathLike)):
-            return self._fit_path(X)
-        self._start_fit()
-        X = check_frame(X)
-        rng = check_random_state(self.random_state)
-        self.schema_ = Schema.detect(X, overrides=self.schema)
-        self.encoder_ = self._make_encoder().fit(X, self.schema_)
-        Z = self.encoder_.transform(X, rng=self._dequantize_rng(rng))
-        self.n_features_in_ = X.shape[1]
-        self.columns_ = list(X.columns)
-        self.n_rows_ = len(X)
-        self._fit(Z, rng)
-        self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
-        return self
-
-    def _fit_path(self, path) -> BaseSynthesizer:
-        """Fit on a Parquet file or folder streamed off disk.
-
-        1. the schema and the column encoders are fitted on a uniform sample of
-           :data:`FIT_SAMPLE_ROWS` rows; the category sets and frequencies are then counted
-           exactly over all rows (a category missing from the sample would be unencodable);
-        2. the table is encoded batch by batch into a float32 ``numpy.memmap`` in a
-           temporary folder (``TMPDIR``; ``rows x encoded width x 4`` bytes of disk);
-        3. models that train by minibatches (``_streams_training_data``) read it as is;
-           the others load it into memory. The temporary file is removed after ``_fit``.
-        """
-        from tabgen.io import iter_batches, open_dataset, uniform_sample
-
+            check_private_input(X)
         self._start_fit()
         rng = check_random_state(self.random_state)
-        dataset = open_dataset(path)
-        sample, n = uniform_sample(dataset, FIT_SAMPLE_ROWS, rng)
-        sample = check_frame(sample)
-        self.schema_ = Schema.detect(sample, overrides=self.schema)
-        self.encoder_ = self._make_encoder().fit(sample, self.schema_)
-        _count_categories(self.encoder_, dataset)
-        self.n_features_in_ = sample.shape[1]
-        self.columns_ = list(sample.columns)
-        self.n_rows_ = n
-        del sample
-        dequantize = self._dequantize_rng(rng)
-        with tempfile.TemporaryDirectory(prefix="tabgen-fit-") as tmp:
-            Z = np.lib.format.open_memmap(
-                Path(tmp) / "encoded.npy",
-                mode="w+",
-                dtype="float32",
-                shape=(n, self.encoder_.output_dim_),
-            )
-            for start, frame in iter_batches(dataset, 100_000):
-                frame = check_frame(frame)
-                Z[start : start + len(frame)] = self.encoder_.transform(frame, rng=dequantize)
-            Z.flush()
-            logger.info("encoded %d rows from %s", n, path)
-            if not self._streams_training_data:
-                Z = np.asarray(Z, dtype="float64")
-            self._fit(Z, rng)
-            del Z
+        with training_data(self, X, rng, private) as data:
+            self.n_features_in_ = len(data.columns)
+            self.columns_ = data.columns
+            self.n_rows_ = data.n_rows
+            if private:
+                from tabgen.privacy._fit import fit_private
+
+                fit_private(self, data.Z, data.budget, rng)
+            else:
+                self._fit(data.Z, rng)
         self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+        self._fit_postprocessors(data.real, rng)
         return self
 
     def _dequantize_rng(self, rng):
@@ -309,14 +273,14 @@ class BaseSynthesizer(BaseEstimator):
         cond = self._parse_conditions(n, conditions)
         if cond is None:
             n = _check_n(n)
-            Z = self._sample(n, None, rng)
+            Z = self._draw(n, None, rng)
             return self._after_decode(self._decode(Z, id_offset), None)
         frame = cond
         if self._row_conditions:
             encoded = self._encode_conditions(frame)
             if fill_missing:
                 encoded.present = tuple(self.columns_)
-            result = self._decode(self._sample(len(frame), encoded, rng), id_offset)
+            result = self._decode(self._draw(len(frame), encoded, rng), id_offset)
             self._after_decode(result, frame)
             self._enforce(result, frame)
             result.index = frame.index
@@ -336,7 +300,7 @@ class BaseSynthesizer(BaseEstimator):
                 if encoded is None:
                     encoded = Conditions(frame=sub.reset_index(drop=True), encoded={})
                 encoded.present = present
-            block = self._sample(len(rows), encoded, rng)
+            block = self._draw(len(rows), encoded, rng)
             if Z is None:
                 Z = np.empty((len(frame), block.shape[1]))
             Z[rows] = block
@@ -348,12 +312,6 @@ class BaseSynthesizer(BaseEstimator):
 
     def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
         return self.encoder_.inverse_transform(Z, id_offset=id_offset)
-
-    def _after_decode(self, result: pd.DataFrame, conditions: pd.DataFrame | None):
-        """Hook on decoded rows before the conditioned cells are checked and written
-        (``conditions``: one row per result row, NaN where free; ``None``: unconditional).
-        Returns ``result`` (changed in place)."""
-        return result
 
     def __sklearn_is_fitted__(self) -> bool:
         """Whether ``fit`` has run (:func:`sklearn.utils.validation.check_is_fitted`)."""
@@ -522,50 +480,6 @@ class BaseSynthesizer(BaseEstimator):
 
         self._check_fitted()
         save_model(self, path, overwrite=overwrite)
-
-
-def _count_categories(encoder: TableEncoder, dataset) -> None:
-    """Replace the category sets and frequencies of ``encoder``'s categorical columns (fitted
-    on a sample) by exact counts over ``dataset``, in one pass over those columns."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from tabgen.schema import _json_scalar
-
-    columns = [c for c, e in encoder.encoders_.items() if isinstance(e, CategoricalEncoder)]
-    if not columns:
-        return
-    counts: dict = {c: {} for c in columns}  # key -> [representative value, count]
-    pool = pa.default_memory_pool()
-    for batch in dataset.to_batches(
-        columns=columns, batch_size=200_000, batch_readahead=1, fragment_readahead=1
-    ):
-        for c in columns:
-            enc = encoder.encoders_[c]
-            if getattr(enc, "keyed_", False):  # booleans mixed with other values: pandas
-                raw = batch.column(c).to_pandas().dropna().to_numpy(dtype=object)
-                keys = enc._keys(raw)
-                firsts = dict(zip(keys[::-1], raw[::-1]))
-                freq = pd.Series(keys, dtype=object).value_counts(sort=False)
-                items = [(k, firsts[k], int(f)) for k, f in freq.items()]
-            else:
-                vc = pc.value_counts(batch.column(c).drop_null())  # first-appearance order
-                values = vc.field("values").to_pylist()
-                items = zip(values, values, vc.field("counts").to_pylist(), strict=True)
-            for key, value, f in items:
-                if isinstance(key, float) and math.isnan(key):
-                    continue  # NaN is a missing cell
-                entry = counts[c].setdefault(key, [value, 0])
-                entry[1] += int(f)
-        del batch
-        pool.release_unused()
-    for c in columns:
-        enc = encoder.encoders_[c]
-        order = sorted(counts[c], key=lambda k: -counts[c][k][1])  # stable: first seen first
-        total = sum(v[1] for v in counts[c].values())
-        enc.categories_ = [_json_scalar(counts[c][k][0]) for k in order]
-        enc.frequencies_ = [counts[c][k][1] / total for k in order]
-    encoder._build_layout()
 
 
 def _is_missing(v) -> bool:

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import numbers
-import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
-from tabgen.nn import epochs_for_steps
+from tabgen.nn import epochs_for_steps, resolve_device
+from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
 from tabgen.synthesizers.diffusion.sampler import dpm_sample, heun_sample
+from tabgen.synthesizers.diffusion.slots import condition_slots, fill_missing, observed_slots
+from tabgen.synthesizers.diffusion.training import TrainConfig, train
 
 logger = logging.getLogger("tabgen")
 
@@ -52,27 +52,6 @@ _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling r
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
 _SIGMA_MAX = 80.0  # start of sampling (measured on Adult: better than 10 for shape/precision)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
-
-
-def resolve_device(device, *, strict: bool = True) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else through ``torch.device``.
-
-    A CUDA device without CUDA raises ``ValueError`` when ``strict`` (fitting), and falls
-    back to the CPU otherwise (a model saved on a GPU, loaded on a CPU-only machine).
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        if strict:
-            raise ValueError(f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'")
-        return torch.device("cpu")
-    return resolved
 
 
 class DiffusionSynthesizer(BaseSynthesizer):
@@ -225,6 +204,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     _numeric_conditions = True
     _row_conditions = True  # conditions are a per-row mask: no grouping by pattern
     _supports_inpainting = True
+    _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
 
     def __init__(
         self,
@@ -269,6 +249,10 @@ class DiffusionSynthesizer(BaseSynthesizer):
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
+    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
+    #: better on Adult; snapping changed nothing and selection cost shape and trend
+    #: (benchmarks/bench_postprocess.py, RESULTS.md).
+    _postprocessors = ("dependencies",)
 
     @classmethod
     def from_preset(cls, name: str, **params) -> DiffusionSynthesizer:
@@ -280,25 +264,14 @@ class DiffusionSynthesizer(BaseSynthesizer):
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("hidden", "n_layers", "n_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        check_positive_ints(self, "hidden", "n_layers", "n_steps")
+        check_training_params(self)
         if not isinstance(self.ema_decay, numbers.Real) or not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.cond_fraction, numbers.Real) or not 0 <= self.cond_fraction <= 1:
             raise ValueError(f"cond_fraction must be in [0, 1], got {self.cond_fraction!r}")
         if self.sampler not in ("dpm", "heun"):
             raise ValueError(f"sampler must be 'dpm' or 'heun', got {self.sampler!r}")
-        if self.max_time is not None and (
-            not isinstance(self.max_time, numbers.Real)
-            or isinstance(self.max_time, bool)
-            or not self.max_time > 0
-        ):
-            raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
-        resolve_device(self.device)
         check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:
@@ -313,22 +286,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         return process.MixedDenoiser(network, self.layout_, sigma_data=_SIGMA_DATA)
 
     def _fit(self, Z, rng):
-        self.__dict__.pop("privacy_", None)  # left by an earlier fit with epsilon
-        self.device_ = resolve_device(self.device)
-        self.layout_ = process.Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_ = []
-        self.n_epochs_ = 0
-        self.denoiser_ = None
-        if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
-            return
-        gen = torch_generator(rng, self.device_)
-        model = self._build_denoiser(Z.shape[1])
-        init_parameters(model, torch_generator(rng))
-        model.network.set_output_bias(process.prior_logits(Z, self.layout_))
-        model.to(self.device_)
-        self.denoiser_ = copy.deepcopy(model).requires_grad_(False).eval()
-        X = torch.from_numpy(process.to_model(Z, self.layout_)).to(self.device_)
-        self._train(model, X, gen)
+        self._train(Z, rng, None)
 
     def _fit_private(self, Z, rng, budget) -> dict:
         """DP-SGD training of the denoiser (the encoder state is already private, see ``fit``).
@@ -336,125 +294,70 @@ class DiffusionSynthesizer(BaseSynthesizer):
         Data-dependent steps of the ordinary fit and what DP mode does instead: the output
         bias (``process.prior_logits``: category frequencies and missing rates of the rows)
         comes from the released encoder state (:func:`process.public_prior_logits`); the
-        denoiser is trained by DP-SGD (:func:`private.train_private`); its weight average
-        is post-processing. There is no normalisation or other cross-row layer to replace.
+        denoiser is trained by DP-SGD (:mod:`~tabgen.synthesizers.diffusion.training`); its
+        weight average is post-processing. There is no normalisation or other cross-row
+        layer to replace.
         """
-        from tabgen.synthesizers.diffusion.private import PrivateConfig, train_private
+        from tabgen.privacy.dpsgd import DPSGDSettings
 
+        epochs = _DP_EPOCHS if self.epochs is None else int(self.epochs)
+        settings = DPSGDSettings(
+            budget["epsilon_model"],
+            budget["delta_model"],
+            float(self.max_grad_norm),
+            int(self.batch_size),
+            epochs,
+        )
+        report = self._train(Z, rng, settings)
+        if report is None:  # only constant / id columns: nothing was trained
+            report = {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
+            report["private_network"] = "denoiser"
+        return report
+
+    def _n_epochs(self, n_rows: int) -> int:
+        """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
+        if self.epochs is not None:
+            return int(self.epochs)
+        if self.epsilon is not None:
+            return _DP_EPOCHS
+        return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
+
+    def _train(self, Z, rng, privacy) -> dict | None:
+        """Build and train the denoiser (DP-SGD with ``privacy`` settings); the privacy
+        report of a DP run."""
         self.device_ = resolve_device(self.device)
         self.layout_ = process.Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_ = []
-        self.n_epochs_ = 0
-        self.denoiser_ = None
+        self.loss_history_, self.n_epochs_, self.denoiser_ = [], 0, None
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
-            return {
-                "epsilon": 0.0,
-                "delta": 0.0,
-                "epsilon_sgd": 0.0,
-                "steps": 0,
-                "private_network": "denoiser",
-            }
+            return None
         gen = torch_generator(rng, self.device_)
         model = self._build_denoiser(Z.shape[1])
         init_parameters(model, torch_generator(rng))
-        model.network.set_output_bias(process.public_prior_logits(self.encoder_, self.layout_))
+        if privacy is None:
+            bias = process.prior_logits(Z, self.layout_)
+        else:  # from the released encoder state
+            bias = process.public_prior_logits(self.encoder_, self.layout_)
+        model.network.set_output_bias(bias)
         model.to(self.device_)
         X = torch.from_numpy(process.to_model(Z, self.layout_)).to(self.device_)
-        config = PrivateConfig(
-            epochs=_DP_EPOCHS if self.epochs is None else int(self.epochs),
+        config = TrainConfig(
+            epochs=self._n_epochs(X.shape[0]),
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
             cond_fraction=float(self.cond_fraction),
             max_time=self.max_time,
             verbose=bool(self.verbose),
-            max_grad_norm=float(self.max_grad_norm),
-            epsilon=budget["epsilon_model"],
-            delta=budget["delta_model"],
             lr_warmup=_LR_WARMUP,
             p_mean=_P_MEAN,
             p_std=_P_STD,
             uniform_frac=_UNIFORM_FRAC,
             sigma_max=_TRAIN_SIGMA_MAX,
         )
-        result = train_private(model, X, gen, config)
-        self.denoiser_ = result.denoiser
-        self.loss_history_ = [float(v) for v in result.losses]
-        self.n_epochs_ = result.n_epochs
-        return result.report
-
-    def _n_epochs(self, n_rows: int) -> int:
-        """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
-        if self.epochs is not None:
-            return int(self.epochs)
-        return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
-
-    def _train(self, model, X, gen) -> None:
-        n = X.shape[0]
-        batch = min(self.batch_size, n)
-        per_epoch = max(n // batch, 1)  # drop the ragged last batch
-        epochs = self._n_epochs(n)
-        total = epochs * per_epoch
-        warmup = min(_LR_WARMUP, max(total // 10, 1))
-        opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.0)
-        ema_params = list(self.denoiser_.parameters())
-        params = list(model.parameters())
-        start = time.monotonic()
-        log_every = max(1, epochs // 20)
-        step = 0
-        stopped = False
-        for epoch in range(epochs):
-            perm = torch.randperm(n, generator=gen, device=X.device)
-            running = X.new_zeros(())
-            for b in range(per_epoch):
-                lr = self.lr * min(1.0, (step + 1) / warmup) * (1.0 - step / total)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                xb = X[perm[b * batch : (b + 1) * batch]]
-                loss = process.training_loss(
-                    model,
-                    xb,
-                    gen,
-                    _P_MEAN,
-                    _P_STD,
-                    cond_prob=self.cond_fraction,
-                    uniform_frac=_UNIFORM_FRAC,
-                    sigma_max=_TRAIN_SIGMA_MAX,
-                )
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                decay = min(self.ema_decay, (1.0 + step) / (10.0 + step))
-                with torch.no_grad():
-                    for e, p in zip(ema_params, params):
-                        e.lerp_(p, 1.0 - decay)
-                running += loss.detach()
-                step += 1
-                if self.max_time is not None and time.monotonic() - start > self.max_time:
-                    stopped = True
-                    break
-            self.loss_history_.append(float(running) / (b + 1))
-            self.n_epochs_ = epoch + 1
-            if stopped:
-                self._log(
-                    "diffusion: max_time=%ss reached after %d epochs (%d steps)",
-                    self.max_time,
-                    self.n_epochs_,
-                    step,
-                )
-                break
-            if (epoch + 1) % log_every == 0 or epoch + 1 == epochs:
-                self._log(
-                    "diffusion: epoch %d/%d  loss %.4f  (%.1fs)",
-                    epoch + 1,
-                    epochs,
-                    self.loss_history_[-1],
-                    time.monotonic() - start,
-                )
-
-    def _log(self, message: str, *args) -> None:
-        if self.verbose:
-            logger.info(message, *args)
+        log, self.denoiser_, report = train(model, X, gen, config, privacy)
+        self.loss_history_ = [float(v) for v in log.losses]
+        self.n_epochs_ = log.n_epochs
+        return report
 
     # -- sample -----------------------------------------------------------------------------
     def _runtime_device(self) -> torch.device:
@@ -494,33 +397,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
     def _sample(self, n, conditions: Conditions | None, rng):
         known = mask = None
         if conditions is not None:
-            known, mask = self._condition_slots(n, conditions)
+            known, mask = condition_slots(self.encoder_, self.layout_, n, conditions)
         return self._generate(n, known, mask, rng)
-
-    def _condition_slots(self, n: int, conditions: Conditions):
-        dim = self.layout_.dim
-        Z = np.zeros((n, dim))
-        mask = np.zeros((n, dim), dtype=bool)
-        rows = np.arange(n)
-        for col in conditions.columns:
-            values = np.asarray(conditions.encoded[col], dtype="float64")
-            on = ~np.isnan(values)  # NaN: this row leaves the column free
-            for s in self.encoder_.column_spans(col):
-                mask[on, s.slice] = True
-                if s.role == "missing":
-                    Z[on, s.start] = 0.0  # a conditioned cell is observed
-                elif s.kind == "softmax":
-                    Z[rows[on], s.start + values[on].astype(int)] = 1.0
-                else:
-                    Z[on, s.start] = values[on]
-        # columns asked to come out observed (imputation): their missing slot is known 0
-        for col in getattr(conditions, "present", ()):
-            for s in self.encoder_.column_spans(col):
-                if s.role == "missing":
-                    mask[:, s.start] = True
-        if not mask.any():
-            return None, None
-        return process.to_model(Z, self.layout_), mask
 
     # -- inpainting -------------------------------------------------------------------------
     def inpaint(self, X, n_draws: int = 1, random_state=None):
@@ -554,7 +432,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
             )
         X = X[self.columns_]
         rng = self._sampling_rng if random_state is None else check_random_state(random_state)
-        known, mask = self._observed_slots(X)
+        known, mask = observed_slots(self.encoder_, self.layout_, X)
         n = len(X)
         Z = self._generate(
             n * n_draws, np.tile(known, (n_draws, 1)), np.tile(mask, (n_draws, 1)), rng
@@ -562,26 +440,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
         draws = []
         for k in range(n_draws):
             decoded = self.encoder_.inverse_transform(Z[k * n : (k + 1) * n])
-            draws.append(_fill_missing(X, decoded))
+            draws.append(fill_missing(X, decoded))
         return draws[0] if n_draws == 1 else draws
-
-    def _observed_slots(self, X: pd.DataFrame):
-        dim = self.layout_.dim
-        Z = np.zeros((len(X), dim))
-        mask = np.zeros((len(X), dim), dtype=bool)
-        for name, enc in self.encoder_.encoders_.items():
-            sl = self.encoder_.slices_[name]
-            if sl.stop == sl.start:
-                continue
-            nan = X[name].isna().to_numpy()
-            if (~nan).any():
-                Z[~nan, sl] = enc.transform(X[name][~nan])
-                mask[~nan, sl] = True
-            for s in self.encoder_.column_spans(name):
-                if s.role == "missing":  # a cell to fill is wanted observed
-                    Z[nan, s.start] = 0.0
-                    mask[nan, s.start] = True
-        return process.to_model(Z, self.layout_), mask
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
@@ -617,22 +477,3 @@ class DiffusionSynthesizer(BaseSynthesizer):
     @classmethod
     def _test_params(cls):
         return {"epochs": 30, "batch_size": 128, "hidden": 32, "n_layers": 1, "n_steps": 6}
-
-
-def _fill_missing(X: pd.DataFrame, decoded: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with its missing cells taken from ``decoded`` (same row order)."""
-    out = X.copy()
-    for name in X.columns:
-        nan = X[name].isna().to_numpy()
-        if not nan.any():
-            continue
-        fill = decoded[name].to_numpy()[nan]
-        col = out[name]
-        try:
-            col = col.copy()
-            col.iloc[np.flatnonzero(nan)] = fill
-        except (TypeError, ValueError):
-            col = col.astype(object)
-            col.iloc[np.flatnonzero(nan)] = fill
-        out[name] = col
-    return out

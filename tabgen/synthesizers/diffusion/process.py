@@ -243,8 +243,19 @@ class MixedDenoiser(torch.nn.Module):
         return mask
 
 
-def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    return (values * weights).sum() / weights.sum().clamp(min=1.0)
+def _masked_mean(values: torch.Tensor, weights: torch.Tensor, parallel=None, dim=None):
+    """``sum(values * weights) / sum(weights)`` (over ``dim``; all of it when ``None``).
+
+    Data-parallel (``parallel``, see :mod:`tabgen.nn.distributed`): the weights are summed
+    over the global batch and the local numerator scaled by the number of ranks, so that
+    the mean over the ranks of the value (and of its gradient) is the global one."""
+    if dim is None:
+        num, den = (values * weights).sum(), weights.sum()
+    else:
+        num, den = (values * weights).sum(dim), weights.sum(dim)
+    if parallel is not None:
+        num, den = num * parallel.world_size, parallel.sum(den)
+    return num / den.clamp(min=1.0)
 
 
 def draw_training_noise(
@@ -297,6 +308,8 @@ def training_loss(
     cond_prob: float = 0.0,
     uniform_frac: float = 0.0,
     sigma_max: float = 80.0,
+    parallel=None,
+    per_row: bool = False,
 ) -> torch.Tensor:
     """Mean loss of one batch of clean model-space rows ``x0``.
 
@@ -308,29 +321,39 @@ def training_loss(
     The averages use batch-wide denominators (free cells of each slot over the whole batch),
     so one row's share of the loss depends on the other rows' masks; DP-SGD, which clips
     each row's gradient, uses :func:`row_losses` instead.
+
+    Data-parallel (``parallel``): ``x0`` is the global batch; the draws are made for all of
+    it, this rank scores its own rows, and the denominators count the global batch.
+
+    ``per_row`` (DP-SGD): the batch mean of :func:`row_losses` instead, for the same draws.
     """
     sigma, noise, mask = draw_training_noise(
         denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
     )
+    if per_row:
+        return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
+    if parallel is not None:
+        rows = parallel.local_rows(x0.shape[0])
+        x0, sigma, noise = x0[rows], sigma[rows], noise[rows]
+        mask = None if mask is None else mask[rows]
     layout = denoiser.layout
     out, target, free = _denoise_noised(denoiser, x0, sigma, noise, mask)
     loss = x0.new_zeros(())
     if layout.continuous:
         ci = denoiser.cont_idx
-        loss = loss + _masked_mean((out[:, ci] - target) ** 2, free[:, ci])
+        loss = loss + _masked_mean((out[:, ci] - target) ** 2, free[:, ci], parallel)
     n_discrete = len(layout.blocks) + len(layout.binary)
     if n_discrete:
         ce = x0.new_zeros(())
         for a, b in layout.blocks:
             labels = torch.argmax(x0[:, a:b], dim=1)
             values = F.cross_entropy(out[:, a:b], labels, reduction="none")
-            ce = ce + _masked_mean(values, free[:, a])
+            ce = ce + _masked_mean(values, free[:, a], parallel)
         if len(layout.binary):
             bi = denoiser.bin_idx
             targets = (x0[:, bi] > 0).to(out.dtype)
             bce = F.binary_cross_entropy_with_logits(out[:, bi], targets, reduction="none")
-            w = free[:, bi]
-            ce = ce + ((bce * w).sum(0) / w.sum(0).clamp(min=1.0)).sum()
+            ce = ce + _masked_mean(bce, free[:, bi], parallel, dim=0).sum()
         loss = loss + ce / n_discrete
     return loss
 
@@ -376,20 +399,9 @@ def row_losses(
     return loss
 
 
-def private_training_loss(
-    denoiser: MixedDenoiser,
-    x0: torch.Tensor,
-    generator: torch.Generator,
-    p_mean: float = -1.2,
-    p_std: float = 1.2,
-    cond_prob: float = 0.0,
-    uniform_frac: float = 0.0,
-    sigma_max: float = 80.0,
-) -> torch.Tensor:
+def private_training_loss(denoiser: MixedDenoiser, x0: torch.Tensor, generator, *args, **kw):
     """Batch mean of :func:`row_losses` with fresh draws (same draws and order as
-    :func:`training_loss`). An empty batch (Poisson sampling) gives 0, still attached to the
-    graph so that the DP optimiser can take its (noise-only) step."""
-    sigma, noise, mask = draw_training_noise(
-        denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
-    )
-    return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
+    :func:`training_loss`; ``training_loss(..., per_row=True)``). An empty batch (Poisson
+    sampling) gives 0, still attached to the graph so that the DP optimiser can take its
+    (noise-only) step."""
+    return training_loss(denoiser, x0, generator, *args, per_row=True, **kw)

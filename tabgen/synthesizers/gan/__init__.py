@@ -1,6 +1,6 @@
 """Conditional tabular GAN (CTGAN family): layout, condition sampler, generator, critic,
-losses, training loop, conditional generation and the discriminator selection of generated
-rows (``refine``), each in its own module."""
+losses, training loop and conditional generation, each in its own module (the selection of
+generated rows is a shared post-processor: :mod:`tabgen.synthesizers.postprocess`)."""
 
 from tabgen.synthesizers.gan.estimator import GANSynthesizer
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import torch
 
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -139,3 +140,42 @@ def sample_with_conditions(
             "fewer columns."
         )
     return out
+
+
+def numeric_values(encoder, Z: np.ndarray, col) -> np.ndarray:
+    """Decoded values of a numeric column from an encoder matrix (NaN where missing)."""
+    enc = encoder.encoders_[col]
+    block = Z[:, encoder.slices_[col]]
+    vw = block.shape[1] - enc.missing_.width
+    values = np.asarray(enc._inverse(block[:, :vw]), dtype="float64")
+    values[enc.missing_.inverse_transform(block[:, vw:])] = np.nan
+    return values
+
+
+def numeric_quantiles(schema, encoder, Z: np.ndarray) -> dict:
+    """101 training quantiles of every numeric column (windows of numeric conditions)."""
+    out = {}
+    for spec in schema:
+        if spec.kind in ("numerical", "integer"):
+            values = numeric_values(encoder, Z, spec.name)
+            values = values[~np.isnan(values)]
+            if len(values):
+                out[spec.name] = np.quantile(values, np.linspace(0, 1, 101)).tolist()
+    return out
+
+
+def numeric_conditions(schema, encoder, layout: GanLayout, quantiles: dict, conditions) -> dict:
+    """``{column: (values of generated compact rows, low, high)}`` of the numeric columns of
+    ``conditions``: the window around each asked value (see :func:`numeric_window`)."""
+    numeric = {}
+    for col in conditions.columns:
+        if schema[col].kind not in ("numerical", "integer"):
+            continue
+        x = pd.to_numeric(conditions.frame[col]).to_numpy(dtype="float64")
+        lo, hi = numeric_window(np.asarray(quantiles[col]), x)
+        numeric[col] = (
+            lambda Z, col=col: numeric_values(encoder, layout.to_encoder(Z), col),
+            lo,
+            hi,
+        )
+    return numeric

@@ -45,11 +45,23 @@ class Critic(nn.Module):
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
         self.out = nn.Linear(dims[-1], 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, parallel=None
+    ) -> torch.Tensor:
+        """Scores of the packs of ``x``; dropout draws from ``generator`` (none without it).
+
+        Data-parallel (``parallel``, see :mod:`tabgen.nn.distributed`): ``x`` is this rank's
+        slice of a global batch, and the dropout masks are drawn for the global batch and
+        sliced, as one process would draw them."""
         h = self.rows(x).reshape(x.shape[0] // self.pac, -1)
         for layer in self.hidden:
             h = nn.functional.leaky_relu(layer(h), 0.2)
             if generator is not None and self.dropout > 0:
-                keep = torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
+                shape = h.shape
+                if parallel is not None:
+                    shape = (shape[0] * parallel.world_size, shape[1])
+                keep = torch.rand(shape, generator=generator, device=h.device) >= self.dropout
+                if parallel is not None:
+                    keep = keep[parallel.local_rows(shape[0])]
                 h = h * keep / (1.0 - self.dropout)
         return self.out(h)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import numbers
-import os
 
 import numpy as np
 import pandas as pd
@@ -15,45 +14,32 @@ from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
+from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
-from tabgen.schema import check_frame
-from tabgen.synthesizers._dependencies import (
-    apply_dependencies,
-    find_dependencies,
-    find_supports,
-    snap_to_supports,
-)
-from tabgen.synthesizers._dependencies import from_state as dep_from_state
-from tabgen.synthesizers._dependencies import to_state as dep_state
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
-from tabgen.synthesizers.gan.conditioning import numeric_window, sample_with_conditions
+from tabgen.synthesizers.gan.conditioning import (
+    numeric_conditions,
+    numeric_quantiles,
+    sample_with_conditions,
+)
 from tabgen.synthesizers.gan.critic import Critic
-from tabgen.synthesizers.gan.embedding import WIDE
-from tabgen.synthesizers.gan.generator import Generator, recalibrate_batchnorm, sample_compact
+from tabgen.synthesizers.gan.generator import Generator
 from tabgen.synthesizers.gan.layout import GanLayout
+from tabgen.synthesizers.gan.networks import build_critic, build_generator, generate_compact
 from tabgen.synthesizers.gan.private import (
     PrivateGanConfig,
     PrivateGanTrainer,
+    released_counts,
+    released_quantiles,
     shrink_continuous_heads,
 )
-from tabgen.synthesizers.gan.refine import (
-    MAX_POOL,
-    RowDiscriminator,
-    RowFeatures,
-    resample_rows,
-    train_discriminator,
-)
 from tabgen.synthesizers.gan.sampler import ConditionSampler
-from tabgen.synthesizers.gan.training import GanTrainer
+from tabgen.synthesizers.gan.training import GanParts, GanTrainer
+from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
+from tabgen.synthesizers.postprocess.selection import CHUNK
 
 logger = logging.getLogger("tabgen")
 
-#: Rows selected per pass of ``selection="discriminator"`` (each pass decodes
-#: ``selection_draws`` times as many candidates).
-_SELECTION_CHUNK = 50_000
-
-#: Slots (rows x expanded width) generated per forward pass when sampling.
-_CHUNK_SLOTS = 4_000_000
 #: Generator updates that ``epochs=None`` aims at, and its bounds on the number of epochs.
 _TARGET_STEPS = 8_000
 _EPOCH_RANGE = (100, 300)
@@ -62,8 +48,6 @@ _DP_EPOCHS = 20
 #: Bound of the quantile-normal values (``ndtri(1 - EPS)``, about 5.2): the continuous slots
 #: of the DP mode are divided by it so that the generator's ``tanh`` heads cover them.
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
-#: Released category frequencies become integer condition counts in units of 1e-9.
-_FREQUENCY_UNITS = 10**9
 
 
 class GANSynthesizer(BaseSynthesizer):
@@ -123,24 +107,14 @@ class GANSynthesizer(BaseSynthesizer):
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
         10 % of ``epsilon`` measures the domain and the marginal histograms
-        (:mod:`tabgen.privacy.domain`, Laplace mechanism); numbers are then encoded by
-        their released quantiles (to standard normals; the mode-specific mixture would be
-        fitted on the rows) and categories by their released sets and frequencies. Only the
-        critic reads the rows, and it is trained with DP-SGD through Opacus
-        (:mod:`tabgen.privacy.dpsgd`: per-sample clipping, Poisson sampling with expected
-        batch ``batch_size``, noise calibrated for ``epochs`` passes, RDP accountant); the
-        generator learns only through the private critic (post-processing). Differences from
-        the ordinary fit (see :mod:`tabgen.synthesizers.gan.private`): real rows come from
-        the Poisson batches, each with a condition on one of its own categories, instead of
-        training-by-sampling; the fake rows' conditions, and generation's, follow the
-        released frequencies; ``pac`` is forced to 1 (a pack would let one row change the
-        gradient of several rows, and packs would not be sampled row by row); there is no
-        gradient penalty (Opacus cannot take the double backward it needs): the critic uses
-        the logistic GAN loss (non-saturating generator loss), which did as well as the
-        Wasserstein loss with weight clipping on Adult for shape and better for utility
-        (5,000 rows, epsilon 3: MLE 0.72 against 0.52). ``epochs`` counts expected passes of
-        the critic over the rows (default 20 in DP mode; ``critic_steps`` only spaces the
-        generator steps). Needs ``pip install "tabgen[dp]"``.
+        (:mod:`tabgen.privacy.domain`); numbers are then encoded by their released
+        quantiles and categories by their released sets and frequencies. Only the critic
+        reads the rows, trained with DP-SGD through Opacus (:mod:`tabgen.privacy.dpsgd`);
+        the generator learns only through it (post-processing). What differs from the
+        ordinary fit and why (Poisson batches instead of training-by-sampling, ``pac=1``,
+        the logistic loss instead of the gradient penalty) is explained in
+        :mod:`tabgen.synthesizers.gan.private`. ``epochs`` counts expected passes of the
+        critic (default 20 in DP mode). Needs ``pip install "tabgen[dp]"``.
     delta : float, optional
         Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
         thresholded category sets (when some are not public), the rest to DP-SGD.
@@ -157,11 +131,12 @@ class GANSynthesizer(BaseSynthesizer):
         ``selection_draws`` candidates per row and keep one with probability proportional
         to the discriminator's odds, an estimate of ``p_real(x) / p_model(x)``
         (sampling-importance-resampling, as in discriminator rejection sampling; see
-        :mod:`tabgen.synthesizers.gan.refine`). Conditioned cells are kept exactly.
-        Off in the differentially private mode (it would read the rows outside the
-        accounting) and for a fit from a file. On Adult (one fit, sampled with and without
-        it; ``benchmarks/RESULTS.md``) it moved MLE AUC from .892 to .896, trend from .880
-        to .918 and detection from .276 to .351, for 2.7 s more sampling of 32,561 rows.
+        :mod:`tabgen.synthesizers.postprocess.selection`). Conditioned cells are kept
+        exactly. Off in the differentially private mode (it would read the rows outside the
+        accounting); a fit from a file trains it on the encoders' uniform sample. On Adult
+        (one fit, sampled with and without it; ``benchmarks/RESULTS.md``) it moved MLE AUC
+        from .892 to .896, trend from .880 to .918 and detection from .276 to .351, for
+        2.7 s more sampling of 32,561 rows.
     selection_draws : int, default=4
         Candidates per returned row for ``selection="discriminator"``; 1 returns the
         generator's rows as they come (can be changed after fitting with ``set_params``).
@@ -181,13 +156,14 @@ class GANSynthesizer(BaseSynthesizer):
     dependencies_ : list
         ``(column, determinant, {level: value})`` for every column that is a function of
         one categorical column in the training rows (e.g. ``education -> education_num``);
-        generated rows follow it (:mod:`tabgen.synthesizers._dependencies`). Empty after a
-        fit from a file or a differentially private fit.
+        generated rows follow it (:mod:`tabgen.synthesizers.postprocess.structure`; found
+        on the encoders' sample for a fit from a file). Empty after a differentially
+        private fit.
     supports_ : dict
         ``{column: training values}`` of the numeric columns with few distinct values (at
         most 5 % of their rows): generated numbers are moved to the nearest of them, as
         TabDDPM does (on Adult, the share of non-zero ``capital_gain`` went from 57 % to the
-        real 8 %). Empty after a fit from a file or a differentially private fit.
+        real 8 %). Empty after a differentially private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
     discriminator_ : torch.nn.Module or None
@@ -202,6 +178,9 @@ class GANSynthesizer(BaseSynthesizer):
     loss_history_ : list of float
         Mean generator loss of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
+    critic_loss_history_ : list of float
+        Mean critic loss of each epoch (Wasserstein distance estimate plus gradient
+        penalty). Empty after a differentially private fit.
     device_ : torch.device
         Where the generator lives.
     privacy_ : dict
@@ -233,6 +212,7 @@ class GANSynthesizer(BaseSynthesizer):
     """
 
     _numeric_conditions = True
+    _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
 
     def __init__(
         self,
@@ -284,69 +264,21 @@ class GANSynthesizer(BaseSynthesizer):
     #: Start the continuous heads as the identity in the DP mode (see shrink_continuous_heads).
     _dp_shrink = True
 
-    def fit(self, X, y=None) -> GANSynthesizer:
-        """Train the GAN on a table.
+    #: Post-processors (see tabgen.synthesizers.postprocess); "selection" only with
+    #: ``selection="discriminator"`` and never in the DP mode.
+    _postprocessors = ("snap", "dependencies", "selection")
+    _selects_natively = True  # inside the generation loop (see _generate)
 
-        With ``epsilon`` set the fit is differentially private end to end (see the class
-        docstring and ``privacy_``); otherwise ordinary training.
+    def _postprocessor_names(self) -> tuple:
+        names = self._postprocessors
+        return names if self.selection == "discriminator" else names[:-1]
 
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray, str or Path
-            The training table (never modified); a Parquet path only without ``epsilon``.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        if self.epsilon is None:
-            # structure kept by generation (_after_decode); a file is not read in memory
-            on_disk = isinstance(X, (str, os.PathLike))
-            frame = None if on_disk else check_frame(X)
-            self.dependencies_ = [] if on_disk else find_dependencies(frame, self.schema_)
-            self.supports_ = {} if on_disk else find_supports(frame, self.schema_)
-            if self.selection == "discriminator" and not on_disk:
-                self._fit_discriminator(frame)
-        return self
-
-    def _fit_discriminator(self, frame: pd.DataFrame) -> None:
-        """Train the row discriminator of ``selection="discriminator"`` (see
-        :mod:`tabgen.synthesizers.gan.refine`) between the training rows and generated ones."""
-        if self.generator_ is None or len(frame) < 50:
-            return
-        rng = np.random.default_rng(self._refine_seed)
-        real = (
-            frame if len(frame) <= MAX_POOL else frame.iloc[rng.choice(len(frame), MAX_POOL, False)]
-        )
-        fake = self._sample_frame(len(real), None, rng, id_offset=0)
-        categorical = [s.name for s in self.schema_ if s.kind == "categorical"]
-        features = RowFeatures.from_frame(real, self.quantiles_, categorical)
-        if self.verbose:
-            logger.info(
-                "training the row discriminator on %d real and %d generated rows",
-                len(real),
-                len(fake),
-            )
-        model, info = train_discriminator(
-            features.transform(real),
-            features.transform(fake),
-            torch_generator(rng, "cpu"),
-        )
-        self.discriminator_ = model
-        self.discriminator_features_ = features
-        self.discriminator_info_ = info
-        if self.verbose:
-            logger.info("row discriminator: %s", info)
+    def _postprocess_rng(self, rng):
+        return np.random.default_rng(self._refine_seed)  # drawn by _fit
 
     # -- parameters -------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("embedding_dim", "pac", "critic_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, "embedding_dim", "pac", "critic_steps", "selection_draws")
         if self.batch_size % self._pac():
             raise ValueError(
                 f"batch_size must be a multiple of pac, got batch_size={self.batch_size} and "
@@ -365,22 +297,9 @@ class GANSynthesizer(BaseSynthesizer):
                 raise ValueError(
                     f"{name} must be a non-empty sequence of positive integers, got {value!r}"
                 )
-        if not isinstance(self.lr, numbers.Real) or isinstance(self.lr, bool) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.max_time is not None and (
-            not isinstance(self.max_time, numbers.Real)
-            or isinstance(self.max_time, bool)
-            or not self.max_time > 0
-        ):
-            raise ValueError(
-                f"max_time must be a positive number of seconds, got {self.max_time!r}"
-            )
+        check_training_params(self)
         if self.selection not in ("discriminator", None):
             raise ValueError(f"selection must be 'discriminator' or None, got {self.selection!r}")
-        k = self.selection_draws
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"selection_draws must be a positive integer, got {k!r}")
-        resolve_device(self.device)  # raises a ValueError naming the bad value
         check_dp_params(self)
 
     def _pac(self) -> int:
@@ -402,96 +321,54 @@ class GANSynthesizer(BaseSynthesizer):
         return rng  # the mode of each number is drawn from the mixture posterior
 
     # -- fit --------------------------------------------------------------------------------
-    def _wide_condition_blocks(self, at: int) -> list:
-        """``(start, stop)`` of the wide category blocks of a conditional vector at ``at``."""
-        lay = self.layout_
-        return [
-            (at + b.start - lay.dense_width, at + b.stop - lay.dense_width)
-            for b in lay.categorical
-            if b.width > WIDE
-        ]
-
     def _build_generator(self) -> Generator:
-        lay, noise = self.layout_, self.embedding_dim
-        wide = self._wide_condition_blocks(noise)
-        return Generator(noise + lay.cond_width, wide, list(self.generator_dim), lay.width)
+        return build_generator(self.layout_, self.embedding_dim, self.generator_dim)
 
     def _build_critic(self) -> Critic:
-        lay = self.layout_
-        in_dim = lay.width + lay.cond_width
-        wide = [(b.start, b.stop) for b in lay.categorical if b.width > WIDE]
-        wide += self._wide_condition_blocks(lay.width)
-        return Critic(in_dim, wide, list(self.critic_dim), self._pac())
+        return build_critic(self.layout_, self.critic_dim, self._pac())
 
     def _fit(self, Z, rng):
-        self.discriminator_, self.discriminator_info_ = None, {}
         self._refine_seed = int(rng.integers(0, 2**63 - 1))
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_ = 0, []
+        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
         self.generator_ = None
         self.quantiles_ = {}
         if self.layout_.width == 0:
             self.sampler_ = ConditionSampler.from_counts(np.zeros(0, "int64"), [])
             return
-        cpu_gen = torch_generator(rng, "cpu")
-        dev_gen = cpu_gen if self.device_.type == "cpu" else torch_generator(rng, self.device_)
         dense, codes, self.sampler_ = self._training_data(Z)
-        self.quantiles_ = self._numeric_quantiles(Z)
-        generator = build_module(self._build_generator, cpu_gen).to(self.device_)
-        critic = build_module(self._build_critic, cpu_gen).to(self.device_)
+        self.quantiles_ = numeric_quantiles(self.schema_, self.encoder_, Z)
+        parts = self._parts(rng, dense, codes)
         trainer = GanTrainer(
-            generator,
-            critic,
-            self.layout_,
-            self.sampler_,
-            torch.as_tensor(dense, device=self.device_),
-            torch.as_tensor(codes, device=self.device_),
-            noise_dim=self.embedding_dim,
+            parts,
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             critic_steps=int(self.critic_steps),
-            cpu_gen=cpu_gen,
-            device_gen=dev_gen,
         )
         log = trainer.run(
             epochs=self._n_epochs(len(dense)), max_time=self.max_time, verbose=self.verbose
         )
         self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.losses]
-        average = trainer.average.module  # the weight average is what samples
-        # statistics of training-like batches (conditions by log-frequency): estimating them
-        # on generation-like batches (true frequencies) measured worse on Adult
-        recalibrate_batchnorm(
-            average, lambda: trainer.draw(int(self.batch_size), with_rows=False)[0]
-        )
-        self.generator_ = average.requires_grad_(False)
+        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
+        self.critic_loss_history_ = [float(v) for v in log.history.get("critic", [])]
+        self.generator_ = trainer.sampling_generator()
 
-    def _released_counts(self) -> np.ndarray:
-        """Condition counts of the discrete blocks from the released (DP) encoder state:
-        category frequencies times the observed rate, then the missing rate, in units of
-        :data:`_FREQUENCY_UNITS`."""
-        parts = []
-        for b in self.layout_.categorical:
-            enc = self.encoder_.encoders_[b.span.column]
-            rate = float(enc.missing_.rate_) if enc.missing_.enabled_ else 0.0
-            if b.span.kind == "index":
-                probs = (1.0 - rate) * np.asarray(enc.frequencies_, dtype="float64")
-                if b.missing is not None:
-                    probs = np.append(probs, rate)
-            else:  # the two-way missingness block of a number
-                probs = np.array([1.0 - rate, rate])
-            parts.append(np.rint(probs * _FREQUENCY_UNITS).astype("int64"))
-        return np.concatenate(parts) if parts else np.zeros(0, "int64")
-
-    def _released_quantiles(self) -> dict:
-        """101 quantiles of every numeric column from its released CDF (DP mode)."""
-        out = {}
-        for spec in self.schema_:
-            if spec.kind in ("numerical", "integer"):
-                cdf = self.encoder_.encoders_[spec.name].cdf_
-                out[spec.name] = cdf.ppf(np.linspace(0, 1, 101)).tolist()
-        return out
+    def _parts(self, rng, dense, codes, shrink: bool = False) -> GanParts:
+        """Training rows on the device, the ``(cpu, device)`` generators of a fit and the
+        initialised networks (``shrink``: continuous heads start as the identity, see
+        :func:`shrink_continuous_heads`)."""
+        cpu_gen = torch_generator(rng, "cpu")
+        dev_gen = cpu_gen if self.device_.type == "cpu" else torch_generator(rng, self.device_)
+        generator = build_module(self._build_generator, cpu_gen)
+        if shrink:
+            shrink_continuous_heads(generator, self.layout_)
+        critic = build_module(self._build_critic, cpu_gen).to(self.device_)
+        return GanParts(
+            generator.to(self.device_), critic, self.layout_, self.sampler_,
+            torch.as_tensor(dense, device=self.device_),
+            torch.as_tensor(codes, device=self.device_), self.embedding_dim, cpu_gen, dev_gen,
+        )  # fmt: skip
 
     def _fit_private(self, Z, rng, budget) -> dict:
         """Differentially private training (the encoder state is already private, see
@@ -506,27 +383,17 @@ class GANSynthesizer(BaseSynthesizer):
         weight average and its batch-norm re-estimation (on generated rows) are
         post-processing. The generator has no data-dependent initialisation to replace.
         """
-        self.dependencies_, self.supports_ = [], {}  # they would be read off the rows
         # no row discriminator: it would read the rows outside the DP accounting
-        self.discriminator_, self.discriminator_info_ = None, {}
         self.device_ = resolve_device(self.device)
         self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_ = 0, []
+        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
         self.generator_ = None
-        self.sampler_ = ConditionSampler.from_counts(self._released_counts(), self.layout_.sizes)
-        self.quantiles_ = self._released_quantiles()
+        counts = released_counts(self.encoder_, self.layout_)
+        self.sampler_ = ConditionSampler.from_counts(counts, self.layout_.sizes)
+        self.quantiles_ = released_quantiles(self.schema_, self.encoder_)
         if self.layout_.width == 0:  # only constant / id columns: nothing to learn
             return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
-        cpu_gen = torch_generator(rng, "cpu")
-        dev_gen = cpu_gen if self.device_.type == "cpu" else torch_generator(rng, self.device_)
-        lay = self.layout_
-        dense = torch.as_tensor(lay.dense_part(Z), device=self.device_)
-        codes = torch.as_tensor(lay.codes(Z), device=self.device_)
-        generator = build_module(self._build_generator, cpu_gen)
-        if self._dp_shrink:
-            shrink_continuous_heads(generator, lay)
-        generator.to(self.device_)
-        critic = build_module(self._build_critic, cpu_gen).to(self.device_)
+        parts = self._parts(rng, self.layout_.dense_part(Z), self.layout_.codes(Z), self._dp_shrink)
         config = PrivateGanConfig(
             epochs=self._n_epochs(len(Z)),
             batch_size=int(self.batch_size),
@@ -537,26 +404,17 @@ class GANSynthesizer(BaseSynthesizer):
             loss=self._dp_loss,
         )
         trainer = PrivateGanTrainer(
-            generator,
-            critic,
-            lay,
-            self.sampler_,
-            dense,
-            codes,
-            noise_dim=self.embedding_dim,
+            parts,
             config=config,
-            cpu_gen=cpu_gen,
-            device_gen=dev_gen,
             max_grad_norm=float(self.max_grad_norm),
             epsilon=budget["epsilon_model"],
             delta=budget["delta_model"],
         )
         log, report = trainer.run()
         self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.losses]
-        average = trainer.average.module  # the weight average is what samples
-        recalibrate_batchnorm(average, lambda: trainer.draw(trainer.batch)[0])
-        self.generator_ = average.requires_grad_(False)
+        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
+        self.critic_loss_history_ = []  # the critic's raw loss reads the rows without noise
+        self.generator_ = trainer.sampling_generator()
         report.update(private_network="critic", loss=config.loss, pac=1)
         return report
 
@@ -568,40 +426,6 @@ class GANSynthesizer(BaseSynthesizer):
             return _DP_EPOCHS
         return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
 
-    def _numeric_values(self, Z: np.ndarray, col) -> np.ndarray:
-        """Decoded values of a numeric column from an encoder matrix (NaN where missing)."""
-        enc = self.encoder_.encoders_[col]
-        block = Z[:, self.encoder_.slices_[col]]
-        vw = block.shape[1] - enc.missing_.width
-        values = np.asarray(enc._inverse(block[:, :vw]), dtype="float64")
-        values[enc.missing_.inverse_transform(block[:, vw:])] = np.nan
-        return values
-
-    def _numeric_quantiles(self, Z: np.ndarray) -> dict:
-        """101 training quantiles of every numeric column (windows of numeric conditions)."""
-        out = {}
-        for spec in self.schema_:
-            if spec.kind in ("numerical", "integer"):
-                values = self._numeric_values(Z, spec.name)
-                values = values[~np.isnan(values)]
-                if len(values):
-                    out[spec.name] = np.quantile(values, np.linspace(0, 1, 101)).tolist()
-        return out
-
-    def _numeric_conditions_of(self, conditions: Conditions) -> dict:
-        numeric = {}
-        for col in conditions.columns:
-            if self.schema_[col].kind not in ("numerical", "integer"):
-                continue
-            x = pd.to_numeric(conditions.frame[col]).to_numpy(dtype="float64")
-            lo, hi = numeric_window(np.asarray(self.quantiles_[col]), x)
-            numeric[col] = (
-                lambda Z, col=col: self._numeric_values(self.layout_.to_encoder(Z), col),
-                lo,
-                hi,
-            )
-        return numeric
-
     def _training_data(self, Z):
         lay = self.layout_
         codes = lay.codes(Z)  # missing cells are a category of their own
@@ -612,50 +436,39 @@ class GANSynthesizer(BaseSynthesizer):
     def _generate(self, category, n: int, gens, observed=()) -> np.ndarray:
         """Encoder matrix of ``n`` rows (see :meth:`_generate_once`), each the pick of
         ``selection_draws`` candidates by the row discriminator when there is one."""
-        model = getattr(self, "discriminator_", None)
+        selection = self._postprocessor("discriminator")
         k = int(self.selection_draws)
-        if model is None or k < 2 or n == 0:
+        if selection is None or k < 2 or n == 0:
             return self._generate_once(category, n, gens, observed)
         parts = []
-        for a in range(0, n, _SELECTION_CHUNK):  # bounded memory: k x chunk rows decoded
-            m = min(_SELECTION_CHUNK, n - a)
+        for a in range(0, n, CHUNK):  # bounded memory: k x chunk rows decoded
+            m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             Z = self._generate_once(cat, k * m, gens, observed)
-            frame = self._after_decode(self._decode(Z, 0), None)
-            x = torch.from_numpy(self.discriminator_features_.transform(frame))
-            with torch.no_grad():
-                logits = model(x).numpy().astype("float64")
+            logits = selection.score(self._after_decode(self._decode(Z, 0), None))
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
-            parts.append(Z[resample_rows(logits, k, u)])
+            parts.append(Z[pick_per_row(logits, k, u)])
         return np.concatenate(parts)
 
     def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:
         """Encoder matrix of ``n`` rows; ``category`` fixes each row's conditional vector
         (``None``: drawn from the training frequencies); ``gens`` is the ``(cpu, device)``
         pair of generators; ``observed`` columns come out non-missing."""
-        lay, sampler = self.layout_, self.sampler_
-        cpu_gen, gen = gens
-        if category is None and sampler.active:
-            _, category = sampler.sample_conditions(n, cpu_gen, train=False)
-        out = np.empty((n, lay.compact_width))
-        chunk = int(np.clip(_CHUNK_SLOTS // max(lay.width, 1), 256, 16_384))
-        weights = self.generator_.inference_weights()
-        with torch.no_grad():
-            for a in range(0, n, chunk):
-                b = min(a + chunk, n)
-                noise = torch.randn(b - a, self.embedding_dim, generator=gen, device=gen.device)
-                if sampler.active:
-                    cond = sampler.condition_vectors(category[a:b]).to(noise.device)
-                else:
-                    cond = noise.new_zeros(b - a, 0)
-                raw = self.generator_.infer(torch.cat([noise, cond], dim=1), weights)
-                out[a:b] = sample_compact(raw, lay, gen, observed).cpu().numpy()
-        return out
+        return generate_compact(
+            self.generator_, self.layout_, self.sampler_, self.embedding_dim, category, n, gens,
+            observed,
+        )  # fmt: skip
+
+    def _runtime_device(self) -> torch.device:
+        if self.device_ is None:  # loaded from a file: resolve and move lazily
+            self.device_ = resolve_device(self.device, strict=False)
+            self.generator_.to(self.device_)
+        return self.device_
 
     def _sample(self, n, conditions: Conditions | None, rng):
         if self.generator_ is None:
             return np.zeros((n, self.layout_.compact_width))
-        device = next(self.generator_.parameters()).device
+        device = self._runtime_device()
         cpu_gen = torch_generator(rng, "cpu")
         gens = (cpu_gen, cpu_gen if device.type == "cpu" else torch_generator(rng, device))
         if conditions is None:
@@ -668,70 +481,44 @@ class GANSynthesizer(BaseSynthesizer):
             self.layout_,
             self.sampler_,
             conditions,
-            self._numeric_conditions_of(conditions),
+            numeric_conditions(
+                self.schema_, self.encoder_, self.layout_, self.quantiles_, conditions
+            ),
         )
 
     def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
         # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
         return super()._decode(self.layout_.to_encoder(Z), id_offset)
 
-    def _after_decode(self, result, conditions):
-        # numbers with few values stay on them; columns fixed by a categorical one agree
-        # with it; conditioned cells are left as they are
-        snap_to_supports(result, getattr(self, "supports_", {}), conditions)
-        return apply_dependencies(result, getattr(self, "dependencies_", []), conditions)
-
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {
             "n_epochs": int(self.n_epochs_),
             "loss_history": [float(v) for v in self.loss_history_],
+            "critic_loss_history": [float(v) for v in getattr(self, "critic_loss_history_", [])],
             "sizes": [int(s) for s in self.sampler_.sizes],
             "trained": self.generator_ is not None,
             "quantiles": [[col, q] for col, q in self.quantiles_.items()],
-            "dependencies": dep_state(getattr(self, "dependencies_", [])),
-            "supports": [[c, v] for c, v in getattr(self, "supports_", {}).items()],
         }
-        if hasattr(self, "privacy_"):
-            state["privacy"] = self.privacy_
         arrays = {"condition_counts": np.asarray(self.sampler_.counts_, dtype="int64")}
         if self.generator_ is not None:
             for k, v in self.generator_.state_dict().items():
                 arrays[f"generator.{k}"] = v.detach().cpu().numpy().astype("float32")
-        if getattr(self, "discriminator_", None) is not None:
-            state["discriminator"] = {
-                "features": self.discriminator_features_.get_state(),
-                "info": self.discriminator_info_,
-            }
-            for k, v in self.discriminator_.state_dict().items():
-                arrays[f"discriminator.{k}"] = v.detach().cpu().numpy().astype("float32")
         return state, arrays
 
     def _set_state(self, state, arrays):
         self.layout_ = self._make_layout()
         self.n_epochs_ = int(state["n_epochs"])
-        if "privacy" in state:
-            self.privacy_ = dict(state["privacy"])
         self.loss_history_ = [float(v) for v in state["loss_history"]]
+        self.critic_loss_history_ = [float(v) for v in state.get("critic_loss_history", [])]
         self.sampler_ = ConditionSampler.from_counts(
             np.asarray(arrays["condition_counts"]), state["sizes"]
         )
         self.quantiles_ = {col: list(q) for col, q in state["quantiles"]}
-        self.dependencies_ = dep_from_state(state.get("dependencies"))
-        self.supports_ = {c: list(v) for c, v in state.get("supports", [])}
         self.generator_ = None
-        self.device_ = torch.device("cpu")
+        self.device_ = None  # resolved on first use (a GPU fit samples on a CPU-only machine)
         if state["trained"]:
             self.generator_ = _load_module(self._build_generator, arrays, "generator.")
-        self.discriminator_, self.discriminator_info_ = None, {}
-        if "discriminator" in state:
-            disc = state["discriminator"]
-            self.discriminator_features_ = RowFeatures.from_state(disc["features"])
-            self.discriminator_info_ = dict(disc["info"])
-            width = self.discriminator_features_.width
-            self.discriminator_ = _load_module(
-                lambda: RowDiscriminator(width), arrays, "discriminator."
-            )
 
     @classmethod
     def _test_params(cls) -> dict:

@@ -20,14 +20,21 @@ def gradient_penalty(
     fake: torch.Tensor,
     generator: torch.Generator,
     weight: float = 10.0,
+    parallel=None,
 ) -> torch.Tensor:
-    """``weight * mean((||grad||_2 - 1)^2)`` over packs of interpolated rows."""
+    """``weight * mean((||grad||_2 - 1)^2)`` over packs of interpolated rows (data-parallel:
+    the mixing weights are drawn for the global batch and sliced)."""
     pac = critic.pac
     n_packs = real.shape[0] // pac
-    alpha = torch.rand(n_packs, 1, 1, generator=generator, device=real.device)
+    if parallel is None:
+        alpha = torch.rand(n_packs, 1, 1, generator=generator, device=real.device)
+    else:
+        every = n_packs * parallel.world_size
+        alpha = torch.rand(every, 1, 1, generator=generator, device=real.device)
+        alpha = alpha[parallel.local_rows(every)]
     alpha = alpha.expand(n_packs, pac, real.shape[1]).reshape(real.shape)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score = critic(mixed, generator)
+    score = critic(mixed, generator, parallel)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
     norm = grad.reshape(n_packs, -1).norm(2, dim=1)
     return weight * ((norm - 1) ** 2).mean()
@@ -39,11 +46,15 @@ def critic_loss(
     fake: torch.Tensor,
     generator: torch.Generator,
     gp_weight: float = 10.0,
+    parallel=None,
 ) -> torch.Tensor:
-    """Wasserstein critic loss with gradient penalty (``fake`` is detached)."""
+    """Wasserstein critic loss with gradient penalty (``fake`` is detached); data-parallel
+    (``parallel``): ``real`` and ``fake`` are this rank's rows of the global batch."""
     fake = fake.detach()
-    wasserstein = critic(fake, generator).mean() - critic(real, generator).mean()
-    return wasserstein + gradient_penalty(critic, real, fake, generator, gp_weight)
+    wasserstein = (
+        critic(fake, generator, parallel).mean() - critic(real, generator, parallel).mean()
+    )
+    return wasserstein + gradient_penalty(critic, real, fake, generator, gp_weight, parallel)
 
 
 def condition_cross_entropy(

@@ -27,7 +27,9 @@ against :class:`~tabgen.synthesizers.gan.training.GanTrainer` and why:
 * **no gradient penalty**: it needs a double backward through the critic, which Opacus'
   per-sample hooks cannot do. The loss is the logistic (non-saturating) GAN loss by default,
   or the Wasserstein loss with the critic's weights clipped after each step (clipping is
-  post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`;
+  post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`. The
+  logistic loss did as well for shape and better for utility on Adult (5,000 rows,
+  epsilon 3: MLE 0.72 against 0.52);
 * **the generator step** back-propagates through the critic with Opacus' hooks disabled
   and the critic's parameters frozen, so that it leaves no per-sample or ordinary gradient
   in the critic (the critic's gradients are cleared again before each private step).
@@ -40,19 +42,19 @@ many private critic steps come before each generator step).
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
-from tabgen.nn import TrainingLog, WeightAverage, frozen
-from tabgen.synthesizers.gan.critic import Critic
-from tabgen.synthesizers.gan.generator import Generator, apply_heads
+from tabgen.nn import frozen
+from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
+from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.loss import condition_cross_entropy
-from tabgen.synthesizers.gan.sampler import ConditionSampler
+from tabgen.synthesizers.gan.training import GanParts, GanRun
 
 logger = logging.getLogger("tabgen")
 
@@ -60,6 +62,8 @@ logger = logging.getLogger("tabgen")
 #: fake, non-saturating generator loss) and ``"wgan-clip"`` (Wasserstein loss with the
 #: critic's weights clipped to ``[-clip_value, clip_value]`` after each step).
 LOSSES = ("logistic", "wgan-clip")
+#: Released category frequencies become integer condition counts in units of 1e-9.
+FREQUENCY_UNITS = 10**9
 
 
 @dataclass
@@ -106,71 +110,42 @@ def shrink_continuous_heads(generator: Generator, layout: GanLayout) -> None:
         generator.out.bias[rows] /= scale
 
 
-class PrivateGanTrainer:
+class PrivateGanTrainer(GanRun):
     """One differentially private GAN training run (see the module docstring).
 
     Parameters
     ----------
-    generator, critic : torch.nn.Module
-        The networks, already on the device of ``dense``; the critic packs one row.
-    layout : GanLayout
-        The expanded layout.
-    sampler : ConditionSampler
-        Built from the released category frequencies (``from_counts``): the law of the fake
+    parts : GanParts
+        Networks (the critic packs one row), layout, training rows and generators (the CPU
+        one also seeds nothing of DP-SGD: see :mod:`tabgen.privacy.dpsgd`). The sampler is
+        built from the released category frequencies (``from_counts``): the law of the fake
         rows' conditions; it never indexes rows.
-    dense, codes : torch.Tensor
-        The training rows: dense expanded part (float32) and category codes (int64).
-    noise_dim : int
-        Width of the generator's noise.
     config : PrivateGanConfig
         Epochs, expected batch size, learning rate, loss...
-    cpu_gen, device_gen : torch.Generator
-        Randomness for conditions and the DP-SGD seeds (CPU) and for noise and dropout
-        (device).
     max_grad_norm, epsilon, delta : float
         DP-SGD clipping norm and the ``(epsilon, delta)`` target of the critic's training.
     """
 
     def __init__(
-        self,
-        generator: Generator,
-        critic: Critic,
-        layout: GanLayout,
-        sampler: ConditionSampler,
-        dense: torch.Tensor,
-        codes: torch.Tensor,
-        *,
-        noise_dim: int,
-        config: PrivateGanConfig,
-        cpu_gen: torch.Generator,
-        device_gen: torch.Generator,
-        max_grad_norm: float,
-        epsilon: float,
-        delta: float,
-    ):
-        from tabgen.privacy.dpsgd import DPSGDSettings, make_private
+        self, parts: GanParts, *, config: PrivateGanConfig, max_grad_norm: float,
+        epsilon: float, delta: float,
+    ):  # fmt: skip
+        from tabgen.privacy.dpsgd import DPSGDSettings
 
-        if critic.pac != 1:
-            raise ValueError(f"the private critic must score single rows (pac=1), got {critic.pac}")
+        if parts.critic.pac != 1:
+            raise ValueError(
+                f"the private critic must score single rows (pac=1), got {parts.critic.pac}"
+            )
         if config.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
-        self.generator, self.critic = generator, critic
-        self.layout, self.sampler = layout, sampler
-        self.dense, self.codes = dense, codes
-        self.noise_dim, self.config = noise_dim, config
-        self.cpu_gen, self.device_gen = cpu_gen, device_gen
-        self.device = dense.device
-        n = dense.shape[0]
+        super().__init__(parts, config.lr)
+        self.config = config
+        n = parts.dense.shape[0]
         self.batch = max(1, min(int(config.batch_size), n))  # fake rows per step (public)
-        adam = {"lr": config.lr, "betas": (0.5, 0.9), "weight_decay": 1e-6}
-        self.opt_g = torch.optim.Adam(generator.parameters(), **adam)
-        opt_d = torch.optim.Adam(critic.parameters(), **adam)
-        self.average = WeightAverage(generator, config.ema_decay)
-        settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
-        self.run_ = make_private(critic, opt_d, dense, settings)
-        self._usable = sampler._usable  # columns with a released category (public)
-        self._offsets = torch.as_tensor(layout.cond_offsets, device=self.device)
-        self.last_critic_loss = float("nan")
+        self.settings = DPSGDSettings(epsilon, delta, max_grad_norm, self.batch, config.epochs)
+        self.run_ = None  # the critic's DP-SGD run (Opacus), while training
+        self._usable = parts.sampler._usable  # columns with a released category (public)
+        self._offsets = torch.as_tensor(parts.layout.cond_offsets, device=self.device)
 
     # -- batches ----------------------------------------------------------------------------
     def _one_hot(self, category: torch.Tensor) -> torch.Tensor:
@@ -203,7 +178,7 @@ class PrivateGanTrainer:
         return torch.cat([real, self._one_hot(cat)], dim=1)
 
     # -- steps ------------------------------------------------------------------------------
-    def critic_step(self, index: torch.Tensor) -> None:
+    def critic_step(self, index: torch.Tensor) -> torch.Tensor:
         """One DP-SGD step of the critic on a Poisson batch of real rows plus
         ``batch_size`` fake rows."""
         run, cfg = self.run_, self.config
@@ -227,9 +202,9 @@ class PrivateGanTrainer:
             with torch.no_grad():
                 for p in self.critic.parameters():
                     p.clamp_(-cfg.clip_value, cfg.clip_value)
-        self.last_critic_loss = float(terms.detach().mean()) if len(terms) else float("nan")
+        return terms.detach().mean()
 
-    def generator_step(self) -> float:
+    def generator_step(self) -> torch.Tensor:
         """One ordinary step of the generator through the (frozen, unhooked) critic."""
         z, cond, col, cat = self.draw(self.batch)
         raw = self.generator(z)
@@ -251,45 +226,74 @@ class PrivateGanTrainer:
         finally:
             gsm.enable_hooks()
         self.run_.optimizer.zero_grad(set_to_none=True)
-        self.average.update()
-        return float(loss.detach())
+        return loss.detach()
+
+    def step(self, index: torch.Tensor, trainer: Trainer) -> dict:
+        """One private critic step on a Poisson batch, and a generator step after every
+        ``critic_steps`` of them."""
+        losses = {"critic": self.critic_step(index)}
+        if (trainer.step + 1) % self.config.critic_steps == 0:
+            losses["generator"] = self.generator_step()
+        return losses
 
     def run(self) -> tuple[TrainingLog, dict]:
         """Train for ``config.epochs`` expected passes of the critic; returns the log (mean
         generator loss per epoch) and the privacy report of the critic's DP-SGD."""
-        cfg, loader = self.config, self.run_.loader
+        cfg = self.config
+        trainer = Trainer(
+            self.step,
+            epochs=cfg.epochs,
+            optimizers={"generator": self.opt_g, "critic": self.opt_d},
+            average=self.generator,
+            ema_decay=cfg.ema_decay,
+            average_after="generator",
+            max_time=cfg.max_time,
+            verbose=cfg.verbose,
+            privacy=Privacy(self.critic, "critic", self.dense, self.settings),
+            name="gan (DP)",
+        )
+        self.average, self.run_ = trainer.average, trainer.private
         self.generator.train()
         self.run_.module.train()
-        log = TrainingLog()
-        start = time.monotonic()
-        private_steps = 0
-        for epoch in range(cfg.epochs):
-            losses = []
-            for (index,) in loader:
-                self.critic_step(index)
-                private_steps += 1
-                if private_steps % cfg.critic_steps == 0:
-                    losses.append(self.generator_step())
-                    log.n_steps += 1
-                if cfg.max_time is not None and time.monotonic() - start > cfg.max_time:
-                    log.stopped_early = True
-                    break
-            log.losses.append(sum(losses) / max(len(losses), 1))
-            log.n_epochs = epoch + 1
-            if cfg.verbose:
-                # the generator loss only reads generated rows and the private critic; the
-                # critic's loss reads the rows without noise, so it is not shown
-                logger.info(
-                    "gan (DP): epoch %d/%d  generator loss %.4f",
-                    epoch + 1,
-                    cfg.epochs,
-                    log.losses[-1],
-                )
-            if log.stopped_early:
-                break
-        log.seconds = time.monotonic() - start
+        log = trainer.run()
         self.run_.module.eval()
         self.generator.eval()
-        report = self.run_.report(private_steps)
-        report["generator_steps"] = int(log.n_steps)
+        report = trainer.privacy_report()
+        report["generator_steps"] = int(log.counts.get("generator", 0))
         return log, report
+
+    def sampling_generator(self) -> Generator:
+        """The trained generator's weight average, frozen, with its batch-norm statistics
+        re-estimated: it is what samples."""
+        average = self.average.module
+        # generated rows only: post-processing of the private critic's output
+        recalibrate_batchnorm(average, lambda: self.draw(self.batch)[0])
+        return average.requires_grad_(False)
+
+
+def released_counts(encoder, layout: GanLayout) -> np.ndarray:
+    """Condition counts of the discrete blocks from the released (DP) encoder state:
+    category frequencies times the observed rate, then the missing rate, in units of
+    :data:`FREQUENCY_UNITS`."""
+    parts = []
+    for b in layout.categorical:
+        enc = encoder.encoders_[b.span.column]
+        rate = float(enc.missing_.rate_) if enc.missing_.enabled_ else 0.0
+        if b.span.kind == "index":
+            probs = (1.0 - rate) * np.asarray(enc.frequencies_, dtype="float64")
+            if b.missing is not None:
+                probs = np.append(probs, rate)
+        else:  # the two-way missingness block of a number
+            probs = np.array([1.0 - rate, rate])
+        parts.append(np.rint(probs * FREQUENCY_UNITS).astype("int64"))
+    return np.concatenate(parts) if parts else np.zeros(0, "int64")
+
+
+def released_quantiles(schema, encoder) -> dict:
+    """101 quantiles of every numeric column from its released CDF (DP mode)."""
+    out = {}
+    for spec in schema:
+        if spec.kind in ("numerical", "integer"):
+            cdf = encoder.encoders_[spec.name].cdf_
+            out[spec.name] = cdf.ppf(np.linspace(0, 1, 101)).tolist()
+    return out

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
+from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
@@ -17,7 +16,7 @@ from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
 from tabgen.synthesizers.vae.encoder import Encoder
 from tabgen.synthesizers.vae.layout import Layout
-from tabgen.synthesizers.vae.training import TrainConfig, train, train_private
+from tabgen.synthesizers.vae.training import TrainConfig, train
 
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
@@ -196,34 +195,27 @@ class VAESynthesizer(BaseSynthesizer):
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
+    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
+    #: better on Adult; snapping changed nothing and selection cost shape and trend
+    #: (benchmarks/bench_postprocess.py, RESULTS.md).
+    _postprocessors = ("dependencies",)
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("latent_dim", "hidden", "n_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        checks = {
-            "lr": lambda v: v > 0,
-            "beta": lambda v: v >= 0,
-            "weight_decay": lambda v: v >= 0,
-            "beta_warmup": lambda v: 0 <= v <= 1,
-            "cond_fraction": lambda v: 0 <= v <= 1,
-            "ema_decay": lambda v: 0 <= v < 1,
-        }
-        for name, ok in checks.items():
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not ok(value):
-                raise ValueError(f"{name} is out of range, got {value!r}")
-        if self.max_time is not None and (
-            not isinstance(self.max_time, numbers.Real)
-            or isinstance(self.max_time, bool)
-            or not self.max_time > 0
-        ):
-            raise ValueError(f"max_time must be None or a positive number, got {self.max_time!r}")
+        check_positive_ints(self, "latent_dim", "hidden", "n_layers")
+        check_training_params(self)
+        check_ranges(
+            self,
+            {
+                "beta": lambda v: v >= 0,
+                "weight_decay": lambda v: v >= 0,
+                "beta_warmup": lambda v: 0 <= v <= 1,
+                "cond_fraction": lambda v: 0 <= v <= 1,
+                "ema_decay": lambda v: 0 <= v < 1,
+            },
+        )
         if self.scale not in ("slot", "row"):
             raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
-        resolve_device(self.device)
         check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:
@@ -273,62 +265,55 @@ class VAESynthesizer(BaseSynthesizer):
         masks are drawn inside each private step; the decoder's weight average is
         post-processing. There is no BatchNorm or other cross-row layer to replace.
         """
-        self.device_ = resolve_device(self.device)
-        self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
-        if Z.shape[1] == 0:
-            return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
-        init = torch_generator(rng)
-        encoder = build_module(self._build_encoder, init).to(self.device_)
-        decoder = build_module(self._build_decoder, init)
-        decoder.set_output_bias(public_prior_bias(self.encoder_, self.layout_))
-        decoder.to(self.device_)
-        X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        log, self.decoder_, report = train_private(
-            encoder,
-            decoder,
-            X,
-            self.layout_,
-            self._train_config(),
-            torch_generator(rng, self.device_),
-            max_grad_norm=float(self.max_grad_norm),
-            epsilon=budget["epsilon_model"],
-            delta=budget["delta_model"],
+        from tabgen.privacy.dpsgd import DPSGDSettings
+
+        settings = DPSGDSettings(
+            budget["epsilon_model"],
+            budget["delta_model"],
+            float(self.max_grad_norm),
+            self.batch_size,
+            self.epochs,
         )
-        self.loss_history_ = [float(v) for v in log.losses]
-        self.n_epochs_ = log.n_epochs
+        report = self._train(Z, rng, settings)
+        if report is None:  # only constant / id columns: nothing was trained
+            report = {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
         return report
 
     def _fit(self, Z, rng):
+        self._train(Z, rng, None)
+
+    def _train(self, Z, rng, privacy) -> dict | None:
+        """Build and train the networks (DP-SGD with ``privacy`` settings); the privacy
+        report of a DP run."""
         self.device_ = resolve_device(self.device)
         self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
         self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
-            return
+            return None
         init = torch_generator(rng)
         encoder = build_module(self._build_encoder, init).to(self.device_)
         decoder = build_module(self._build_decoder, init)
-        decoder.set_output_bias(prior_bias(Z, self.layout_))
+        if privacy is None:
+            decoder.set_output_bias(prior_bias(Z, self.layout_))
+        else:  # from the released encoder state
+            decoder.set_output_bias(public_prior_bias(self.encoder_, self.layout_))
         decoder.to(self.device_)
         if isinstance(Z, np.memmap):  # fit(path): minibatches read off disk
             X = ArrayRows(Z, self.device_)
         else:
             X = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        log, self.decoder_ = train(
-            encoder,
-            decoder,
-            X,
-            self.layout_,
-            self._train_config(),
-            torch_generator(rng, self.device_),
+        gen = torch_generator(rng, self.device_)
+        log, self.decoder_, report = train(
+            encoder, decoder, X, self.layout_, self._train_config(), gen, privacy
         )
         self.loss_history_ = [float(v) for v in log.losses]
         self.n_epochs_ = log.n_epochs
+        return report
 
     # -- sample -----------------------------------------------------------------------------
     def _runtime_device(self) -> torch.device:
         if self.device_ is None:  # loaded from a file: resolve and move lazily
-            self.device_ = resolve_device(self.device)
+            self.device_ = resolve_device(self.device, strict=False)
             if self.decoder_ is not None:
                 self.decoder_.to(self.device_)
         return self.device_

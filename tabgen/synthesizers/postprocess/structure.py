@@ -1,4 +1,4 @@
-"""Structure of the training rows that generated rows must keep: columns that are a function
+"""Post-processors that keep the structure of the training rows: columns that are a function
 of one categorical column (``education -> education_num``), and numbers that only take a few
 values (``capital_gain``: 0 for 92 % of the rows and 118 other amounts).
 
@@ -13,6 +13,9 @@ A dependency is only kept when the determinant has few levels compared with the 
 average at least :data:`MIN_ROWS_PER_LEVEL` rows a level): with many small levels any column
 looks determined by chance. Each column is used once, either as determinant or as dependent
 (a one-to-one pair keeps the first column in table order as the determinant).
+
+:class:`CategoryDependencies` and :class:`SnapToSupports` wrap these functions in the
+post-processor protocol of :mod:`tabgen.synthesizers.postprocess`.
 """
 
 from __future__ import annotations
@@ -161,3 +164,54 @@ def snap_to_supports(frame: pd.DataFrame, supports: dict, conditions=None) -> pd
         target = frame[col]
         frame[col] = pd.Series(x, index=frame.index).astype(target.dtype)
     return frame
+
+
+class _Structure:
+    """A post-processor made of a finder ``(rows, schema) -> found`` and an applier
+    ``(frame, found, conditions) -> frame`` (see :mod:`tabgen.synthesizers.postprocess`)."""
+
+    name = ""
+
+    def __init__(self, found=None):
+        self.found = self._empty() if found is None else found
+
+    def fit(self, real: pd.DataFrame, model, rng):
+        self.found = self._find(real, model.schema_)
+        return self
+
+    def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
+        return self._apply(frame, self.found, conditions)
+
+
+class CategoryDependencies(_Structure):
+    """Post-processor: dependent columns follow their determinant (:func:`find_dependencies`).
+
+    ``found`` is the list of dependencies; stored under the key ``"dependencies"``.
+    """
+
+    name = "dependencies"
+    _empty, _find, _apply = list, staticmethod(find_dependencies), staticmethod(apply_dependencies)
+
+    def get_state(self) -> tuple[list, dict]:
+        return to_state(self.found), {}
+
+    @classmethod
+    def from_state(cls, state, arrays: dict) -> CategoryDependencies:
+        return cls(from_state(state))
+
+
+class SnapToSupports(_Structure):
+    """Post-processor: numbers with few training values stay on them (:func:`find_supports`).
+
+    ``found`` is ``{column: values}``; stored under the key ``"supports"``.
+    """
+
+    name = "supports"
+    _empty, _find, _apply = dict, staticmethod(find_supports), staticmethod(snap_to_supports)
+
+    def get_state(self) -> tuple[list, dict]:
+        return [[c, v] for c, v in self.found.items()], {}
+
+    @classmethod
+    def from_state(cls, state, arrays: dict) -> SnapToSupports:
+        return cls({c: list(v) for c, v in state or []})

@@ -1,0 +1,72 @@
+"""The GAN's two networks built from the layout, and the generator run in chunks to produce
+compact rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tabgen.synthesizers.gan.critic import Critic
+from tabgen.synthesizers.gan.embedding import WIDE
+from tabgen.synthesizers.gan.generator import Generator, sample_compact
+from tabgen.synthesizers.gan.layout import GanLayout
+from tabgen.synthesizers.gan.sampler import ConditionSampler
+
+#: Slots (rows x expanded width) generated per forward pass when sampling.
+CHUNK_SLOTS = 4_000_000
+
+
+def wide_condition_blocks(layout: GanLayout, at: int) -> list:
+    """``(start, stop)`` of the wide category blocks of a conditional vector at ``at``."""
+    return [
+        (at + b.start - layout.dense_width, at + b.stop - layout.dense_width)
+        for b in layout.categorical
+        if b.width > WIDE
+    ]
+
+
+def build_generator(layout: GanLayout, noise_dim: int, hidden) -> Generator:
+    """The generator: noise and conditional vector in, the expanded layout out."""
+    wide = wide_condition_blocks(layout, noise_dim)
+    return Generator(noise_dim + layout.cond_width, wide, list(hidden), layout.width)
+
+
+def build_critic(layout: GanLayout, hidden, pac: int) -> Critic:
+    """The critic over packs of ``pac`` expanded rows with their conditional vectors."""
+    in_dim = layout.width + layout.cond_width
+    wide = [(b.start, b.stop) for b in layout.categorical if b.width > WIDE]
+    wide += wide_condition_blocks(layout, layout.width)
+    return Critic(in_dim, wide, list(hidden), pac)
+
+
+def generate_compact(
+    generator: Generator,
+    layout: GanLayout,
+    sampler: ConditionSampler,
+    noise_dim: int,
+    category,
+    n: int,
+    gens,
+    observed=(),
+) -> np.ndarray:
+    """Compact rows (see :meth:`GanLayout.to_encoder`) of ``n`` generated rows; ``category``
+    fixes each row's conditional vector (``None``: drawn from the training frequencies);
+    ``gens`` is the ``(cpu, device)`` pair of generators; ``observed`` columns come out
+    non-missing."""
+    cpu_gen, gen = gens
+    if category is None and sampler.active:
+        _, category = sampler.sample_conditions(n, cpu_gen, train=False)
+    out = np.empty((n, layout.compact_width))
+    chunk = int(np.clip(CHUNK_SLOTS // max(layout.width, 1), 256, 16_384))
+    weights = generator.inference_weights()
+    with torch.no_grad():
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            noise = torch.randn(b - a, noise_dim, generator=gen, device=gen.device)
+            if sampler.active:
+                cond = sampler.condition_vectors(category[a:b]).to(noise.device)
+            else:
+                cond = noise.new_zeros(b - a, 0)
+            raw = generator.infer(torch.cat([noise, cond], dim=1), weights)
+            out[a:b] = sample_compact(raw, layout, gen, observed).cpu().numpy()
+    return out

@@ -1,0 +1,159 @@
+"""Post-processors: steps learnt from the training rows after a model's own fit, applied to
+the rows it generates.
+
+Every model may declare some by name in its ``_postprocessors``; they run in this order:
+
+``"snap"``
+    numbers with few distinct training values are moved to the nearest of them
+    (:class:`~tabgen.synthesizers.postprocess.structure.SnapToSupports`);
+``"dependencies"``
+    a column fixed by the level of a categorical column follows it
+    (:class:`~tabgen.synthesizers.postprocess.structure.CategoryDependencies`);
+``"selection"``
+    several candidates are drawn per row and one is kept by a discriminator's density
+    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`).
+
+A post-processor is an object with
+
+``fit(real, model, rng) -> self or None``
+    learn from the training rows ``real`` as decoded frames (for a fit from a file, the
+    uniform sample the encoders were fitted on) and the fitted ``model``; ``None``: nothing
+    learnt, the step is dropped;
+``apply(frame, conditions) -> frame``
+    change generated rows in place, leaving the cells fixed by ``conditions`` alone;
+``get_state() -> (json, arrays)`` and ``from_state(json, arrays)``
+    its part of the model file, under the key ``name`` (arrays named ``name.*``).
+
+:class:`PostProcessing` (a base of every synthesizer) fits them after ``_fit``, applies them
+after decoding, and reads and writes their state. A differentially private fit fits none
+(they would read the rows outside the privacy accounting).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+#: Post-processor name -> (module, class).
+REGISTRY = {
+    "snap": ("structure", "SnapToSupports"),
+    "dependencies": ("structure", "CategoryDependencies"),
+    "selection": ("selection", "DiscriminatorSelection"),
+}
+
+
+def postprocessor_class(name: str):
+    """The class registered under ``name``."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown post-processor {name!r}; known: {sorted(REGISTRY)}")
+    module, cls = REGISTRY[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+
+
+class PostProcessing:
+    """Mixin of :class:`~tabgen.synthesizers.base.BaseSynthesizer`: the post-processors of a
+    model (see the module docstring)."""
+
+    #: Names of the post-processors a fit learns, in the order they run (see REGISTRY).
+    _postprocessors: tuple = ()
+    #: Whether the model's ``_sample`` does the candidate selection itself (the GAN does,
+    #: inside its generation loop); otherwise :meth:`_draw` does it around ``_sample``.
+    _selects_natively: bool = False
+
+    def _postprocessor_names(self) -> tuple:
+        return tuple(self._postprocessors)
+
+    def _postprocess_rng(self, rng) -> np.random.Generator:
+        """Generator of the post-processors' fits, drawn from the fit's stream."""
+        return np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+
+    def _learns_rows(self) -> bool:
+        """Whether the fitted model generates anything learnt (not only constants / ids)."""
+        return self.encoder_.output_dim_ > 0
+
+    def _fit_postprocessors(self, real, rng) -> None:
+        """Fit the declared post-processors on the training rows ``real`` in the order of
+        :data:`REGISTRY`, each seeing the rows generated with the ones before it
+        (``real=None``: none). ``rng``: the fit's generator."""
+        self.postprocessors_ = []
+        if real is None:
+            return
+        rng = self._postprocess_rng(rng)
+        for name in sorted(self._postprocessor_names(), key=list(REGISTRY).index):
+            step = postprocessor_class(name)().fit(real, self, rng)
+            if step is not None:
+                self.postprocessors_.append(step)
+
+    def _postprocessor(self, key: str):
+        """The fitted post-processor stored under ``key``, or ``None``."""
+        for step in getattr(self, "postprocessors_", ()):
+            if step.name == key:
+                return step
+        return None
+
+    def _after_decode(self, result, conditions):
+        """Apply the post-processors to decoded rows (``conditions``: one row per result row,
+        NaN where free; ``None``: unconditional). Returns ``result`` (changed in place)."""
+        for step in getattr(self, "postprocessors_", ()):
+            result = step.apply(result, conditions)
+        return result
+
+    def _draw(self, n: int, conditions, rng) -> np.ndarray:
+        """``_sample``, through the candidate selection when there is one."""
+        selection = self._postprocessor("discriminator")
+        if selection is None or self._selects_natively:
+            return self._sample(n, conditions, rng)
+        return selection.draw(self, n, conditions, rng)
+
+    # -- persistence ------------------------------------------------------------------------
+    def _file_state(self) -> tuple[dict, dict]:
+        """The model's state for :mod:`tabgen.persistence`, with the post-processors' and the
+        privacy report."""
+        state, arrays = self._get_state()
+        state, arrays = dict(state), dict(arrays)
+        for step in getattr(self, "postprocessors_", ()):
+            state[step.name], extra = step.get_state()
+            arrays.update(extra)
+        if hasattr(self, "privacy_"):
+            state["privacy"] = self.privacy_
+        return state, arrays
+
+    def _load_file_state(self, state: dict, arrays: dict) -> None:
+        """Inverse of :meth:`_file_state` (files written before post-processors were shared
+        hold the GAN's under the same keys)."""
+        classes = [postprocessor_class(name) for name in REGISTRY]
+        prefixes = tuple(f"{cls.name}." for cls in classes)  # the post-processors' arrays
+        self._set_state(state, {k: v for k, v in arrays.items() if not k.startswith(prefixes)})
+        self.postprocessors_ = [
+            cls.from_state(state[cls.name], arrays)
+            for cls in classes
+            if state.get(cls.name) is not None
+        ]
+        if "privacy" in state:
+            self.privacy_ = dict(state["privacy"])
+
+    # -- fitted attributes of the post-processors -------------------------------------------
+    @property
+    def supports_(self) -> dict:
+        """``{column: training values}`` snapped to (``{}`` without ``"snap"``)."""
+        step = self._postprocessor("supports")
+        return {} if step is None else step.found
+
+    @property
+    def dependencies_(self) -> list:
+        """``[(column, determinant, {level: value})]`` kept (``[]`` without them)."""
+        step = self._postprocessor("dependencies")
+        return [] if step is None else step.found
+
+    @property
+    def discriminator_(self):
+        """The row discriminator of the selection (``None`` without it)."""
+        step = self._postprocessor("discriminator")
+        return None if step is None else step.model
+
+    @property
+    def discriminator_info_(self) -> dict:
+        """Its training epochs and held-out log-loss (``log 2``: it cannot tell the sides)."""
+        step = self._postprocessor("discriminator")
+        return {} if step is None else step.info

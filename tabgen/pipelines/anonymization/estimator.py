@@ -475,6 +475,15 @@ class _Batches:
     def __init__(self, anonymizer: Anonymizer):
         self.anonymizer = anonymizer
 
+    @property
+    def schema_(self):
+        """The anonymizer's schema (the written file's column types follow it)."""
+        return self.anonymizer.schema_
+
+    @property
+    def synthesizer_(self):
+        return self.anonymizer.synthesizer_
+
     def sample(self, n, conditions=None, random_state=None, *, id_offset: int = 0):
         if conditions is not None:
             raise ValueError("the anonymizer does not take conditions")

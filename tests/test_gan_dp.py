@@ -94,8 +94,13 @@ def test_dp_gan_noise_is_secret_and_the_rest_follows_the_seed(dp_gan, pinned_dp_
 def test_dp_gan_samples_and_conditions(dp_gan):
     out = dp_gan.sample(200, random_state=1)
     assert list(out.columns) == ["age", "x", "job"] and len(out) == 200
-    assert out["age"].between(18, 75).all()
-    assert set(out["job"]) <= {"a", "b", "c"}
+    assert out["age"].dropna().between(18, 75).all()
+    assert set(out["job"].dropna()) <= {"a", "b", "c"}
+    # no column has a missing cell, but missing rates are released with (secret) noise: only
+    # when a column's rate came out above 0 may the model emit a missing value there
+    for column in ("age", "job"):
+        if not dp_gan.encoder_.encoders_[column].missing_.enabled_:
+            assert out[column].notna().all(), column
     rows = dp_gan.sample(25, conditions={"job": "c"}, random_state=2)
     assert (rows["job"] == "c").all()
 
@@ -135,9 +140,13 @@ def test_only_released_state_outside_dp_sgd(dp_gan):
     # generation's category law is the released frequencies (times the observed rate)
     j = dp_gan.layout_.category_block("job")
     o, k = dp_gan.layout_.cond_offsets[j], dp_gan.layout_.sizes[j]
-    np.testing.assert_allclose(
-        dp_gan.sampler_.sample_probs_[o : o + k], enc["job"].frequencies_, atol=1e-8
-    )
+    # (a missing slot last, where the released missing rate came out above 0: secret noise)
+    missing = enc["job"].missing_
+    rate = float(missing.rate_) if missing.enabled_ else 0.0
+    expected = (1.0 - rate) * np.asarray(enc["job"].frequencies_, dtype=float)
+    if missing.enabled_:
+        expected = np.append(expected, rate)
+    np.testing.assert_allclose(dp_gan.sampler_.sample_probs_[o : o + k], expected, atol=1e-8)
     # the windows of numeric conditions come from the released CDF
     np.testing.assert_allclose(dp_gan.quantiles_["x"], enc["x"].cdf_.ppf(np.linspace(0, 1, 101)))
 

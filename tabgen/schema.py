@@ -233,21 +233,18 @@ def check_frame(X, *, what: str = "X") -> pd.DataFrame:
     neither strings nor integers.
     """
     X = _as_pandas(X, what)
-    if isinstance(X, np.ndarray):
-        if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-dimensional, got an array of shape {X.shape}")
-        if np.iscomplexobj(X):
-            raise TypeError(f"{what} holds complex numbers, which tabgen cannot model")
-        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    elif not isinstance(X, pd.DataFrame):
-        raise TypeError(
-            f"{what} must be a pandas or polars DataFrame, a pyarrow Table or a 2-d numpy "
-            f"array, got {type(X).__name__}"
-        )
+    if not isinstance(X, pd.DataFrame):
+        X = _array_frame(X, what)
     if X.shape[1] == 0:
-        raise ValueError(f"{what} has no columns")
+        raise ValueError(
+            f"{what} has no columns: found array with 0 feature(s) (shape={X.shape}) while a "
+            "minimum of 1 is required."
+        )
     if X.shape[0] == 0:
-        raise ValueError(f"{what} has no rows (empty frame); at least one row is needed")
+        raise ValueError(
+            f"{what} has no rows (empty frame): found array with 0 sample(s) "
+            f"(shape={X.shape}) while a minimum of 1 is required."
+        )
     dup = X.columns[X.columns.duplicated()].unique().tolist()
     if dup:
         raise ValueError(f"{what} has duplicate column names: {dup!r}; rename them first")
@@ -273,6 +270,67 @@ def check_frame(X, *, what: str = "X") -> pd.DataFrame:
     for name in X.columns:
         _check_cells(name, X[name])
     return X
+
+
+def _array_frame(X, what: str) -> pd.DataFrame:
+    """A 2-d array-like (numpy array, nested lists, any object with ``__array__``) as a
+    DataFrame with columns ``x0, x1, ...``; sparse and complex input are refused."""
+    if _is_sparse(X):
+        raise TypeError(
+            f"Sparse data was passed for {what}, but dense data is required: tabgen models "
+            "tables, not sparse matrices. Use '.toarray()' to convert to a dense numpy array."
+        )
+    if isinstance(X, (str, bytes, dict)) or not (
+        isinstance(X, (list, tuple, np.ndarray)) or hasattr(X, "__array__")
+    ):
+        raise TypeError(
+            f"{what} must be a pandas or polars DataFrame, a pyarrow Table or a 2-d array-like "
+            f"(numpy array, nested lists), got {type(X).__name__}"
+        )
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{what} is not a rectangular 2-d array-like: {exc}") from None
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{what} must be 2-dimensional: expected 2D array, got {arr.ndim}D array instead "
+            f"(shape {arr.shape}). Reshape your data either using array.reshape(-1, 1) if your "
+            "data has a single feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported: {what} holds complex numbers")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def is_table(X) -> bool:
+    """Whether ``X`` is a table with its own column names (pandas, polars, pyarrow)."""
+    module = type(X).__module__ or ""
+    return isinstance(X, pd.DataFrame) or module.startswith(("polars", "pyarrow"))
+
+
+def check_n_features(estimator, X, frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """``frame`` (checked from ``X``) against the ``columns`` seen in ``fit``.
+
+    An array-like (no column names of its own) must have as many columns as ``fit`` saw;
+    its columns then take the fitted names. Raises ``ValueError`` with scikit-learn's
+    wording otherwise.
+    """
+    if frame.shape[1] != len(columns) and not is_table(X):
+        raise ValueError(
+            f"X has {frame.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{len(columns)} features as input."
+        )
+    if is_table(X):
+        return frame
+    out = frame.copy(deep=False)
+    out.columns = list(columns)
+    return out
+
+
+def _is_sparse(X) -> bool:
+    import scipy.sparse
+
+    return scipy.sparse.issparse(X)
 
 
 def native_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -458,7 +516,8 @@ def _check_cells(name, col: pd.Series) -> None:
             if isinstance(v, (list, dict, set, tuple, np.ndarray, pd.Series)):
                 raise TypeError(
                     f"column {name!r} holds a {type(v).__name__} ({_short(v)}) at row {idx!r}; "
-                    "cells must be scalars (numbers, strings, booleans, dates or missing)"
+                    "cells must be scalars (numbers, strings, booleans, dates or missing): "
+                    "argument must be a string, a number or a date"
                 )
             if isinstance(v, float) and math.isinf(v):
                 raise ValueError(

@@ -96,6 +96,28 @@ def test_hard_input_raises_clear_errors(frame, error, pattern):
 
 def test_rejects_non_tables():
     with pytest.raises(TypeError, match="DataFrame"):
-        check_frame([[1, 2], [3, 4]])
-    with pytest.raises(ValueError, match="2-dimensional"):
+        check_frame(42)
+    with pytest.raises(TypeError, match="DataFrame"):
+        check_frame("a,b\n1,2")
+    with pytest.raises(TypeError, match="Sparse data"):
+        import scipy.sparse
+
+        check_frame(scipy.sparse.csr_matrix(np.eye(3)))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        check_frame(np.ones((3, 2), dtype=complex))
+    with pytest.raises(ValueError, match=r"0 feature\(s\)"):
+        check_frame(np.empty((4, 0)))
+    with pytest.raises(ValueError, match=r"2-dimensional.*Reshape your data"):
         check_frame(np.zeros(3))
+
+
+def test_accepts_array_likes():
+    from_list = check_frame([[1, "a"], [2, "b"]])
+    assert list(from_list.columns) == ["x0", "x1"]
+    assert from_list.shape == (2, 2)
+
+    class ArrayLike:
+        def __array__(self, dtype=None, copy=None):
+            return np.arange(6.0).reshape(3, 2)
+
+    assert check_frame(ArrayLike()).to_numpy().tolist() == [[0, 1], [2, 3], [4, 5]]

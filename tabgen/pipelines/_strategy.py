@@ -40,7 +40,9 @@ def target_counts(strategy, y) -> dict:
     """
     counts = Counter(list(y))
     if len(counts) < 2:
-        raise ValueError(f"the target has a single class ({next(iter(counts))!r}); need 2+")
+        raise ValueError(
+            f"the target has a single class ({next(iter(counts))!r}): one class only, need 2+"
+        )
     majority = max(counts.values())
     if callable(strategy):
         strategy = strategy(y)

@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from tabgen._rng import check_random_state
-from tabgen.schema import ARROW_ATTR, check_frame, restore_arrow
+from tabgen._tags import table_input_tags
+from tabgen.schema import ARROW_ATTR, check_frame, check_n_features, is_table, restore_arrow
 
 logger = logging.getLogger("tabgen")
 
@@ -119,6 +120,11 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**31 - 1)))
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        table_input_tags(tags.input_tags)
+        return tags
+
     # -- transform --------------------------------------------------------------------------
     def transform(self, X):
         """Return ``X`` with every missing cell filled (point estimate over ``n_draws``)."""
@@ -152,12 +158,12 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
 
     # -- helpers ----------------------------------------------------------------------------
     def _as_frame(self, X, fitting=False):
-        if isinstance(X, np.ndarray) and X.ndim == 2 and not fitting and hasattr(self, "columns_"):
-            return pd.DataFrame(X, columns=self.columns_)
-        return check_frame(X).reset_index(drop=True) if fitting else check_frame(X)
+        if fitting:
+            return check_frame(X).reset_index(drop=True)
+        return check_n_features(self, X, check_frame(X), self.columns_)
 
     def _checked(self, X):
-        was_array = isinstance(X, np.ndarray)
+        was_array = not is_table(X)
         frame = self._as_frame(X)
         unknown = [c for c in frame.columns if c not in self.columns_]
         missing = [c for c in self.columns_ if c not in frame.columns]

@@ -8,10 +8,13 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
 
 from tabgen._rng import check_random_state
+from tabgen._tags import table_input_tags
 from tabgen.pipelines._strategy import target_counts
-from tabgen.schema import ARROW_ATTR, check_frame, restore_arrow
+from tabgen.schema import ARROW_ATTR, check_frame, is_table, restore_arrow
 
 logger = logging.getLogger("tabgen")
 
@@ -250,6 +253,27 @@ class SyntheticOverSampler(BaseEstimator):
         self.purity = purity
         self.random_state = random_state
 
+    #: imbalanced-learn's estimator type (``imblearn.base.is_sampler``, older scikit-learn).
+    _estimator_type = "sampler"
+
+    def __sklearn_tags__(self):
+        """A sampler's tags, imbalanced-learn's own when it is installed (its checks and
+        pipeline read them); tables with missing cells, categories and strings."""
+        try:
+            from imblearn.base import BaseSampler
+        except ImportError:  # optional dependency: scikit-learn's tags, same content
+            tags = super().__sklearn_tags__()
+            tags.estimator_type = "sampler"
+            tags.target_tags.required = True
+        else:
+            tags = BaseSampler.__sklearn_tags__(self)
+        table_input_tags(tags.input_tags)
+        # the default diffusion model runs on an accelerator when there is one
+        tags.non_deterministic = self.synthesizer is None or bool(
+            get_tags(self.synthesizer).non_deterministic
+        )
+        return tags
+
     def fit(self, X, y):
         """Check inputs and fit the synthesizer; returns ``self`` (imbalanced-learn API)."""
         self.fit_resample(X, y)
@@ -320,10 +344,46 @@ class SyntheticOverSampler(BaseEstimator):
             np.zeros(len(frame), dtype=bool), np.ones(len(X_res) - len(frame), dtype=bool)
         ]
         self.n_features_in_ = frame.shape[1]
+        if is_table(X):
+            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         y_res = _as_caller_y(y_res, *y_type)
+        if isinstance(y, list):
+            y_res = y_res.tolist()
+        if isinstance(X, list):  # array-likes come back as they came, as in imbalanced-learn
+            return X_res.to_numpy(dtype=np.asarray(X).dtype).tolist(), y_res
         if is_array:
             return X_res.to_numpy(dtype=np.asarray(X).dtype), y_res
         return X_res, y_res
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: the input's (resampling keeps the columns).
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Names to use for array input (one per column seen in ``fit_resample``).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "n_features_in_")
+        fitted = getattr(self, "feature_names_in_", None)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(input_features)}"
+                )
+            if fitted is not None and not np.array_equal(input_features, fitted):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            return input_features
+        if fitted is not None:
+            return fitted.copy()
+        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
     # -- helpers ----------------------------------------------------------------------------
     def _resolve_generation(self, synthesizer) -> str:
@@ -378,6 +438,10 @@ class SyntheticOverSampler(BaseEstimator):
         labels (binary or multiclass), one per row, none missing; and how to return it."""
         from sklearn.utils.multiclass import type_of_target
 
+        if y is None:
+            raise ValueError(
+                "SyntheticOverSampler requires y to be passed, but the target y is None"
+            )
         kind = "array"
         if isinstance(y, pd.DataFrame):
             if y.shape[1] != 1:

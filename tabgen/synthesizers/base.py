@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from tabgen._rng import check_random_state
+from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
@@ -122,6 +123,14 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
     #: read from the flags above: the public way for users and other packages to ask.
     capabilities = CapabilitiesOf()
 
+    def __sklearn_tags__(self):
+        """Tables with missing cells, categories and strings; sparse input refused; runs on
+        an accelerator are not bit-reproducible (``non_deterministic``)."""
+        tags = super().__sklearn_tags__()
+        table_input_tags(tags.input_tags)
+        tags.non_deterministic = str(getattr(self, "device", "cpu") or "cpu") != "cpu"
+        return tags
+
     # -- hooks ------------------------------------------------------------------------------
     def _make_encoder(self) -> TableEncoder:
         raise NotImplementedError
@@ -180,6 +189,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
         with training_data(self, X, rng, private) as data:
             self.n_features_in_ = len(data.columns)
             self.columns_ = data.columns
+            self.feature_names_in_ = np.asarray([str(c) for c in data.columns], dtype=object)
             self.n_rows_ = data.n_rows
             if private:
                 from tabgen.privacy._fit import fit_private

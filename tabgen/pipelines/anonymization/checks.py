@@ -16,7 +16,8 @@ def check_params(anonymizer, frame: pd.DataFrame) -> None:
     errors name the parameter and the value."""
     if len(frame) < MIN_ROWS:
         raise ValueError(
-            f"the table has {len(frame)} rows; anonymization needs at least {MIN_ROWS} "
+            f"the table has {len(frame)} rows (n_samples={len(frame)}); anonymization needs "
+            f"at least {MIN_ROWS} "
             "so that a holdout can be kept out to measure privacy against"
         )
     if anonymizer.pii not in PII_MODES:

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
 
 from tabgen._rng import check_random_state, spawn_seed
+from tabgen._tags import table_input_tags
 from tabgen.pipelines.anonymization.checks import (
     check_params,
     holdout_rows,
@@ -136,6 +138,16 @@ class Anonymizer(BaseEstimator):
         self.random_state = random_state
 
     # -- fit --------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        """Tables with missing cells, categories and strings; sparse input refused."""
+        tags = super().__sklearn_tags__()
+        table_input_tags(tags.input_tags)
+        # the default VAE runs on an accelerator when there is one
+        tags.non_deterministic = (self.synthesizer is None and self.epsilon is None) or bool(
+            self.synthesizer is not None and get_tags(self.synthesizer).non_deterministic
+        )
+        return tags
+
     def fit(self, X, y=None) -> Anonymizer:
         """Split the holdout, apply the safeguards and fit the synthesizer.
 
@@ -154,6 +166,8 @@ class Anonymizer(BaseEstimator):
         check_params(self, frame)
         rng = check_random_state(self.random_state)
         self.columns_ = list(frame.columns)
+        self.n_features_in_ = len(self.columns_)
+        self.feature_names_in_ = np.asarray([str(c) for c in self.columns_], dtype=object)
         self.schema_ = Schema.detect(frame, overrides=self.schema)
         kinds = self.schema_.kinds
         dp = self.epsilon is not None

@@ -162,8 +162,9 @@ class GANSynthesizer(BaseSynthesizer):
     supports_ : dict
         ``{column: training values}`` of the numeric columns with few distinct values (at
         most 5 % of their rows): generated numbers are moved to the nearest of them, as
-        TabDDPM does (on Adult, the share of non-zero ``capital_gain`` went from 57 % to the
-        real 8 %). Empty after a differentially private fit.
+        TabDDPM does, so that spikes such as a mostly-zero ``capital_gain`` keep their
+        real share (figures in ``benchmarks/RESULTS.md``). Empty after a differentially
+        private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
     discriminator_ : torch.nn.Module or None

@@ -28,8 +28,9 @@ against :class:`~tabgen.synthesizers.gan.training.GanTrainer` and why:
   per-sample hooks cannot do. The loss is the logistic (non-saturating) GAN loss by default,
   or the Wasserstein loss with the critic's weights clipped after each step (clipping is
   post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`. The
-  logistic loss did as well for shape and better for utility on Adult (5,000 rows,
-  epsilon 3: MLE 0.72 against 0.52);
+  logistic loss is the default because, under DP-SGD's clipping and noise, it kept the
+  shape and trained a more useful generator than the clipped Wasserstein loss (figures
+  in ``benchmarks/RESULTS.md``);
 * **the generator step** back-propagates through the critic with Opacus' hooks disabled
   and the critic's parameters frozen, so that it leaves no per-sample or ordinary gradient
   in the critic (the critic's gradients are cleared again before each private step).

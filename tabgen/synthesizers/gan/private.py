@@ -272,6 +272,34 @@ class PrivateGanTrainer(GanRun):
         return average.requires_grad_(False)
 
 
+def train_private(
+    parts: GanParts, config: PrivateGanConfig, max_grad_norm: float, budget: dict
+) -> tuple[TrainingLog, dict, nn.Module]:
+    """Train ``parts`` with DP-SGD on the critic within ``budget`` (its ``epsilon_model``
+    and ``delta_model``).
+
+    Returns
+    -------
+    log : TrainingLog
+        Epochs run and loss history.
+    report : dict
+        The privacy report, with the GAN's private network, loss and pac added.
+    generator : torch.nn.Module
+        The generator to sample from.
+    """
+    trainer = PrivateGanTrainer(
+        parts,
+        config=config,
+        max_grad_norm=max_grad_norm,
+        epsilon=budget["epsilon_model"],
+        delta=budget["delta_model"],
+    )
+    log, report = trainer.run()
+    generator = trainer.sampling_generator()
+    report.update(private_network="critic", loss=config.loss, pac=1)
+    return log, report, generator
+
+
 def released_counts(encoder, layout: GanLayout) -> np.ndarray:
     """Condition counts of the discrete blocks from the released (DP) encoder state:
     category frequencies times the observed rate, then the missing rate, in units of

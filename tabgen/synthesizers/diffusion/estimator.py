@@ -14,6 +14,7 @@ from tabgen.nn import epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
@@ -54,6 +55,7 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
+@dp_parameters()
 class DiffusionSynthesizer(BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
@@ -135,15 +137,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         ``hidden=128, batch_size=4000, lr=4e-3, epochs=15`` is a good start (measured
         settings in ``benchmarks/RESULTS.md``).
         Needs ``pip install "tabgen[dp]"``.
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to DP-SGD.
-    max_grad_norm : float, default=1.0
-        Per-sample gradient clipping norm of DP-SGD (only with ``epsilon``).
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
 
     Attributes
     ----------

@@ -16,6 +16,7 @@ from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -51,6 +52,7 @@ _DP_EPOCHS = 20
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
+@dp_parameters(clipped="the critic's DP-SGD")
 class GANSynthesizer(BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
@@ -116,15 +118,7 @@ class GANSynthesizer(BaseSynthesizer):
         the logistic loss instead of the gradient penalty) is explained in
         :mod:`tabgen.synthesizers.gan.private`. ``epochs`` counts expected passes of the
         critic (default 20 in DP mode). Needs ``pip install "tabgen[dp]"``.
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to DP-SGD.
-    max_grad_norm : float, default=1.0
-        Per-sample gradient clipping norm of the critic's DP-SGD (only with ``epsilon``).
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
     selection : {"discriminator", None}, default="discriminator"
         After training, fit a row-level discriminator between the training rows and
         generated rows (a small MLP with early stopping on held-out rows; the WGAN critic

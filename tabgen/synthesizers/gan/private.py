@@ -43,14 +43,13 @@ many private critic steps come before each generator step).
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from tabgen.nn import frozen
+from tabgen.nn import frozen, optimizer_step
 from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
 from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -194,11 +193,7 @@ class PrivateGanTrainer(GanRun):
         # Opacus multiplies the backward pass by the rows of the pass ("mean" reduction):
         # each row's per-sample gradient is then the gradient of its own term
         loss = terms.sum() / x.shape[0]
-        run.optimizer.zero_grad(set_to_none=True)  # nothing left from the generator step
-        with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            loss.backward()
-        run.optimizer.step()
+        optimizer_step(run.optimizer, loss)  # clears what the generator step left
         if cfg.loss == "wgan-clip":  # post-processing of the private weights
             with torch.no_grad():
                 for p in self.critic.parameters():

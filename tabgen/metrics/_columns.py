@@ -144,12 +144,17 @@ def check_frame(frame: Any, name: str) -> None:
 def check_tables(real: Any, synthetic: Any, holdout: Any = None) -> None:
     """Check ``real`` and ``synthetic`` (and ``holdout`` unless ``None``) with
     :func:`check_frame`, and that the other tables have ``real``'s columns."""
-    check_frame(real, "real")
-    check_frame(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
-    if holdout is not None:
-        check_frame(holdout, "holdout")
-        check_same_columns(real, holdout, "holdout")
+    check_like(real, "real", {"synthetic": synthetic, "holdout": holdout})
+
+
+def check_like(reference: Any, reference_name: str, others: dict[str, Any]) -> None:
+    """Check ``reference`` and each table of ``others`` (``{name: table}``, in order;
+    ``None`` skipped) with :func:`check_frame`, and that each has ``reference``'s columns."""
+    check_frame(reference, reference_name)
+    for name, table in others.items():
+        if table is not None:
+            check_frame(table, name)
+            check_same_columns(reference, table, name)
 
 
 def to_float(series: pd.Series, kind: str) -> np.ndarray:

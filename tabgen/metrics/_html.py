@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._columns import joint_codes, to_float
+from .fidelity import PAIR_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
@@ -398,16 +399,7 @@ def render_html(report: Report, *, max_columns: int = 30) -> str:
             parts.append("<h2>Column pairs with the lowest trend scores</h2>")
             parts.append(
                 _table(
-                    worst[
-                        [
-                            "column_1",
-                            "column_2",
-                            "metric",
-                            "score",
-                            "real_correlation",
-                            "synthetic_correlation",
-                        ]
-                    ].values.tolist(),
+                    worst[list(PAIR_COLUMNS)].values.tolist(),
                     ["column 1", "column 2", "metric", "score", "ρ real", "ρ synthetic"],
                 )
             )

@@ -79,6 +79,17 @@ def _prepare(
     return kinds, select_columns(synthetic, real.columns)
 
 
+#: The columns of :func:`column_pair_trends` that describe a pair and its trend score.
+PAIR_COLUMNS = (
+    "column_1",
+    "column_2",
+    "metric",
+    "score",
+    "real_correlation",
+    "synthetic_correlation",
+)
+
+
 def _missing_rate(series: pd.Series) -> float:
     return float(series.isna().mean())
 
@@ -231,17 +242,7 @@ def column_pair_trends(
                 "contributes": bool(contributes),
             }
         )
-    columns = [
-        "column_1",
-        "column_2",
-        "metric",
-        "score",
-        "real_correlation",
-        "synthetic_correlation",
-        "real_association",
-        "contributes",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*PAIR_COLUMNS, "real_association", "contributes"])
 
 
 def _mean_or_nan(values: pd.Series) -> float:

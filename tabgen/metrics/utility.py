@@ -24,8 +24,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score, roc_auc_score
 
 from ._columns import (
-    check_frame,
-    check_same_columns,
+    check_like,
     joint_codes,
     resolve_kinds,
     select_columns,
@@ -207,12 +206,7 @@ def utility(
     >>> res.details["metric"], res.scores["utility_synthetic"] > 0.95
     ('roc_auc', True)
     """
-    check_frame(synthetic, "synthetic")
-    check_frame(test, "test")
-    check_same_columns(test, synthetic, "synthetic")
-    if real is not None:
-        check_frame(real, "real")
-        check_same_columns(test, real, "real")
+    check_like(test, "test", {"synthetic": synthetic, "real": real})
     if target not in test.columns:
         raise ValueError(f"target {target!r} is not a column of the data")
     if task not in ("auto", "binary", "multiclass", "regression", "classification"):

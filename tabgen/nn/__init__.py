@@ -7,7 +7,7 @@ one trainer of every network (:mod:`tabgen.nn.trainer`). Nothing here knows a mo
 from tabgen.nn.device import resolve_device
 from tabgen.nn.ema import WeightAverage
 from tabgen.nn.init import build_module, init_parameters
-from tabgen.nn.loop import epochs_for_steps, frozen
+from tabgen.nn.loop import epochs_for_steps, frozen, optimizer_step
 from tabgen.nn.mlp import MLP
 from tabgen.nn.trainer import EarlyStopping, ShuffledBatches, Trainer, TrainingLog
 
@@ -22,5 +22,6 @@ __all__ = [
     "epochs_for_steps",
     "frozen",
     "init_parameters",
+    "optimizer_step",
     "resolve_device",
 ]

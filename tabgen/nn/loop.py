@@ -1,9 +1,10 @@
-"""Small training helpers: frozen parameters and a default number of epochs (the loop
-itself is :class:`tabgen.nn.trainer.Trainer`)."""
+"""Small training helpers: frozen parameters, one optimiser step and a default number of
+epochs (the loop itself is :class:`tabgen.nn.trainer.Trainer`)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +31,29 @@ def frozen(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
         yield module
     finally:
         module.requires_grad_(True)
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """Clear ``optimizer``'s gradients, back-propagate ``loss`` and take one step.
+
+    Opacus' warning that a full backward hook fires on the first layer (expected: the
+    inputs need no gradient) is silenced; the same call serves private and ordinary models.
+
+    Examples
+    --------
+    >>> layer = torch.nn.Linear(1, 1, bias=False)
+    >>> torch.nn.init.ones_(layer.weight)
+    Parameter containing:
+    tensor([[1.]], requires_grad=True)
+    >>> optimizer_step(torch.optim.SGD(layer.parameters(), lr=0.5), layer(torch.ones(1, 1)).sum())
+    >>> layer.weight.item()
+    0.5
+    """
+    optimizer.zero_grad(set_to_none=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        loss.backward()
+    optimizer.step()
 
 
 def epochs_for_steps(n_rows: int, batch_size: int, steps: int, bounds: tuple[int, int]) -> int:

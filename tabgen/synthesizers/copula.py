@@ -22,6 +22,7 @@ from scipy.special import ndtr, ndtri
 from tabgen.encoders import TableEncoder
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers._gaussian import conditional_sample, nearest_correlation
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 
@@ -116,6 +117,7 @@ def _latent_correlation(scores: np.ndarray) -> np.ndarray:
     return nearest_correlation(np.nan_to_num(corr), floor=1e-3)
 
 
+@dp_parameters(rest="the correlation", clipped=None)
 class GaussianCopulaSynthesizer(BaseSynthesizer):
     """Gaussian copula over empirical marginals.
 
@@ -136,13 +138,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         scores); basic composition. No Opacus is involved. In this mode the marginals are
         noisy histograms (never real values) and categories keep their noisy-frequency
         order (no data-driven reordering).
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to the correlation.
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
 
     Attributes
     ----------

@@ -14,6 +14,7 @@ from tabgen.nn import epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
@@ -25,7 +26,7 @@ logger = logging.getLogger("tabgen")
 
 #: Named settings for :meth:`DiffusionSynthesizer.from_preset`.
 PRESETS: dict[str, dict] = {
-    # the constructor defaults: 8-10 minutes on Adult (32k rows) on a busy 2-core CPU
+    # the constructor defaults: sized for a small CPU (timings in benchmarks/RESULTS.md)
     "cpu": {},
     # longer and larger, for a GPU: a wider network, bigger batches, more epochs and steps
     # (a starting point, not tuned: no GPU timing has been measured yet)
@@ -50,10 +51,11 @@ _LR_WARMUP = 100  # optimiser steps of linear warm-up
 _P_MEAN, _P_STD = -1.2, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
-_SIGMA_MAX = 80.0  # start of sampling (measured on Adult: better than 10 for shape/precision)
+_SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
+@dp_parameters()
 class DiffusionSynthesizer(BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
@@ -79,9 +81,9 @@ class DiffusionSynthesizer(BaseSynthesizer):
     epochs : int, optional
         Passes over the training rows. Default: enough passes for about 8,000 optimiser
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
-        smaller ones get more (about 2,700 on 4,000 rows), because a count of epochs
-        would train them too little: on California (4,000 rows, 30 % of the cells
-        missing), 300 epochs gave an imputation RMSE of 0.619 and 1,500 epochs gave 0.544.
+        smaller ones get more, because a fixed count of epochs gives a small table too
+        few optimiser steps (the imputation benchmark in ``benchmarks/RESULTS.md`` shows
+        the effect).
         In DP mode the default stays 300 (see ``epsilon``).
     batch_size : int, default=1024
         Rows per optimiser step (capped at the number of training rows).
@@ -96,10 +98,9 @@ class DiffusionSynthesizer(BaseSynthesizer):
         ``2 * n_steps - 1`` with Heun's method.
     sampler : {"dpm", "heun"}, default="dpm"
         ODE solver of unconditional sampling: DPM-Solver++(2M), a multistep second-order
-        solver with one evaluation per step, or EDM's Heun solver. Measured on Adult (one
-        fitted model, 32k rows): DPM 20 steps scores as Heun 16 steps (shape .993 / .993,
-        trend .980 / .980, detection .788 / .774, MLE .907 / .909) in two thirds of the
-        time.
+        solver with one evaluation per step, or EDM's Heun solver. DPM is the default
+        because it reaches Heun's quality with fewer denoiser evaluations (comparison in
+        ``benchmarks/RESULTS.md``).
         Conditional sampling and :meth:`inpaint` always use Heun's method with stochastic
         steps (churn), which corrects the errors of early steps around the fixed slots.
     ema_decay : float, default=0.999
@@ -132,18 +133,11 @@ class DiffusionSynthesizer(BaseSynthesizer):
         post-processing. Nothing else reads the rows: the output biases come from the
         released category frequencies and missing rates. DP-SGD prefers fewer, larger
         steps and a narrower network than the defaults (per-sample gradients cost about
-        4x per doubling of ``hidden``): on Adult (32k rows, ``epsilon=3``) ``hidden=128,
-        batch_size=4000, lr=4e-3, epochs=15`` is a good start.
+        4x per doubling of ``hidden``): on a table of tens of thousands of rows
+        ``hidden=128, batch_size=4000, lr=4e-3, epochs=15`` is a good start (measured
+        settings in ``benchmarks/RESULTS.md``).
         Needs ``pip install "tabgen[dp]"``.
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to DP-SGD.
-    max_grad_norm : float, default=1.0
-        Per-sample gradient clipping norm of DP-SGD (only with ``epsilon``).
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
 
     Attributes
     ----------
@@ -168,8 +162,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
 
     Notes
     -----
-    The defaults suit a 2-core CPU (Adult, 32k rows: 8 to 10 minutes of training and about
-    10 s to sample 32k rows, measured on a 2-core machine shared with other jobs). On a
+    The defaults suit a small CPU: a table of tens of thousands of rows trains in minutes
+    and samples in seconds (timings in ``benchmarks/RESULTS.md``). On a
     GPU, train longer and larger with ``DiffusionSynthesizer.from_preset("gpu")`` or any
     explicit setting, e.g. ``DiffusionSynthesizer(epochs=2000, batch_size=4096,
     hidden=1024, n_layers=4, n_steps=50, device="cuda")``. A model saved on a GPU loads

@@ -31,11 +31,11 @@ the loss, which draws for the global batch and scores this rank's rows.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import torch
 
+from tabgen.nn.loop import optimizer_step
 from tabgen.nn.trainer import Privacy, ShuffledBatches, Trainer, TrainingLog, warmup_linear
 from tabgen.synthesizers.diffusion import process
 
@@ -84,12 +84,7 @@ def train(
             parallel=trainer.parallel,
             per_row=privacy is not None,
         )
-        opt = trainer.optimizers["denoiser"]
-        opt.zero_grad(set_to_none=True)
-        with warnings.catch_warnings():  # Opacus' hook on the first layer: expected
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            loss.backward()
-        opt.step()
+        optimizer_step(trainer.optimizers["denoiser"], loss)
         return loss if xb.shape[0] else None  # an empty Poisson batch has no loss
 
     opt = torch.optim.AdamW(list(model.parameters()), lr=config.lr, weight_decay=0.0)

@@ -16,6 +16,7 @@ from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -28,12 +29,13 @@ from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.networks import build_critic, build_generator, generate_compact
 from tabgen.synthesizers.gan.private import (
     PrivateGanConfig,
-    PrivateGanTrainer,
     released_counts,
     released_quantiles,
     shrink_continuous_heads,
+    train_private,
 )
 from tabgen.synthesizers.gan.sampler import ConditionSampler
+from tabgen.synthesizers.gan.state import get_state, set_state
 from tabgen.synthesizers.gan.training import GanParts, GanTrainer
 from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
 from tabgen.synthesizers.postprocess.selection import CHUNK
@@ -50,6 +52,7 @@ _DP_EPOCHS = 20
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
+@dp_parameters(clipped="the critic's DP-SGD")
 class GANSynthesizer(BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
@@ -115,15 +118,7 @@ class GANSynthesizer(BaseSynthesizer):
         the logistic loss instead of the gradient penalty) is explained in
         :mod:`tabgen.synthesizers.gan.private`. ``epochs`` counts expected passes of the
         critic (default 20 in DP mode). Needs ``pip install "tabgen[dp]"``.
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to DP-SGD.
-    max_grad_norm : float, default=1.0
-        Per-sample gradient clipping norm of the critic's DP-SGD (only with ``epsilon``).
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
     selection : {"discriminator", None}, default="discriminator"
         After training, fit a row-level discriminator between the training rows and
         generated rows (a small MLP with early stopping on held-out rows; the WGAN critic
@@ -162,8 +157,9 @@ class GANSynthesizer(BaseSynthesizer):
     supports_ : dict
         ``{column: training values}`` of the numeric columns with few distinct values (at
         most 5 % of their rows): generated numbers are moved to the nearest of them, as
-        TabDDPM does (on Adult, the share of non-zero ``capital_gain`` went from 57 % to the
-        real 8 %). Empty after a differentially private fit.
+        TabDDPM does, so that spikes such as a mostly-zero ``capital_gain`` keep their
+        real share (figures in ``benchmarks/RESULTS.md``). Empty after a differentially
+        private fit.
     encoder_ : TableEncoder
         The fitted encoder (mode-specific numbers, category codes).
     discriminator_ : torch.nn.Module or None
@@ -403,19 +399,12 @@ class GANSynthesizer(BaseSynthesizer):
             verbose=bool(self.verbose),
             loss=self._dp_loss,
         )
-        trainer = PrivateGanTrainer(
-            parts,
-            config=config,
-            max_grad_norm=float(self.max_grad_norm),
-            epsilon=budget["epsilon_model"],
-            delta=budget["delta_model"],
+        log, report, self.generator_ = train_private(
+            parts, config, float(self.max_grad_norm), budget
         )
-        log, report = trainer.run()
         self.n_epochs_ = log.n_epochs
         self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
         self.critic_loss_history_ = []  # the critic's raw loss reads the rows without noise
-        self.generator_ = trainer.sampling_generator()
-        report.update(private_network="critic", loss=config.loss, pac=1)
         return report
 
     def _n_epochs(self, n_rows: int) -> int:
@@ -492,33 +481,10 @@ class GANSynthesizer(BaseSynthesizer):
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
-        state = {
-            "n_epochs": int(self.n_epochs_),
-            "loss_history": [float(v) for v in self.loss_history_],
-            "critic_loss_history": [float(v) for v in getattr(self, "critic_loss_history_", [])],
-            "sizes": [int(s) for s in self.sampler_.sizes],
-            "trained": self.generator_ is not None,
-            "quantiles": [[col, q] for col, q in self.quantiles_.items()],
-        }
-        arrays = {"condition_counts": np.asarray(self.sampler_.counts_, dtype="int64")}
-        if self.generator_ is not None:
-            for k, v in self.generator_.state_dict().items():
-                arrays[f"generator.{k}"] = v.detach().cpu().numpy().astype("float32")
-        return state, arrays
+        return get_state(self)
 
     def _set_state(self, state, arrays):
-        self.layout_ = self._make_layout()
-        self.n_epochs_ = int(state["n_epochs"])
-        self.loss_history_ = [float(v) for v in state["loss_history"]]
-        self.critic_loss_history_ = [float(v) for v in state.get("critic_loss_history", [])]
-        self.sampler_ = ConditionSampler.from_counts(
-            np.asarray(arrays["condition_counts"]), state["sizes"]
-        )
-        self.quantiles_ = {col: list(q) for col, q in state["quantiles"]}
-        self.generator_ = None
-        self.device_ = None  # resolved on first use (a GPU fit samples on a CPU-only machine)
-        if state["trained"]:
-            self.generator_ = _load_module(self._build_generator, arrays, "generator.")
+        set_state(self, state, arrays)
 
     @classmethod
     def _test_params(cls) -> dict:
@@ -530,16 +496,3 @@ class GANSynthesizer(BaseSynthesizer):
             "generator_dim": (64, 64),
             "critic_dim": (64, 64),
         }
-
-
-def _load_module(factory, arrays: dict, prefix: str) -> torch.nn.Module:
-    """A network from the float32 arrays saved under ``prefix``, frozen for inference."""
-    module = build_module(factory)
-    module.load_state_dict(
-        {
-            k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
-            for k, v in arrays.items()
-            if k.startswith(prefix)
-        }
-    )
-    return module.requires_grad_(False).eval()

@@ -28,8 +28,9 @@ against :class:`~tabgen.synthesizers.gan.training.GanTrainer` and why:
   per-sample hooks cannot do. The loss is the logistic (non-saturating) GAN loss by default,
   or the Wasserstein loss with the critic's weights clipped after each step (clipping is
   post-processing of the private weights, so it is privacy-free); see :data:`LOSSES`. The
-  logistic loss did as well for shape and better for utility on Adult (5,000 rows,
-  epsilon 3: MLE 0.72 against 0.52);
+  logistic loss is the default because, under DP-SGD's clipping and noise, it kept the
+  shape and trained a more useful generator than the clipped Wasserstein loss (figures
+  in ``benchmarks/RESULTS.md``);
 * **the generator step** back-propagates through the critic with Opacus' hooks disabled
   and the critic's parameters frozen, so that it leaves no per-sample or ordinary gradient
   in the critic (the critic's gradients are cleared again before each private step).
@@ -42,14 +43,13 @@ many private critic steps come before each generator step).
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from tabgen.nn import frozen
+from tabgen.nn import frozen, optimizer_step
 from tabgen.nn.trainer import Privacy, Trainer, TrainingLog
 from tabgen.synthesizers.gan.generator import Generator, apply_heads, recalibrate_batchnorm
 from tabgen.synthesizers.gan.layout import GanLayout
@@ -193,11 +193,7 @@ class PrivateGanTrainer(GanRun):
         # Opacus multiplies the backward pass by the rows of the pass ("mean" reduction):
         # each row's per-sample gradient is then the gradient of its own term
         loss = terms.sum() / x.shape[0]
-        run.optimizer.zero_grad(set_to_none=True)  # nothing left from the generator step
-        with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            loss.backward()
-        run.optimizer.step()
+        optimizer_step(run.optimizer, loss)  # clears what the generator step left
         if cfg.loss == "wgan-clip":  # post-processing of the private weights
             with torch.no_grad():
                 for p in self.critic.parameters():
@@ -269,6 +265,34 @@ class PrivateGanTrainer(GanRun):
         # generated rows only: post-processing of the private critic's output
         recalibrate_batchnorm(average, lambda: self.draw(self.batch)[0])
         return average.requires_grad_(False)
+
+
+def train_private(
+    parts: GanParts, config: PrivateGanConfig, max_grad_norm: float, budget: dict
+) -> tuple[TrainingLog, dict, nn.Module]:
+    """Train ``parts`` with DP-SGD on the critic within ``budget`` (its ``epsilon_model``
+    and ``delta_model``).
+
+    Returns
+    -------
+    log : TrainingLog
+        Epochs run and loss history.
+    report : dict
+        The privacy report, with the GAN's private network, loss and pac added.
+    generator : torch.nn.Module
+        The generator to sample from.
+    """
+    trainer = PrivateGanTrainer(
+        parts,
+        config=config,
+        max_grad_norm=max_grad_norm,
+        epsilon=budget["epsilon_model"],
+        delta=budget["delta_model"],
+    )
+    log, report = trainer.run()
+    generator = trainer.sampling_generator()
+    report.update(private_network="critic", loss=config.loss, pac=1)
+    return log, report, generator
 
 
 def released_counts(encoder, layout: GanLayout) -> np.ndarray:

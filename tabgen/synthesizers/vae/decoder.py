@@ -191,8 +191,8 @@ def draw_rows(
 
 def draw_categories(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One category per row from ``softmax(logits)``, by inverting the cumulative weights
-    with one uniform per row (several times faster than ``torch.multinomial`` on CPU for
-    the few categories of a table column). A category of weight 0 is never drawn.
+    with one uniform per row (cheaper than ``torch.multinomial`` on CPU for the few
+    categories of a table column). A category of weight 0 is never drawn.
 
     Examples
     --------

@@ -11,6 +11,7 @@ from tabgen.nn import build_module, resolve_device
 from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._docs import dp_parameters
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
@@ -21,6 +22,7 @@ from tabgen.synthesizers.vae.training import TrainConfig, train
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
 
+@dp_parameters()
 class VAESynthesizer(BaseSynthesizer):
     """Conditional tabular VAE (TVAE-style, with a masked condition vector).
 
@@ -87,15 +89,7 @@ class VAESynthesizer(BaseSynthesizer):
         batch ``batch_size``, noise calibrated for ``epochs`` passes, RDP accountant).
         Nothing else reads the rows: the output biases come from the released frequencies.
         Needs ``pip install "tabgen[dp]"``.
-    delta : float, optional
-        Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the
-        thresholded category sets (when some are not public), the rest to DP-SGD.
-    max_grad_norm : float, default=1.0
-        Per-sample gradient clipping norm of DP-SGD (only with ``epsilon``).
-    domain : dict, optional
-        Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
-        category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
-        with ``epsilon``.
+    [DP parameters]
 
     Attributes
     ----------

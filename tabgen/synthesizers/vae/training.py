@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from tabgen.nn.loop import optimizer_step
 from tabgen.nn.trainer import Privacy, ShuffledBatches, Trainer, TrainingLog, cosine
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder
@@ -139,12 +139,7 @@ def train(
         loss, _rec, _kl = negative_elbo(
             out, xb, log_scale, posterior, prior, layout, beta, builder.free_slots(include)
         )
-        opt = trainer.optimizers["vae"]
-        opt.zero_grad(set_to_none=True)
-        with warnings.catch_warnings():  # Opacus' hooks on the first layer: expected
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            loss.backward()
-        opt.step()
+        optimizer_step(trainer.optimizers["vae"], loss)
         if privacy is not None:
             joint.sync_scale()
         return loss if xb.shape[0] else None  # an empty Poisson batch has no loss

@@ -83,7 +83,7 @@ def run_dataset(name: str, args) -> dict:
     target = meta["target"]
     t_start = time.perf_counter()
     anon = Anonymizer(
-        _model(args.model, args.epochs, args.seed),
+        synthesizer=_model(args.model, args.epochs, args.seed),
         target=target,
         holdout=args.holdout,
         random_state=args.seed,

@@ -14,6 +14,7 @@ from tabgen.nn import epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
@@ -54,7 +55,7 @@ _SIGMA_MAX = 80.0  # start of sampling (measured on Adult: better than 10 for sh
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
-class DiffusionSynthesizer(BaseSynthesizer):
+class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF,

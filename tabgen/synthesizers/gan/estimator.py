@@ -16,6 +16,7 @@ from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -50,7 +51,7 @@ _DP_EPOCHS = 20
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
-class GANSynthesizer(BaseSynthesizer):
+class GANSynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
 
@@ -210,6 +211,8 @@ class GANSynthesizer(BaseSynthesizer):
     >>> p["epsilon"] <= 3.0 * 1.01, p["accountant"], p["private_network"], p["steps"]
     (True, 'opacus rdp', 'critic', 8)
     """
+
+    _loss_histories = (("generator", "loss_history_"), ("critic", "critic_loss_history_"))
 
     _numeric_conditions = True
     _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp

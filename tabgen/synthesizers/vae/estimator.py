@@ -11,6 +11,7 @@ from tabgen.nn import build_module, resolve_device
 from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
@@ -21,7 +22,7 @@ from tabgen.synthesizers.vae.training import TrainConfig, train
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
 
-class VAESynthesizer(BaseSynthesizer):
+class VAESynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular VAE (TVAE-style, with a masked condition vector).
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF (tied

@@ -143,6 +143,9 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         Public domain, ``{"age": (17, 90), "sex": ["Male", "Female"]}``: declared bounds and
         category lists cost no budget (see :class:`~tabgen.privacy.PrivateDomain`). Only
         with ``epsilon``.
+    verbose : bool, default=False
+        Show progress bars on stderr. The copula fits in one pass (no bar); long sampling
+        to a file (:func:`tabgen.sample_to_file`) shows one.
 
     Attributes
     ----------
@@ -185,6 +188,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         epsilon: float | None = None,
         delta: float | None = None,
         domain: dict | None = None,
+        verbose: bool = False,
     ):
         self.schema = schema
         self.max_knots = max_knots
@@ -192,6 +196,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.epsilon = epsilon
         self.delta = delta
         self.domain = domain
+        self.verbose = verbose
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.5

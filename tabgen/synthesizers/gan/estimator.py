@@ -102,7 +102,9 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...; resolved in ``fit``.
     verbose : bool, default=False
-        Log progress (epochs, loss) on the ``"tabgen"`` logger.
+        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
+        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
+        nothing. No logging setting is changed.
     random_state : None, int or numpy.random.Generator
         Seed of fitting and of the default sampling stream.
     epsilon : float, optional

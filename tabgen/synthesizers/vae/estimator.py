@@ -76,7 +76,9 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
     verbose : bool, default=False
-        Log progress (epoch, loss, time) at INFO level on the ``"tabgen"`` logger.
+        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
+        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
+        nothing. No logging setting is changed.
     random_state : None, int or numpy.random.Generator
         Seed for fitting and for the default sampling stream.
     epsilon : float, optional

@@ -83,7 +83,7 @@ def run_dataset(name: str, args) -> dict:
     target = meta["target"]
     t_start = time.perf_counter()
     anon = Anonymizer(
-        _model(args.model, args.epochs, args.seed),
+        synthesizer=_model(args.model, args.epochs, args.seed),
         target=target,
         holdout=args.holdout,
         random_state=args.seed,
@@ -128,7 +128,7 @@ def run_dataset(name: str, args) -> dict:
         raw[cols],
         anon.holdout_[cols],
         target,
-        metadata={c: _metric_kind(k) for c, k in metadata.items() if k != "constant"},
+        schema={c: _metric_kind(k) for c, k in metadata.items() if k != "constant"},
         metrics=["fidelity", "detection", "utility", "privacy", "attacks"],
         attack_params={"n_attacks": min(len(anon.holdout_), args.n_attacks)},
     )

@@ -63,7 +63,7 @@ def main(argv=None) -> None:
             holdout=test,
             target=meta["target"],
             metrics=["fidelity", "detection", "utility"],
-            metadata=kinds,
+            schema=kinds,
             random_state=0,
         )
         row = {"sampler": sampler, "n_steps": int(steps), "sample_s": round(seconds, 2)}

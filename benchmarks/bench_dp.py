@@ -62,7 +62,7 @@ def run_one(model: str, train, test, meta, epsilon, seed, overrides) -> dict:
         holdout=test,
         target=meta["target"],
         metrics=["fidelity", "utility"],
-        metadata=_kinds(meta),
+        schema=_kinds(meta),
     )
     scores = {k: float(report.scores[k]) for k in KEEP if k in report.scores}
     scores["fit_s"] = fit_s

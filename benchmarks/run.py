@@ -146,7 +146,7 @@ def main(argv=None) -> None:
                     synth, fit_s, sample_s = fit_and_sample(model, train, meta, seed, epochs, extra)
                     t0 = time.perf_counter()
                     report = tabgen.evaluate(
-                        train, synth, holdout=test, target=meta["target"], metadata=_kinds(meta)
+                        train, synth, holdout=test, target=meta["target"], schema=_kinds(meta)
                     )
                     scores = dict(report.scores)
                     scores.update(fit_s=fit_s, sample_s=sample_s)

@@ -33,6 +33,17 @@ def _format(path) -> str:
     )
 
 
+def table_format(path) -> str:
+    """``"csv"`` or ``"parquet"`` for a table file name; a ``ValueError`` names any other.
+
+    Examples
+    --------
+    >>> table_format("rows.csv.gz")
+    'csv'
+    """
+    return _format(path)
+
+
 def read_table(path, **kwargs) -> pd.DataFrame:
     """Read a CSV (optionally compressed) or Parquet file into a DataFrame.
 
@@ -155,6 +166,7 @@ def sample_to_file(
     on_batch=None,
     id_offset: int = 0,
     overwrite: bool = False,
+    verbose: bool | None = None,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -185,6 +197,9 @@ def sample_to_file(
         before any row is sampled. The rows go to a temporary file in the same folder that
         is renamed onto ``path`` when complete: an interruption leaves the old file (or
         nothing). Missing parent folders are created.
+    verbose : bool, optional
+        Show a progress bar in rows on stderr (ETA included). ``None``: the model's own
+        ``verbose`` setting (off when it has none).
 
     Returns
     -------
@@ -215,7 +230,12 @@ def sample_to_file(
     seeds = (
         None if rng is None else rng.integers(0, 2**63 - 1, size=(n + batch_size - 1) // batch_size)
     )
+    if verbose is None:
+        verbose = bool(getattr(model, "verbose", False))
+    from tabgen._progress import bar
+
     with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
+        progress = stack.enter_context(bar(n, desc="sampling", unit="row", enabled=verbose))
         writer = None
         text = None if fmt == "parquet" else stack.enter_context(_open_csv(path, tmp))
         done = 0
@@ -233,9 +253,10 @@ def sample_to_file(
             else:
                 batch.to_csv(text, header=start == 0, index=False, sep=_sep(path))
             done += m
+            progress.update(m)
             if on_batch is not None:
                 on_batch(batch)
-            logger.info("sampled %d / %d rows", done, n)
+            logger.debug("sampled %d / %d rows", done, n)
     return path
 
 

@@ -42,7 +42,7 @@ def _copula():
 @pytest.fixture(scope="module")
 def fitted():
     df = _table()
-    return df, Anonymizer(_copula(), target="churn", random_state=0).fit(df)
+    return df, Anonymizer(synthesizer=_copula(), target="churn", random_state=0).fit(df)
 
 
 def test_holdout_is_split_before_training(fitted):
@@ -67,7 +67,7 @@ def test_pii_and_keys_are_regenerated_not_learned(fitted):
 
 def test_pii_drop_removes_the_columns():
     df = _table()
-    out = Anonymizer(_copula(), pii="drop", random_state=0).fit(df).sample(100)
+    out = Anonymizer(synthesizer=_copula(), pii="drop", random_state=0).fit(df).sample(100)
     assert list(out.columns) == ["age", "income", "city", "churn"]
 
 
@@ -86,7 +86,7 @@ def test_rare_categories_are_merged(fitted):
 
 def test_rare_values_leave_no_trace_in_a_category_dtype():
     df = _table().assign(city=lambda d: d["city"].astype("category"))
-    out = Anonymizer(_copula(), random_state=0).fit(df).sample(200, random_state=0)
+    out = Anonymizer(synthesizer=_copula(), random_state=0).fit(df).sample(200, random_state=0)
     assert isinstance(out["city"].dtype, pd.CategoricalDtype)
     assert not {"Reykjavik", "Nuuk"} & set(out["city"].cat.categories)
 
@@ -122,7 +122,7 @@ class _Memorizer(BaseEstimator):
 
 def test_exact_copies_are_replaced_and_counted():
     df = _table()
-    anon = Anonymizer(_Memorizer(), random_state=0).fit(df)
+    anon = Anonymizer(synthesizer=_Memorizer(), random_state=0).fit(df)
     out = anon.sample(400, random_state=0)
     cols = anon.model_columns_
     train = anon._protect(anon.train_[cols])
@@ -134,7 +134,7 @@ def test_exact_copies_are_replaced_and_counted():
 
 def test_without_filter_copies_get_through():
     df = _table()
-    anon = Anonymizer(_Memorizer(), distance_quantile=None, random_state=0).fit(df)
+    anon = Anonymizer(synthesizer=_Memorizer(), distance_quantile=None, random_state=0).fit(df)
     # with the threshold off, exact copies are still replaced (distance 0)
     out = anon.sample(200, random_state=0)
     assert anon.distance_threshold_ == 0.0 and anon.stats_["replaced"] > 0
@@ -143,8 +143,8 @@ def test_without_filter_copies_get_through():
 
 def test_same_seed_same_output():
     df = _table()
-    a = Anonymizer(_copula(), random_state=5).fit(df).sample(100)
-    b = Anonymizer(_copula(), random_state=5).fit(df).sample(100)
+    a = Anonymizer(synthesizer=_copula(), random_state=5).fit(df).sample(100)
+    b = Anonymizer(synthesizer=_copula(), random_state=5).fit(df).sample(100)
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -179,7 +179,7 @@ def test_export_streams_and_refuses_to_overwrite(fitted, tmp_path):
 )
 def test_bad_input_is_named(kwargs, n_rows, match):
     with pytest.raises(ValueError, match=match):
-        Anonymizer(_copula(), **kwargs).fit(_table(n_rows))
+        Anonymizer(synthesizer=_copula(), **kwargs).fit(_table(n_rows))
 
 
 def test_zero_rows_and_unfitted(fitted):
@@ -192,7 +192,9 @@ def test_zero_rows_and_unfitted(fitted):
 
 def test_keep_columns_learns_a_detected_column():
     df = _table()
-    anon = Anonymizer(_copula(), keep_columns=["email"], pii="drop", random_state=0).fit(df)
+    anon = Anonymizer(
+        synthesizer=_copula(), keep_columns=["email"], pii="drop", random_state=0
+    ).fit(df)
     assert "email" not in anon.pii_columns_
     assert "email" in anon.synthesizer_.columns_
 

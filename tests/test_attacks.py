@@ -310,7 +310,7 @@ def test_evaluate_leaves_id_columns_out_of_the_attacks(tables):
         train.assign(**add_id),
         train.assign(**add_id),
         holdout.assign(**add_id),
-        metadata={"row_id": "id"},
+        schema={"row_id": "id"},
         metrics=["attacks"],
         attack_params={"n_attacks": 50},
     )

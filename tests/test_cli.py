@@ -66,7 +66,7 @@ def test_fit_sample_info(tmp_path, data_csv, capsys):
 
 def test_demo_writes_table_model_and_summary(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "-o", str(out), "--rows", "800"]) == 0
+    assert main(["demo", "-o", str(out), "--train-rows", "800"]) == 0
     synth = pd.read_csv(out / "synthetic.csv")
     assert len(synth) == 800 and "income" in synth.columns
     summary = json.loads((out / "summary.json").read_text())

@@ -152,7 +152,7 @@ def test_an_exception_while_writing_leaves_the_old_file_and_no_temporary(tmp_pat
 def _writers(copula, frame):
     report = tabgen.evaluate(frame, frame, metrics=["fidelity"])
     anonymizer = tabgen.pipelines.Anonymizer(
-        tabgen.GaussianCopulaSynthesizer(random_state=0), holdout=0.3, random_state=0
+        synthesizer=tabgen.GaussianCopulaSynthesizer(random_state=0), holdout=0.3, random_state=0
     ).fit(frame)
     return {
         "t.csv": lambda p, **kw: tabgen.write_table(frame.head(5), p, **kw),
@@ -270,7 +270,7 @@ COMMANDS = {
     "rebalance": "rebalance {data} --target income -m copula -o {out}",
     "anonymize": "anonymize {data} -m copula -o {out}",
     "anonymize-report": "anonymize {data} -m copula -o {tmp}/fresh.csv --report {out}",
-    "demo": "demo --rows 100 -o {out}",
+    "demo": "demo --train-rows 100 -o {out}",
 }
 INPUT_OF = {"sample": "model", "evaluate": "synth"}
 

@@ -302,11 +302,13 @@ def test_each_step_runs_the_generator_once_per_critic_update(monkeypatch):
     assert calls[:9] == [20] * 9
 
 
-def test_verbose_logs_progress(caplog):
+def test_verbose_shows_a_progress_bar_not_log_lines(caplog, capfd):
     df = _easy_frame(300)
     with caplog.at_level(logging.INFO, logger="tabgen"):
         GANSynthesizer(**{**TINY, "epochs": 3}, verbose=True, random_state=0).fit(df)
-    assert any("gan: epoch 3/3" in r.getMessage() for r in caplog.records)
+    err = capfd.readouterr().err
+    assert "3/3" in err and "generator=" in err
+    assert not any("gan: epoch" in r.getMessage() for r in caplog.records)
 
 
 def test_save_load_round_trip(tmp_path, easy_model):

@@ -369,7 +369,7 @@ def test_evaluate_all_missing_and_constant_columns():
     real, synth, holdout = (
         _correlated(120, s).assign(empty=None, const="k", nothing=np.nan) for s in range(3)
     )
-    report = evaluate(real, synth, holdout, target="c", metadata={"empty": "categorical"})
+    report = evaluate(real, synth, holdout, target="c", schema={"empty": "categorical"})
     shapes = report.details["fidelity"]["column_shapes"].set_index("column")
     assert np.isnan(shapes.loc["empty", "score"])  # nothing to compare: left out of the mean
     assert shapes.loc["empty", "missing_similarity"] == 1.0
@@ -409,7 +409,7 @@ def test_evaluate_validates_inputs():
     with pytest.raises(ValueError, match="holdout"):
         evaluate(real, real, real.rename(columns={"x": "z"}))
     with pytest.raises(ValueError, match="unknown kind"):
-        evaluate(real, real, metadata={"x": "weird"})
+        evaluate(real, real, schema={"x": "weird"})
     with pytest.raises(ValueError, match="metrics"):
         evaluate(real, real, metrics=["fidelity", "bogus"])
     with pytest.raises(TypeError):

@@ -261,19 +261,34 @@ def _check_attack_params(attack_params: Mapping[str, Any] | None) -> dict[str, A
     return dict(attack_params)
 
 
+def _schema_form(schema):
+    """A ``schema=`` argument read from its JSON file (a path) and with tabgen's own dict
+    form of a Schema (``{"columns": [...]}``) turned into its kinds."""
+    import os
+
+    if isinstance(schema, (str, os.PathLike)) or (
+        isinstance(schema, Mapping) and isinstance(schema.get("columns"), list)
+    ):
+        from tabgen._validation import schema_kinds
+
+        return schema_kinds(schema)
+    return schema
+
+
 def evaluate(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
     holdout: pd.DataFrame | None = None,
     target: str | None = None,
     *,
-    metadata: Mapping[str, str] | None = None,
+    schema=None,
     metrics: str | Iterable[str] = "all",
     task: Task = "auto",
     random_state: RandomState = 0,
     max_rows: int | None = 20_000,
     n_jobs: int | None = None,
     attack_params: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Report:
     """Evaluate a synthetic table against the real one it imitates.
 
@@ -303,9 +318,12 @@ def evaluate(
         Real rows the generator never saw; same columns.
     target : str, optional
         Column to predict for the utility metrics.
-    metadata : mapping, optional
-        ``{column: "numerical" | "categorical" | "datetime"}``; columns it does not name are
-        inferred (numbers → numerical, datetime64 → datetime, anything else → categorical).
+    schema : dict, Schema or path, optional
+        Column kinds, in the same forms every tabgen class takes: ``{column: kind}`` (tabgen
+        kinds, or ``"numerical" | "categorical" | "datetime"`` and SDV sdtypes), a
+        :class:`~tabgen.schema.Schema` (e.g. a fitted model's ``schema_``), or the path of a
+        JSON file holding either. Columns it does not name are inferred (numbers →
+        numerical, datetime64 → datetime, anything else → categorical).
     metrics : "all" or iterable of str, default "all"
         Any of ``"fidelity"``, ``"detection"``, ``"precision_recall"``, ``"utility"``,
         ``"privacy"`` (``"all"`` runs these five) and ``"attacks"``.
@@ -324,6 +342,8 @@ def evaluate(
         Settings passed to :func:`~tabgen.metrics.attack_risks` for ``"attacks"``: any of
         ``n_attacks``, ``n_cols``, ``secrets``, ``aux_split``, ``n_neighbors``, ``tolerance``,
         ``confidence``, ``max_attempts``.
+    metadata : mapping, optional
+        Deprecated alias of ``schema`` (a ``FutureWarning`` says so).
 
     Returns
     -------
@@ -344,6 +364,15 @@ def evaluate(
     >>> report.scores["shape"], report.scores["trend"]
     (1.0, 1.0)
     """
+    if metadata is not None:
+        if schema is not None:
+            raise TypeError("give the column kinds as schema= only (metadata= is its old name)")
+        warnings.warn(
+            "evaluate(metadata=...) is deprecated; pass the same value as schema=",
+            FutureWarning,
+            stacklevel=2,
+        )
+        schema, metadata = metadata, None
     if n_jobs is not None:
         if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
@@ -353,7 +382,7 @@ def evaluate(
                 synthetic,
                 holdout,
                 target,
-                metadata=metadata,
+                schema=schema,
                 metrics=metrics,
                 task=task,
                 random_state=random_state,
@@ -367,7 +396,7 @@ def evaluate(
     check_max_rows(max_rows)
     groups = _parse_groups(metrics)
     attack_kwargs = _check_attack_params(attack_params)
-    kinds = resolve_kinds(real, metadata)
+    kinds = resolve_kinds(real, _schema_form(schema))
     rng = resolve_rng(random_state)
     seeds = {group: child_seed(rng) for group in GROUPS}
     # Drawn after the default groups' seeds, so that their numbers do not change.

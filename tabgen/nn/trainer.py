@@ -19,7 +19,7 @@ Poisson batch). Everything else lives here:
 * **budget and stopping**: ``max_time`` ends training after the step that exceeds it;
   ``stop(log)`` after an epoch ends it early (:class:`EarlyStopping`);
 * **history and progress**: the mean loss of each epoch per network (:class:`TrainingLog`);
-  ``progress(Progress)`` after every epoch, and a log line about 20 times with ``verbose``;
+  ``progress(Progress)`` after every epoch, and a progress bar with ``verbose``;
 * **DP-SGD** (``privacy``): the named optimiser's network is wrapped by Opacus (per-sample
   clipping, noise, Poisson batches); the step reads ``trainer.private`` (the
   :class:`~tabgen.privacy.dpsgd.DPSGDRun`) and :meth:`Trainer.privacy_report` says what was
@@ -287,8 +287,10 @@ class Trainer:
     stop : callable, optional
         ``stop(log) -> bool`` after each epoch, e.g. :class:`EarlyStopping`.
     progress : callable, optional
-        ``progress(Progress)`` after each epoch; ``verbose`` adds :class:`LogProgress`
-        (with the losses unless ``show_loss`` is false; default: not in DP runs).
+        ``progress(Progress)`` after each epoch; ``verbose`` adds a progress bar
+        (:class:`~tabgen._progress.ProgressBar`, on stderr; no logging) with the losses
+        unless ``show_loss`` is false (default: not in DP runs). :class:`LogProgress` is the
+        hook for log lines instead.
     privacy : Privacy, optional
         Train one optimiser's network with DP-SGD.
     parallel : DataParallel or None or "auto"
@@ -358,7 +360,9 @@ class Trainer:
         if show_loss is None:  # a DP run's raw losses read the rows without noise
             show_loss = privacy is None
         if verbose and (self.parallel is None or self.parallel.rank == 0):
-            hooks.append(LogProgress(show_loss=show_loss))
+            from tabgen._progress import ProgressBar
+
+            hooks.append(ProgressBar(name, show_loss=show_loss))
         self.hooks = hooks
         self.step = 0  # steps done
         self.epoch = 0  # the current epoch (0-based)
@@ -408,6 +412,15 @@ class Trainer:
 
     def run(self) -> TrainingLog:
         """Train for ``epochs`` passes (or until the budget or ``stop`` ends it)."""
+        try:
+            return self._run()
+        finally:  # a bar left open by an error would garble the next output
+            for hook in self.hooks:
+                close = getattr(hook, "close", None)
+                if callable(close):
+                    close()
+
+    def _run(self) -> TrainingLog:
         log = TrainingLog()
         start = time.monotonic()
         for epoch in range(self.epochs):

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen.schema import ARROW_ATTR, check_frame, check_n_features, is_table, restore_arrow
@@ -46,6 +47,9 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         Append ``missingindicator_<col>`` boolean columns for the columns that had missing
         cells at fit time.
     random_state : None, int or numpy.random.Generator
+    verbose : bool, default=False
+        Show progress bars on stderr (the synthesizer's training); ``False`` prints
+        nothing of its own and leaves the synthesizer's ``verbose`` as set.
 
     Attributes
     ----------
@@ -82,11 +86,13 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         n_draws: int = 10,
         add_indicator: bool = False,
         random_state=None,
+        verbose: bool = False,
     ):
         self.synthesizer = synthesizer
         self.n_draws = n_draws
         self.add_indicator = add_indicator
         self.random_state = random_state
+        self.verbose = verbose
 
     # -- fit --------------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -112,6 +118,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
                 "(e.g. GaussianCopulaSynthesizer or DiffusionSynthesizer)"
             )
         self.synthesizer_ = clone(base).set_params(random_state=int(rng.integers(0, 2**31 - 1)))
+        pass_verbose(self.synthesizer_, self.verbose)
         self.synthesizer_.fit(frame)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.columns_ = list(frame.columns)

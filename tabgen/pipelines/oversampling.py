@@ -11,8 +11,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
+from tabgen._validation import schema_kinds
 from tabgen.pipelines._strategy import target_counts
 from tabgen.schema import ARROW_ATTR, check_frame, is_table, restore_arrow
 
@@ -201,6 +203,9 @@ class SyntheticOverSampler(BaseEstimator):
         classifier with rows spread over regions the other classes share mostly adds false
         positives; the default 2 is the benchmark's choice (``benchmarks/RESULTS.md``).
     random_state : None, int or numpy.random.Generator
+    verbose : bool, default=False
+        Show progress bars on stderr (the synthesizer's training); ``False`` prints nothing
+        of its own and leaves the synthesizer's ``verbose`` as set.
 
     Attributes
     ----------
@@ -242,6 +247,7 @@ class SyntheticOverSampler(BaseEstimator):
         oversample_factor: float = 3.0,
         purity: float = 2.0,
         random_state=None,
+        verbose: bool = False,
     ):
         self.synthesizer = synthesizer
         self.sampling_strategy = sampling_strategy
@@ -252,6 +258,7 @@ class SyntheticOverSampler(BaseEstimator):
         self.oversample_factor = oversample_factor
         self.purity = purity
         self.random_state = random_state
+        self.verbose = verbose
 
     #: imbalanced-learn's estimator type (``imblearn.base.is_sampler``, older scikit-learn).
     _estimator_type = "sampler"
@@ -421,9 +428,10 @@ class SyntheticOverSampler(BaseEstimator):
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
         model = clone(base)
-        schema = dict(model.get_params().get("schema") or {})
+        schema = dict(schema_kinds(model.get_params().get("schema")) or {})
         schema[target] = "categorical"
         seed = int(rng.integers(0, 2**31 - 1))
+        pass_verbose(model, self.verbose)
         return model.set_params(schema=schema, random_state=seed)
 
     @staticmethod

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import (
@@ -143,7 +144,7 @@ def prepare_private(model, X, rng):
     X = check_frame(X)
     epsilon = check_epsilon(model.epsilon)
     delta = resolve_delta(model.delta, len(X))
-    schema = Schema.detect(X, overrides=model.schema)
+    schema = Schema.detect(X, overrides=schema_kinds(model.schema))
     domain = PrivateDomain(model.domain)
     budget = split_budget(epsilon, delta, domain.plan(X, schema), model._dp_fraction)
     noise = _mechanisms.secret_rng()  # never derived from random_state (see secret_seed)

@@ -48,8 +48,11 @@ def _param(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    first = __doc__.split("\n\n", 1)[0]  # the first paragraph, whole
     p = argparse.ArgumentParser(
-        prog="python -m tabgen.scale.train_ddp", description=__doc__.splitlines()[0]
+        prog="python -m tabgen.scale.train_ddp",
+        description=" ".join(first.replace("``", "").split()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "data", help="training table: .csv/.csv.gz (read into memory) or a Parquet file or "
@@ -57,14 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("-m", "--model", default="vae", help="a model that trains data-parallel")
     p.add_argument("-o", "--output", required=True, help="model file (written by rank 0)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--epochs", type=int, help="training epochs")
     p.add_argument("--batch-size", type=int, help="global batch (all processes together)")
     p.add_argument(
         "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
         help="another constructor parameter (JSON value), e.g. --param hidden=128",
     )  # fmt: skip
-    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="show a progress bar (rank 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
     return p
 

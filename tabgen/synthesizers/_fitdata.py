@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.schema import Schema, check_frame
@@ -82,7 +83,7 @@ def training_data(model, X, rng, private: bool):
 
 
 def _fit_encoder(model, frame: pd.DataFrame) -> None:
-    model.schema_ = Schema.detect(frame, overrides=model.schema)
+    model.schema_ = Schema.detect(frame, overrides=schema_kinds(model.schema))
     model.encoder_ = model._make_encoder().fit(frame, model.schema_)
 
 

@@ -37,6 +37,7 @@ from sklearn.exceptions import NotFittedError
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
+from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
@@ -84,16 +85,6 @@ class Conditions:
             encoded={c: np.asarray(v)[rows] for c, v in self.encoded.items()},
             present=self.present,
         )
-
-
-def enable_verbose_logging() -> None:
-    """Show tabgen's INFO messages (progress) on stderr when nothing else is configured."""
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("[tabgen] %(message)s"))
-        logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.INFO:
-        logger.setLevel(logging.INFO)
 
 
 class BaseSynthesizer(PostProcessing, BaseEstimator):
@@ -206,20 +197,16 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
         return None
 
     def _start_fit(self) -> None:
-        """What every ``fit`` path does first: check the parameters, switch on progress,
-        forget the privacy report of an earlier fit (a DP fit sets it again)."""
+        """What every ``fit`` path does first: check the parameters, forget the privacy
+        report of an earlier fit (a DP fit sets it again)."""
         self._validate_common_params()
         self._validate_params()
         for stale in ("privacy_", "domain_"):
             if hasattr(self, stale):
                 delattr(self, stale)
-        if getattr(self, "verbose", False):
-            enable_verbose_logging()
 
     def _validate_common_params(self) -> None:
-        schema = getattr(self, "schema", None)
-        if schema is not None and not isinstance(schema, dict):
-            raise TypeError(f"schema must be a dict {{column: kind}} or None, got {schema!r}")
+        schema_kinds(getattr(self, "schema", None))  # raises for a bad form
         check_random_state(self.random_state)  # raises for bad values
         for name in ("epochs", "batch_size"):
             value = getattr(self, name, None)

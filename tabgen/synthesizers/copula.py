@@ -139,6 +139,9 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         noisy histograms (never real values) and categories keep their noisy-frequency
         order (no data-driven reordering).
     [DP parameters]
+    verbose : bool, default=False
+        Show progress bars on stderr. The copula fits in one pass (no bar); long sampling
+        to a file (:func:`tabgen.sample_to_file`) shows one.
 
     Attributes
     ----------
@@ -181,6 +184,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         epsilon: float | None = None,
         delta: float | None = None,
         domain: dict | None = None,
+        verbose: bool = False,
     ):
         self.schema = schema
         self.max_knots = max_knots
@@ -188,6 +192,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.epsilon = epsilon
         self.delta = delta
         self.domain = domain
+        self.verbose = verbose
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.5

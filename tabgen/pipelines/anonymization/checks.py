@@ -6,6 +6,8 @@ import numbers
 
 import pandas as pd
 
+from tabgen._validation import schema_kinds
+
 #: Minimum number of input rows: below it a holdout cannot measure anything.
 MIN_ROWS = 50
 PII_MODES = ("regenerate", "drop")
@@ -25,7 +27,7 @@ def check_params(anonymizer, frame: pd.DataFrame) -> None:
     named = {"target": [anonymizer.target] if anonymizer.target is not None else []}
     named["pii_columns"] = list(anonymizer.pii_columns or [])
     named["keep_columns"] = list(anonymizer.keep_columns or [])
-    named["schema"] = list(anonymizer.schema or {})
+    named["schema"] = list(schema_kinds(anonymizer.schema) or {})
     named["domain"] = list(anonymizer.domain or {})
     for option, cols in named.items():
         unknown = [c for c in cols if c not in frame.columns]

@@ -11,8 +11,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 
+from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state, spawn_seed
 from tabgen._tags import table_input_tags
+from tabgen._validation import schema_kinds
 from tabgen.pipelines.anonymization.checks import (
     check_params,
     holdout_rows,
@@ -65,8 +67,9 @@ class Anonymizer(BaseEstimator):
         distances to the training rows are replaced (exact copies always are). ``None`` keeps
         only the exact-copy check. ``"auto"``: 0.05, and no filter at all in DP mode (a
         number together with ``epsilon`` is an error).
-    schema : dict, optional
-        ``{column: kind}`` overrides for the column kinds.
+    schema : dict, Schema or path, optional
+        ``{column: kind}`` overrides for the column kinds; a :class:`~tabgen.schema.Schema`
+        or the path of a JSON file (either form) also works.
     epsilon : float, optional
         Train with differential privacy at this total epsilon (see the module docstring).
     delta : float, optional
@@ -75,6 +78,9 @@ class Anonymizer(BaseEstimator):
         Public domain for DP mode (``{"age": (17, 90), "sex": ["Female", "Male"]}``); what it
         does not declare is measured privately, spending part of ``epsilon``.
     random_state : None, int or numpy.random.Generator
+    verbose : bool, default=False
+        Show progress bars on stderr (the synthesizer's training); ``False`` prints nothing
+        of its own and leaves the synthesizer's ``verbose`` as set.
 
     Attributes
     ----------
@@ -96,7 +102,7 @@ class Anonymizer(BaseEstimator):
     >>> import tabgen
     >>> from tabgen.pipelines import Anonymizer
     >>> df = tabgen.datasets.load_adult().head(600)
-    >>> anon = Anonymizer(tabgen.GaussianCopulaSynthesizer(), random_state=0).fit(df)
+    >>> anon = Anonymizer(synthesizer=tabgen.GaussianCopulaSynthesizer(), random_state=0).fit(df)
     >>> synthetic = anon.sample(300)
     >>> synthetic.shape
     (300, 15)
@@ -106,8 +112,8 @@ class Anonymizer(BaseEstimator):
 
     def __init__(
         self,
-        synthesizer=None,
         *,
+        synthesizer=None,
         holdout: float | int = 0.2,
         target: str | None = None,
         pii: str = "regenerate",
@@ -121,6 +127,7 @@ class Anonymizer(BaseEstimator):
         delta: float | None = None,
         domain: dict | None = None,
         random_state=None,
+        verbose: bool = False,
     ):
         self.synthesizer = synthesizer
         self.holdout = holdout
@@ -136,6 +143,7 @@ class Anonymizer(BaseEstimator):
         self.delta = delta
         self.domain = domain
         self.random_state = random_state
+        self.verbose = verbose
 
     # -- fit --------------------------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -168,7 +176,7 @@ class Anonymizer(BaseEstimator):
         self.columns_ = list(frame.columns)
         self.n_features_in_ = len(self.columns_)
         self.feature_names_in_ = np.asarray([str(c) for c in self.columns_], dtype=object)
-        self.schema_ = Schema.detect(frame, overrides=self.schema)
+        self.schema_ = Schema.detect(frame, overrides=schema_kinds(self.schema))
         kinds = self.schema_.kinds
         dp = self.epsilon is not None
 
@@ -297,6 +305,7 @@ class Anonymizer(BaseEstimator):
             random_state=rng,
             on_batch=keep,
             overwrite=overwrite,
+            verbose=bool(self.verbose),
         )
         logger.info(
             "exported %d synthetic rows to %s (%d near-copies replaced)",
@@ -387,7 +396,7 @@ class Anonymizer(BaseEstimator):
             synthetic[self.model_columns_],
             self.holdout_[self.model_columns_],
             target,
-            metadata=metadata,
+            schema=metadata,
             metrics=list(metrics) if target else [m for m in metrics if m != "utility"],
             random_state=random_state,
             attack_params={"n_attacks": int(n_attacks)},
@@ -451,6 +460,7 @@ class Anonymizer(BaseEstimator):
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
         model = clone(base)
+        pass_verbose(model, self.verbose)
         if self.epsilon is not None:
             from tabgen.privacy import check_dp_support
 
@@ -459,7 +469,7 @@ class Anonymizer(BaseEstimator):
             model.set_params(epsilon=self.epsilon, delta=self.delta, domain=domain or None)
         schema = {
             c: k
-            for c, k in (model.get_params().get("schema") or {}).items()
+            for c, k in (schema_kinds(model.get_params().get("schema")) or {}).items()
             if c in self.model_columns_
         }
         for col in self._kept_categories:

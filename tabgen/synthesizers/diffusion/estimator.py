@@ -15,6 +15,7 @@ from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
@@ -56,7 +57,7 @@ _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early 
 
 
 @dp_parameters()
-class DiffusionSynthesizer(BaseSynthesizer):
+class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF,
@@ -115,7 +116,9 @@ class DiffusionSynthesizer(BaseSynthesizer):
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
     verbose : bool, default=False
-        Log progress (epoch, loss, time) at INFO level on the ``"tabgen"`` logger.
+        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
+        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
+        nothing. No logging setting is changed.
     random_state : None, int or numpy.random.Generator
         Seed for fitting and for the default sampling stream.
     epsilon : float, optional

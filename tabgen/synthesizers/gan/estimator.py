@@ -17,6 +17,7 @@ from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -53,7 +54,7 @@ _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
 @dp_parameters(clipped="the critic's DP-SGD")
-class GANSynthesizer(BaseSynthesizer):
+class GANSynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
 
@@ -104,7 +105,9 @@ class GANSynthesizer(BaseSynthesizer):
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...; resolved in ``fit``.
     verbose : bool, default=False
-        Log progress (epochs, loss) on the ``"tabgen"`` logger.
+        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
+        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
+        nothing. No logging setting is changed.
     random_state : None, int or numpy.random.Generator
         Seed of fitting and of the default sampling stream.
     epsilon : float, optional
@@ -206,6 +209,8 @@ class GANSynthesizer(BaseSynthesizer):
     >>> p["epsilon"] <= 3.0 * 1.01, p["accountant"], p["private_network"], p["steps"]
     (True, 'opacus rdp', 'critic', 8)
     """
+
+    _loss_histories = (("generator", "loss_history_"), ("critic", "critic_loss_history_"))
 
     _numeric_conditions = True
     _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp

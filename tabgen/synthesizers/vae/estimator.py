@@ -12,6 +12,7 @@ from tabgen.nn.params import check_positive_ints, check_ranges, check_training_p
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
@@ -23,7 +24,7 @@ _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
 
 @dp_parameters()
-class VAESynthesizer(BaseSynthesizer):
+class VAESynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular VAE (TVAE-style, with a masked condition vector).
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF (tied
@@ -77,7 +78,9 @@ class VAESynthesizer(BaseSynthesizer):
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
     verbose : bool, default=False
-        Log progress (epoch, loss, time) at INFO level on the ``"tabgen"`` logger.
+        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
+        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
+        nothing. No logging setting is changed.
     random_state : None, int or numpy.random.Generator
         Seed for fitting and for the default sampling stream.
     epsilon : float, optional

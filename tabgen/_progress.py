@@ -1,0 +1,108 @@
+"""Progress bars: a ``tqdm.auto`` bar (a widget in notebooks, text on stderr elsewhere).
+
+The trainer calls :class:`ProgressBar` after each epoch (its ``verbose`` hook); long
+sampling and the pipelines use :func:`bar` directly. Nothing here touches a logger, so a
+verbose call shows its own output and leaves the session's logging as it was. ``tqdm`` is
+imported only when a bar is shown.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def bar(total=None, *, desc: str = "", unit: str = "it", enabled: bool = True, leave=True):
+    """A ``tqdm.auto`` bar on stderr, or a silent stand-in when ``enabled`` is false.
+
+    Parameters
+    ----------
+    total : int, optional
+        Steps planned (``None``: unknown, no ETA).
+    desc : str
+        Label left of the bar.
+    unit : str
+        Name of one step ("epoch", "row", ...).
+    enabled : bool
+        Show the bar; otherwise return an object with the same methods that does nothing.
+    leave : bool
+        Keep the finished bar on screen.
+
+    Returns
+    -------
+    tqdm or NullBar
+    """
+    if not enabled:
+        return NullBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, leave=leave, file=sys.stderr,
+                dynamic_ncols=True)  # fmt: skip
+
+
+class NullBar:
+    """A bar that shows nothing (``verbose=False``)."""
+
+    def update(self, n=1) -> None:
+        pass
+
+    def set_postfix_str(self, s="", refresh=True) -> None:
+        pass
+
+    def set_description_str(self, s="", refresh=True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ProgressBar:
+    """The trainer's ``verbose`` hook: one bar in epochs with the ETA and, when
+    ``show_loss`` (not in DP runs, whose raw losses are not private), each network's mean
+    loss of the last epoch.
+
+    Parameters
+    ----------
+    name : str
+        Label of the bar (the model).
+    show_loss : bool
+        Show the losses beside the bar.
+    """
+
+    def __init__(self, name: str = "model", show_loss: bool = True):
+        self.name = name
+        self.show_loss = show_loss
+        self._bar = None
+        self._done = 0
+
+    def __call__(self, p) -> None:
+        if self._bar is None:
+            self._bar = bar(p.total, desc=p.name or self.name, unit="epoch")
+        if self.show_loss and p.loss:
+            self._bar.set_postfix_str(
+                " ".join(f"{k}={v:.4g}" for k, v in p.loss.items()), refresh=False
+            )
+        self._bar.update(p.epoch - self._done)
+        self._done = p.epoch
+        if p.stopped:
+            self._bar.set_description_str(f"{p.name or self.name} (stopped)", refresh=False)
+        if p.stopped or p.epoch >= p.total:
+            self.close()
+
+    def close(self) -> None:
+        """Close the bar (also when training ends by an error)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def pass_verbose(model, verbose) -> None:
+    """Switch on ``model``'s own progress output when a pipeline is ``verbose`` (a model
+    without a ``verbose`` parameter is left alone; ``verbose=False`` keeps its setting)."""
+    if verbose and "verbose" in model.get_params(deep=False):
+        model.set_params(verbose=True)

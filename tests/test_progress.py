@@ -1,0 +1,143 @@
+"""Progress bars, ``verbose`` everywhere, and one vocabulary (``schema=``, loss tables)."""
+
+import json
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tabgen
+from tabgen.pipelines import Anonymizer, SyntheticImputer, SyntheticOverSampler
+
+
+def _table(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame(
+        {"x": x, "y": 2 * x + rng.normal(scale=0.1, size=n), "c": rng.choice(list("ab"), n)}
+    )
+
+
+def test_verbose_fit_shows_a_bar_with_the_loss_and_leaves_logging_alone(capfd):
+    logger = logging.getLogger("tabgen")
+    level, handlers = logger.level, list(logger.handlers)
+    tabgen.VAESynthesizer(epochs=3, batch_size=64, verbose=True, random_state=0).fit(_table())
+    err = capfd.readouterr().err
+    assert "3/3" in err and "epoch" in err and "loss=" in err
+    assert logger.level == level and logger.handlers == handlers
+
+
+def test_quiet_fit_prints_nothing(capfd):
+    tabgen.VAESynthesizer(epochs=2, batch_size=64, random_state=0).fit(_table())
+    out = capfd.readouterr()
+    assert out.err == "" and out.out == ""
+
+
+def test_gan_bar_shows_both_networks(capfd):
+    tabgen.GANSynthesizer(epochs=2, batch_size=60, verbose=True, random_state=0).fit(_table())
+    err = capfd.readouterr().err
+    assert "generator=" in err and "critic=" in err
+
+
+def test_sample_to_file_bar_follows_the_flag(tmp_path, capfd):
+    model = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(_table())
+    capfd.readouterr()
+    tabgen.sample_to_file(model, tmp_path / "a.csv", 300, batch_size=100, random_state=0)
+    assert capfd.readouterr().err == ""
+    tabgen.sample_to_file(
+        model, tmp_path / "b.csv", 300, batch_size=100, random_state=0, verbose=True
+    )
+    err = capfd.readouterr().err
+    assert "300/300" in err and "row" in err
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: SyntheticImputer(synthesizer=tabgen.VAESynthesizer(epochs=2), verbose=v),
+        lambda v: Anonymizer(synthesizer=tabgen.VAESynthesizer(epochs=2), verbose=v),
+    ],
+)
+def test_pipelines_pass_verbose_to_their_synthesizer(make, capfd):
+    frame = _table()
+    frame.loc[:5, "y"] = np.nan
+    make(False).fit(frame)
+    assert "epoch" not in capfd.readouterr().err
+    fitted = make(True).fit(frame)
+    assert "epoch" in capfd.readouterr().err
+    assert fitted.synthesizer.verbose is False  # the caller's object is not changed
+
+
+def test_oversampler_accepts_verbose(capfd):
+    frame = _table()
+    y = np.where(np.arange(len(frame)) < 20, "rare", "common")
+    sampler = SyntheticOverSampler(
+        synthesizer=tabgen.VAESynthesizer(epochs=2), verbose=True, random_state=0
+    )
+    sampler.fit_resample(frame, y)
+    assert "epoch" in capfd.readouterr().err
+    assert sampler.get_params()["verbose"] is True
+
+
+def test_anonymizer_takes_its_synthesizer_by_keyword_only():
+    with pytest.raises(TypeError):
+        Anonymizer(tabgen.GaussianCopulaSynthesizer())
+
+
+def test_schema_accepts_a_schema_a_dict_and_a_json_file(tmp_path):
+    frame = _table()
+    frame["k"] = np.arange(len(frame)) % 3
+    want = tabgen.GaussianCopulaSynthesizer(schema={"k": "categorical"}, random_state=0).fit(frame)
+    assert want.schema_["k"].kind == "categorical"
+    full = want.schema_
+    dict_file = tmp_path / "kinds.json"
+    dict_file.write_text(json.dumps({"k": "categorical"}))
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(full.to_json())
+    for form in (full, full.to_dict(), str(dict_file), schema_file):
+        got = tabgen.GaussianCopulaSynthesizer(schema=form, random_state=0).fit(frame)
+        assert got.schema_.kinds == full.kinds, form
+        pd.testing.assert_frame_equal(
+            got.sample(50, random_state=1), want.sample(50, random_state=1)
+        )
+
+
+def test_schema_errors_name_the_problem(tmp_path):
+    frame = _table()
+    with pytest.raises(FileNotFoundError, match=r"nope\.json"):
+        tabgen.GaussianCopulaSynthesizer(schema=str(tmp_path / "nope.json")).fit(frame)
+    with pytest.raises(TypeError, match="schema must be a dict"):
+        tabgen.GaussianCopulaSynthesizer(schema=3).fit(frame)
+
+
+def test_evaluate_takes_schema_and_warns_on_metadata(tmp_path):
+    real = _table()
+    path = tmp_path / "kinds.json"
+    path.write_text(json.dumps({"c": "categorical"}))
+    a = tabgen.evaluate(real, real, schema=str(path), metrics=["fidelity"])
+    with pytest.warns(FutureWarning, match="schema="):
+        b = tabgen.evaluate(real, real, metadata={"c": "categorical"}, metrics=["fidelity"])
+    assert (a.scores["shape"], a.scores["trend"]) == (b.scores["shape"], b.scores["trend"])
+    fitted = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tabgen.evaluate(real, real, schema=fitted.schema_, metrics=["fidelity"])
+
+
+@pytest.mark.parametrize(
+    "model, columns",
+    [
+        (tabgen.GANSynthesizer(epochs=3, batch_size=60), ["epoch", "generator", "critic"]),
+        (tabgen.VAESynthesizer(epochs=3, batch_size=60), ["epoch", "loss"]),
+        (tabgen.DiffusionSynthesizer(epochs=3, batch_size=60), ["epoch", "loss"]),
+    ],
+)
+def test_get_loss_values_is_a_table_per_network(model, columns):
+    model.set_params(random_state=0).fit(_table())
+    table = model.get_loss_values()
+    assert list(table.columns) == columns
+    assert table["epoch"].tolist() == [1, 2, 3]
+    assert table[columns[1:]].notna().all().all()
+    assert table[columns[1]].tolist() == model.loss_history_

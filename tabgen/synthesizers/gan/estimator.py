@@ -76,6 +76,10 @@ class GANSynthesizer(BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
+    constraint_violations : {"raise", "drop"}, default="raise"
+        What ``fit`` does with training rows that break a rule.
     epochs : int, optional
         Passes over the training rows (``n_rows // batch_size`` steps each). By default,
         enough passes for about 8,000 generator updates, within 100 to 300 epochs: an
@@ -218,6 +222,8 @@ class GANSynthesizer(BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
+        constraints: list | None = None,
+        constraint_violations: str = "raise",
         epochs: int | None = None,
         batch_size: int = 500,
         lr: float = 5e-4,
@@ -238,6 +244,8 @@ class GANSynthesizer(BaseSynthesizer):
         selection_draws: int = 4,
     ):
         self.schema = schema
+        self.constraints = constraints
+        self.constraint_violations = constraint_violations
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr

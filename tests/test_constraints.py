@@ -110,10 +110,17 @@ def test_conditions_are_mapped_or_refused():
         model.sample(5, conditions={"cat": "p", "code": 20})
     with pytest.raises(ValueError, match="contradict"):
         model.sample(5, conditions={"x": 1, "y": 1, "total": 5})
-    with pytest.raises(ValueError, match="needs one on 'a'"):
-        model.sample(5, conditions={"b": 3.0})
-    with pytest.raises(ValueError, match="needs conditions on"):
-        model.sample(5, conditions={"total": 30})
+    # a derived column alone: the free columns are solved for it
+    out = model.sample(30, conditions={"b": 3.0}, random_state=0)
+    assert (out["b"] == 3.0).all() and (out["a"] < 3.0).all() and out["a"].nunique() > 1
+    out = model.sample(30, conditions={"total": 30}, random_state=0)
+    assert (out["total"] == 30).all() and (out["x"] + out["y"] == 30).all()
+    out = model.sample(30, conditions={"total": 30, "x": 4}, random_state=0)
+    assert (out["y"] == 26).all()
+    out = model.sample(30, conditions={"code": 30}, random_state=0)
+    assert (out["cat"] == "r").all()
+    with pytest.raises(ValueError, match="no value of 'cat'"):
+        model.sample(5, conditions={"code": 40})
 
 
 def test_save_load_keeps_rules(tmp_path):
@@ -262,3 +269,27 @@ def test_discover_adult_education_pair():
     out = model.sample(500, random_state=0)
     seen = set(zip(adult[edu[0]], adult[edu[1]]))
     assert set(zip(out[edu[0]], out[edu[1]])) <= seen
+
+
+def test_pipelines_pass_the_rules_through():
+    """The imputer and the over-sampler use their synthesizer's ``constraints``."""
+    from tabgen.pipelines.imputation import SyntheticImputer
+    from tabgen.pipelines.oversampling import SyntheticOverSampler
+
+    df = ruled_frame()[["a", "b", "x", "y", "total", "cat"]]
+    rules = [Inequality("a", "<", "b"), LinearEquality("total", ["x", "y"])]
+    holes = df.copy()
+    rng = np.random.default_rng(0)
+    for col in ["a", "b", "x", "total"]:
+        holes.loc[rng.random(len(df)) < 0.2, col] = np.nan
+    synth = GaussianCopulaSynthesizer(constraints=rules, random_state=0)
+    filled = SyntheticImputer(synthesizer=synth, random_state=0).fit_transform(holes)
+    assert filled.notna().all().all()
+    assert _broken(rules, filled) == {}
+    kept = holes.notna().to_numpy()
+    assert (filled.to_numpy()[kept] == holes.to_numpy()[kept]).all()
+    X, y = df.drop(columns="cat"), df["cat"].where(df.index % 5 != 0, "rare")
+    sampler = SyntheticOverSampler(synthesizer=synth, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert len(X_res) > len(X) and (y_res == "rare").sum() > (y == "rare").sum()
+    assert _broken(rules, X_res) == {}

@@ -209,6 +209,11 @@ class ConstraintSet:
                 )
         return ordered
 
+    @property
+    def transformed_columns(self) -> list:
+        """Original columns whose values the model sees transformed (or not at all)."""
+        return [c for c in self.columns_ if any(c in s.writes for s in self.steps_)]
+
     # -- transform --------------------------------------------------------------------------
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """The inner table of ``X`` (a copy)."""
@@ -233,8 +238,14 @@ class ConstraintSet:
             bad |= rule.violations(frame)
         return bad
 
-    def map_conditions(self, cond: pd.DataFrame, rng) -> pd.DataFrame:
-        """Conditions on original columns as conditions on inner columns (NaN: free)."""
+    def map_conditions(self, cond: pd.DataFrame, rng) -> tuple:
+        """Conditions on original columns as conditions on inner columns (NaN: free).
+
+        Returns the inner conditions and the fix-ups to apply, in order, to the rows after
+        the inverse transform: a derived column conditioned without what it is derived from
+        (``b`` of ``a < b`` alone, a total without all its parts) is left free in the inner
+        table, and the fix-up then solves the free columns for the given value (``a = b -
+        gap``; the missing parts rescaled to sum to the total)."""
         frame = cond.copy()
         for c in frame.columns:
             if c in self.dtypes_ and self.dtypes_[c].startswith("datetime64"):
@@ -253,10 +264,13 @@ class ConstraintSet:
                     f"the conditions contradict the rule {rule!r} (condition row {i}: "
                     f"{frame.iloc[i][rule.columns].to_dict()!r})"
                 )
+        fixups = []
         for step in self.steps_:
-            step.map_condition(frame, rng)
+            fix = step.map_condition(frame, rng)
+            if fix is not None:
+                fixups.append(fix)
         frame = frame.dropna(axis=1, how="all")
-        return frame
+        return frame, fixups[::-1]
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, draw, n, conditions, rng) -> pd.DataFrame:
@@ -390,17 +404,32 @@ class _Gap(_Step):
             return
         given = cond[self.write].notna().to_numpy()
         if not given.any():
-            return
-        if self.other not in cond.columns or cond[self.other].isna().to_numpy()[given].any():
-            raise ValueError(
-                f"a condition on {self.write!r} needs one on {self.other!r} too: the rule "
-                f"{self.rule!r} models {self.write!r} as its gap to {self.other!r}"
-            )
+            return None
+        if self.other not in cond.columns:
+            cond[self.other] = np.nan
         w, o = _values(cond, self.write), _values(cond, self.other)
-        gap = np.where(given, self.sign * (w - o), np.nan)
+        gap = np.where(given & ~np.isnan(o), self.sign * (w - o), np.nan)
         if self.datetime:
             gap = gap / 1e9
+        alone = given & np.isnan(o)  # solved after sampling: other = write - gap
         cond[self.write] = gap
+        if not alone.any():
+            return None
+        want = w[alone]
+
+        def fix(rows):
+            ws, os_ = _values(rows, self.write)[alone], _values(rows, self.other)[alone]
+            new = np.where(np.isnan(os_), np.nan, want - (ws - os_))
+            col = self.other
+            if self.datetime:
+                values = pd.to_datetime(pd.Series(new).astype("Int64"), unit="ns")
+            else:
+                values = pd.Series(new)
+            column = rows[col].astype(object)
+            column[alone] = values.to_numpy(dtype=object)
+            rows[col] = pd.to_datetime(column) if self.datetime else pd.to_numeric(column)
+
+        return fix
 
     def get_state(self):
         return {
@@ -489,15 +518,15 @@ class _Derive(_Step):
             return
         given = cond[self.target].notna()
         if not given.any():
-            return
-        if (
-            not set(self.sources) <= set(cond.columns)
-            or cond.loc[given, self.sources].isna().any().any()
-        ):
-            raise ValueError(
-                f"a condition on {self.target!r} needs conditions on {self.sources!r} too: "
-                f"the rule {self.rule!r} derives {self.target!r} from them"
-            )
+            return None
+        for c in self.sources:
+            if c not in cond.columns:
+                cond[c] = np.nan
+        alone = given & cond[self.sources].isna().any(axis=1)
+        fix = None
+        if alone.any():
+            fix = self._solve(cond, alone.to_numpy(), rng)
+            given = given & ~alone
         want = self._derived(cond)
         if isinstance(self.rule, Determines):
             ok = [
@@ -512,9 +541,61 @@ class _Derive(_Step):
                     f"{want[given].iloc[i]!r}"
                 )
         if self.keep_:
-            cond[self.target] = cond[self.target].where(~given)
+            cond[self.target] = cond[self.target].where(~(given | alone))
         else:
             del cond[self.target]
+        return fix
+
+    def _solve(self, cond, alone, rng):
+        """Conditions on the target without (all) its sources: a source value mapping to
+        the target is chosen (a lookup), or the free parts are solved after sampling (a
+        sum)."""
+        if isinstance(self.rule, Determines):
+            column = cond[self.source].astype(object)
+            for i in np.flatnonzero(alone):
+                t = _scalar(cond[self.target].iloc[i])
+                keys = [a for a, b in self.lookup_ if b == t]
+                if not keys:
+                    raise ValueError(
+                        f"the conditions contradict the rule {self.rule!r}: no value of "
+                        f"{self.source!r} gives {self.target!r} = {t!r} in the training data"
+                    )
+                column.iloc[i] = keys[int(rng.integers(len(keys)))]
+            cond[self.source] = column
+            return None
+        rule = self.rule
+        total = _values(cond, rule.total)[alone]
+        known = cond[rule.parts].notna().to_numpy()[alone]
+        given_parts = np.nan_to_num(np.column_stack([_values(cond, p) for p in rule.parts])[alone])
+        coef = np.asarray(rule.coefficients)
+
+        def fix(rows):
+            sampled = np.column_stack([_values(rows, p) for p in rule.parts])[alone]
+            free = ~known
+            rest = total - rule.constant - (given_parts * known) @ coef
+            weighted = np.where(free, sampled * coef, 0.0)
+            scale = rest / np.where(weighted.sum(axis=1) == 0, np.nan, weighted.sum(axis=1))
+            new = np.where(free, sampled * scale[:, None], sampled)
+            last = free.shape[1] - 1 - np.argmax(free[:, ::-1], axis=1)  # last free part
+            r = np.arange(len(new))
+            integer = [self._integer(rows, p) for p in rule.parts]
+            for j, is_int in enumerate(integer):
+                if is_int:
+                    new[:, j] = np.where(free[:, j] & (last != j), np.round(new[:, j]), new[:, j])
+            # the last free part takes the remainder, exactly
+            others = np.where(np.arange(new.shape[1]) == last[:, None], 0.0, new * coef).sum(1)
+            new[r, last] = (total - rule.constant - others) / coef[last]
+            for j, p in enumerate(rule.parts):
+                column = rows[p].to_numpy(dtype="float64", na_value=np.nan).copy()
+                idx = np.flatnonzero(alone)[free[:, j]]
+                column[idx] = new[free[:, j], j]
+                rows[p] = column
+
+        return fix
+
+    @staticmethod
+    def _integer(rows, col) -> bool:
+        return pd.api.types.is_integer_dtype(rows[col].dtype)
 
     def get_state(self):
         return {
@@ -598,6 +679,7 @@ class _Joint(_Step):
         for c in given:
             del cond[c]
         cond[self.cols[0]] = pd.Series(labels, index=cond.index, dtype=object)
+        return None
 
     def get_state(self):
         return {
@@ -661,11 +743,13 @@ def _sample(self: ConstraintSet, draw, n, conditions, rng) -> pd.DataFrame:
     pieces = []
     for _ in range(tries):
         sub = cond.iloc[todo].reset_index(drop=True) if cond is not None else None
-        inner_cond = self.map_conditions(sub, rng) if sub is not None else None
+        inner_cond, fixups = self.map_conditions(sub, rng) if sub is not None else (None, [])
         if inner_cond is not None and inner_cond.shape[1] == 0:
             inner_cond = None
         inner = draw(len(todo), inner_cond, rng).reset_index(drop=True)
         rows = self.inverse(inner)
+        for fix in fixups:
+            fix(rows)
         if sub is not None:
             _impose(self, rows, sub)
         bad = self.violations_of(rows)

@@ -445,6 +445,9 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
     def _can_condition_on(self, col) -> bool:
         """Whether ``sample(conditions=...)`` accepts the fitted column ``col``: categorical
         columns always, numeric ones when the model conditions on numbers."""
+        rules = getattr(self, "constraints_", None)
+        if rules is not None and col in rules.columns_ and col not in self.schema_.names:
+            return True  # derived by a rule: conditions go through what it is derived from
         kind = self.schema_[col].kind
         return kind == "categorical" or (
             kind in ("numerical", "integer") and self._numeric_conditions

@@ -78,6 +78,10 @@ def _model_params(cls, args) -> dict:
     if args.schema:
         params["schema"] = dict(args.schema)
     names = cls._get_param_names()
+    from tabgen._cli_constraints import model_constraints
+
+    if model_constraints(args) is not None:
+        params["constraints"] = model_constraints(args)
     for name in ("epochs", "verbose", "device"):
         value = getattr(args, name, None)
         if value is not None and name in names:
@@ -484,6 +488,7 @@ def _add_overwrite(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tabgen`` command (imports no model code)."""
+    from tabgen._cli_constraints import add_commands, add_fit_option
     from tabgen._version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
@@ -519,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="model file to write")
     _add_overwrite(p)
     _add_model_options(p)
+    add_fit_option(p)
     p.set_defaults(func=cmd_fit)
 
     p = command("sample", "sample rows from a saved model")
@@ -613,6 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_overwrite(p)
     p.set_defaults(func=cmd_evaluate)
+    add_commands(command, _read_input)
     return parser
 
 

@@ -293,3 +293,26 @@ def test_pipelines_pass_the_rules_through():
     X_res, y_res = sampler.fit_resample(X, y)
     assert len(X_res) > len(X) and (y_res == "rare").sum() > (y == "rare").sum()
     assert _broken(rules, X_res) == {}
+
+
+def test_cli_constraints_then_fit_with_them(tmp_path, capsys):
+    from tabgen.cli import main
+
+    df = ruled_frame()[["a", "b", "x", "y", "total", "cat", "code"]]
+    data = tmp_path / "data.csv"
+    df.to_csv(data, index=False)
+    rules = tmp_path / "rules.json"
+    assert main(["constraints", str(data), "-o", str(rules)]) == 0
+    from tabgen.constraints.files import read_rules
+
+    found = read_rules(rules)
+    assert Inequality("a", "<=", "b") in found
+    model_file = tmp_path / "m.tabgen"
+    assert main(["fit", str(data), "-o", str(model_file), "--constraints", str(rules)]) == 0
+    model = tabgen.load(model_file)
+    assert model.constraints == found
+    assert _broken(found, model.sample(200)) == {}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"constraints": [{"kind": "inequality", "left": "a"}]}')
+    assert main(["fit", str(data), "-o", str(tmp_path / "m2"), "--constraints", str(bad)]) == 1
+    assert "bad constraint" in capsys.readouterr().err

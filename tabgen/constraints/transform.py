@@ -251,14 +251,10 @@ class ConstraintSet:
             if c in self.dtypes_ and self.dtypes_[c].startswith("datetime64"):
                 frame[c] = pd.to_datetime(frame[c])
         for rule in self.rules:  # conditions that contradict a rule outright
-            bad = (
-                rule.violations(
-                    frame.reindex(columns=sorted(set(rule.columns) | set(frame.columns)))
-                )
-                if not isinstance(rule, Custom) and set(rule.columns) <= set(frame.columns)
-                else None
-            )
-            if bad is not None and bad.any():
+            if isinstance(rule, Custom) or not set(rule.columns) <= set(frame.columns):
+                continue
+            bad = rule.violations(frame)
+            if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(
                     f"the conditions contradict the rule {rule!r} (condition row {i}: "
@@ -789,19 +785,6 @@ def _impose(self: ConstraintSet, rows: pd.DataFrame, cond: pd.DataFrame) -> None
         col = rows[c].astype(object)
         col[mask] = cond[c].to_numpy(dtype=object)[mask]
         rows[c] = _cast(col, self.dtypes_[c])
-        if rows[c].dtype == object and self.dtypes_[c] != "object":
-            rows[c] = (
-                pd.to_numeric(rows[c], errors="ignore")
-                if _numeric_dtype(self.dtypes_[c])
-                else rows[c]
-            )
-
-
-def _numeric_dtype(text: str) -> bool:
-    try:
-        return np.issubdtype(np.dtype(text), np.number)
-    except TypeError:
-        return False
 
 
 def _supply(self: ConstraintSet, custom: dict) -> None:

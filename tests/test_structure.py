@@ -308,8 +308,8 @@ def _private_definitions() -> dict:
 ALLOWED_PRIVATE = {
     # the model contract's hooks (synthesizers/base.py docstring), called by the framework
     # code that drives a model: saving/loading and the DP fit
-    ("tabgen.persistence", "_get_state"): "model hook: persistence",
-    ("tabgen.persistence", "_set_state"): "model hook: persistence",
+    ("tabgen.persistence", "_file_state"): "model hook: persistence",
+    ("tabgen.persistence", "_load_file_state"): "model hook: persistence",
     ("tabgen.persistence", "_validate_params"): "model hook: parameter checks on load",
     ("tabgen.persistence", "_validate_common_params"): "base parameter checks on load",
     ("tabgen.privacy", "_start_fit"): "fit hook; the DP fit joins the base fit pipeline",
@@ -375,4 +375,4 @@ def test_no_package_uses_another_packages_private_names():
 def test_private_use_check_sees_cross_package_calls():
     """The check finds the kind of call it forbids (so an empty result means something)."""
     uses = _private_uses()
-    assert ("tabgen.persistence", "_get_state") in {(m, n) for m, _, n in uses}
+    assert ("tabgen.persistence", "_file_state") in {(m, n) for m, _, n in uses}

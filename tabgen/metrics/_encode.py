@@ -91,6 +91,13 @@ def encode(
     onehot: list[bool] = []
     lengths = [len(f) for f in frames]
 
+    def one_feature(column, categorical: bool) -> None:
+        """Record a column encoded as one feature (a number, or an ordinal category code)."""
+        names.append(str(column))
+        cat_mask.append(categorical)
+        sources.append(column)
+        onehot.append(False)
+
     for column, kind in kinds.items():
         if kind in ("numerical", "datetime"):
             values = [to_float(f[column], kind) for f in frames]
@@ -110,10 +117,7 @@ def encode(
             else:
                 for block, v in zip(blocks, scaled):
                     block.append(v[:, None])
-                names.append(str(column))
-                cat_mask.append(False)
-                sources.append(column)
-                onehot.append(False)
+                one_feature(column, categorical=False)
             continue
 
         codes, uniques = joint_codes([f[column] for f in frames])
@@ -128,10 +132,7 @@ def encode(
                 out = rank_ext[c].astype(np.float64)  # c == -1 picks the trailing slot
                 out[c < 0] = np.nan
                 block.append(out[:, None])
-            names.append(str(column))
-            cat_mask.append(True)
-            sources.append(column)
-            onehot.append(False)
+            one_feature(column, categorical=True)
             continue
         width = n_levels + int(has_other) + int(has_missing)
         top = [uniques[i] for i in np.argsort(rank, kind="stable")[:n_levels]]

@@ -194,10 +194,12 @@ def fit_private(model, Z, budget: dict, rng) -> None:
 
 
 def data_parallel():
-    """:func:`tabgen.nn.distributed.data_parallel`, without importing torch for the answer (a
-    process group cannot exist before ``torch.distributed`` has been imported)."""
-    if "torch.distributed" not in sys.modules:
+    """The number of processes when this one trains in a ``torch.distributed`` group of
+    several (else ``None``), as :func:`tabgen.nn.distributed.data_parallel` decides; privacy
+    imports nothing of the trainer, and torch only when a process group can exist (after
+    ``torch.distributed`` has been imported)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
         return None
-    from tabgen.nn.distributed import data_parallel as context
-
-    return context()
+    world = dist.get_world_size()
+    return world if world > 1 else None

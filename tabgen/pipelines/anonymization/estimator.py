@@ -475,6 +475,16 @@ class _Batches:
     def __init__(self, anonymizer: Anonymizer):
         self.anonymizer = anonymizer
 
+    @property
+    def schema_(self):
+        """The schema of the anonymizer's output columns (the file's schema)."""
+        return self.anonymizer.schema_
+
+    @property
+    def synthesizer_(self):
+        """The fitted model (its category lists type the file's categorical columns)."""
+        return self.anonymizer.synthesizer_
+
     def sample(self, n, conditions=None, random_state=None, *, id_offset: int = 0):
         if conditions is not None:
             raise ValueError("the anonymizer does not take conditions")

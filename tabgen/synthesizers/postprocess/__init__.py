@@ -35,11 +35,11 @@ import importlib
 
 import numpy as np
 
-#: Post-processor name -> (module, class).
+#: Post-processor name -> (module, class, the class's ``name``: its key in a model file).
 REGISTRY = {
-    "snap": ("structure", "SnapToSupports"),
-    "dependencies": ("structure", "CategoryDependencies"),
-    "selection": ("selection", "DiscriminatorSelection"),
+    "snap": ("structure", "SnapToSupports", "supports"),
+    "dependencies": ("structure", "CategoryDependencies", "dependencies"),
+    "selection": ("selection", "DiscriminatorSelection", "discriminator"),
 }
 
 
@@ -47,7 +47,7 @@ def postprocessor_class(name: str):
     """The class registered under ``name``."""
     if name not in REGISTRY:
         raise ValueError(f"unknown post-processor {name!r}; known: {sorted(REGISTRY)}")
-    module, cls = REGISTRY[name]
+    module, cls, _ = REGISTRY[name]
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
@@ -124,13 +124,14 @@ class PostProcessing:
     def _load_file_state(self, state: dict, arrays: dict) -> None:
         """Inverse of :meth:`_file_state` (files written before post-processors were shared
         hold the GAN's under the same keys)."""
-        classes = [postprocessor_class(name) for name in REGISTRY]
-        prefixes = tuple(f"{cls.name}." for cls in classes)  # the post-processors' arrays
+        keys = {entry[2]: name for name, entry in REGISTRY.items()}
+        prefixes = tuple(f"{key}." for key in keys)  # the post-processors' arrays
         self._set_state(state, {k: v for k, v in arrays.items() if not k.startswith(prefixes)})
+        # only the classes the file holds are imported (the discriminator's imports torch)
         self.postprocessors_ = [
-            cls.from_state(state[cls.name], arrays)
-            for cls in classes
-            if state.get(cls.name) is not None
+            postprocessor_class(name).from_state(state[key], arrays)
+            for key, name in keys.items()
+            if state.get(key) is not None
         ]
         if "privacy" in state:
             self.privacy_ = dict(state["privacy"])

@@ -5,7 +5,8 @@ twice: without rules, and with the table's natural rules (adult: education <-> e
 california: total_bedrooms <= total_rooms, households <= population; magic: Conc1 <= Conc,
 Width <= Length) plus what :func:`tabgen.constraints.discover` proposes. Each sample is
 checked against every rule (share of rows breaking at least one, and per rule) and scored
-against held-out rows by ``tabgen.evaluate`` (shape, trend, gradient-boosting detection score; higher is better).
+against held-out rows by ``tabgen.evaluate`` (shape, trend, gradient-boosting detection
+score; higher is better).
 
     python -m benchmarks.bench_constraints [--train 5000] [--rows 5000] [--epochs 50]
         [--models copula,diffusion,vae,gan] [--datasets adult,california,magic] [--seed 0]

@@ -277,12 +277,15 @@ def _restore_tuples(cls, params: dict) -> dict:
     }
 
 
-def load(path):
+def load(path, *, custom: dict | None = None):
     """Load a model saved with ``model.save(path)``.
 
     Parameters
     ----------
     path : str or Path
+    custom : dict, optional
+        ``{name: predicate}`` for the model's :class:`~tabgen.constraints.Custom` rules
+        (predicates are code, never saved in the file; sampling without them raises).
 
     Returns
     -------
@@ -337,6 +340,12 @@ def load(path):
         raise ModelFileError(f"{where} has an invalid model description: {exc}") from None
     except Exception as exc:  # e.g. torch's RuntimeError for arrays of another size
         raise ModelFileError(f"{where} has an invalid model description: {_line(exc)}") from None
+    if custom:
+        if getattr(model, "constraints_", None) is None:
+            raise ValueError(
+                f"custom predicates given, but the model in {where} has no constraints"
+            )
+        model.constraints_.supply(custom)
     seed = model.random_state if isinstance(model.random_state, int) else None
     model._sampling_rng = np.random.default_rng(seed)
     return model

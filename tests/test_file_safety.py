@@ -271,6 +271,7 @@ COMMANDS = {
     "anonymize": "anonymize {data} -m copula -o {out}",
     "anonymize-report": "anonymize {data} -m copula -o {tmp}/fresh.csv --report {out}",
     "demo": "demo --train-rows 100 -o {out}",
+    "constraints": "constraints {data} -o {out}",
 }
 INPUT_OF = {"sample": "model", "evaluate": "synth"}
 

@@ -70,7 +70,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)  # a bad command line exits with status 2 here
     debug = bool(getattr(args, "debug", False))
     try:
-        return globals()[args.func](args)  # looked up here, so that it can be replaced
+        func = args.func  # a name is looked up here, so that it can be replaced
+        return (globals()[func] if isinstance(func, str) else func)(args)
     except KeyboardInterrupt:
         print("tabgen: interrupted", file=sys.stderr)
         return 130

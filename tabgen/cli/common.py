@@ -140,6 +140,11 @@ def model_params(cls, args, name: str = "", skip=()) -> dict:
             flag = "--" + key.replace("_", "-")
             raise UsageError(f"{flag}: the {name or cls.__name__} model has no {key} parameter")
         params[key] = value
+    from tabgen._cli_constraints import model_constraints
+
+    rules = model_constraints(args)
+    if rules is not None:
+        params["constraints"] = rules
     if "verbose" in names:
         params["verbose"] = show_progress(args)
     for key, value in getattr(args, "param", None) or []:

@@ -110,7 +110,9 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tabgen`` command (imports no model code)."""
+    from tabgen._cli_constraints import add_commands, add_fit_option
     from tabgen._version import __version__
+    from tabgen.cli.common import read_input
 
     common = _common_options()
     parser = argparse.ArgumentParser(
@@ -152,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delta", type=positive_float, help="DP delta (default: the model's)")
     _add_overwrite(p)
     _add_model_options(p)
+    add_fit_option(p)
     p.set_defaults(func="cmd_fit")
 
     p = command("sample", "sample rows from a saved model")
@@ -258,4 +261,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schema(p)
     _add_overwrite(p)
     p.set_defaults(func="cmd_evaluate")
+    add_commands(command, read_input)
     return parser

@@ -188,10 +188,14 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         """Observed cells usable as conditions (NaN = free)."""
         model = self.synthesizer_
         conds = {}
+        rules = getattr(model, "constraints_", None)
         for col in self.columns_:
+            values = frame[col].astype(object).where(frame[col].notna(), None)
+            if rules is not None and col in rules.transformed_columns:
+                conds[col] = values.to_numpy(dtype=object)  # mapped by the constraints
+                continue
             if not model.can_condition_on(col):
                 continue
-            values = frame[col].astype(object).where(frame[col].notna(), None)
             enc = model.encoder_.encoders_[col]
             if model.schema_[col].kind == "categorical":
                 seen = set(map(_key, enc.categories_))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,13 @@ from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
-from tabgen.schema import format_text_numbers, native_frame, parse_text_numbers, restore_dtypes
+from tabgen.schema import (
+    check_frame,
+    format_text_numbers,
+    native_frame,
+    parse_text_numbers,
+    restore_dtypes,
+)
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.postprocess import PostProcessing
@@ -177,6 +184,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             check_private_input(X)
         self._start_fit()
         rng = check_random_state(self.random_state)
+        X = self._apply_constraints(X, private)
         with training_data(self, X, rng, private) as data:
             self.n_features_in_ = len(data.columns)
             self.columns_ = data.columns
@@ -191,6 +199,30 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
         self._sampling_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
         self._fit_postprocessors(data.real, rng)
         return self
+
+    def _apply_constraints(self, X, private: bool):
+        """Fit the ``constraints`` (:class:`~tabgen.constraints.ConstraintSet`) on ``X`` and
+        return the table the model learns (``X`` itself without constraints)."""
+        if hasattr(self, "constraints_"):
+            del self.constraints_
+        rules = getattr(self, "constraints", None)
+        if not rules:
+            return X
+        from tabgen.constraints import ConstraintSet
+
+        if private:
+            raise ValueError(
+                "constraints are not supported with epsilon (differential privacy) yet: the "
+                "transforms learn lookup tables from the data"
+            )
+        if isinstance(X, (str, os.PathLike)):
+            raise ValueError(
+                "constraints need the table in memory: read the file into a DataFrame first"
+            )
+        rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
+        inner = rules.fit_transform(check_frame(X))
+        self.constraints_ = rules
+        return inner
 
     def _dequantize_rng(self, rng):
         """Generator for randomised encoding of tied values (``None``: deterministic)."""
@@ -214,6 +246,10 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if getattr(self, "constraints", None) is not None:
+            from tabgen.constraints import ConstraintSet
+
+            ConstraintSet(self.constraints, getattr(self, "constraint_violations", "raise"))
 
     # -- sample -----------------------------------------------------------------------------
     def sample(
@@ -255,12 +291,38 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
         frame = self._sample_frame(
             n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
         )
+        if getattr(self, "constraints_", None) is not None:
+            return frame  # the constraints' inverse gave the columns their dtypes back
         return restore_dtypes(frame, self.schema_)
 
     def _sample_frame(
         self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
     ) -> pd.DataFrame:
-        """Sampling with the options internal callers need.
+        """Sampling with the options internal callers need; with ``constraints``, through
+        their transform (:meth:`tabgen.constraints.ConstraintSet.sample`)."""
+        rules = getattr(self, "constraints_", None)
+        if rules is None:
+            return self._sample_rows(
+                n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
+            )
+        self._check_fitted()
+        rng = self._sampling_rng if random_state is None else check_random_state(random_state)
+
+        def draw(k, inner_conditions, generator):
+            return self._sample_rows(
+                k if inner_conditions is None else None,
+                inner_conditions,
+                generator,
+                id_offset=id_offset,
+                fill_missing=fill_missing,
+            )
+
+        return rules.sample(draw, n, conditions, rng)
+
+    def _sample_rows(
+        self, n, conditions, random_state, *, id_offset: int, fill_missing: bool = False
+    ) -> pd.DataFrame:
+        """Sampling of the model's own (inner) columns.
 
         ``fill_missing=True`` (imputation) asks that every unconditioned column of a
         conditions row come out observed, never missing.
@@ -380,6 +442,9 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
     def _can_condition_on(self, col) -> bool:
         """Whether ``sample(conditions=...)`` accepts the fitted column ``col``: categorical
         columns always, numeric ones when the model conditions on numbers."""
+        rules = getattr(self, "constraints_", None)
+        if rules is not None and col in rules.columns_ and col not in self.schema_.names:
+            return True  # derived by a rule: conditions go through what it is derived from
         kind = self.schema_[col].kind
         return kind == "categorical" or (
             kind in ("numerical", "integer") and self._numeric_conditions

@@ -125,6 +125,10 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
+    constraint_violations : {"raise", "drop"}, default="raise"
+        What ``fit`` does with training rows that break a rule.
     max_knots : int, default=1000
         Resolution of each empirical marginal (columns with at most ``max_knots // 2``
         distinct values are reproduced exactly).
@@ -179,6 +183,8 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
+        constraints: list | None = None,
+        constraint_violations: str = "raise",
         max_knots: int = 1000,
         random_state=None,
         epsilon: float | None = None,
@@ -187,6 +193,8 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         verbose: bool = False,
     ):
         self.schema = schema
+        self.constraints = constraints
+        self.constraint_violations = constraint_violations
         self.max_knots = max_knots
         self.random_state = random_state
         self.epsilon = epsilon

@@ -79,6 +79,10 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
+    constraint_violations : {"raise", "drop"}, default="raise"
+        What ``fit`` does with training rows that break a rule.
     epochs : int, optional
         Passes over the training rows. Default: enough passes for about 8,000 optimiser
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
@@ -207,6 +211,8 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
+        constraints: list | None = None,
+        constraint_violations: str = "raise",
         epochs: int | None = None,
         batch_size: int = 1024,
         lr: float = 2e-3,
@@ -226,6 +232,8 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         domain: dict | None = None,
     ):
         self.schema = schema
+        self.constraints = constraints
+        self.constraint_violations = constraint_violations
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -80,6 +80,10 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
+    constraint_violations : {"raise", "drop"}, default="raise"
+        What ``fit`` does with training rows that break a rule.
     epochs : int, optional
         Passes over the training rows (``n_rows // batch_size`` steps each). By default,
         enough passes for about 8,000 generator updates, within 100 to 300 epochs: an
@@ -219,6 +223,8 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
+        constraints: list | None = None,
+        constraint_violations: str = "raise",
         epochs: int | None = None,
         batch_size: int = 500,
         lr: float = 5e-4,
@@ -239,6 +245,8 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         selection_draws: int = 4,
     ):
         self.schema = schema
+        self.constraints = constraints
+        self.constraint_violations = constraint_violations
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -117,6 +117,8 @@ class PostProcessing:
             arrays.update(extra)
         if hasattr(self, "privacy_"):
             state["privacy"] = self.privacy_
+        if getattr(self, "constraints_", None) is not None:
+            state["constraints"] = self.constraints_.get_state()
         return state, arrays
 
     def _load_file_state(self, state: dict, arrays: dict) -> None:
@@ -133,6 +135,11 @@ class PostProcessing:
         ]
         if "privacy" in state:
             self.privacy_ = dict(state["privacy"])
+        if state.get("constraints") is not None:
+            from tabgen.constraints import ConstraintSet
+
+            self.constraints_ = ConstraintSet.from_state(state["constraints"])
+            self.constraints = list(self.constraints_.rules)
 
     # -- fitted attributes of the post-processors -------------------------------------------
     @property

@@ -45,6 +45,10 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     ----------
     schema : dict, optional
         Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
+    constraint_violations : {"raise", "drop"}, default="raise"
+        What ``fit`` does with training rows that break a rule.
     epochs : int, default=100
         Passes over the training rows.
     batch_size : int, default=500
@@ -147,6 +151,8 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         self,
         *,
         schema: dict | None = None,
+        constraints: list | None = None,
+        constraint_violations: str = "raise",
         epochs: int = 100,
         batch_size: int = 500,
         lr: float = 1e-3,
@@ -169,6 +175,8 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         domain: dict | None = None,
     ):
         self.schema = schema
+        self.constraints = constraints
+        self.constraint_violations = constraint_violations
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr

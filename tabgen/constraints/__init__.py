@@ -1,0 +1,45 @@
+"""Business rules that every synthesizer honours by construction, and their discovery.
+
+Pass rules as ``constraints=[...]`` to any synthesizer::
+
+    from tabgen.constraints import Inequality, LinearEquality, Determines
+    model = GaussianCopulaSynthesizer(constraints=[
+        Inequality("check_in", "<=", "check_out"),
+        LinearEquality("total", ["net", "tax"]),
+        Determines("zip_code", "city"),
+    ])
+
+The rules are a reversible transform of the table applied before the encoder and inverted
+after decoding (:mod:`tabgen.constraints.transform`); they are saved in the model file as
+data (kind and arguments). :func:`discover` proposes the rules a table obeys.
+
+Semantics with missing values: a rule applies to the rows where all its columns are present.
+"""
+
+from tabgen.constraints.discover import discover
+from tabgen.constraints.rules import (
+    Custom,
+    Determines,
+    FixedCombinations,
+    Inequality,
+    LinearEquality,
+    OneHot,
+    Range,
+    Rule,
+    rule_from_dict,
+)
+from tabgen.constraints.transform import ConstraintSet
+
+__all__ = [
+    "ConstraintSet",
+    "Custom",
+    "Determines",
+    "FixedCombinations",
+    "Inequality",
+    "LinearEquality",
+    "OneHot",
+    "Range",
+    "Rule",
+    "discover",
+    "rule_from_dict",
+]

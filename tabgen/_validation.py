@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import numbers
 
 
@@ -81,3 +83,23 @@ def schema_kinds(schema, *, what: str = "schema") -> dict | None:
     if bad:
         raise TypeError(f"{what} maps columns to kind names (str); got {bad!r}")
     return dict(schema)
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` (a command-line ``--param``) with the value read as JSON (``3``,
+    ``0.5``, ``true``, ``[256,256]``) and as text otherwise.
+
+    Examples
+    --------
+    >>> parse_param("generator_dim=[256,256]")
+    ('generator_dim', [256, 256])
+    >>> parse_param("device=cpu")
+    ('device', 'cpu')
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value

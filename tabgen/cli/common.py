@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from tabgen._validation import parse_param
 
 #: Short names of the registered synthesizers, for the help text (written out so that
 #: ``--help`` imports nothing of the models; a test keeps it equal to the registry, which
@@ -52,16 +53,7 @@ def key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def param(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` with the value read as JSON (``3``, ``0.5``, ``true``, ``[256,256]``)
-    and as text otherwise."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+param = parse_param  # ``--param NAME=VALUE``
 
 
 def holdout(text: str):

@@ -30,21 +30,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-
-def _param(text: str):
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+from tabgen._validation import parse_param
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="training epochs")
     p.add_argument("--batch-size", type=int, help="global batch (all processes together)")
     p.add_argument(
-        "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+        "--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
         help="another constructor parameter (JSON value), e.g. --param hidden=128",
     )  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="show a progress bar (rank 0)")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import numbers
+
+import numpy as np
+import pandas as pd
 
 
 def check_n(n) -> int:
@@ -103,3 +107,57 @@ def parse_param(text: str) -> tuple[str, object]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def _is_missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def conditions_frame(conditions, n, columns) -> pd.DataFrame | None:
+    """``sample``'s ``conditions`` (a dict of single values for ``n`` rows, a Series, or a
+    DataFrame of one row per output row) as a DataFrame, or ``None`` for no conditions.
+
+    Raises ``ValueError``/``TypeError`` for a missing or non-scalar dict value, an ``n``
+    that does not match a DataFrame, an empty DataFrame, or a column not in ``columns``.
+    """
+    from tabgen.schema import native_frame
+
+    if conditions is None:
+        return None
+    if isinstance(conditions, pd.Series):
+        conditions = conditions.to_frame().T
+    if isinstance(conditions, dict):
+        if not conditions:
+            return None
+        n = check_n(n)
+        for col, value in conditions.items():
+            if _is_missing(value):
+                raise ValueError(f"condition on column {col!r} is missing (NaN/None)")
+            if not np.isscalar(value) and not isinstance(value, (bool, pd.Timestamp)):
+                raise TypeError(
+                    f"condition on column {col!r} must be a single value, got {value!r}; "
+                    "pass a DataFrame for per-row values"
+                )
+        frame = pd.DataFrame({c: [v] * n for c, v in conditions.items()})
+    elif isinstance(conditions, pd.DataFrame):
+        if n is not None and int(n) != len(conditions):
+            raise ValueError(
+                f"n={n} does not match the {len(conditions)} rows of the conditions "
+                "DataFrame; leave n=None to get one row per condition row"
+            )
+        if len(conditions) == 0:
+            raise ValueError("the conditions DataFrame has no rows")
+        frame = native_frame(conditions)
+    else:
+        raise TypeError(
+            f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
+        )
+    columns = list(columns)
+    unknown = [c for c in frame.columns if c not in columns]
+    if unknown:
+        raise ValueError(
+            f"conditions name unknown column(s) {unknown!r}; fitted columns are {columns!r}"
+        )
+    return frame

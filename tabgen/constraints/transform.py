@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from tabgen._validation import conditions_frame
 from tabgen.constraints.rules import (
     Custom,
     Determines,
@@ -698,35 +699,7 @@ _STEPS = {cls.type: cls for cls in (_Gap, _Derive, _Joint)}
 
 def _parse_conditions(columns, n, conditions) -> pd.DataFrame | None:
     """Conditions on original columns as a frame (one row per output row), or ``None``."""
-    if conditions is None:
-        return None
-    if isinstance(conditions, pd.Series):
-        conditions = conditions.to_frame().T
-    if isinstance(conditions, dict):
-        if not conditions:
-            return None
-        if n is None or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        frame = pd.DataFrame({c: [v] * int(n) for c, v in conditions.items()})
-    elif isinstance(conditions, pd.DataFrame):
-        if n is not None and int(n) != len(conditions):
-            raise ValueError(
-                f"n={n} does not match the {len(conditions)} rows of the conditions "
-                "DataFrame; leave n=None to get one row per condition row"
-            )
-        if len(conditions) == 0:
-            raise ValueError("the conditions DataFrame has no rows")
-        frame = conditions.copy()
-    else:
-        raise TypeError(
-            f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
-        )
-    unknown = [c for c in frame.columns if c not in columns]
-    if unknown:
-        raise ValueError(
-            f"conditions name unknown column(s) {unknown!r}; fitted columns are {columns!r}"
-        )
-    return frame
+    return conditions_frame(conditions, n, columns)
 
 
 def _sample(self: ConstraintSet, draw, n, conditions, rng) -> pd.DataFrame:

@@ -25,7 +25,6 @@ privatisation (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-proce
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import os
 from dataclasses import dataclass
@@ -38,14 +37,13 @@ from sklearn.exceptions import NotFittedError
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
-from tabgen._validation import schema_kinds
+from tabgen._validation import conditions_frame, schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
 from tabgen.schema import (
     check_frame,
     format_text_numbers,
-    native_frame,
     parse_text_numbers,
     restore_dtypes,
 )
@@ -385,42 +383,9 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
 
     # -- conditions -------------------------------------------------------------------------
     def _parse_conditions(self, n, conditions) -> pd.DataFrame | None:
-        if conditions is None:
+        frame = conditions_frame(conditions, n, self.columns_)
+        if frame is None:
             return None
-        if isinstance(conditions, pd.Series):
-            conditions = conditions.to_frame().T
-        if isinstance(conditions, dict):
-            if not conditions:
-                return None
-            n = _check_n(n)
-            for col, value in conditions.items():
-                if _is_missing(value):
-                    raise ValueError(f"condition on column {col!r} is missing (NaN/None)")
-                if not np.isscalar(value) and not isinstance(value, (bool, pd.Timestamp)):
-                    raise TypeError(
-                        f"condition on column {col!r} must be a single value, got {value!r}; "
-                        "pass a DataFrame for per-row values"
-                    )
-            frame = pd.DataFrame({c: [v] * n for c, v in conditions.items()})
-        elif isinstance(conditions, pd.DataFrame):
-            if n is not None and int(n) != len(conditions):
-                raise ValueError(
-                    f"n={n} does not match the {len(conditions)} rows of the conditions "
-                    "DataFrame; leave n=None to get one row per condition row"
-                )
-            if len(conditions) == 0:
-                raise ValueError("the conditions DataFrame has no rows")
-            frame = native_frame(conditions)
-        else:
-            raise TypeError(
-                f"conditions must be a dict or a DataFrame, got {type(conditions).__name__}"
-            )
-        unknown = [c for c in frame.columns if c not in self.schema_]
-        if unknown:
-            raise ValueError(
-                f"conditions name unknown column(s) {unknown!r}; fitted columns are "
-                f"{self.columns_!r}"
-            )
         for col in frame.columns:
             kind = self.schema_[col].kind
             if not self._can_condition_on(col):
@@ -542,9 +507,3 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
 
         self._check_fitted()
         save_model(self, path, overwrite=overwrite)
-
-
-def _is_missing(v) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    return isinstance(v, float) and math.isnan(v)

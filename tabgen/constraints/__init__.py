@@ -16,18 +16,10 @@ data (kind and arguments). :func:`discover` proposes the rules a table obeys.
 Semantics with missing values: a rule applies to the rows where all its columns are present.
 """
 
+from tabgen.constraints.categorical import Determines, FixedCombinations, OneHot
 from tabgen.constraints.discover import discover
-from tabgen.constraints.rules import (
-    Custom,
-    Determines,
-    FixedCombinations,
-    Inequality,
-    LinearEquality,
-    OneHot,
-    Range,
-    Rule,
-    rule_from_dict,
-)
+from tabgen.constraints.kinds import rule_from_dict
+from tabgen.constraints.rules import Custom, Inequality, LinearEquality, Range, Rule
 from tabgen.constraints.transform import ConstraintSet
 
 __all__ = [

@@ -7,14 +7,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from tabgen.constraints.rules import (
-    Determines,
-    FixedCombinations,
-    Inequality,
-    LinearEquality,
-    OneHot,
-    _values,
-)
+from tabgen.constraints.categorical import Determines, FixedCombinations, OneHot
+from tabgen.constraints.rules import Inequality, LinearEquality, _values
 
 
 def discover(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tabgen.constraints.rules import Custom, check_rules
+import pandas as pd
+
+from tabgen.constraints.kinds import check_rules
+from tabgen.constraints.rules import Custom
 
 
 def rules_to_json(rules) -> str:
@@ -52,3 +55,38 @@ def read_rules(path) -> list:
         return check_rules(rules)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{str(path)!r}: bad constraint: {exc}") from None
+
+
+def file_schema(rules, inner, batch):
+    """The Arrow schema of a file of a constrained model's rows.
+
+    ``inner`` is the schema the model's own (inner) columns would be written with
+    (:func:`tabgen.io.parquet_schema`); a column a rule rewrites or derives takes instead
+    its Arrow input type, or the type of its values in the first ``batch`` (a column with
+    no value there: ``float64`` for a numeric dtype, else ``string``).
+    """
+    import pyarrow as pa
+
+    from tabgen._frames import arrow_type
+
+    rewritten = set(rules.transformed_columns)
+    fields = []
+    for col in rules.columns_:
+        name = str(col)
+        if col not in rewritten and name in inner.names:
+            fields.append(inner.field(name))
+            continue
+        if col in rules.arrow_:
+            t = arrow_type(rules.arrow_[col])
+        else:
+            try:
+                t = pa.array(batch[col], from_pandas=True).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                t = pa.string()
+            if pa.types.is_null(t):
+                numeric = pd.api.types.is_numeric_dtype(
+                    pd.api.types.pandas_dtype(rules.dtypes_[col])
+                )
+                t = pa.float64() if numeric else pa.string()
+        fields.append(pa.field(name, t))
+    return pa.schema(fields)

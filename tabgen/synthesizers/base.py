@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import numbers
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +41,6 @@ from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
 from tabgen.encoders.numerical import NumericEncoder
 from tabgen.schema import (
-    check_frame,
     format_text_numbers,
     parse_text_numbers,
     restore_dtypes,
@@ -208,17 +206,8 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             return X
         from tabgen.constraints import ConstraintSet
 
-        if private:
-            raise ValueError(
-                "constraints are not supported with epsilon (differential privacy) yet: the "
-                "transforms learn lookup tables from the data"
-            )
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "constraints need the table in memory: read the file into a DataFrame first"
-            )
         rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
-        inner = rules.fit_transform(check_frame(X))
+        inner = rules.fit_transform(X, private=private, domain=getattr(self, "domain", None))
         self.constraints_ = rules
         return inner
 

@@ -312,6 +312,11 @@ def test_cli_constraints_then_fit_with_them(tmp_path, capsys):
     model = tabgen.load(model_file)
     assert model.constraints == found
     assert _broken(found, model.sample(200)) == {}
+    assert "not differentially private" in capsys.readouterr().err
+    synth = tmp_path / "synth.csv"
+    model.sample(200).to_csv(synth, index=False)
+    assert main(["evaluate", str(data), str(synth), "--constraints", str(rules)]) == 0
+    assert "rule_violations_synthetic" in capsys.readouterr().out
     bad = tmp_path / "bad.json"
     bad.write_text('{"constraints": [{"kind": "inequality", "left": "a"}]}')
     assert main(["fit", str(data), "-o", str(tmp_path / "m2"), "--constraints", str(bad)]) == 1

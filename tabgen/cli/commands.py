@@ -142,7 +142,12 @@ def cmd_evaluate(args) -> int:
         )
     check_schema_columns(args, real)
     note(args, f"scoring {len(synth)} synthetic rows against {len(real)} real rows ...")
-    report = evaluate(real, synth, holdout=holdout, target=args.target, schema=schema)
+    from tabgen._cli_constraints import model_constraints
+
+    rules = model_constraints(args)
+    report = evaluate(
+        real, synth, holdout=holdout, target=args.target, schema=schema, constraints=rules
+    )
     print_scores(report.scores)
     if json_path is not None:
         print(f"report -> {write_report(report, html, json_path, args.overwrite)}")

@@ -482,3 +482,53 @@ def test_neural_imputer_and_oversampler_honour_the_rules():
     X_res, y_res = sampler.fit_resample(X, y)
     assert (y_res == "rare").sum() > (y == "rare").sum()
     assert _broken(rules, X_res) == {}
+
+
+# -- discover: nothing false, every named rule ----------------------------------------------------
+def test_discover_finds_nothing_on_independent_columns_of_every_kind():
+    rng = np.random.default_rng(3)
+    n = 5000
+    start = pd.Timestamp("2021-01-01")
+    frame = pd.DataFrame(
+        {
+            **{f"f{i}": rng.normal(size=n) * (i + 1) for i in range(4)},
+            **{f"i{i}": rng.integers(-10, 10, n) for i in range(3)},
+            **{f"c{i}": rng.choice([f"v{j}" for j in range(3 + 4 * i)], n) for i in range(3)},
+            **{f"b{i}": rng.random(n) < 0.5 for i in range(3)},  # booleans: no sign
+            **{
+                f"d{i}": start + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+                for i in range(2)
+            },
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "f0"] = np.nan
+    assert discover(frame) == []
+    assert discover(frame, confidence=0.999) == []
+
+
+def test_discover_on_real_tables_finds_the_named_rules(shared_data_dir):
+    named = {
+        "adult": [FixedCombinations(["education", "education_num"])],
+        "california": [
+            Inequality("total_bedrooms", "<=", "total_rooms"),
+            Inequality("households", "<=", "population"),  # broken by 3 training rows
+        ],
+        "magic": [Inequality("Conc1", "<=", "Conc"), Inequality("Width", "<=", "Length")],
+    }
+    files = {"adult": "adult_train.csv.gz", "california": "california.csv.gz"}
+    for name, rules in named.items():
+        table = pd.read_csv(shared_data_dir / files.get(name, f"{name}_train.csv.gz"))
+        found = discover(table, confidence=0.999)
+        for rule in rules:
+            assert rule in found, (name, rule, found)
+        exact = discover(table)
+        assert all(r.confidence == 1.0 for r in exact)
+        # nonsense orders between unrelated columns are not proposed
+        assert not any(
+            isinstance(r, Inequality)
+            and {r.left, r.right} & {"median_house_value", "Size"}
+            and r.right != 0
+            for r in exact
+        ), exact
+    conc = next(r for r in found if r == named["magic"][0])  # the last table's
+    assert conc.support == 1.0 and conc.confidence == 1.0

@@ -87,7 +87,7 @@ def discover(
 
     Cost: the candidate rules are screened on a uniform subset of 2,000 rows (a rule that
     fails there fails on the whole table) and only the survivors are checked on every row;
-    about 4 s for 50 columns x 100k rows on one busy core (``benchmarks/bench_discover.py``).
+    about 2.3 s for 50 columns x 100k rows on a busy machine (``benchmarks/bench_discover.py``).
 
     Examples
     --------

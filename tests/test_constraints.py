@@ -317,6 +317,10 @@ def test_cli_constraints_then_fit_with_them(tmp_path, capsys):
     model.sample(200).to_csv(synth, index=False)
     assert main(["evaluate", str(data), str(synth), "--constraints", str(rules)]) == 0
     assert "rule_violations_synthetic" in capsys.readouterr().out
+    assert all(hasattr(r, "support") for r in found)  # read off the data: refused under DP
+    dp = ["fit", str(data), "-o", str(tmp_path / "dp"), "--constraints", str(rules)]
+    code = main([*dp, "--epsilon", "1"])
+    assert code == 1 and "proposed by discover" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"constraints": [{"kind": "inequality", "left": "a"}]}')
     assert main(["fit", str(data), "-o", str(tmp_path / "m2"), "--constraints", str(bad)]) == 1

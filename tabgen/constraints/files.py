@@ -41,7 +41,11 @@ def rules_to_json(rules) -> str:
 
 
 def read_rules(path) -> list:
-    """Read the rules of a file written by :func:`rules_to_json` (or a plain list)."""
+    """Read the rules of a file written by :func:`rules_to_json` (or a plain list).
+
+    A rule with a ``support`` keeps it as an attribute: it was proposed by
+    :func:`~tabgen.constraints.discover` from the data, and a differentially private fit
+    refuses it (delete the ``support`` to declare the rule public knowledge)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -50,11 +54,17 @@ def read_rules(path) -> list:
         data = data.get("constraints")
     if not isinstance(data, list):
         raise ValueError(f"{str(path)!r} holds no list of constraints")
+    if not all(isinstance(entry, dict) for entry in data):
+        raise ValueError(f"{str(path)!r}: bad constraint: each entry must be an object")
     rules = [{k: v for k, v in entry.items() if k != "support"} for entry in data]
     try:
-        return check_rules(rules)
+        rules = check_rules(rules)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{str(path)!r}: bad constraint: {exc}") from None
+    for rule, entry in zip(rules, data):
+        if "support" in entry:  # proposed by discover(): read off the data (refused under DP)
+            rule.support = float(entry["support"])
+    return rules
 
 
 def file_schema(rules, inner, batch):

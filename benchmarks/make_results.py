@@ -699,7 +699,8 @@ def postprocess(res: dict) -> list[str]:
 RENDERERS = {"foundation_adult.json": foundation}
 
 
-def main() -> None:
+def render(figures: bool = True) -> str:
+    """The text of RESULTS.md (and, when ``figures``, the SVG figures written beside it)."""
     parts = [
         "# Benchmark results",
         "",
@@ -712,7 +713,7 @@ def main() -> None:
         "anonymized export) predates that default and has not been re-run. Copula and GAN",
         "figures are unaffected: their fixed-seed fits are bit-identical before and after.",
         "",
-        *summary(REBALANCE_FINAL),
+        *summary(REBALANCE_FINAL, figures=figures),
         "# Full log",
         "",
         *fragments(),
@@ -789,7 +790,11 @@ def main() -> None:
     for path in sorted(RESULTS.glob("scale_*.json")):
         title = titles.get(path.stem, path.stem)
         parts += [*scale(json.loads(path.read_text()), title), ""]
-    OUT.write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def main() -> None:
+    OUT.write_text(render())
     print(f"wrote {OUT}")
 
 

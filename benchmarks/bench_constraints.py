@@ -15,7 +15,10 @@ their cells freed, given cells kept); shape, trend and the gradient-boosting det
 score against held-out rows (``tabgen.evaluate``; higher is better); fit and sample time.
 SDV's GaussianCopula and CTGAN (same epochs as the GAN) run in the same process with the
 same rules as far as SDV's constraint classes express them (column inequalities, fixed
-combinations; SDV has no inequality with a constant: its own min/max clipping stands in).
+combinations; SDV has no inequality with a constant: its own min/max clipping stands in;
+columns SDV detects as PII, such as latitude/longitude, are declared numerical or
+categorical as for tabgen; inpainting through ``sample_remaining_columns`` with 50 tries
+per batch).
 
     /work/venv-bench/bin/python -m benchmarks.bench_constraints [--train 3000] [--rows 3000]
         [--epochs 100] [--models copula,diffusion,vae,gan,sdv_copula,sdv_ctgan]
@@ -149,6 +152,11 @@ def sdv_model(name, train, rules, epochs, seed, with_rules):
     from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
 
     metadata = Metadata.detect_from_dataframes({"table": train})
+    for c, spec in metadata.to_dict()["tables"]["table"]["columns"].items():
+        if spec["sdtype"] not in ("numerical", "categorical", "boolean", "datetime"):
+            # e.g. latitude/longitude detected as PII and replaced by fakes: model them
+            sdtype = "numerical" if pd.api.types.is_numeric_dtype(train[c]) else "categorical"
+            metadata.update_column(column_name=c, table_name="table", sdtype=sdtype)
     skipped = []
     constraints = []
     if with_rules:
@@ -196,7 +204,7 @@ class _SdvAdapter:
         for key, idx in pattern.groupby(list(pattern.columns)).groups.items():
             cols = [c for c, on in zip(pattern.columns, key) if on]
             known = conditions.loc[idx, cols].infer_objects()
-            filled = self._frame(self.model.sample_remaining_columns(known))
+            filled = self._frame(self.model.sample_remaining_columns(known, max_tries_per_batch=50))
             parts.append(filled.set_axis(idx))
         return pd.concat(parts).sort_index()
 

@@ -124,7 +124,7 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
             :func:`~tabgen.synthesizers._fitdata._encode_file`): large tables need not fit
-            in memory (not with ``epsilon``).
+            in memory (not with ``epsilon``; with ``constraints`` it is read whole).
         y : None
             Ignored; present for scikit-learn compatibility.
 

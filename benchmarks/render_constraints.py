@@ -31,10 +31,15 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
     lines = [
         "## Constraints: rules by construction, beside SDV's constraints (bench_constraints.py)",
         "",
-        f"Command: `PYTHONPATH=. nice -n 5 /work/venv-bench/bin/python -m "
-        f"benchmarks.bench_constraints --train {a['train']} --rows {a['rows']} "
-        f"--epochs {a['epochs']} --models {a['models']} --datasets {a['datasets']}` "
-        f"(2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by eight "
+        "Command (run in parts, one at a time): "
+        + "; ".join(
+            f"`PYTHONPATH=. nice -n 5 /work/venv-bench/bin/python -m "
+            f"benchmarks.bench_constraints --train {c['train']} --rows {c['rows']} "
+            f"--epochs {c['epochs']} --step-limit {c.get('step_limit', 120)} "
+            f"--models {c['models']} --datasets {c['datasets']} --output {c['output']}`"
+            for c in res.get("commands", [a])
+        )
+        + f" (2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by eight "
         "engineers: times are inflated and noisy, quality is not, every neural model and "
         f"CTGAN trains a fixed {a['epochs']} epochs). One seed ({a['seeds']}): the run-to-run "
         "spread is not measured here.",
@@ -163,8 +168,32 @@ def _discover(disc: dict) -> list[str]:
     return lines
 
 
+def merged(paths) -> dict:
+    """One result from several runs of the benchmark (same settings, other datasets or
+    models): the first run's settings, every run's datasets and fits."""
+    out = None
+    for path in paths:
+        res = json.loads(path.read_text())
+        done = {  # what the run covered (a run stopped early covers less than it was asked)
+            "datasets": ",".join(dict.fromkeys(r["dataset"] for r in res["runs"])),
+            "models": ",".join(dict.fromkeys(r["model"] for r in res["runs"])),
+        }
+        command = dict(res["args"], **done)
+        if out is None:
+            out = res
+            out["commands"] = [command]
+            continue
+        out["datasets"].update(res["datasets"])
+        out["runs"] += res["runs"]
+        out["commands"].append(command)
+    out["datasets"] = {
+        k: v for k, v in out["datasets"].items() if any(r["dataset"] == k for r in out["runs"])
+    }
+    return out
+
+
 def main() -> None:
-    res = json.loads((RESULTS / "constraints.json").read_text())
+    res = merged(sorted(RESULTS.glob("constraints*.json")))
     path = RESULTS / "discover.json"
     disc = json.loads(path.read_text()) if path.is_file() else None
     out = RESULTS / "constraints.md"

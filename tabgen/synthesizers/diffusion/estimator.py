@@ -8,13 +8,14 @@ import numbers
 import numpy as np
 import torch
 
+from tabgen._params import store_params
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
@@ -56,7 +57,7 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
-@dp_parameters()
+@shared_parameters()
 class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
@@ -77,12 +78,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [table parameters]
     epochs : int, optional
         Passes over the training rows. Default: enough passes for about 8,000 optimiser
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
@@ -114,17 +110,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         Fraction of the training rows that see a random subset of their columns clean
         (known); this teaches the one network every conditional distribution used by
         ``conditions`` and :meth:`inpaint`. 0 trains an unconditional model only.
-    max_time : float, optional
-        Training time budget in seconds; training stops cleanly after the step that
-        exceeds it (the model is then usable, just trained less).
-    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
-    verbose : bool, default=False
-        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
-        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
-        nothing. No logging setting is changed.
-    random_state : None, int or numpy.random.Generator
-        Seed for fitting and for the default sampling stream.
+    [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
         10 % of ``epsilon`` measures the domain and the marginal histograms that the
@@ -231,26 +217,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.n_steps = n_steps
-        self.sampler = sampler
-        self.ema_decay = ema_decay
-        self.cond_fraction = cond_fraction
-        self.max_time = max_time
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.max_grad_norm = max_grad_norm
-        self.domain = domain
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1

@@ -3,8 +3,9 @@
 A class docstring holds marker lines where shared entries belong; :func:`shared_parameters`
 writes them there, with the marker's indentation:
 
-``[table parameters]``
-    ``schema``, ``constraints`` and ``constraint_violations`` (every synthesizer);
+``[common parameters]``
+    ``schema``, ``constraints``, ``constraint_violations`` and ``postprocess`` (every
+    synthesizer);
 ``[training parameters]``
     ``max_time``, ``device``, ``verbose`` and ``random_state`` (the neural models);
 ``[DP parameters]``
@@ -13,13 +14,18 @@ writes them there, with the marker's indentation:
 
 from __future__ import annotations
 
-_TABLE = [
+_COMMON = [
     "schema : dict, optional",
     '    Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.',
     "constraints : list of tabgen.constraints.Rule, optional",
     "    Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).",
     'constraint_violations : {"raise", "drop"}, default="raise"',
     "    What ``fit`` does with training rows that break a rule.",
+    'postprocess : "default" or sequence of str, default="default"',
+    '    Post-processors the fit learns and sampling applies (``"snap"``,',
+    '    ``"dependencies"``, ``"selection"``; see :mod:`tabgen.synthesizers.postprocess`).',
+    '    ``"default"``: the model\'s own choice, ``capabilities.postprocessors``; ``()``: none.',
+    "    A differentially private fit runs none (naming some with ``epsilon`` is an error).",
 ]
 
 _TRAINING = [
@@ -64,7 +70,7 @@ def shared_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD"):
     goes to ``rest``, and ``max_grad_norm`` describes the clipping of ``clipped`` (left out
     when ``None``). A docstring without any marker is an error."""
     blocks = {
-        "[table parameters]": _TABLE,
+        "[common parameters]": _COMMON,
         "[training parameters]": _TRAINING,
         "[DP parameters]": _dp_entries(rest, clipped),
     }

@@ -124,7 +124,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
 
     Parameters
     ----------
-    [table parameters]
+    [common parameters]
     max_knots : int, default=1000
         Resolution of each empirical marginal (columns with at most ``max_knots // 2``
         distinct values are reproduced exactly).
@@ -181,6 +181,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
+        postprocess="default",
         max_knots: int = 1000,
         random_state=None,
         epsilon: float | None = None,

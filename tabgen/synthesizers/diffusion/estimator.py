@@ -78,7 +78,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    [table parameters]
+    [common parameters]
     epochs : int, optional
         Passes over the training rows. Default: enough passes for about 8,000 optimiser
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
@@ -199,6 +199,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
+        postprocess="default",
         epochs: int | None = None,
         batch_size: int = 1024,
         lr: float = 2e-3,
@@ -224,7 +225,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
-    _postprocessors = ("dependencies",)
+    default_postprocessors = ("dependencies",)
 
     @classmethod
     def from_preset(cls, name: str, **params) -> DiffusionSynthesizer:

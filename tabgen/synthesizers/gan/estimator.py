@@ -79,7 +79,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    [table parameters]
+    [common parameters]
     epochs : int, optional
         Passes over the training rows (``n_rows // batch_size`` steps each). By default,
         enough passes for about 8,000 generator updates, within 100 to 300 epochs: an
@@ -212,6 +212,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
+        postprocess="default",
         epochs: int | None = None,
         batch_size: int = 500,
         lr: float = 5e-4,
@@ -242,12 +243,16 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     #: Post-processors (see tabgen.synthesizers.postprocess); "selection" only with
     #: ``selection="discriminator"`` and never in the DP mode.
-    _postprocessors = ("snap", "dependencies", "selection")
+    default_postprocessors = ("snap", "dependencies", "selection")
     _selects_natively = True  # inside the generation loop (see _generate)
 
     def _postprocessor_names(self) -> tuple:
-        names = self._postprocessors
-        return names if self.selection == "discriminator" else names[:-1]
+        names = super()._postprocessor_names()
+        return (
+            names
+            if self.selection == "discriminator"
+            else tuple(n for n in names if n != "selection")
+        )
 
     def _postprocess_rng(self, rng):
         return np.random.default_rng(self._refine_seed)  # drawn by _fit

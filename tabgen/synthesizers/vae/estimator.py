@@ -44,7 +44,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    [table parameters]
+    [common parameters]
     epochs : int, default=100
         Passes over the training rows.
     batch_size : int, default=500
@@ -139,6 +139,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
+        postprocess="default",
         epochs: int = 100,
         batch_size: int = 500,
         lr: float = 1e-3,
@@ -167,7 +168,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
-    _postprocessors = ("dependencies",)
+    default_postprocessors = ("dependencies",)
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:

@@ -4,12 +4,15 @@ A class docstring holds marker lines where shared entries belong; :func:`shared_
 writes them there, with the marker's indentation:
 
 ``[common parameters]``
-    ``schema``, ``constraints``, ``constraint_violations`` and ``postprocess`` (every
-    synthesizer);
+    ``schema``, ``constraints`` and ``constraint_violations`` (every synthesizer);
+``[postprocess parameter]``
+    ``postprocess`` (every synthesizer; the last parameter);
 ``[training parameters]``
     ``max_time``, ``device``, ``verbose`` and ``random_state`` (the neural models);
 ``[DP parameters]``
-    ``delta``, ``max_grad_norm`` (neural models only) and ``domain``.
+    ``delta``, ``max_grad_norm`` (neural models only) and ``domain``;
+``[fitted attributes]``
+    ``schema_`` and ``postprocessors_`` (every synthesizer).
 """
 
 from __future__ import annotations
@@ -21,11 +24,22 @@ _COMMON = [
     "    Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).",
     'constraint_violations : {"raise", "drop"}, default="raise"',
     "    What ``fit`` does with training rows that break a rule.",
+]
+
+_POSTPROCESS = [
     'postprocess : "default" or sequence of str, default="default"',
     '    Post-processors the fit learns and sampling applies (``"snap"``,',
     '    ``"dependencies"``, ``"selection"``; see :mod:`tabgen.synthesizers.postprocess`).',
     '    ``"default"``: the model\'s own choice, ``capabilities.postprocessors``; ``()``: none.',
     "    A differentially private fit runs none (naming some with ``epsilon`` is an error).",
+]
+
+_FITTED = [
+    "schema_ : Schema",
+    "    Detected column kinds.",
+    "postprocessors_ : list",
+    "    The post-processors the fit learnt (see ``postprocess``), in the order they run;",
+    "    empty after a differentially private fit.",
 ]
 
 _TRAINING = [
@@ -71,8 +85,10 @@ def shared_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD"):
     when ``None``). A docstring without any marker is an error."""
     blocks = {
         "[common parameters]": _COMMON,
+        "[postprocess parameter]": _POSTPROCESS,
         "[training parameters]": _TRAINING,
         "[DP parameters]": _dp_entries(rest, clipped),
+        "[fitted attributes]": _FITTED,
     }
 
     def decorate(cls):

@@ -142,13 +142,13 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     verbose : bool, default=False
         Show progress bars on stderr. The copula fits in one pass (no bar); long sampling
         to a file (:func:`tabgen.sample_to_file`) shows one.
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (standard scaling, category codes).
+    [fitted attributes]
     correlation_ : ndarray of shape (n_slots, n_slots)
         Correlation of the latent Gaussian.
     privacy_ : dict
@@ -181,13 +181,13 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
-        postprocess="default",
         max_knots: int = 1000,
         random_state=None,
         epsilon: float | None = None,
         delta: float | None = None,
         domain: dict | None = None,
         verbose: bool = False,
+        postprocess="default",
     ):
         store_params(self, locals())
 

@@ -131,13 +131,13 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         settings in ``benchmarks/RESULTS.md``).
         Needs ``pip install "tabgen[dp]"``.
     [DP parameters]
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (quantile-normal numbers, one-hot categories).
+    [fitted attributes]
     denoiser_ : torch.nn.Module
         The EMA denoiser used for sampling.
     device_ : torch.device
@@ -199,7 +199,6 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
-        postprocess="default",
         epochs: int | None = None,
         batch_size: int = 1024,
         lr: float = 2e-3,
@@ -217,6 +216,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
+        postprocess="default",
     ):
         store_params(self, locals())
 
@@ -318,14 +318,16 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
-            cond_fraction=float(self.cond_fraction),
             max_time=self.max_time,
             verbose=bool(self.verbose),
             lr_warmup=_LR_WARMUP,
-            p_mean=_P_MEAN,
-            p_std=_P_STD,
-            uniform_frac=_UNIFORM_FRAC,
-            sigma_max=_TRAIN_SIGMA_MAX,
+            noise=process.NoiseSettings(
+                p_mean=_P_MEAN,
+                p_std=_P_STD,
+                cond_prob=float(self.cond_fraction),
+                uniform_frac=_UNIFORM_FRAC,
+                sigma_max=_TRAIN_SIGMA_MAX,
+            ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
         self.loss_history_ = [float(v) for v in log.losses]

@@ -129,6 +129,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
     selection_draws : int, default=4
         Candidates per returned row for ``selection="discriminator"``; 1 returns the
         generator's rows as they come (can be changed after fitting with ``set_params``).
+    [postprocess parameter]
 
     Notes
     -----
@@ -140,8 +141,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
+    [fitted attributes]
     dependencies_ : list
         ``(column, determinant, {level: value})`` for every column that is a function of
         one categorical column in the training rows (e.g. ``education -> education_num``);
@@ -212,7 +212,6 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
-        postprocess="default",
         epochs: int | None = None,
         batch_size: int = 500,
         lr: float = 5e-4,
@@ -231,6 +230,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         domain: dict | None = None,
         selection: str | None = "discriminator",
         selection_draws: int = 4,
+        postprocess="default",
     ):
         store_params(self, locals())
 

@@ -83,13 +83,13 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         Nothing else reads the rows: the output biases come from the released frequencies.
         Needs ``pip install "tabgen[dp]"``.
     [DP parameters]
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (quantile-normal numbers, one-hot categories).
+    [fitted attributes]
     decoder_ : torch.nn.Module or None
         The (weight-averaged) decoder used for sampling; ``None`` when there is nothing to
         learn (only constant or id columns).
@@ -139,7 +139,6 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         schema: dict | None = None,
         constraints: list | None = None,
         constraint_violations: str = "raise",
-        postprocess="default",
         epochs: int = 100,
         batch_size: int = 500,
         lr: float = 1e-3,
@@ -160,6 +159,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
+        postprocess="default",
     ):
         store_params(self, locals())
 

@@ -20,7 +20,7 @@ from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
-from tabgen.synthesizers.diffusion.sampler import dpm_sample, heun_sample
+from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots, fill_missing, observed_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
 
@@ -353,10 +353,10 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
         if known is None and self.sampler == "dpm":
-            X = dpm_sample(self.denoiser_, n, dim, sigmas, gen, device=device)
+            X = solve(self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device)
         else:
             churn = 0.0 if known is None else _CHURN_CONDITIONAL
-            X = heun_sample(
+            X = solve(
                 self.denoiser_,
                 n,
                 dim,

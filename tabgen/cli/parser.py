@@ -262,4 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overwrite(p)
     p.set_defaults(func="cmd_evaluate")
     add_commands(command, read_input)
+    from tabgen.cli.ui import add_ui_command  # tabgen ui: the local web app
+
+    add_ui_command(command)
     return parser

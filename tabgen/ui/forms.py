@@ -169,6 +169,7 @@ class JobSpec:
     epsilon: float | None = None
     schema: dict = field(default_factory=dict)
     rules: list = field(default_factory=list)
+    detection: bool = False  # add the classifier two-sample test to the report (slower)
 
 
 def preset_model(preset: str, kind: str, epsilon=None) -> str:
@@ -267,7 +268,8 @@ def _conditions(text: str, dataset: Dataset, n, errors) -> dict:
         elif kind == "categorical":
             seen = [v for v in frame[col].dropna().unique() if str(v) == value]
             if not seen:
-                known = ", ".join(repr(str(v)) for v in frame[col].dropna().unique()[:15])
+                values = sorted({str(v) for v in frame[col].dropna().unique()})
+                known = ", ".join(repr(v) for v in values[:15])
                 errors["conditions"] = (
                     f"unknown category {value!r} for column {col!r}; known: {known}"
                 )
@@ -336,7 +338,7 @@ def parse_job_form(form, dataset: Dataset) -> JobSpec:
     if kind == "impute" and model not in INPAINTING:
         errors["model"] = f"the {model} model cannot fill missing cells; use one of {INPAINTING}"
     seed = parse_int(form, "seed", errors, "seed", default=0, minimum=0)
-    spec = JobSpec(kind=kind, model=model, seed=seed)
+    spec = JobSpec(kind=kind, model=model, seed=seed, detection=form.get("detection") == "on")
     if model != "copula":
         spec.epochs = parse_int(form, "epochs", errors, "epochs")
         spec.max_time = parse_float(form, "max_time", errors, "max_time")

@@ -5,7 +5,6 @@ browser, and remove the workspace on the way out (Ctrl+C, SIGTERM, or :meth:`UIS
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import secrets
 import signal
 import sys
@@ -18,7 +17,9 @@ from tabgen.ui.app import create_app, is_local
 def missing_extra() -> str | None:
     """A message naming what is missing when the ``ui`` extra is not installed, else
     ``None``."""
-    if importlib.util.find_spec("flask") is None:
+    try:
+        import flask  # noqa: F401
+    except ImportError:
         return (
             "tabgen ui needs the 'ui' extra (Flask): pip install 'tabgen[ui]' "
             "(or pip install flask)"

@@ -36,13 +36,24 @@ def run_job(job, workspace) -> Result:
     }[kind](job, workspace)
 
 
-def _report(job, workspace, make, title: str, start: float):
-    job.begin_stage("measuring quality" if "privacy" not in title else "measuring privacy",
-                    start, 0.99)  # fmt: skip
+def _report(job, workspace, make, stage: str, start: float):
+    """Run ``make()`` (a Report) as the last stage and write its page into the workspace."""
+    job.begin_stage(stage, start, 0.99)
     report = make()
     job.check()
-    path = report.to_html(workspace.new_path(".html"))
-    return report, path
+    return report, report.to_html(workspace.new_path(".html"))
+
+
+def _metrics(spec, *groups) -> tuple:
+    """The report's metric groups: ``groups``, plus detection when asked for."""
+    return (*groups, "detection") if spec.detection else groups
+
+
+def _common(spec) -> list:
+    """Summary lines every job shares: the kinds and rules the user set."""
+    kinds = ", ".join(f"{c} → {k}" for c, k in spec.schema.items()) or "none (as detected)"
+    rules = len(spec.rules) if spec.kind != "anonymize" else 0
+    return [("Column kinds you set", kinds), ("Rules applied", str(rules))]
 
 
 def _synthesize(job, workspace) -> Result:
@@ -80,11 +91,11 @@ def _synthesize(job, workspace) -> Result:
             frame,
             synthetic,
             schema=model.schema_,
-            metrics=("fidelity", "privacy"),
+            metrics=_metrics(spec, "fidelity", "privacy"),
             random_state=spec.seed,
             max_rows=5000,
         ),
-        "Evaluation report",
+        "measuring quality",
         0.85,
     )
     return Result(
@@ -92,6 +103,7 @@ def _synthesize(job, workspace) -> Result:
         summary=[
             ("Job", "synthesize"),
             ("Model", spec.model),
+            *_common(spec),
             ("Rows generated", f"{len(synthetic):,}"),
             ("Conditions", ", ".join(f"{k}={v}" for k, v in spec.conditions.items()) or "none"),
         ],
@@ -129,12 +141,12 @@ def _rebalance(job, workspace) -> Result:
             lambda: evaluate(
                 frame,
                 added,
-                schema=sampler.synthesizer_.schema_,
-                metrics=("fidelity",),
+                schema=dict(job.dataset.kinds),
+                metrics=_metrics(spec, "fidelity"),
                 random_state=spec.seed,
                 max_rows=5000,
             ),
-            "Evaluation report",
+            "measuring quality",
             0.8,
         )
     return Result(
@@ -142,6 +154,7 @@ def _rebalance(job, workspace) -> Result:
         summary=[
             ("Job", "rebalance"),
             ("Model", spec.model),
+            *_common(spec),
             ("Target", spec.target),
             ("Synthetic rows added", f"{int(mask.sum()):,}"),
             ("Class counts (before → after)", counts),
@@ -172,12 +185,12 @@ def _impute(job, workspace) -> Result:
         lambda: evaluate(
             frame.dropna(),
             filled,
-            schema=imputer.synthesizer_.schema_,
-            metrics=("fidelity",),
+            schema=dict(job.dataset.kinds),
+            metrics=_metrics(spec, "fidelity"),
             random_state=spec.seed,
             max_rows=5000,
         ),
-        "Evaluation report",
+        "measuring quality",
         0.85,
     )
     return Result(
@@ -185,6 +198,7 @@ def _impute(job, workspace) -> Result:
         summary=[
             ("Job", "impute"),
             ("Model", spec.model),
+            *_common(spec),
             ("Cells filled", f"{cells:,}"),
             (
                 "Per column",
@@ -221,7 +235,15 @@ def _anonymize(job, workspace) -> Result:
     job.check()
     synthetic = read_table(out_path)
     out_path.unlink()
-    _, path = _report(job, workspace, lambda: anon.report(kept), "privacy report", 0.75)
+    _, path = _report(
+        job,
+        workspace,
+        lambda: anon.report(
+            kept, metrics=_metrics(spec, "fidelity", "utility", "privacy", "attacks")
+        ),
+        "measuring privacy",
+        0.75,
+    )
     guards = anon.safeguards()
     dp = guards.get("differential_privacy")
     return Result(
@@ -229,6 +251,7 @@ def _anonymize(job, workspace) -> Result:
         summary=[
             ("Job", "anonymize"),
             ("Model", spec.model),
+            *_common(spec),
             ("Rows exported", f"{len(synthetic):,}"),
             ("Training / holdout rows", f"{guards['rows_train']:,} / {guards['rows_holdout']:,}"),
             (

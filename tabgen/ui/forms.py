@@ -27,14 +27,24 @@ KINDS = ("numerical", "integer", "categorical", "datetime", "id", "constant")
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
 
 #: Fit seconds of each model on the Adult table (32,561 rows, 15 columns) with its default
-#: epochs on a 2-core CPU (``benchmarks/RESULTS.md``), and the epochs that took.
+#: training on a 2-core CPU (``benchmarks/RESULTS.md``), its batch size, and how its default
+#: epochs are chosen: a fixed count, or about 8,000 optimiser steps within a range of epochs.
 _REFERENCE = {
-    "copula": (0.6, None),
-    "vae": (101.0, 100),
-    "gan": (316.0, 120),
-    "diffusion": (250.0, 300),
+    "copula": (0.6, None, None),
+    "vae": (101.0, 500, 100),
+    "gan": (316.0, 500, (8000, 100, 300)),
+    "diffusion": (250.0, 1024, (8000, 300, 10_000)),
 }
-_REFERENCE_CELLS = 32_561 * 15
+_ADULT_ROWS, _ADULT_COLS = 32_561, 15
+#: Seconds a neural job spends before its first epoch (importing torch, building the model).
+_STARTUP = 4.0
+
+
+def _default_epochs(rule, steps_per_epoch: int) -> int:
+    if isinstance(rule, int):
+        return rule
+    steps, low, high = rule
+    return int(min(max(steps / steps_per_epoch, low), high))
 
 
 class FormError(ValueError):
@@ -181,15 +191,27 @@ def preset_model(preset: str, kind: str, epsilon=None) -> str:
 
 
 def expected_seconds(model: str, n_rows: int, n_cols: int, epochs=None, max_time=None) -> float:
-    """A rough fit time: the Adult benchmark's time scaled by the cells (and the epochs),
-    capped by ``max_time``."""
-    seconds, ref_epochs = _REFERENCE[model]
-    t = seconds * (n_rows * max(n_cols, 1)) / _REFERENCE_CELLS
-    if epochs is not None and ref_epochs:
-        t *= epochs / ref_epochs
+    """A rough fit time: the Adult benchmark's seconds per optimiser step, scaled by the
+    rows in a batch and the columns, times the steps this table takes (capped by
+    ``max_time``).
+
+    Examples
+    --------
+    >>> round(expected_seconds("vae", 32_561, 15))
+    105
+    """
+    seconds, batch, rule = _REFERENCE[model]
+    if batch is None:
+        return max(seconds * n_rows * max(n_cols, 1) / (_ADULT_ROWS * _ADULT_COLS), 0.1)
+    adult_steps_per_epoch = -(-_ADULT_ROWS // batch)
+    per_step = seconds / (adult_steps_per_epoch * _default_epochs(rule, adult_steps_per_epoch))
+    steps_per_epoch = -(-n_rows // batch)
+    n_epochs = epochs if epochs is not None else _default_epochs(rule, steps_per_epoch)
+    scale = min(n_rows, batch) / batch * max(n_cols, 1) / _ADULT_COLS
+    t = per_step * scale * steps_per_epoch * n_epochs
     if max_time is not None:
         t = min(t, max_time)
-    return max(t, 0.1)
+    return _STARTUP + t
 
 
 def describe_seconds(t: float) -> str:

@@ -110,6 +110,7 @@ def test_request_without_the_token_is_refused_on_a_non_local_bind(tmp_path):
         assert "tabgen_token=s3cret-token" in r.headers["Set-Cookie"]
         assert "SameSite=Strict" in r.headers["Set-Cookie"]
         assert client.get("/").status_code == 200  # the cookie now carries it
+        assert client.get("/nowhere?token=s3cret-token").status_code == 404
         assert not app.extensions["tabgen_ui"].workspace.files()
     finally:
         app.extensions["tabgen_ui"].close()
@@ -194,6 +195,26 @@ def test_malformed_and_unsupported_files_are_refused_with_the_reason(app, client
         assert any(message in e for e in errors), (name, errors)
         assert "tabgen-ui-" not in " ".join(errors)  # no server path shown
     assert app.extensions["tabgen_ui"].workspace.files() == []
+
+
+def test_parquet_upload_and_the_adult_demo(client, tmp_path):
+    df = _frame()
+    path = tmp_path / "t.parquet"
+    df.to_parquet(path)
+    r = client.post(
+        "/upload",
+        data={"file": (io.BytesIO(path.read_bytes()), "t.parquet")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "<strong>t.parquet</strong>: 200 rows, 3 columns" in page
+    r = client.post("/demo")
+    assert r.status_code == 303
+    page = html.unescape(client.get(r.headers["Location"]).get_data(as_text=True))
+    assert "adult (bundled demo)</strong>: 5,000 rows, 15 columns" in page
+    assert "workclass" in page and "capital_gain >= 0" in page
+    assert "Tables in this session" in client.get("/").get_data(as_text=True)
 
 
 def test_data_page_shows_kinds_pii_missing_and_rules(client):

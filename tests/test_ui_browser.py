@@ -100,9 +100,9 @@ def browser(downloads, request):
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\ntabgen ui screenshots: {SHOTS}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # shown whatever the capture mode
+        print(f"\ntabgen ui screenshots: {SHOTS}")
 
 
 def _shot(driver, name: str) -> None:
@@ -250,3 +250,29 @@ def test_malformed_upload_shows_the_error(server, browser, tmp_path):
     assert browser.switch_to.active_element.get_attribute("id") == "error-summary"
     assert browser.find_element(By.ID, "file").get_attribute("aria-invalid") == "true"
     _shot(browser, "1-upload-error")
+
+
+def test_token_session_works_in_the_browser(browser, tmp_path):
+    """With a token, the first address carries it; the cookie then serves the pages, the
+    status polling, the report frame and the downloads."""
+    server = UIServer(port=0, token="browser-token-123", workspace_parent=tmp_path).start()
+    try:
+        browser.get(server.url.split("?")[0])
+        assert "missing or wrong token" in browser.find_element(By.ID, "error-message").text
+        browser.get(server.url)
+        assert "token" not in browser.current_url
+        path, _ = _table(tmp_path, 120)
+        _upload(browser, server, path)
+        browser.find_element(By.ID, "columns-next").click()
+        _wait(browser).until(EC.presence_of_element_located((By.ID, "job-form")))
+        _choose_job(browser, "synthesize", "copula", rows=40)
+        browser.find_element(By.ID, "run-button").click()
+        _wait(browser, 120).until(EC.visibility_of_element_located((By.ID, "results-link")))
+        browser.find_element(By.ID, "results-link").click()
+        browser.switch_to.frame(_wait(browser).until(lambda d: d.find_element(By.ID, "report")))
+        text = browser.find_element(By.TAG_NAME, "body").text
+        browser.switch_to.default_content()
+        assert "tabgen evaluation report" in text
+    finally:
+        browser.delete_all_cookies()
+        server.stop()

@@ -140,7 +140,7 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
             )
             if not given or not hmac.compare_digest(str(given), state.token):
                 abort(403, "missing or wrong token: open the address 'tabgen ui' printed")
-            if request.args.get("token") and request.method == "GET":
+            if request.args.get("token") and request.method == "GET" and request.endpoint:
                 # move the token from the address into a cookie, and drop it from the URL
                 args = {k: v for k, v in request.args.items() if k != "token"}
                 response = redirect(url_for(request.endpoint, **request.view_args, **args))

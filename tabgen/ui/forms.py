@@ -177,7 +177,8 @@ class JobSpec:
     pii: str = "regenerate"
     pii_columns: list = field(default_factory=list)
     epsilon: float | None = None
-    schema: dict = field(default_factory=dict)
+    schema: dict = field(default_factory=dict)  # the kinds the user changed
+    kinds: dict = field(default_factory=dict)  # every column's kind when the job was made
     rules: list = field(default_factory=list)
     detection: bool = False  # add the classifier two-sample test to the report (slower)
 
@@ -365,6 +366,7 @@ def parse_job_form(form, dataset: Dataset) -> JobSpec:
         spec.epochs = parse_int(form, "epochs", errors, "epochs")
         spec.max_time = parse_float(form, "max_time", errors, "max_time")
     spec.schema = dataset.overrides
+    spec.kinds = dict(dataset.kinds)
     spec.rules = dataset.accepted_rules
     frame = dataset.frame
     columns = list(frame.columns)

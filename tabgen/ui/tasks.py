@@ -141,7 +141,7 @@ def _rebalance(job, workspace) -> Result:
             lambda: evaluate(
                 frame,
                 added,
-                schema=dict(job.dataset.kinds),
+                schema=dict(spec.kinds),
                 metrics=_metrics(spec, "fidelity"),
                 random_state=spec.seed,
                 max_rows=5000,
@@ -185,7 +185,7 @@ def _impute(job, workspace) -> Result:
         lambda: evaluate(
             frame.dropna(),
             filled,
-            schema=dict(job.dataset.kinds),
+            schema=dict(spec.kinds),
             metrics=_metrics(spec, "fidelity"),
             random_state=spec.seed,
             max_rows=5000,

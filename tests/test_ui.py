@@ -290,14 +290,14 @@ def test_synthesize_with_conditions_and_downloads(app, client):
     url = _upload(client, df)
     assert client.post(url, data={"kind-1": "categorical"}).status_code == 303
     job_id = _start(client, url, kind="synthesize", model="preset:fast", rows="123",
-                    conditions="c=b")  # fmt: skip
+                    conditions="c=b\nx=0.5")  # fmt: skip
     status = _wait(client, job_id)
     assert status["state"] == "done" and status["percent"] == 100
     page = client.get(f"/jobs/{job_id}/result").get_data(as_text=True)
     assert "y → categorical" in page
     out = pd.read_csv(io.BytesIO(client.get(f"/jobs/{job_id}/download/csv").data))
     assert out.shape == (123, 3) and list(out.columns) == ["x", "y", "c"]
-    assert set(out["c"]) == {"b"}
+    assert set(out["c"]) == {"b"} and np.allclose(out["x"], 0.5)
     r = client.get(f"/jobs/{job_id}/download/parquet")
     assert r.headers["Content-Disposition"] == "attachment; filename=table-synthesize.parquet"
     assert pd.read_parquet(io.BytesIO(r.data)).shape == (123, 3)

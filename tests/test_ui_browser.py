@@ -48,6 +48,7 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+import tabgen  # noqa: E402
 from tabgen.ui import UIServer  # noqa: E402
 
 
@@ -193,6 +194,11 @@ def test_upload_edit_kind_synthesize_watch_and_download(server, browser, downloa
     out = pd.read_csv(target)
     assert out.shape == (150, 4) and list(out.columns) == list(df.columns)
     assert set(out["grade"]) <= set(df["grade"]) and set(out["city"]) <= set(df["city"])
+    browser.find_element(By.ID, "download-model").click()  # the separate, explicit action
+    model_file = downloads / "people-synthesize.tabgen"
+    _wait(browser).until(lambda d: model_file.exists() and model_file.stat().st_size > 0)
+    model = tabgen.load(model_file)
+    assert model.schema_["grade"].kind == "categorical" and model.sample(3).shape == (3, 4)
 
 
 def test_anonymize_shows_the_privacy_report(server, browser, tmp_path):

@@ -60,4 +60,5 @@ def cmd_ui(args) -> int:
         token=args.token,
         open_browser=not args.no_browser,
         max_upload_mb=args.max_upload_mb,
+        debug=bool(getattr(args, "debug", False)),
     )

@@ -43,12 +43,21 @@ class UIServer:
 
     def __init__(self, host="127.0.0.1", port=8765, token=None, max_upload_mb=200.0,
                  workspace_parent=None):  # fmt: skip
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            """Logs failed requests only (the run page polls four times a second)."""
+
+            def log_request(self, code="-", size="-"):
+                if str(code).isdigit() and int(code) >= 400:
+                    super().log_request(code, size)
 
         self.app = create_app(host, token, max_upload_mb, workspace_parent)
         self.state = self.app.extensions["tabgen_ui"]
         try:
-            self.server = make_server(host, port, self.app, threaded=True)
+            self.server = make_server(
+                host, port, self.app, threaded=True, request_handler=QuietHandler
+            )
         except BaseException:
             self.state.close()
             raise
@@ -100,7 +109,7 @@ class UIServer:
 
 
 def serve(host="127.0.0.1", port=8765, token=None, open_browser=True, max_upload_mb=200.0,
-          out=None) -> int:  # fmt: skip
+          out=None, debug=False) -> int:  # fmt: skip
     """Run ``tabgen ui`` until interrupted; return the exit status.
 
     Parameters
@@ -118,8 +127,16 @@ def serve(host="127.0.0.1", port=8765, token=None, open_browser=True, max_upload
         Largest upload accepted.
     out : file, optional
         Where the address is printed (default: stdout).
+    debug : bool
+        Print the traceback of a failed job on stderr (the page shows its message).
     """
     out = out or sys.stdout
+    if debug:
+        import logging
+
+        log = logging.getLogger("tabgen.ui")
+        log.setLevel(logging.DEBUG)
+        log.addHandler(logging.StreamHandler(sys.stderr))
     if not is_local(host) and not token:
         token = new_token()
         print(f"tabgen ui: {host} is reachable from other machines; generated token: {token}",

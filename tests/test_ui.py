@@ -182,8 +182,9 @@ def test_oversized_upload_is_refused(tmp_path):
 def test_malformed_and_unsupported_files_are_refused_with_the_reason(app, client):
     cases = [
         (b"a,b\n1,2\n3,4,5,6\n", "bad.csv", "Expected 2 fields in line 3, saw 4"),
-        (b"not a parquet file", "bad.parquet", "cannot use 'bad.parquet'"),
-        (b"", "empty.csv", "cannot use 'empty.csv'"),
+        (b"not a parquet file", "bad.parquet", "cannot read 'bad.parquet' as PARQUET"),
+        (b"", "empty.csv", "cannot read 'empty.csv' as CSV: No columns to parse"),
+        (b"a,b\n", "header.csv", "cannot use 'header.csv': header.csv has no rows"),
         (b"a,b\n1,2\n", "notes.txt", "unsupported file 'notes.txt'"),
     ]
     for data, name, message in cases:

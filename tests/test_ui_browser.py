@@ -252,7 +252,7 @@ def test_malformed_upload_shows_the_error(server, browser, tmp_path):
     browser.find_element(By.ID, "file").send_keys(str(bad))
     browser.find_element(By.ID, "upload-button").click()
     summary = _wait(browser).until(EC.visibility_of_element_located((By.ID, "error-summary")))
-    assert "cannot use 'broken.csv'" in summary.text and "Expected 2 fields" in summary.text
+    assert "cannot read 'broken.csv' as CSV" in summary.text and "Expected 2 fields" in summary.text
     assert browser.switch_to.active_element.get_attribute("id") == "error-summary"
     assert browser.find_element(By.ID, "file").get_attribute("aria-invalid") == "true"
     _shot(browser, "1-upload-error")

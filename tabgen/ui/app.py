@@ -244,7 +244,9 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
         except (ValueError, TypeError, OSError) as exc:
             path.unlink(missing_ok=True)
             message = str(exc).replace(repr(str(path)), repr(name)).replace(str(path), name)
-            return _index(errors={"file": f"cannot use {name!r}: {message}"}, status=400)
+            if repr(name) not in message:
+                message = f"cannot use {name!r}: {message}"
+            return _index(errors={"file": message}, status=400)
         _store(ds)
         return redirect(url_for("data", dataset_id=ds.id), code=303)
 

@@ -106,7 +106,36 @@ def browser(downloads, request):
         print(f"\ntabgen ui screenshots: {SHOTS}")
 
 
+_UNLABELLED = """
+return Array.from(document.querySelectorAll("input, select, textarea, button, progress"))
+  .filter(function (el) { return el.type !== "hidden"; })
+  .filter(function (el) {
+    var named = (el.labels && el.labels.length) || el.getAttribute("aria-label")
+      || el.getAttribute("aria-labelledby") || (el.tagName === "BUTTON" && el.textContent.trim());
+    return !named;
+  })
+  .map(function (el) { return el.outerHTML.slice(0, 120); });
+"""
+
+
+def _check_page(driver) -> None:
+    """Screen-reader basics of every page: one h1, a label for every control, the main
+    landmark and the skip link."""
+    assert len(driver.find_elements(By.TAG_NAME, "h1")) == 1
+    assert driver.execute_script(_UNLABELLED) == []
+    assert driver.find_element(By.CSS_SELECTOR, "a.skip").get_attribute("href").endswith("#main")
+    assert driver.find_element(By.TAG_NAME, "main").get_attribute("id") == "main"
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    origin = driver.execute_script("return location.origin")
+    assets = driver.execute_script(
+        "return Array.from(document.querySelectorAll('script[src], link[href], img[src]'))"
+        ".map(function (el) { return el.src || el.href; })"
+    )
+    assert assets and all(a.startswith((origin + "/", "data:")) for a in assets), assets
+
+
 def _shot(driver, name: str) -> None:
+    _check_page(driver)
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1280, max(800, min(int(height) + 100, 4000)))
     assert driver.save_screenshot(str(SHOTS / f"{name}.png"))

@@ -343,20 +343,35 @@ def test_impute_and_rebalance_jobs(client):
     assert (out["c"] == "c").sum() == 60 and len(out) > len(df)
 
 
-def test_a_failing_job_shows_the_apis_error(client):
-    from tabgen.pipelines import SyntheticOverSampler
+def test_rebalance_strategy_is_checked_by_the_pipelines_parser(client):
+    from tabgen.pipelines import target_counts
 
     df = _frame()
     url = _upload(client, df)
-    job_id = _start(client, url, kind="rebalance", model="copula", target="c", strategy="a=1")
+    for text, strategy in [("a=1", {"a": 1}), ("xyz", "xyz"), ("0.5", 0.5), ("zz=3", {"zz": 3})]:
+        r = client.post(url + "/job", data={"kind": "rebalance", "target": "c",
+                                            "strategy": text})  # fmt: skip
+        assert r.status_code == 400
+        assert _errors(r) == [_api_error(lambda s=strategy: target_counts(s, df["c"]))]
+    # class names are matched to the column's values: y holds integers
+    r = client.post(url + "/job", data={"kind": "rebalance", "target": "y", "strategy": "0=60"})
+    assert r.status_code == 303, _errors(r)
+
+
+def test_a_failing_job_shows_the_apis_error(client, monkeypatch):
+    url = _upload(client, _frame())
+    job_id = _start(client, url, kind="synthesize", model="copula", rows="5")
+    assert _wait(client, job_id)["state"] == "done"
+
+    def broken(*args, **kwargs):
+        raise ValueError("the model's own message")
+
+    monkeypatch.setattr(tabgen.GaussianCopulaSynthesizer, "fit", broken)
+    job_id = _start(client, url, kind="synthesize", model="copula", rows="5")
     status = _wait(client, job_id)
-    sampler = SyntheticOverSampler(
-        synthesizer=tabgen.GaussianCopulaSynthesizer(), sampling_strategy={"a": 1}
-    )
-    expected = _api_error(lambda: sampler.fit_resample(df.drop(columns=["c"]), df["c"]))
-    assert status["state"] == "failed" and status["error"] == " ".join(expected.split())
+    assert status["state"] == "failed" and status["error"] == "the model's own message"
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
-    assert status["error"] in html.unescape(page)
+    assert "the model&#39;s own message" in page and 'id="again"' in page
 
 
 def test_one_job_at_a_time_queue_and_cancel(app, client):
@@ -510,3 +525,19 @@ def test_import_tabgen_and_help_do_not_import_flask():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith("ok") and " ui " in proc.stdout
+
+
+def test_pages_and_assets_are_package_data():
+    """Every template and static file is matched by pyproject's package-data (so that an
+    installed, non-editable tabgen has them)."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["tabgen.ui"]
+    package = ROOT / "tabgen" / "ui"
+    files = [p.relative_to(package).as_posix() for p in package.rglob("*.*")]
+    data = [f for f in files if f.startswith(("templates/", "static/"))]
+    assert len(data) >= 8
+    assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in data), data
+    assert config["project"]["optional-dependencies"]["ui"] == ["flask>=3.0"]

@@ -378,7 +378,8 @@ def parse_job_form(form, dataset: Dataset) -> JobSpec:
         if target not in columns:
             errors["target"] = f"unknown target column {target!r}; columns are {columns}"
         spec.target = target
-        spec.strategy = _strategy(_text(form, "strategy") or "auto", errors)
+        y = frame[target] if target in columns else None
+        spec.strategy = _strategy(_text(form, "strategy") or "auto", y, errors)
         selection = _text(form, "selection") or "density-ratio"
         if selection not in ("density-ratio", "none"):
             errors["selection"] = f"selection must be 'density-ratio' or None, got {selection!r}"
@@ -404,30 +405,36 @@ def parse_job_form(form, dataset: Dataset) -> JobSpec:
     return spec
 
 
-def _strategy(text: str, errors):
+def _strategy(text: str, y: pd.Series | None, errors):
+    """The rebalancing strategy: a ratio, ``CLASS=COUNT,...`` (class names matched to the
+    column's values by their text) or a name; checked with the pipeline's own parser
+    (:func:`tabgen.pipelines.target_counts`)."""
+    from tabgen.pipelines import target_counts
+
+    strategy: object = text
     try:
-        return float(text)
+        strategy = float(text)
     except ValueError:
-        pass
-    if "=" not in text:
-        if text not in STRATEGIES:
-            errors["strategy"] = (
-                f"unknown strategy {text!r}; use one of {', '.join(STRATEGIES)}, a ratio, "
-                "or counts like 'yes=5000,maybe=3000'"
-            )
-        return text
-    out = {}
-    for part in text.split(","):
-        key, sep, value = part.partition("=")
+        if "=" in text:
+            classes = {} if y is None else {str(v): v for v in y.dropna().unique()}
+            strategy = {}
+            for part in text.split(","):
+                key, sep, value = (p.strip() for p in part.partition("="))
+                try:
+                    count = int(value)
+                except ValueError:
+                    count = None
+                if not sep or count is None:
+                    errors["strategy"] = f"expected CLASS=COUNT, got {part.strip()!r}"
+                    return text
+                found = classes.get(key, key)
+                strategy[found.item() if isinstance(found, np.generic) else found] = count
+    if y is not None:
         try:
-            count = int(value)
-            if not sep or count < 0:
-                raise ValueError
-        except ValueError:
-            errors["strategy"] = f"expected CLASS=COUNT with a count >= 0, got {part!r}"
-            return text
-        out[key.strip()] = count
-    return out
+            target_counts(strategy, y.dropna())
+        except (ValueError, TypeError) as exc:
+            errors["strategy"] = str(exc)
+    return strategy
 
 
 def _holdout(text: str, n: int, errors):

@@ -541,3 +541,32 @@ def test_pages_and_assets_are_package_data():
     assert len(data) >= 8
     assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in data), data
     assert config["project"]["optional-dependencies"]["ui"] == ["flask>=3.0"]
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_browser_tests_skip_without_chromium_but_fail_under_ci(ci):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), CI=ci, TABGEN_UI_CHROMIUM="/nonexistent/chromium")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_ui_browser.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    if ci:
+        assert proc.returncode not in (0, 5), out[-2000:]
+        assert "CI=true but the browser tests cannot run: /nonexistent/chromium is missing" in out
+    else:
+        assert proc.returncode in (0, 5), out[-2000:]  # 5: every test skipped at collection
+        assert "browser tests skipped: /nonexistent/chromium is missing" in out

@@ -2,6 +2,7 @@
 ``chromium-driver``, driven by Selenium; nothing is downloaded).
 
 The tests skip when the browser is absent, except under ``CI=true`` where that is a failure.
+``TABGEN_UI_CHROMIUM`` and ``TABGEN_UI_CHROMEDRIVER`` name other binaries.
 Screenshots of every page go to ``ui-screenshots/`` at the repository root (git-ignored;
 ``TABGEN_UI_SCREENSHOTS`` moves it); the path is printed at the end of the run.
 """
@@ -20,8 +21,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("TABGEN_UI_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("TABGEN_UI_CHROMEDRIVER", "/usr/bin/chromedriver")
 SHOTS = Path(os.environ.get("TABGEN_UI_SCREENSHOTS") or ROOT / "ui-screenshots")
 
 

@@ -216,6 +216,8 @@ def test_parquet_upload_and_the_adult_demo(client, tmp_path):
     assert "adult (bundled demo)</strong>: 5,000 rows, 15 columns" in page
     assert "workclass" in page and "capital_gain >= 0" in page
     assert "Tables in this session" in client.get("/").get_data(as_text=True)
+    r = client.post("/demo", data={"rows": "../../x"})
+    assert r.status_code == 400 and _errors(r) == ["rows must be 5000 or all, got '../../x'"]
 
 
 def test_data_page_shows_kinds_pii_missing_and_rules(client):
@@ -354,8 +356,11 @@ def test_rebalance_strategy_is_checked_by_the_pipelines_parser(client):
         assert r.status_code == 400
         assert _errors(r) == [_api_error(lambda s=strategy: target_counts(s, df["c"]))]
     # class names are matched to the column's values: y holds integers
-    r = client.post(url + "/job", data={"kind": "rebalance", "target": "y", "strategy": "0=60"})
+    r = client.post(url + "/job", data={"kind": "rebalance", "model": "copula", "target": "y",
+                                        "strategy": "0=60", "selection": "none"})  # fmt: skip
     assert r.status_code == 303, _errors(r)
+    status = _wait(client, r.headers["Location"].rsplit("/", 1)[-1])
+    assert status["state"] == "done", status["error"]
 
 
 def test_a_failing_job_shows_the_apis_error(client, monkeypatch):

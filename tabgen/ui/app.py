@@ -256,8 +256,10 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
 
         frame = load_adult()
         rows = request.form.get("rows", "5000")
-        if rows != "all":
-            frame = frame.sample(n=min(len(frame), 5000), random_state=0).reset_index(drop=True)
+        if rows not in ("5000", "all"):
+            return _index(errors={"rows": f"rows must be 5000 or all, got {rows!r}"}, status=400)
+        if rows == "5000":
+            frame = frame.sample(n=5000, random_state=0).reset_index(drop=True)
         ds = forms.analyse(secrets.token_hex(8), "adult (bundled demo)", frame)
         _store(ds)
         return redirect(url_for("data", dataset_id=ds.id), code=303)

@@ -328,6 +328,20 @@ def test_anonymize_shows_the_privacy_report_and_offers_no_model(client):
     assert client.post(f"/jobs/{job_id}/model").status_code == 404
 
 
+def test_anonymize_with_epsilon_drops_pii_columns(client):
+    df = _frame(300)
+    df["email"] = [f"p{i}@mail.org" for i in range(len(df))]
+    url = _upload(client, df)
+    job_id = _start(client, url, kind="anonymize", model="preset:fast", epsilon="3",
+                    anon_rows="80", pii="drop", anon_target="c")  # fmt: skip
+    status = _wait(client, job_id)
+    assert status["state"] == "done" and status["model"] == "copula", status["error"]
+    page = html.unescape(client.get(f"/jobs/{job_id}/result").get_data(as_text=True))
+    assert "epsilon 3, delta" in page and "email (email)" in page
+    out = pd.read_parquet(io.BytesIO(client.get(f"/jobs/{job_id}/download/parquet").data))
+    assert out.shape == (80, 3) and "email" not in out.columns
+
+
 def test_impute_and_rebalance_jobs(client):
     df = _frame(240)
     df.loc[::7, "x"] = np.nan

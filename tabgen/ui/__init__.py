@@ -5,8 +5,11 @@ Needs the ``ui`` extra (``pip install 'tabgen[ui]'``, which brings Flask). Nothi
 imports Flask until :func:`create_app` or :func:`serve` runs. See ``docs/ui.md``.
 
 Modules: :mod:`~tabgen.ui.app` (the Flask app and its safety checks),
-:mod:`~tabgen.ui.server` (serving, shutdown, workspace removal),
-:mod:`~tabgen.ui.forms` (what the pages show and the server-side form checks),
+:mod:`~tabgen.ui.pages` (steps 1-2: data, job form), :mod:`~tabgen.ui.results` (steps 3-4:
+run, results, downloads), :mod:`~tabgen.ui.server` (serving, shutdown, workspace removal),
+:mod:`~tabgen.ui.data` (what the first page knows about a table),
+:mod:`~tabgen.ui.forms` (the server-side checks of the job form),
+:mod:`~tabgen.ui.estimates` (the expected training time),
 :mod:`~tabgen.ui.jobs` (the background job queue, progress, cancellation),
 :mod:`~tabgen.ui.tasks` (the work of each job), :mod:`~tabgen.ui.workspace` (the private
 temporary folder).

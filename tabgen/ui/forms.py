@@ -1,6 +1,6 @@
-"""What the pages know about a table, and the server-side checks of the job form.
+"""The server-side checks of the job form (step 2).
 
-Every value from a form is parsed and checked here, with the errors tabgen's API gives
+Every value from the form is parsed and checked here, with the errors tabgen's API gives
 (the same checks run: :func:`tabgen._validation.check_n`, the conditions parser, each
 model's own parameter checks, the anonymizer's parameter checks). A :class:`FormError`
 carries one message per field, shown beside the field.
@@ -9,11 +9,14 @@ carries one message per field, shown beside the field.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from tabgen.ui.data import Dataset
 
 #: The jobs a person can choose.
 JOB_KINDS = ("synthesize", "rebalance", "impute", "anonymize")
@@ -21,30 +24,8 @@ JOB_KINDS = ("synthesize", "rebalance", "impute", "anonymize")
 MODELS = ("copula", "vae", "gan", "diffusion")
 #: Models that can fill arbitrary missing cells (imputation).
 INPAINTING = ("copula", "vae", "diffusion")
-#: Column kinds the user can choose.
-KINDS = ("numerical", "integer", "categorical", "datetime", "id", "constant")
 #: The rebalancing strategies offered by name (a ratio or ``CLASS=N`` counts also work).
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
-
-#: Fit seconds of each model on the Adult table (32,561 rows, 15 columns) with its default
-#: training on a 2-core CPU (``benchmarks/RESULTS.md``), its batch size, and how its default
-#: epochs are chosen: a fixed count, or about 8,000 optimiser steps within a range of epochs.
-_REFERENCE = {
-    "copula": (0.6, None, None),
-    "vae": (101.0, 500, 100),
-    "gan": (316.0, 500, (8000, 100, 300)),
-    "diffusion": (250.0, 1024, (8000, 300, 10_000)),
-}
-_ADULT_ROWS, _ADULT_COLS = 32_561, 15
-#: Seconds a neural job spends before its first epoch (importing torch, building the model).
-_STARTUP = 4.0
-
-
-def _default_epochs(rule, steps_per_epoch: int) -> int:
-    if isinstance(rule, int):
-        return rule
-    steps, low, high = rule
-    return int(min(max(steps / steps_per_epoch, low), high))
 
 
 class FormError(ValueError):
@@ -53,108 +34,6 @@ class FormError(ValueError):
     def __init__(self, errors: dict):
         self.errors = dict(errors)
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
-
-
-# -- the uploaded table -----------------------------------------------------------------------
-@dataclass
-class Dataset:
-    """An uploaded (or demo) table and what the first page shows about it."""
-
-    id: str
-    name: str
-    frame: pd.DataFrame
-    detected: dict  # column -> detected kind
-    kinds: dict  # column -> kind chosen (starts as detected)
-    pii: dict  # column -> PII type
-    missing: dict  # column -> missing share
-    rules: list  # discovered rules
-    accepted: list  # one bool per rule
-    notes: list = field(default_factory=list)  # what detection said (warnings)
-
-    @property
-    def overrides(self) -> dict:
-        """The kinds the user changed (``schema=`` of the models)."""
-        return {c: k for c, k in self.kinds.items() if self.detected.get(c) != k}
-
-    @property
-    def accepted_rules(self) -> list:
-        return [r for r, ok in zip(self.rules, self.accepted) if ok]
-
-
-def analyse(dataset_id: str, name: str, frame: pd.DataFrame) -> Dataset:
-    """Detect the kinds, PII columns, missing rates and rules of ``frame``."""
-    from tabgen.constraints import discover
-    from tabgen.pii import detect_pii
-    from tabgen.schema import Schema
-
-    notes = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        kinds = Schema.detect(frame).kinds
-        pii = detect_pii(frame, kinds)
-        rules = discover(frame)
-    notes = sorted({str(w.message) for w in caught})
-    missing = {c: float(frame[c].isna().mean()) for c in frame.columns}
-    return Dataset(
-        id=dataset_id,
-        name=name,
-        frame=frame,
-        detected=dict(kinds),
-        kinds=dict(kinds),
-        pii=dict(pii),
-        missing=missing,
-        rules=list(rules),
-        accepted=[False] * len(rules),
-        notes=notes,
-    )
-
-
-def rule_text(rule) -> str:
-    """A rule in words, e.g. ``age >= 0`` or ``education and income: fixed combinations``."""
-    d = rule.to_dict()
-    kind = d.get("kind")
-    if kind == "inequality":
-        return f"{d['left']} {d['op']} {d['right']}"
-    if kind == "linear_equality":
-        return f"{d.get('total')} = " + " + ".join(map(str, d.get("parts", [])))
-    if kind == "determines":
-        return f"{d.get('source')} determines {d.get('target')}"
-    if kind == "fixed_combinations":
-        return " and ".join(map(str, d.get("columns", []))) + ": only combinations seen"
-    if kind == "one_hot":
-        return "exactly one of " + ", ".join(map(str, d.get("columns", []))) + " is 1"
-    return repr(rule)
-
-
-def apply_column_form(dataset: Dataset, form) -> None:
-    """Take the edited kinds and the accepted rules; check the kinds with the schema's own
-    checks (``Schema.detect`` with the overrides), raising :class:`FormError`."""
-    from tabgen.schema import Schema
-
-    errors = {}
-    kinds = dict(dataset.kinds)
-    for k, col in enumerate(dataset.frame.columns):
-        value = form.get(f"kind-{k}")
-        if value is None:
-            continue
-        if value not in KINDS:
-            errors[f"kind-{k}"] = f"unknown kind {value!r} for column {col!r}; kinds are {KINDS}"
-            continue
-        kinds[col] = value
-    accepted = [form.get(f"rule-{k}") == "accept" for k in range(len(dataset.rules))]
-    overrides = {c: k for c, k in kinds.items() if dataset.detected.get(c) != k}
-    if not errors and overrides:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                Schema.detect(dataset.frame, overrides)
-        except (ValueError, TypeError) as exc:
-            col = next((c for c in overrides if repr(c) in str(exc)), next(iter(overrides)))
-            errors[f"kind-{list(dataset.frame.columns).index(col)}"] = str(exc)
-    if errors:
-        raise FormError(errors)
-    dataset.kinds = kinds
-    dataset.accepted = accepted
 
 
 # -- the job form -----------------------------------------------------------------------------
@@ -189,41 +68,6 @@ def preset_model(preset: str, kind: str, epsilon=None) -> str:
     if preset == "fast" or (kind == "anonymize" and epsilon is not None):
         return "copula"
     return "vae" if kind == "anonymize" else "diffusion"
-
-
-def expected_seconds(model: str, n_rows: int, n_cols: int, epochs=None, max_time=None) -> float:
-    """A rough fit time: the Adult benchmark's seconds per optimiser step, scaled by the
-    rows in a batch and the columns, times the steps this table takes (capped by
-    ``max_time``).
-
-    Examples
-    --------
-    >>> round(expected_seconds("vae", 32_561, 15))
-    105
-    """
-    seconds, batch, rule = _REFERENCE[model]
-    if batch is None:
-        return max(seconds * n_rows * max(n_cols, 1) / (_ADULT_ROWS * _ADULT_COLS), 0.1)
-    adult_steps_per_epoch = -(-_ADULT_ROWS // batch)
-    per_step = seconds / (adult_steps_per_epoch * _default_epochs(rule, adult_steps_per_epoch))
-    steps_per_epoch = -(-n_rows // batch)
-    n_epochs = epochs if epochs is not None else _default_epochs(rule, steps_per_epoch)
-    scale = min(n_rows, batch) / batch * max(n_cols, 1) / _ADULT_COLS
-    t = per_step * scale * steps_per_epoch * n_epochs
-    if max_time is not None:
-        t = min(t, max_time)
-    return _STARTUP + t
-
-
-def describe_seconds(t: float) -> str:
-    """``"about 40 s"``, ``"about 3 min"``, ``"about 2 h"``."""
-    if t < 1:
-        return "under a second"
-    if t < 90:
-        return f"about {max(1, round(t))} s"
-    if t < 5400:
-        return f"about {round(t / 60)} min"
-    return f"about {t / 3600:.1f} h"
 
 
 def _text(form, name) -> str:

@@ -263,4 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_option(p)
     p.set_defaults(func="cmd_evaluate")
     add_commands(command, read_input)
+    from tabgen.cli.ui import add_ui_command  # tabgen ui: the local web app
+
+    add_ui_command(command)
     return parser

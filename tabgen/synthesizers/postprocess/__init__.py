@@ -11,7 +11,10 @@ Every model may declare some by name in its ``_postprocessors``; they run in thi
     (:class:`~tabgen.synthesizers.postprocess.structure.CategoryDependencies`);
 ``"selection"``
     several candidates are drawn per row and one is kept by a discriminator's density
-    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`).
+    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`);
+``"pii"`` (every model)
+    e-mail, phone, name, address ... columns get fresh fake values
+    (:class:`~tabgen.synthesizers.postprocess.pii.RegeneratePII`).
 
 A post-processor is an object with
 
@@ -40,6 +43,7 @@ REGISTRY = {
     "snap": ("structure", "SnapToSupports", "supports"),
     "dependencies": ("structure", "CategoryDependencies", "dependencies"),
     "selection": ("selection", "DiscriminatorSelection", "discriminator"),
+    "pii": ("pii", "RegeneratePII", "pii"),
 }
 
 
@@ -80,7 +84,8 @@ class PostProcessing:
         if real is None:
             return
         rng = self._postprocess_rng(rng)
-        for name in sorted(self._postprocessor_names(), key=list(REGISTRY).index):
+        names = dict.fromkeys((*self._postprocessor_names(), "pii"))  # "pii": every model
+        for name in sorted(names, key=list(REGISTRY).index):
             step = postprocessor_class(name)().fit(real, self, rng)
             if step is not None:
                 self.postprocessors_.append(step)

@@ -135,7 +135,12 @@ def cmd_evaluate(args) -> int:
     synth = read_input(args.synthetic)
     holdout = read_input(args.holdout) if args.holdout else None
     note(args, f"scoring {len(synth)} synthetic rows against {len(real)} real rows ...")
-    report = evaluate(real, synth, holdout=holdout, target=args.target, schema=schema)
+    from tabgen._cli_constraints import model_constraints
+
+    rules = model_constraints(args)
+    report = evaluate(
+        real, synth, holdout=holdout, target=args.target, schema=schema, constraints=rules
+    )
     show_report(report, html, json_path, args.overwrite)
     return 0
 

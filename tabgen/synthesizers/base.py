@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import numbers
-import os
 
 import numpy as np
 import pandas as pd
@@ -40,7 +39,7 @@ from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
 from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
-from tabgen.schema import check_frame, restore_dtypes
+from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.conditions import ConditionHandling, Conditions
@@ -126,7 +125,7 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
             :func:`~tabgen.synthesizers._fitdata._encode_file`): large tables need not fit
-            in memory (not with ``epsilon``).
+            in memory (not with ``epsilon``; with ``constraints`` it is read whole).
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -167,17 +166,8 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             return X
         from tabgen.constraints import ConstraintSet
 
-        if private:
-            raise ValueError(
-                "constraints are not supported with epsilon (differential privacy) yet: the "
-                "transforms learn lookup tables from the data"
-            )
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "constraints need the table in memory: read the file into a DataFrame first"
-            )
         rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
-        inner = rules.fit_transform(check_frame(X))
+        inner = rules.fit_transform(X, private=private, domain=getattr(self, "domain", None))
         self.constraints_ = rules
         return inner
 

@@ -14,7 +14,10 @@ reported as ``capabilities.postprocessors``), and a sequence of names runs those
     (:class:`~tabgen.synthesizers.postprocess.structure.CategoryDependencies`);
 ``"selection"``
     several candidates are drawn per row and one is kept by a discriminator's density
-    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`).
+    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`);
+``"pii"`` (every model)
+    e-mail, phone, name, address ... columns get fresh fake values
+    (:class:`~tabgen.synthesizers.postprocess.pii.RegeneratePII`).
 
 A post-processor is an object with
 
@@ -44,6 +47,7 @@ REGISTRY = {
     "snap": ("structure", "SnapToSupports", "supports"),
     "dependencies": ("structure", "CategoryDependencies", "dependencies"),
     "selection": ("selection", "DiscriminatorSelection", "discriminator"),
+    "pii": ("pii", "RegeneratePII", "pii"),
 }
 
 
@@ -122,7 +126,8 @@ class PostProcessing:
         if real is None:
             return
         rng = self._postprocess_rng(rng)
-        for name in sorted(self._postprocessor_names(), key=list(REGISTRY).index):
+        names = dict.fromkeys((*self._postprocessor_names(), "pii"))  # "pii": every model
+        for name in sorted(names, key=list(REGISTRY).index):
             step = postprocessor_class(name)().fit(real, self, rng)
             if step is not None:
                 self.postprocessors_.append(step)

@@ -411,6 +411,11 @@ def test_one_job_at_a_time_queue_and_cancel(app, client):
     assert client.get(f"/api/jobs/{second}").get_json()["state"] == "cancelled"
     r = client.post(f"/jobs/{first}/cancel", headers={"X-Requested-With": "fetch"})
     assert r.status_code == 200
+    answer = r.get_json()
+    assert (answer["state"], answer["stage"]) in [
+        ("running", "cancelling: stops at the next epoch or step"),
+        ("cancelled", "cancelled"),
+    ]
     status = _wait(client, first, timeout=60)
     assert status["state"] == "cancelled" and status["epoch"] < 100000
     assert runner.current is None

@@ -106,7 +106,11 @@ class Job:
                 "kind": self.spec.kind,
                 "model": self.spec.model,
                 "state": self.state,
-                "stage": self.stage,
+                "stage": (
+                    "cancelling: stops at the next epoch or step"
+                    if self.state == "running" and self._cancel.is_set()
+                    else self.stage
+                ),
                 "percent": round(100 * (1.0 if self.state == "done" else self.fraction), 1),
                 "epoch": self.epoch,
                 "epochs": self.total,

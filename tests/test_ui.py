@@ -594,3 +594,29 @@ def test_browser_tests_skip_without_chromium_but_fail_under_ci(ci):
     else:
         assert proc.returncode in (0, 5), out[-2000:]  # 5: every test skipped at collection
         assert "browser tests skipped: /nonexistent/chromium is missing" in out
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(colour):
+        c = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_style_sheet_text_contrast_is_at_least_4_5():
+    css = (ROOT / "tabgen" / "ui" / "static" / "ui.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [
+        ("fg", "bg"), ("fg", "card"), ("muted", "bg"), ("muted", "card"), ("accent", "bg"),
+        ("accent", "card"), ("accent-fg", "accent"), ("error", "error-bg"), ("error", "card"),
+        ("error", "bg"),
+    ]  # fmt: skip
+    ratios = {p: _contrast(var[p[0]], var[p[1]]) for p in pairs}
+    assert min(ratios.values()) >= 4.5, ratios
+    assert _contrast("#d7e3ee", "#10283f") >= 4.5  # step list on the top bar
+    assert "#d7e3ee" in css and "#10283f" in css

@@ -620,3 +620,14 @@ def test_style_sheet_text_contrast_is_at_least_4_5():
     assert min(ratios.values()) >= 4.5, ratios
     assert _contrast("#d7e3ee", "#10283f") >= 4.5  # step list on the top bar
     assert "#d7e3ee" in css and "#10283f" in css
+
+
+def test_ui_presets_are_the_pipelines_presets():
+    from tabgen.pipelines._presets import PRESETS
+    from tabgen.ui.forms import preset_model
+
+    for kind, pipeline in [("rebalance", "SyntheticOverSampler"), ("anonymize", "Anonymizer")]:
+        for preset, model in PRESETS[pipeline].items():
+            assert preset_model(preset, kind) == model, (kind, preset)
+    assert preset_model("fast", "synthesize") == "copula"
+    assert preset_model("best", "anonymize", epsilon=1.0) == "copula"  # the DP default

@@ -45,6 +45,7 @@ if _REASON is not None:
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -189,6 +190,8 @@ def test_upload_edit_kind_synthesize_watch_and_download(server, browser, downloa
     path, df = _table(tmp_path)
     browser.get(server.url)
     assert browser.title.startswith("Step 1")
+    webdriver.ActionChains(browser).send_keys(Keys.TAB).perform()  # keyboard: skip link first
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"
     _shot(browser, "1-upload")
     _upload(browser, server, path)
     assert "people.csv" in browser.find_element(By.TAG_NAME, "main").text
@@ -206,7 +209,7 @@ def test_upload_edit_kind_synthesize_watch_and_download(server, browser, downloa
     _wait(browser).until(EC.presence_of_element_located((By.ID, "progress")))
     _wait(browser).until(lambda d: _state(d) == "running")
     _wait(browser).until(lambda d: d.find_element(By.ID, "epoch").text != "–")
-    _shot(browser, "3-run")
+    _shot(browser, "3-run")  # training under way (or its last epoch, on a fast machine)
     _wait(browser, 120).until(EC.visibility_of_element_located((By.ID, "results-link")))
     seen = browser.execute_script("return window.tabgenSeen")
     assert seen[-1] == 100

@@ -72,8 +72,7 @@ class Job:
             self.stage = name
             self.fraction = max(self.fraction, start)
             self._span = (start, end)
-            self.epoch = self.total = None
-            self.eta = None
+            self.eta = None  # the last training figures (epoch, loss) stay on show
 
     def advance(self, done: float) -> None:
         """Within the current stage, ``done`` (0-1) of it is done."""

@@ -522,6 +522,22 @@ def test_cli_ui_on_a_public_address_generates_and_requires_a_token():
     assert proc.returncode == 0
 
 
+def test_cli_ui_on_a_busy_port_fails_cleanly(tmp_path, capsys, monkeypatch):
+    from tabgen.cli import main
+
+    import tempfile
+
+    server = UIServer(port=0, workspace_parent=tmp_path).start()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the CLI's workspace goes
+    try:
+        assert main(["ui", "--port", str(server.port), "--no-browser"]) == 1
+        err = capsys.readouterr().err
+        assert f"tabgen: error: cannot serve on 127.0.0.1:{server.port}" in err
+        assert [p for p in tmp_path.iterdir() if p != server.workspace] == []  # removed
+    finally:
+        server.stop()
+
+
 def test_cli_ui_says_what_is_missing_without_the_extra(monkeypatch, capsys):
     from tabgen.cli import main
 

@@ -523,9 +523,9 @@ def test_cli_ui_on_a_public_address_generates_and_requires_a_token():
 
 
 def test_cli_ui_on_a_busy_port_fails_cleanly(tmp_path, capsys, monkeypatch):
-    from tabgen.cli import main
-
     import tempfile
+
+    from tabgen.cli import main
 
     server = UIServer(port=0, workspace_parent=tmp_path).start()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the CLI's workspace goes

@@ -307,6 +307,11 @@ def test_synthesize_with_conditions_and_downloads(app, client):
     assert client.get(f"/jobs/{job_id}/download/..%2f..%2fetc").status_code == 404
     report = client.get(f"/jobs/{job_id}/report")
     assert report.status_code == 200 and "sandbox" in report.headers["Content-Security-Policy"]
+    saved = client.get(f"/jobs/{job_id}/report?download=1")
+    assert saved.data == report.data
+    assert saved.headers["Content-Disposition"] == (
+        "attachment; filename=table-synthesize-report.html"
+    )
     # the model: written by tabgen's save, read back by the safe loader
     r = client.post(f"/jobs/{job_id}/model")
     assert r.status_code == 200

@@ -22,7 +22,6 @@ import pytest
 pytest.importorskip("flask", reason="the 'ui' extra (Flask) is not installed")
 
 import tabgen
-from tabgen._progress import watch
 from tabgen.ui import UIServer, create_app
 from tabgen.ui.workspace import Workspace, display_name, table_suffix
 
@@ -428,25 +427,6 @@ def test_one_job_at_a_time_queue_and_cancel(app, client):
     third = _start(client, url, kind="synthesize", model="copula", rows="10")
     assert _wait(client, third)["state"] == "done"
     assert client.get(f"/jobs/{first}/result").status_code == 409
-
-
-def test_watch_follows_training_runs_of_this_thread_and_hides_dp_losses():
-    seen = []
-    df = _frame()
-    with watch(seen.append):
-        tabgen.VAESynthesizer(epochs=3, random_state=0).fit(df)
-    assert [p.epoch for p in seen] == [1, 2, 3] and all(p.loss for p in seen)
-    tabgen.VAESynthesizer(epochs=2, random_state=0).fit(df)
-    assert len(seen) == 3  # the block has ended
-    from tabgen._progress import watchers
-    from tabgen.nn.trainer import Progress
-
-    hook = watchers(show_loss=False)
-    assert hook == []
-    with watch(seen.append):
-        (hook,) = watchers(show_loss=False)
-    hook(Progress("m", 1, 2, 3, {"loss": 1.0}, 0.1, False))
-    assert seen[-1].loss == {} and seen[-1].epoch == 1
 
 
 # -- shutdown ---------------------------------------------------------------------------------

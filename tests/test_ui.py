@@ -122,6 +122,8 @@ def test_local_bind_refuses_other_host_names_and_cross_origin_posts(client):
     assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 403
     r = client.post("/demo", headers={"Origin": "http://evil.example"})
     assert r.status_code == 403
+    assert client.post("/demo", headers={"Origin": "null"}).status_code == 403
+    assert client.post("/demo", headers={"Origin": "http://localhost"}).status_code == 303
 
 
 def test_pages_forbid_framing_and_the_report_is_sandboxed(client):

@@ -146,8 +146,8 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
                 )
                 return response
         if request.method == "POST":
-            origin = request.headers.get("Origin")
-            if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+            origin = request.headers.get("Origin")  # "null": a sandboxed or file: page
+            if origin and (origin == "null" or urlsplit(origin).netloc != request.host):
                 abort(403, f"cross-origin request from {origin!r} refused")
 
     @app.after_request

@@ -28,6 +28,25 @@ class Cancelled(BaseException):
     ``except Exception`` on the way swallows it)."""
 
 
+def error_text(exc: BaseException) -> str:
+    """One line for a failed job, as ``tabgen``'s command line words it: the message of a
+    bad-input error, ``internal error: ...`` for anything else.
+
+    Examples
+    --------
+    >>> error_text(ValueError("n must be a positive integer, got 0"))
+    'n must be a positive integer, got 0'
+    >>> error_text(ZeroDivisionError("division by zero"))
+    'internal error: ZeroDivisionError: division by zero'
+    """
+    text = " ".join(str(exc).split())
+    if isinstance(exc, KeyError):
+        return f"missing key {text}"
+    if isinstance(exc, (ValueError, TypeError, OSError)):
+        return text or type(exc).__name__
+    return f"internal error: {type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class Job:
     """One job: its spec, state, progress and result.
 
@@ -223,7 +242,7 @@ class JobRunner:
             job.state, job.stage = "cancelled", "cancelled"
         except Exception as exc:  # shown on the page, as the API words it
             job.state, job.stage = "failed", "failed"
-            job.error = " ".join(str(exc).split()) or type(exc).__name__
+            job.error = error_text(exc)
             logger.debug("job %s failed:\n%s", job.id, traceback.format_exc())
         finally:
             job.finished = time.time()

@@ -239,7 +239,16 @@ def test_anonymize_shows_the_privacy_report(server, browser, tmp_path):
     _upload(browser, server, path)
     browser.find_element(By.ID, "columns-next").click()
     _wait(browser).until(EC.presence_of_element_located((By.ID, "job-form")))
-    _choose_job(browser, "anonymize", "preset:fast", anon_rows=120)
+    _choose_job(browser, "anonymize", "preset:fast", anon_rows=120, holdout=5)
+    browser.find_element(By.ID, "run-button").click()  # the server refuses the holdout
+    summary = _wait(browser).until(EC.visibility_of_element_located((By.ID, "error-summary")))
+    assert "holdout=5 leaves 5 holdout and 295 training rows" in summary.text
+    assert browser.find_element(By.ID, "holdout").get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.ID, "kind-anonymize").is_selected()  # the form is kept
+    _shot(browser, "2-job-error")
+    box = browser.find_element(By.ID, "holdout")
+    box.clear()
+    box.send_keys("0.2")
     browser.find_element(By.ID, "run-button").click()
     _wait(browser, 120).until(EC.visibility_of_element_located((By.ID, "results-link")))
     browser.find_element(By.ID, "results-link").click()

@@ -153,7 +153,7 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
     @app.after_request
     def _headers(response):
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" makes Origin null
         response.headers["Cache-Control"] = "no-store"
         if request.endpoint == "report":
             response.headers["Content-Security-Policy"] = (

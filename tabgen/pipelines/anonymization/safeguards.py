@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tabgen.metrics._neighbors import kneighbors
-from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS, _as_float, _DistanceSpace
+from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS, _as_float, row_space
 from tabgen.schema import Schema
 
 RARE_VALUE = "_RARE_"
@@ -112,14 +112,16 @@ class NearCopyFilter:
     closer to its nearest training row than the ``quantile`` of the holdout rows' distances
     to theirs (``None``: exact copies only).
 
-    Distances are measured in one space fitted on the (protected) training rows.
+    Distances are measured in tabgen's one row encoding
+    (:class:`~tabgen.metrics.attacks.space.RowSpace`) fitted on the (protected) training rows,
+    the space of the DCR metric and the membership attacks of the report.
     """
 
     def __init__(self, quantile: float | None):
         self.quantile = quantile
 
     def fit(self, train: pd.DataFrame, holdout: pd.DataFrame, kinds: dict, schema: Schema):
-        self.space_ = _DistanceSpace().fit(train, kinds, schema)
+        self.space_ = row_space(train, kinds, schema)
         self.train_points_ = self.space_.transform(train)
         d_hold, _ = kneighbors(self.train_points_, self.space_.transform(holdout), 1)
         self.holdout_distances_ = d_hold[:, 0]

@@ -21,11 +21,13 @@ _MIN_BOUND_VALUES = 20
 
 
 def split_holdout(frame: pd.DataFrame, n_hold: int, rng: np.random.Generator):
-    """1. Holdout: ``(train, holdout)``, ``n_hold`` random rows kept out, both in input order."""
+    """1. Holdout: ``(train, holdout, train_rows)``, ``n_hold`` random rows kept out, both in
+    input order; ``train_rows`` are the training rows' positions in ``frame``."""
     order = rng.permutation(len(frame))
     holdout = frame.iloc[np.sort(order[:n_hold])].reset_index(drop=True)
-    train = frame.iloc[np.sort(order[n_hold:])].reset_index(drop=True)
-    return train, holdout
+    train_rows = np.sort(order[n_hold:])
+    train = frame.iloc[train_rows].reset_index(drop=True)
+    return train, holdout, train_rows
 
 
 def fake_columns(train: pd.DataFrame, pii_columns: dict, *, dp: bool, min_count: int) -> dict:

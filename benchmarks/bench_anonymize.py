@@ -42,6 +42,13 @@ KEYS = (
     "nndr",
     "nndr_holdout",
     "mia_auc",
+    "mia_auc_worst",
+    "mia_auc_worst_high",
+    "mia_tpr_at_1pct_fpr",
+    "mia_tpr_at_1pct_fpr_high",
+    "mia_tpr_at_0.1pct_fpr",
+    "records_at_risk",
+    "records_at_risk_holdout",
 )
 ATTACKS = ("singling_out_univariate", "singling_out_multivariate", "linkability", "inference")
 
@@ -121,7 +128,7 @@ def run_dataset(name: str, args) -> dict:
     raw = raw_model.sample(n, random_state=args.seed)
     t_raw = time.perf_counter() - t0
     metadata = {c: k for c, k in anon.model_kinds_.items()}
-    from tabgen.pipelines.anonymization.estimator import _metric_kind
+    from tabgen.pipelines.anonymization.reporting import metric_kind as _metric_kind
 
     raw_report = tabgen.evaluate(
         anon.train_[cols],

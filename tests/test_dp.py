@@ -149,7 +149,12 @@ def test_dp_copula_reports_and_keeps_the_structure():
     assert (rows["y"] == "yes").all()
 
 
-def test_dp_copula_does_not_store_real_values():
+def test_dp_copula_does_not_store_real_values(monkeypatch):
+    from tabgen.privacy import _mechanisms
+
+    # fixed noise: with fresh noise about 1 fit in 40 keeps a single income bin (measured on
+    # main and on this branch alike), which the knot count below would call a failure
+    monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 11)
     df = _frame(n=1500)
     model = tabgen.GaussianCopulaSynthesizer(
         epsilon=1.0, domain={"age": (18, 90)}, random_state=0

@@ -207,7 +207,7 @@ def fit_private(model, Z, budget: dict, rng) -> None:
         **report,
         "domain_sources": domain.describe(),
         "composition": composition,
-        "noise": NOISE,
+        "noise": report.pop("noise", NOISE),
         "covers": COVERS,
     }
 

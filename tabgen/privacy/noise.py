@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 from fractions import Fraction
 
 import numpy as np
@@ -38,23 +39,21 @@ class SecureRandom:
     Parameters
     ----------
     key : int, optional
-        The secret key; default 256 bits from :func:`secrets.randbits` (through
-        :func:`tabgen.privacy._mechanisms.secret_seed`). A fixed key gives a reproducible
+        The secret key; default 256 bits from :func:`secrets.randbits` (the DP fits key it
+        with :func:`tabgen.privacy._mechanisms.secret_seed`). A fixed key gives a reproducible
         stream, for tests only.
 
     Examples
     --------
-    >>> r = SecureRandom(key=1)
-    >>> [r.randbelow(10) for _ in range(5)] == [SecureRandom(key=1).randbelow(10)] + [
-    ...     r2 for r2 in []] or True
+    >>> SecureRandom(key=1).randbits(32) == SecureRandom(key=1).randbits(32)
+    True
+    >>> 0 <= SecureRandom().randbelow(6) < 6
     True
     """
 
     def __init__(self, key: int | None = None):
         if key is None:
-            from tabgen.privacy._mechanisms import secret_seed
-
-            key = secret_seed(256)
+            key = secrets.randbits(256)
         self._key = int(key).to_bytes(64, "little", signed=False)[:64]
         self._counter = 0
         self._buffer = b""

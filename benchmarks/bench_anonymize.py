@@ -9,7 +9,8 @@ training file, generates as many rows as it trained on, streams them to a Parque
 measures the report (fidelity, detection, utility on the holdout, distance metrics and the
 Anonymeter-style attacks with the holdout as control). The "raw" arm fits the same model with
 the same seed on the same training rows and samples without any safeguard; it is scored by the
-same report against the same holdout. Writes ``benchmarks/results/anonymize_<tag>.json``.
+same report against the same holdout. Writes ``benchmarks/results/anonymize_<tag>.json``
+(``privacy_export_<tag>.json`` with ``--no-raw``, the safeguarded arm only).
 
 Targets (issue #9): exact-copy rate 0, DCR share <= 0.52, MIA AUC <= 0.55, every attack's
 upper 95 % bound <= 0.05, MLE AUC within 0.03 of the raw arm, Adult end to end < 12 min.
@@ -190,7 +191,8 @@ def main(argv=None) -> None:
         "results": [],
     }
     tag = args.tag or args.model
-    path = RESULTS / f"anonymize_{tag}.json"
+    # without the raw arm the run is rendered by render_privacy.py, not as an anonymize_ table
+    path = RESULTS / (f"privacy_export_{tag}.json" if args.no_raw else f"anonymize_{tag}.json")
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.datasets.split(","):
         out["results"].append(run_dataset(name, args))

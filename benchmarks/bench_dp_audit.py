@@ -16,7 +16,7 @@ how loose this audit is (one canary, black-box statistics of the release).
 
 The domain is fully public here, so the whole budget goes to the marginal histograms and the
 correlation (the weakest point of a row: its own histogram cells). Writes
-``benchmarks/results/dp_audit_<tag>.json``.
+``benchmarks/results/privacy_audit_<tag>.json``.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def main(argv=None) -> None:
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"dp_audit_{args.tag}.json"
+    path = RESULTS / f"privacy_audit_{args.tag}.json"
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path}")
 

@@ -1,6 +1,6 @@
 """``results/privacy_attacks.md``: the privacy section of RESULTS.md (issue #27), from the
 JSON results of bench_privacy_mia.py, bench_anonymize.py --no-raw, bench_attack_floor.py,
-bench_privacy_anonymeter.py, bench_dp_audit.py and bench_dp.py (the DP copula before / after
+bench_privacy_anonymeter.py, bench_privacy_domias.py, bench_dp_audit.py and bench_dp.py (the DP copula before / after
 the discrete noise). Sections whose JSON is missing are left out.
 
     python -m benchmarks.render_privacy && python benchmarks/make_results.py
@@ -147,6 +147,28 @@ def anonymeter(res: dict) -> list[str]:
     return [*lines, ""]
 
 
+def domias(res: dict) -> list[str]:
+    lines = [
+        "### Cross-check: tabgen's DOMIAS-style attack beside the `domias` package",
+        "",
+        f"Command: `{res['command']}` ({res['date']}; {_machine(res['machine'])}; {BUSY}); "
+        f"domias {res['domias']}. Adult's numerical columns, {res['members']} members, "
+        f"{res['non_members']} non-members, {res['reference']} reference rows; the same "
+        "arrays given to both. ROC-AUC:",
+        "",
+        "| release | tabgen density_kde | domias KDE ratio (eq. 2) | tabgen distance | "
+        "domias GAN-leaks |",
+        "|---|---|---|---|---|",
+    ]
+    for r in res["results"]:
+        lines.append(
+            f"| {r['release']} | {_f(r['tabgen_density_kde_auc'], 4)} | "
+            f"{_f(r['domias_kde_ratio_auc'], 4)} | {_f(r['tabgen_distance_auc'], 4)} | "
+            f"{_f(r['domias_gan_leaks_auc'], 4)} |"
+        )
+    return [*lines, ""]
+
+
 def audit(res: dict) -> list[str]:
     lines = [
         "### Empirical privacy audit of the DP copula (canary)",
@@ -210,6 +232,9 @@ def render() -> str:
     anon = _load("privacy_anonymeter_copula.json")
     if anon:
         parts += anonymeter(anon)
+    dom = _load("privacy_domias.json")
+    if dom:
+        parts += domias(dom)
     aud = _load("privacy_audit_copula.json")
     if aud:
         parts += audit(aud)

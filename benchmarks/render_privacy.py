@@ -1,7 +1,7 @@
 """``results/privacy_attacks.md``: the privacy section of RESULTS.md (issue #27), from the
 JSON results of bench_privacy_mia.py, bench_anonymize.py --no-raw, bench_attack_floor.py,
-bench_privacy_anonymeter.py, bench_privacy_domias.py, bench_dp_audit.py and bench_dp.py (the DP copula before / after
-the discrete noise). Sections whose JSON is missing are left out.
+bench_privacy_anonymeter.py, bench_privacy_domias.py, bench_dp_audit.py and bench_dp.py (the
+DP copula before / after the discrete noise). Sections whose JSON is missing are left out.
 
     python -m benchmarks.render_privacy && python benchmarks/make_results.py
 """

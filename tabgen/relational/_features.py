@@ -1,0 +1,148 @@
+"""The flat frames the per-table models learn.
+
+For each table ``T`` (see :class:`~tabgen.relational.RelationalSynthesizer`):
+
+``down(T)``
+    ``T``'s own columns (keys left out), then for each child relationship the number of
+    children (``__tg_n.<child>.<fk>``) and aggregates of the child's ``down`` frame: the
+    mean of numeric columns (``__tg_mean...``) and the share of the levels of small
+    categorical ones (``__tg_share...``). Built bottom-up, so a grandparent sees its
+    grandchildren through its children's aggregates.
+``full(T)``
+    ``down(T)`` and, for each parent relationship, the parent's ``full`` frame prefixed with
+    ``__tg_p.<fk>.`` (the context a child is conditioned on). Built top-down.
+``model frame(T)``
+    ``full(T)``; for a sequence (a table with ``order_by``) the order column is replaced by
+    its position (``__tg_index``), its first value (``__tg_start``), its step from the row
+    before (``__tg_gap``) and the previous row's values (``__tg_prev.<col>``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PREFIX = "__tg_"
+INDEX, START, GAP = "__tg_index", "__tg_start", "__tg_gap"
+
+
+def count_column(rel) -> str:
+    return f"__tg_n.{rel.child}.{rel.child_key}"
+
+
+def context_prefix(rel) -> str:
+    return f"__tg_p.{rel.child_key}."
+
+
+def prev_column(col: str) -> str:
+    return f"__tg_prev.{col}"
+
+
+def is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+
+
+def order_numbers(series: pd.Series) -> np.ndarray:
+    """An order column as float (datetimes as seconds)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series.to_numpy(dtype="datetime64[ns]")
+        out = values.astype("int64").astype("float64") / 1e9
+        out[pd.isna(values)] = np.nan
+        return out
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+
+
+def order_values(numbers: np.ndarray, dtype) -> pd.Series:
+    """Inverse of :func:`order_numbers` for a column of ``dtype``."""
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return pd.Series(pd.to_datetime(np.round(numbers * 1e9).astype("int64"))).astype(dtype)
+    if pd.api.types.is_integer_dtype(dtype):
+        return pd.Series(np.round(numbers)).astype(dtype)
+    return pd.Series(numbers).astype(dtype)
+
+
+def aggregate_specs(child_down: pd.DataFrame, limit: int, levels: int = 5) -> list:
+    """What to aggregate of a child's ``down`` frame: ``[("mean", col) | ("share", col,
+    level)]``, at most ``limit`` entries (own columns first, in order)."""
+    specs: list = []
+    for col in child_down.columns:
+        if len(specs) >= limit:
+            break
+        values = child_down[col]
+        if is_numeric(values):
+            if values.notna().any():
+                specs.append(("mean", col))
+            continue
+        counts = values.dropna().astype(str).value_counts()
+        if 2 <= len(counts) <= levels:
+            for level in counts.index[:-1]:  # the last share follows from the others
+                if len(specs) < limit:
+                    specs.append(("share", col, level))
+    return specs
+
+
+def aggregate_name(rel, spec) -> str:
+    base = f"{rel.child}.{rel.child_key}.{spec[1]}"
+    return f"__tg_mean.{base}" if spec[0] == "mean" else f"__tg_share.{base}={spec[2]}"
+
+
+def aggregates(child_down: pd.DataFrame, groups: np.ndarray, n_parents: int, rel, specs):
+    """Per-parent count and aggregates of ``child_down`` (row ``i`` belongs to parent
+    ``groups[i]``, -1 for none) as a frame of ``n_parents`` rows."""
+    have = groups >= 0
+    g = groups[have]
+    counts = np.bincount(g, minlength=n_parents).astype("int64")
+    out = {count_column(rel): counts}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for spec in specs:
+            values = child_down[spec[1]][have]
+            if spec[0] == "mean":
+                x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+            else:
+                x = np.where(values.isna(), np.nan, (values.astype(str) == spec[2]).astype(float))
+            ok = ~np.isnan(x)
+            total = np.bincount(g[ok], weights=x[ok], minlength=n_parents)
+            seen = np.bincount(g[ok], minlength=n_parents)
+            out[aggregate_name(rel, spec)] = np.where(seen > 0, total / np.maximum(seen, 1), np.nan)
+    return pd.DataFrame(out)
+
+
+def parent_positions(child_keys: pd.Series, parent_keys: pd.Series) -> np.ndarray:
+    """Row position of each child's parent (-1 for a null key)."""
+    index = pd.Index(parent_keys)
+    return index.get_indexer(child_keys)
+
+
+def sequence_features(own: pd.DataFrame, groups: np.ndarray, order: np.ndarray, order_col: str):
+    """Position, first value, step and previous row's values of a sequence's rows (the
+    ``own`` frame's rows, ``groups[i]`` their parent, ``order`` the order values)."""
+    n = len(own)
+    frame = pd.DataFrame({"g": groups, "o": order, "r": np.arange(n)})
+    frame = frame.sort_values(["g", "o", "r"], kind="stable")
+    rows = frame["r"].to_numpy()
+    g = frame["g"].to_numpy()
+    o = frame["o"].to_numpy()
+    first = np.r_[True, g[1:] != g[:-1]] if n else np.zeros(0, dtype=bool)
+    index = np.zeros(n, dtype="int64")
+    pos = np.arange(n)
+    starts = np.maximum.accumulate(np.where(first, pos, 0)) if n else pos
+    index[rows] = pos - starts
+    start = np.full(n, np.nan)
+    gap = np.full(n, np.nan)
+    start[rows[first]] = o[first]
+    prev_row = np.r_[-1, rows[:-1]] if n else rows
+    later = ~first
+    gap[rows[later]] = o[later] - o[np.flatnonzero(later) - 1]
+    feats = {INDEX: index, START: start, GAP: gap}
+    previous = np.full(n, -1)
+    previous[rows[later]] = prev_row[later]
+    for col in own.columns:
+        if col == order_col:
+            continue
+        values = own[col]
+        shifted = values.iloc[np.maximum(previous, 0)].reset_index(drop=True)
+        shifted = shifted.where(pd.Series(previous >= 0))
+        feats[prev_column(col)] = shifted
+    return pd.DataFrame(feats)

@@ -386,3 +386,34 @@ def test_math_schools_from_shared_data(shared_data_dir):
     assert key_integrity(fake, meta)["key_integrity"] == 1.0
     assert cardinality_shape(tables, fake, meta)["cardinality_shape"] > 0.85
     assert set(fake["students"]["Sex"]) <= set(tables["students"]["Sex"])
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+def test_cli_fit_db_sample_db_round_trip(tmp_path, capsys):
+    from tabgen.cli import main
+
+    tables, meta = shop()
+    folder = tmp_path / "db"
+    folder.mkdir()
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    meta.save(tmp_path / "meta.json")
+    model = tmp_path / "db.tabgen"
+    argv = ["fit-db", str(folder), "--metadata", str(tmp_path / "meta.json"), "-o", str(model)]
+    assert main([*argv, "-q"]) == 0
+    assert main([*argv, "-q"]) == 1  # the model file exists: refused without --overwrite
+    assert "--overwrite" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["sample-db", str(model), "-o", str(out), "--scale", "2", "-q"]) == 0
+    users = pd.read_csv(out / "users.csv")
+    orders = pd.read_csv(out / "orders.csv")
+    assert len(users) == 2 * len(tables["users"])
+    assert _fk_ok(orders, "user_id", users, "user_id")
+    assert main(["sample-db", str(model), "-o", str(out), "-q"]) == 1
+    assert main(["sample-db", str(model), "-o", str(out), "--format", "parquet", "-q"]) == 0
+    assert len(pd.read_parquet(out / "users.parquet")) == len(tables["users"])
+    assert main(["info", str(model)]) == 0
+    assert "users->" not in capsys.readouterr().err
+    # without metadata the keys are detected
+    assert main(["fit-db", str(folder), "-o", str(tmp_path / "d.tabgen"), "-q"]) == 0
+    assert main(["fit-db", str(folder), "-o", str(tmp_path / "e.tabgen"), "-m", "nope"]) == 2

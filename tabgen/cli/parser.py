@@ -262,4 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overwrite(p)
     p.set_defaults(func="cmd_evaluate")
     add_commands(command, read_input)
+    from tabgen.cli.relational import add_commands as add_database_commands
+
+    add_database_commands(command)
     return parser

@@ -146,3 +146,46 @@ def sequence_features(own: pd.DataFrame, groups: np.ndarray, order: np.ndarray, 
         shifted = shifted.where(pd.Series(previous >= 0))
         feats[prev_column(col)] = shifted
     return pd.DataFrame(feats)
+
+
+def _filled(col: str) -> bool:
+    return col.startswith(("__tg_p.", "__tg_prev."))
+
+
+def fill_values(frame: pd.DataFrame) -> dict:
+    """Median (numbers) or most frequent value (others) of each context and previous-row
+    column with missing cells: what those cells are conditioned on instead (so that rows
+    share one pattern of conditioned cells, which keeps conditional sampling fast)."""
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if not _filled(col) or values.isna().all():
+            continue
+        if is_numeric(values):
+            out[col] = float(values.median())
+        else:
+            value = values.mode(dropna=True).iloc[0]
+            out[col] = value.item() if hasattr(value, "item") else value
+    return out
+
+
+def apply_fill(frame: pd.DataFrame, fill: dict) -> pd.DataFrame:
+    """``frame`` with the missing context cells set to ``fill`` (previous-row cells only
+    after a sequence's first row, whose previous row is absent, not missing)."""
+    if not fill:
+        return frame
+    frame = frame.copy()
+    later = frame[INDEX].to_numpy() > 0 if INDEX in frame.columns else None
+    for col, value in fill.items():
+        if col not in frame.columns:
+            continue
+        if col.startswith("__tg_prev.") and later is not None:
+            mask = frame[col].isna().to_numpy() & later
+            if mask.any():
+                column = frame[col].astype(object) if not is_numeric(frame[col]) else frame[col]
+                column = column.copy()
+                column[mask] = value
+                frame[col] = column
+        else:
+            frame[col] = frame[col].fillna(value)
+    return frame

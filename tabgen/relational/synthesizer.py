@@ -247,6 +247,8 @@ class RelationalSynthesizer(BaseEstimator):
                 frame = pd.concat([frame.drop(columns=[order_col]), seq], axis=1)
                 info["start"] = _median(seq[F.START])
                 info["gap"] = _median(seq[F.GAP])
+            info["fill"] = F.fill_values(frame)
+            frame = F.apply_fill(frame, info["fill"])
             self.tables_[t] = info
             learnable = down[t].shape[1] > 0 or order_col is not None
             if not learnable or len(frame) == 0:
@@ -384,7 +386,7 @@ class RelationalSynthesizer(BaseEstimator):
             return pd.DataFrame(index=range(n))
         if self.metadata_.order_by(table) is not None:
             return self._sample_sequence(table, model, context, next(iter(assign.values())), rng)
-        cond = _conditions(model, context)
+        cond = _conditions(model, F.apply_fill(context, self.tables_[table].get("fill", {})))
         if cond is None:
             return model.sample(n, random_state=rng).reset_index(drop=True)
         return model.sample(conditions=cond, random_state=rng).reset_index(drop=True)
@@ -409,7 +411,7 @@ class RelationalSynthesizer(BaseEstimator):
                 prev = result.loc[rows - 1].reset_index(drop=True)
                 for c in prev_cols:
                     cond[c] = prev[c[len("__tg_prev.") :]].to_numpy()
-            got = _conditions(model, cond)
+            got = _conditions(model, F.apply_fill(cond, info.get("fill", {})))
             step = model.sample(conditions=got, random_state=rng).reset_index(drop=True)
             step.index = rows
             pieces.append(step)
@@ -631,7 +633,11 @@ def load_relational(header: dict, data: bytes, where: str) -> RelationalSynthesi
         if not isinstance(sub, dict):
             raise bad(f"the model of table {table!r} has no valid header")
         model = model_from_parts(sub, data[start : start + length], f"{where} (table {table!r})")
-        missing = [c for c in tables[table]["down"] if c not in model.columns_]
+        missing = [
+            c
+            for c in tables[table]["down"]
+            if c not in model.columns_ and c != meta.order_by(table)
+        ]
         if missing:
             raise bad(f"the model of table {table!r} lacks the columns {missing[:5]}")
         fitted[table] = model

@@ -64,8 +64,9 @@ def order_values(numbers: np.ndarray, dtype) -> pd.Series:
 
 
 def aggregate_specs(child_down: pd.DataFrame, limit: int, levels: int = 5) -> list:
-    """What to aggregate of a child's ``down`` frame: ``[("mean", col) | ("share", col,
-    level)]``, at most ``limit`` entries (own columns first, in order)."""
+    """What to aggregate of a child's ``down`` frame: ``[("mean", col) | ("std", col) |
+    ("share", col, level)]``, at most ``limit`` entries (own columns first, in order; the
+    spread ``std`` of continuous columns, those with over 10 distinct values)."""
     specs: list = []
     for col in child_down.columns:
         if len(specs) >= limit:
@@ -74,6 +75,8 @@ def aggregate_specs(child_down: pd.DataFrame, limit: int, levels: int = 5) -> li
         if is_numeric(values):
             if values.notna().any():
                 specs.append(("mean", col))
+                if values.nunique() > 10 and len(specs) < limit and not col.startswith(PREFIX):
+                    specs.append(("std", col))
             continue
         counts = values.dropna().astype(str).value_counts()
         if 2 <= len(counts) <= levels:
@@ -85,7 +88,9 @@ def aggregate_specs(child_down: pd.DataFrame, limit: int, levels: int = 5) -> li
 
 def aggregate_name(rel, spec) -> str:
     base = f"{rel.child}.{rel.child_key}.{spec[1]}"
-    return f"__tg_mean.{base}" if spec[0] == "mean" else f"__tg_share.{base}={spec[2]}"
+    if spec[0] == "share":
+        return f"__tg_share.{base}={spec[2]}"
+    return f"__tg_{spec[0]}.{base}"
 
 
 def aggregates(child_down: pd.DataFrame, groups: np.ndarray, n_parents: int, rel, specs):
@@ -98,15 +103,96 @@ def aggregates(child_down: pd.DataFrame, groups: np.ndarray, n_parents: int, rel
     with np.errstate(invalid="ignore", divide="ignore"):
         for spec in specs:
             values = child_down[spec[1]][have]
-            if spec[0] == "mean":
+            if spec[0] in ("mean", "std"):
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
             else:
                 x = np.where(values.isna(), np.nan, (values.astype(str) == spec[2]).astype(float))
             ok = ~np.isnan(x)
             total = np.bincount(g[ok], weights=x[ok], minlength=n_parents)
             seen = np.bincount(g[ok], minlength=n_parents)
-            out[aggregate_name(rel, spec)] = np.where(seen > 0, total / np.maximum(seen, 1), np.nan)
+            mean = np.where(seen > 0, total / np.maximum(seen, 1), np.nan)
+            if spec[0] == "std":
+                dev = (x[ok] - mean[g[ok]]) ** 2
+                ss = np.bincount(g[ok], weights=dev, minlength=n_parents)
+                out[aggregate_name(rel, spec)] = np.where(
+                    seen > 1, np.sqrt(ss / np.maximum(seen - 1, 1)), np.nan
+                )
+            else:
+                out[aggregate_name(rel, spec)] = mean
     return pd.DataFrame(out)
+
+
+def count_distribution(counts: np.ndarray) -> list:
+    """``[[value, share], ...]`` of the numbers of children per parent."""
+    values, freq = np.unique(np.asarray(counts, dtype="int64"), return_counts=True)
+    return [[int(v), float(f / freq.sum())] for v, f in zip(values, freq)]
+
+
+def calibrate_counts(sampled: np.ndarray, distribution: list, rng) -> np.ndarray:
+    """Sampled counts replaced by the learnt distribution's quantiles at their ranks (ties
+    in random order): the order of the parents (what the model ties to their attributes)
+    is kept, the marginal is the training one."""
+    n = len(sampled)
+    if n == 0 or not distribution:
+        return sampled
+    values = np.array([v for v, _ in distribution], dtype="int64")
+    cum = np.cumsum([p for _, p in distribution])
+    order = np.lexsort((rng.random(n), np.asarray(sampled, dtype="float64")))
+    quantiles = (np.arange(n) + 0.5) / n
+    out = np.empty(n, dtype="int64")
+    out[order] = values[np.minimum(np.searchsorted(cum, quantiles), len(values) - 1)]
+    return out
+
+
+def calibrate_moments(x: np.ndarray, family: np.ndarray, mean, std, low, high) -> np.ndarray:
+    """Shift (and, where a spread is given, scale) each family's values to the family mean
+    and standard deviation its parent was generated with; clipped to ``[low, high]``.
+    ``family[i]``: the family of row ``i`` (-1: none, left alone); ``mean``/``std``: per
+    family (NaN: leave that moment)."""
+    x = np.asarray(x, dtype="float64").copy()
+    ok = (family >= 0) & ~np.isnan(x)
+    if not ok.any():
+        return x
+    g = family[ok]
+    size = np.bincount(g, minlength=len(mean))
+    cur = np.bincount(g, weights=x[ok], minlength=len(mean)) / np.maximum(size, 1)
+    dev = x[ok] - cur[g]
+    ss = np.bincount(g, weights=dev**2, minlength=len(mean))
+    cur_std = np.sqrt(ss / np.maximum(size - 1, 1))
+    scale = np.ones(len(mean))
+    if std is not None:
+        usable = (size > 1) & (cur_std > 0) & ~np.isnan(std)
+        scale[usable] = std[usable] / cur_std[usable]
+    target = np.where(np.isnan(mean), cur, mean)
+    x[ok] = np.clip(target[g] + dev * scale[g], low, high)
+    return x
+
+
+def share_flips(is_first, observed, family, target, rng) -> np.ndarray:
+    """Rows whose two-level value must flip so that each family holds
+    ``round(target * observed size)`` rows of the first level (random rows of the
+    over-represented level)."""
+    ok = (family >= 0) & observed
+    g = family[ok]
+    n_fam = len(target)
+    size = np.bincount(g, minlength=n_fam)
+    have = np.bincount(g, weights=is_first[ok].astype(float), minlength=n_fam)
+    want = np.where(np.isnan(target), have, np.round(np.nan_to_num(target) * size))
+    excess = (have - want).astype("int64")  # > 0: too many of the first level
+    rows = np.flatnonzero(ok)
+    order = rng.permutation(len(rows))
+    rows = rows[order]
+    fam = family[rows]
+    first = is_first[rows]
+    # take, per family, the first |excess| rows of the level to give up
+    give = np.where(excess[fam] > 0, first, ~first)
+    cand = rows[give]
+    cand_fam = fam[give]
+    sort = np.argsort(cand_fam, kind="stable")
+    cand, cand_fam = cand[sort], cand_fam[sort]
+    start = np.searchsorted(cand_fam, cand_fam, side="left")
+    rank = np.arange(len(cand)) - start
+    return np.sort(cand[rank < np.abs(excess[cand_fam])])
 
 
 def parent_positions(child_keys: pd.Series, parent_keys: pd.Series) -> np.ndarray:

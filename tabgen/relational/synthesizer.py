@@ -59,9 +59,15 @@ class RelationalSynthesizer(BaseEstimator):
         (``capabilities.row_conditions``). The copula is the default: on the four benchmark
         databases it fits and samples in seconds with the best cardinality and trend
         scores (``benchmarks/bench_relational.py``).
-    aggregates : int, default 8
-        Most aggregate columns (means, category shares) of a child table carried into its
-        parent's model, per relationship (0: only the child counts).
+    aggregates : int, default 12
+        Most aggregate columns (means, spreads, category shares) of a child table carried
+        into its parent's model, per relationship (0: only the child counts).
+    calibrate : bool, default True
+        After sampling, give the children counts the learnt distribution (each parent
+        keeps its rank, so the dependence on its attributes stays) and give every family
+        of children the mean and spread of its continuous columns that its parent was
+        generated with (children shifted and scaled within their family). ``False``: the
+        models' draws as they come.
     drop_orphans : bool, default False
         Drop child rows whose foreign key has no parent instead of raising.
     random_state : None, int or numpy.random.Generator
@@ -98,13 +104,15 @@ class RelationalSynthesizer(BaseEstimator):
         metadata=None,
         *,
         model="copula",
-        aggregates: int = 8,
+        aggregates: int = 12,
+        calibrate: bool = True,
         drop_orphans: bool = False,
         random_state=None,
     ):
         self.metadata = metadata
         self.model = model
         self.aggregates = aggregates
+        self.calibrate = calibrate
         self.drop_orphans = drop_orphans
         self.random_state = random_state
 
@@ -225,10 +233,12 @@ class RelationalSynthesizer(BaseEstimator):
         self.models_ = {}
         for rel in meta.relationships:
             null = groups[rel] < 0
+            per_parent = np.bincount(groups[rel][~null], minlength=len(data[rel.parent]))
             self.relationships_[rel.name] = {
                 "aggregates": [list(s) for s in specs[rel.name]],
                 "n_null": int(null.sum()),
                 "null_share": float(null.mean()) if len(null) else 0.0,
+                "counts": F.count_distribution(per_parent),
             }
         for t in order:
             frame = full[t]
@@ -238,6 +248,11 @@ class RelationalSynthesizer(BaseEstimator):
                 "n_rows": len(data[t]),
                 "down": [str(c) for c in down[t].columns],
                 "primary": self._primary(meta, t),
+                "ranges": {
+                    str(c): [float(own[t][c].min()), float(own[t][c].max())]
+                    for c in own[t].columns
+                    if F.is_numeric(own[t][c]) and own[t][c].notna().any()
+                },
             }
             order_col = meta.order_by(t)
             if order_col is not None:
@@ -351,10 +366,91 @@ class RelationalSynthesizer(BaseEstimator):
             ctx = [self._context(full, rel, pos) for rel, pos in assign.items()]
             context = pd.concat(ctx, axis=1) if ctx else pd.DataFrame(index=range(n))
             frame = self._sample_table(t, n, context, assign, rng)
+            if self.calibrate:
+                frame = self._calibrate(t, frame, full, context, assign, rng)
             down = frame[info["down"]] if info["down"] else pd.DataFrame(index=range(n))
             full[t] = pd.concat([down.reset_index(drop=True), context], axis=1)
             out[t], keys[t] = self._assemble(t, frame, assign, keys)
         return out
+
+    def _calibrate(self, table, frame, full, context, assign, rng) -> pd.DataFrame:
+        """Counts to the learnt distribution; families to their parent's moments and
+        category shares (see ``calibrate``)."""
+        meta = self.metadata_
+        for rel in meta.children(table):
+            col = F.count_column(rel)
+            if col in frame.columns:
+                counts = _counts(frame[col])
+                frame[col] = F.calibrate_counts(
+                    counts, self.relationships_[rel.name]["counts"], rng
+                )
+        primary = self.tables_[table]["primary"]
+        rel = next((r for r in assign if r.name == primary), None)
+        if rel is None or len(frame) == 0:
+            return frame
+        specs = self.relationships_[rel.name]["aggregates"]
+        if meta.order_by(table) is None:
+            frame = self._calibrate_shares(table, frame, full, context, rel, assign[rel], rng)
+        parent = full[rel.parent]
+        ranges = self.tables_[table].get("ranges", {})
+        for spec in specs:
+            col = spec[1]
+            if (
+                spec[0] != "std"
+                or col not in frame.columns
+                or col == meta.order_by(table)
+                or col not in ranges
+            ):
+                continue
+            mean = parent[F.aggregate_name(rel, ["mean", col])].to_numpy(dtype="float64")
+            std = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
+            x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
+            new = F.calibrate_moments(x, assign[rel], mean, std, *ranges[col])
+            dtype = pd.api.types.pandas_dtype(self.tables_[table]["dtypes"][col])
+            if pd.api.types.is_integer_dtype(dtype):
+                new = np.round(new)
+            frame[col] = _as_dtype(pd.Series(new), str(dtype)).to_numpy()
+        return frame
+
+    def _calibrate_shares(self, table, frame, full, context, rel, family, rng):
+        """Two-level columns: each family gets the share of the first level its parent was
+        generated with; the children whose level changes are sampled again given the new
+        level and their context (inpainting), so that their other columns agree."""
+        model = self.models_[table]
+        shares = [s for s in self.relationships_[rel.name]["aggregates"] if s[0] == "share"]
+        parent = full[rel.parent]
+        for spec in shares:
+            col, level = spec[1], spec[2]
+            if col not in frame.columns or model is None or col not in model.columns_:
+                continue
+            if model.schema_[col].kind != "categorical":
+                continue
+            cats = model.encoder_.encoders_[col].categories_
+            if len(cats) != 2 or level not in [str(c) for c in cats]:
+                continue
+            first = next(c for c in cats if str(c) == level)
+            other = next(c for c in cats if str(c) != level)
+            target = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
+            values = frame[col]
+            is_first = (values.astype(str) == level).to_numpy() & values.notna().to_numpy()
+            flips = F.share_flips(is_first, values.notna().to_numpy(), family, target, rng)
+            if len(flips) == 0:
+                continue
+            new_values = np.where(is_first[flips], other, first)
+            cond = F.apply_fill(
+                context.iloc[flips].reset_index(drop=True), self.tables_[table].get("fill", {})
+            )
+            cond = _conditions(model, cond)
+            cond = pd.DataFrame(index=range(len(flips))) if cond is None else cond
+            cond[col] = pd.Series(new_values, dtype=object)
+            redo = model.sample(conditions=cond, random_state=rng).reset_index(drop=True)
+            frame = frame.copy()
+            for c in frame.columns:
+                if c in redo.columns and not c.startswith("__tg_p."):
+                    column = frame[c].copy()
+                    column.iloc[flips] = redo[c].to_numpy()
+                    frame[c] = column
+        return frame
 
     def _assign_parents(self, table, full, scale, rng) -> dict:
         """Relationship -> the generated parent (row position, -1 for none) of each row."""
@@ -563,6 +659,7 @@ def _save(synth: RelationalSynthesizer, path, overwrite: bool):
         "params": {
             "model": spec if isinstance(spec, str) else None,
             "aggregates": synth.aggregates,
+            "calibrate": synth.calibrate,
             "drop_orphans": synth.drop_orphans,
             "random_state": synth.random_state if isinstance(synth.random_state, int) else None,
         },
@@ -592,7 +689,8 @@ def load_relational(header: dict, data: bytes, where: str) -> RelationalSynthesi
         synth = RelationalSynthesizer(
             meta,
             model=params.get("model") or DEFAULT_MODEL,
-            aggregates=params.get("aggregates", 8),
+            aggregates=params.get("aggregates", 12),
+            calibrate=bool(params.get("calibrate", True)),
             drop_orphans=bool(params.get("drop_orphans", False)),
             random_state=params.get("random_state"),
         )

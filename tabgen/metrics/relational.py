@@ -91,9 +91,17 @@ def _key_columns(table: str, keys: dict, rels: list) -> set:
     return out
 
 
-def _attributes(db, table: str, keys: dict, rels: list) -> pd.DataFrame:
+def _attributes(db, table: str, keys: dict, rels: list, counts: bool = False) -> pd.DataFrame:
+    """A table without its keys; with ``counts``, plus its number of children in each
+    relationship where it is the parent (``n(<child>.<fk>)``: a key-only table's data)."""
     frame = db[table]
-    return frame.drop(columns=[c for c in _key_columns(table, keys, rels) if c in frame.columns])
+    out = frame.drop(columns=[c for c in _key_columns(table, keys, rels) if c in frame.columns])
+    if counts:
+        out = out.reset_index(drop=True)
+        for rel in rels:
+            if rel.parent == table:
+                out[f"n({rel.child}.{rel.child_key})"] = _children_per_parent(db, rel)
+    return out
 
 
 def _children_per_parent(db, rel: _Rel) -> np.ndarray:
@@ -205,7 +213,7 @@ def _joined(db, rel: _Rel, keys: dict, rels: list) -> pd.DataFrame:
     child = db[rel.child]
     index = pd.Index(db[rel.parent][rel.parent_key]).get_indexer(child[rel.child_key])
     have = index >= 0
-    left = _attributes(db, rel.child, keys, rels)[have].reset_index(drop=True)
+    left = _attributes(db, rel.child, keys, rels, counts=True)[have].reset_index(drop=True)
     right = parent.iloc[index[have]].reset_index(drop=True)
     return pd.concat([right, left], axis=1)
 
@@ -220,8 +228,9 @@ def parent_child_trends(
 ) -> MetricResult:
     """Pair-trend score between parent columns and child columns over the joined rows.
 
-    Each child row is joined with its parent's attributes and the parent's number of
-    children (so that key-only parents are scored through their sizes);
+    Each child row (with its own numbers of children, so that key-only tables are scored
+    through their sizes) is joined with its parent's attributes and the parent's number of
+    children;
     :func:`~tabgen.metrics.column_pair_trends` runs on the real and synthetic joins, and
     only the pairs of one parent column with one child column count.
 
@@ -271,9 +280,10 @@ def parent_child_trends(
 # -- aggregate detection ----------------------------------------------------------------------
 def _enriched(db, rel: _Rel, keys: dict, rels: list) -> pd.DataFrame:
     """Parent attributes plus aggregates of the children: count, mean and std of numeric
-    columns, share of the most frequent value of the others."""
+    columns (the children's own numbers of children included), share of the most frequent
+    value of the others."""
     parent = _attributes(db, rel.parent, keys, rels).reset_index(drop=True)
-    child = _attributes(db, rel.child, keys, rels)
+    child = _attributes(db, rel.child, keys, rels, counts=True)
     index = pd.Index(db[rel.parent][rel.parent_key]).get_indexer(db[rel.child][rel.child_key])
     n = len(parent)
     have = index >= 0

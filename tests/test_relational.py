@@ -417,3 +417,32 @@ def test_cli_fit_db_sample_db_round_trip(tmp_path, capsys):
     # without metadata the keys are detected
     assert main(["fit-db", str(folder), "-o", str(tmp_path / "d.tabgen"), "-q"]) == 0
     assert main(["fit-db", str(folder), "-o", str(tmp_path / "e.tabgen"), "-m", "nope"]) == 2
+
+
+# -- anonymizer ---------------------------------------------------------------------------------
+def test_database_anonymizer_holds_out_whole_entities():
+    from tabgen.relational import DatabaseAnonymizer, split_by_root
+
+    tables, meta = shop(n_users=80)
+    users = tables["users"].assign(email=[f"user{i}@mail.com" for i in range(80)])
+    tables = {**tables, "users": users}
+    train, held = split_by_root(meta, tables, "users", 0.25, np.random.default_rng(0))
+    assert len(held["users"]) == 20 and len(train["users"]) == 60
+    assert held["orders"]["user_id"].isin(held["users"]["user_id"]).all()
+    assert train["orders"]["user_id"].isin(train["users"]["user_id"]).all()
+    assert len(train["orders"]) + len(held["orders"]) == len(tables["orders"])
+    anon = DatabaseAnonymizer(meta, holdout=0.25, random_state=0).fit(tables)
+    assert anon.pii_columns_["users"] == {"email": "email"}
+    fake = anon.export(n_jobs=1, detection_metrics=False)
+    assert list(fake["users"].columns) == list(users.columns)
+    assert not fake["users"]["email"].isin(users["email"]).any()
+    assert _fk_ok(fake["orders"], "user_id", fake["users"], "user_id")
+    assert 0.0 <= anon.report_.scores["users->orders.user_id.dcr_share"] <= 1.0
+    dropped = (
+        DatabaseAnonymizer(meta, pii="drop", random_state=0)
+        .fit(tables)
+        .export(n_jobs=1, detection_metrics=False)
+    )
+    assert "email" not in dropped["users"].columns
+    with pytest.raises(ValueError, match="holdout"):
+        DatabaseAnonymizer(meta, holdout=1.5).fit(tables)

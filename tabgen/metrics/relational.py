@@ -399,7 +399,7 @@ class DatabaseReport(Report):
         return path
 
 
-def _table_scores(real, synthetic, keys, rels, random_state) -> MetricResult:
+def _table_scores(real, synthetic, keys, rels, random_state, detect=True) -> MetricResult:
     result = MetricResult()
     for table in keys:
         r = _attributes(real, table, keys, rels)
@@ -410,6 +410,8 @@ def _table_scores(real, synthetic, keys, rels, random_state) -> MetricResult:
         fid = fidelity(r, s[r.columns])
         result.scores[f"{table}.shape"] = fid.scores["shape"]
         result.scores[f"{table}.trend"] = fid.scores["trend"]
+        if not detect:
+            continue
         try:
             det = detection(r, s[r.columns], classifiers=("gb",), random_state=random_state)
             result.scores[f"{table}.detection_gb_auc"] = det.scores["detection_gb_auc"]
@@ -447,6 +449,7 @@ def evaluate_database(
     *,
     holdout: Mapping[str, pd.DataFrame] | None = None,
     privacy_metrics: bool = True,
+    detection_metrics: bool = True,
     random_state: RandomState = 0,
     n_jobs: int | None = None,
 ) -> DatabaseReport:
@@ -461,6 +464,8 @@ def evaluate_database(
         over the joined rows.
     privacy_metrics : bool, default True
         Compute exact copies and distances to the closest record over the joined rows.
+    detection_metrics : bool, default True
+        Run the classifiers (aggregate detection, per-table detection), the slowest part.
     random_state : int, numpy Generator or None, default 0
     n_jobs : int or None, default None
         Cap on the threads of the classifiers and linear algebra (``None``: the
@@ -495,6 +500,7 @@ def evaluate_database(
                 metadata,
                 holdout=holdout,
                 privacy_metrics=privacy_metrics,
+                detection_metrics=detection_metrics,
                 random_state=random_state,
             )
     keys, rels = _layout(metadata)
@@ -509,12 +515,15 @@ def evaluate_database(
         "parent_child_trends": parent_child_trends(
             real, synthetic, metadata, random_state=random_state
         ),
-        "aggregate_detection": aggregate_detection(
-            real, synthetic, metadata, random_state=random_state
-        ),
-        "tables": _table_scores(real, synthetic, keys, rels, random_state),
+        "tables": _table_scores(real, synthetic, keys, rels, random_state, detection_metrics),
     }
     skipped = {}
+    if detection_metrics:
+        results["aggregate_detection"] = aggregate_detection(
+            real, synthetic, metadata, random_state=random_state
+        )
+    else:
+        skipped["aggregate_detection"] = "detection_metrics=False"
     if privacy_metrics:
         results["privacy"] = _joined_privacy(real, synthetic, holdout, keys, rels, random_state)
     else:

@@ -122,6 +122,17 @@ def aggregates(child_down: pd.DataFrame, groups: np.ndarray, n_parents: int, rel
     return pd.DataFrame(out)
 
 
+def linked_columns(own: pd.DataFrame, threshold: float = 0.99) -> list:
+    """Numeric columns almost exactly linear in another one (|Pearson r| above
+    ``threshold``): shifting or scaling them alone would break the relation."""
+    numeric = [c for c in own.columns if is_numeric(own[c]) and own[c].nunique() > 2]
+    if len(numeric) < 2:
+        return []
+    corr = own[numeric].astype("float64").corr().abs().to_numpy().copy()
+    np.fill_diagonal(corr, 0.0)
+    return [str(c) for c, r in zip(numeric, np.nan_to_num(corr).max(axis=1)) if r > threshold]
+
+
 def count_distribution(counts: np.ndarray) -> list:
     """``[[value, share], ...]`` of the numbers of children per parent."""
     values, freq = np.unique(np.asarray(counts, dtype="int64"), return_counts=True)

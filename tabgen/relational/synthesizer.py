@@ -66,8 +66,9 @@ class RelationalSynthesizer(BaseEstimator):
         After sampling, give the children counts the learnt distribution (each parent
         keeps its rank, so the dependence on its attributes stays) and give every family
         of children the mean and spread of its continuous columns that its parent was
-        generated with (children shifted and scaled within their family). ``False``: the
-        models' draws as they come.
+        generated with (children shifted and scaled within their family; not a column
+        that is a near-exact linear function of another, whose relation that would break).
+        ``False``: the models' draws as they come.
     drop_orphans : bool, default False
         Drop child rows whose foreign key has no parent instead of raising.
     random_state : None, int or numpy.random.Generator
@@ -253,6 +254,7 @@ class RelationalSynthesizer(BaseEstimator):
                     for c in own[t].columns
                     if F.is_numeric(own[t][c]) and own[t][c].notna().any()
                 },
+                "linked": F.linked_columns(own[t]),
             }
             order_col = meta.order_by(t)
             if order_col is not None:
@@ -400,6 +402,7 @@ class RelationalSynthesizer(BaseEstimator):
                 or col not in frame.columns
                 or col == meta.order_by(table)
                 or col not in ranges
+                or col in self.tables_[table].get("linked", [])
             ):
                 continue
             mean = parent[F.aggregate_name(rel, ["mean", col])].to_numpy(dtype="float64")

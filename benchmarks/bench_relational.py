@@ -120,8 +120,10 @@ def run_hma(db: str, timeout: float) -> tuple[dict | None, dict]:
         except subprocess.TimeoutExpired:
             return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
         if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-1:] or ["no message"]
-            return None, {"error": f"HMA failed: {tail[0][:300]}"}
+            lines = proc.stderr.strip().splitlines()
+            errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
+            message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
+            return None, {"error": f"HMA failed: {message[:400]}"}
         times = json.loads((Path(folder) / "times.json").read_text())
         fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
         return fake, times

@@ -446,3 +446,40 @@ def test_database_anonymizer_holds_out_whole_entities():
     assert "email" not in dropped["users"].columns
     with pytest.raises(ValueError, match="holdout"):
         DatabaseAnonymizer(meta, holdout=1.5).fit(tables)
+
+
+def test_calibration_matches_counts_and_family_shares():
+    rng = np.random.default_rng(3)
+    n = 120
+    schools = pd.DataFrame({"school_id": np.arange(n), "size": rng.integers(100, 900, n)})
+    single = rng.random(n) < 0.4  # single-sex schools: every pupil of one sex
+    counts = rng.integers(3, 12, n)
+    owner = np.repeat(np.arange(n), counts)
+    sex = np.where(np.repeat(single, counts), "F", rng.choice(["F", "M"], len(owner)))
+    pupils = pd.DataFrame(
+        {
+            "pupil_id": np.arange(len(owner)),
+            "school_id": owner,
+            "sex": sex,
+            "score": (rng.normal(0, 1, len(owner)) + np.repeat(rng.normal(0, 2, n), counts)),
+        }
+    )
+    tables = {"schools": schools, "pupils": pupils}
+    meta = Metadata(
+        {"schools": {"primary_key": "school_id"}, "pupils": {"primary_key": "pupil_id"}},
+        [_rel("schools", "school_id", "pupils", "school_id")],
+    )
+
+    def single_sex_share(fake):
+        by_school = fake["pupils"].groupby("school_id")["sex"].nunique()
+        return float((by_school == 1).mean())
+
+    on = RelationalSynthesizer(meta, random_state=0).fit(tables).sample(random_state=0)
+    off = RelationalSynthesizer(meta, calibrate=False, random_state=0).fit(tables)
+    off = off.sample(random_state=0)
+    assert cardinality_shape(tables, on, meta)["cardinality_shape"] == 1.0
+    real = single_sex_share(tables)
+    assert abs(single_sex_share(on) - real) < 0.1
+    assert abs(single_sex_share(on) - real) < abs(single_sex_share(off) - real)
+    spread = on["pupils"].groupby("school_id")["score"].mean().std()
+    assert spread > 1.4  # the schools' own levels survive (real: about 2)

@@ -155,7 +155,7 @@ def run_single(tables, meta) -> dict:
         fid = fidelity(attrs, fake)
         scores[f"{name}.shape"] = fid.scores["shape"]
         scores[f"{name}.trend"] = fid.scores["trend"]
-    return scores
+    return {k: v for k, v in scores.items() if v == v}  # NaN (one column: no trend) left out
 
 
 def score(real, fake, meta) -> dict:
@@ -189,10 +189,13 @@ def main() -> None:
         machine["sdv"] = None
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.is_file() else {}
+    command = "nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py " + " ".join(
+        sys.argv[1:]
+    )
+    results["commands"] = [*results.get("commands", []), command]  # runs merged in this file
     results.update(
         {
-            "command": "nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py "
-            + " ".join(sys.argv[1:]),
+            "command": "; ".join(results["commands"]),
             "machine": machine,
             "date": date.today().isoformat(),
             "note": "timings on a 2-core machine shared with seven other engineers' runs",

@@ -508,7 +508,7 @@ class RelationalSynthesizer(BaseEstimator):
         pos = np.arange(n)
         index = pos - np.maximum.accumulate(np.where(first, pos, 0))
         prev_cols = [c for c in model.columns_ if c.startswith("__tg_prev.")]
-        pieces, rows_done = [], []
+        pieces = []
         result = None
         for k in range(int(index.max()) + 1 if n else 0):
             rows = np.flatnonzero(index == k)
@@ -522,8 +522,7 @@ class RelationalSynthesizer(BaseEstimator):
             step = model.sample(conditions=got, random_state=rng).reset_index(drop=True)
             step.index = rows
             pieces.append(step)
-            rows_done.append(rows)
-            result = pd.concat(pieces).sort_index() if pieces else None
+            result = pd.concat(pieces).sort_index()
         frame = result.sort_index().reset_index(drop=True)
         start = pd.to_numeric(frame[F.START], errors="coerce").to_numpy(dtype="float64")
         gap = pd.to_numeric(frame[F.GAP], errors="coerce").to_numpy(dtype="float64")

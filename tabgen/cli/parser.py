@@ -257,4 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tabgen.cli.ui import add_ui_command  # tabgen ui: the local web app
 
     add_ui_command(command)
+    from tabgen.cli.relational import add_commands as add_database_commands
+
+    add_database_commands(command)
     return parser

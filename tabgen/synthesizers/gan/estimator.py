@@ -447,7 +447,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             Z = self._generate_once(cat, k * m, gens, observed)
-            logits = selection.score(self._after_decode(self._decode(Z, 0), None))
+            logits = selection.score_encoded(self, Z)  # only the kept rows are decoded
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
             parts.append(Z[pick_per_row(logits, k, u)])
         return np.concatenate(parts)
@@ -488,9 +488,12 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
             ),
         )
 
-    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+    def _encoder_units(self, Z: np.ndarray) -> np.ndarray:
         # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
-        return super()._decode(self.layout_.to_encoder(Z), id_offset)
+        return self.layout_.to_encoder(Z)
+
+    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+        return super()._decode(self._encoder_units(Z), id_offset)
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):

@@ -94,6 +94,65 @@ class Generator(nn.Module):
             pieces.insert(0, h.relu_())
         raise AssertionError("unreachable")  # weights always holds the output layer
 
+    @torch.no_grad()
+    def low_precision_weights(self, weights: list, continuous) -> tuple:
+        """bfloat16 copies of :meth:`inference_weights` for :meth:`infer_low`, plus the
+        output layer's columns of the ``continuous`` (``tanh``) slots."""
+        layers = [([w.to(LOW) for w in parts], bias.to(LOW)) for parts, bias in weights]
+        parts, bias = layers[-1]
+        cols = torch.as_tensor(list(continuous), dtype=torch.long, device=bias.device)
+        cont = ([w.index_select(1, cols).contiguous() for w in parts], weights[-1][1][cols])
+        return layers, cols, cont
+
+    @torch.no_grad()
+    def infer_low(self, x: torch.Tensor, low: tuple) -> torch.Tensor:
+        """:meth:`infer` with the matrix products in bfloat16 (float32 accumulation inside
+        each product): about five times fewer CPU cycles where the processor multiplies
+        bfloat16 natively. ``low`` from :meth:`low_precision_weights`. Returns float32.
+
+        The ``tanh`` slots get a second, compensated pass so that their values keep about
+        17 bits (a bfloat16 output alone has 8, and would put generated numbers on a grid):
+        ``y = bf16(p W)``, then the residual ``bf16(p W - y)``, summed in float32 over the
+        pieces ``p``.
+        """
+        layers, cols, (cont_parts, cont_bias) = low
+        pieces = [self.inp(x).to(LOW)]  # newest first, as in infer
+        for parts, bias in layers[:-1]:
+            h = torch.addmm(bias, pieces[0], parts[0])
+            for piece, w in zip(pieces[1:], parts[1:], strict=True):
+                h.addmm_(piece, w)
+            pieces.insert(0, h.relu_())
+        parts, bias = layers[-1]
+        raw = torch.addmm(bias, pieces[0], parts[0])
+        for piece, w in zip(pieces[1:], parts[1:], strict=True):
+            raw.addmm_(piece, w)
+        raw = raw.float()
+        if len(cols):
+            head = cont_bias.float().expand(len(raw), -1).clone()
+            for piece, w in zip(pieces, cont_parts, strict=True):
+                y = torch.mm(piece, w)
+                head += y.float()
+                head += torch.addmm(y, piece, w, beta=-1.0).float()  # what rounding lost
+            raw[:, cols] = head
+        return raw
+
+
+#: Precision of :meth:`Generator.infer_low`.
+LOW = torch.bfloat16
+
+
+def low_precision_fast(device: torch.device) -> bool:
+    """Whether bfloat16 products are native on ``device`` (a CPU with AVX-512 BF16 or AMX,
+    a CUDA device that supports bfloat16); elsewhere they would be emulated, slower than
+    float32."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)
+
 
 def gumbel_noise(shape, generator: torch.Generator, device=None) -> torch.Tensor:
     """Standard Gumbel noise from ``generator``."""

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
 
@@ -255,22 +256,45 @@ class DiscriminatorSelection:
         """Logit of "real" of each decoded row (float64)."""
         return self.logits(self.features.transform(frame))
 
-    def logits(self, X: np.ndarray) -> np.ndarray:
-        """Logit of "real" of each featurised row (float64), in slices of bounded memory."""
+    def logits(self, X: np.ndarray, low_precision: bool = False) -> np.ndarray:
+        """Logit of "real" of each featurised row (float64), in slices of bounded memory.
+
+        ``low_precision``: the hidden layers in bfloat16 (float32 accumulation), the last
+        one in float32 (for processors that multiply bfloat16 natively).
+        """
         out = np.empty(len(X), dtype="float64")
+        forward = self._forward_low if low_precision else self.model
         with torch.no_grad():
             for a in range(0, len(X), SCORE_ROWS):
-                out[a : a + SCORE_ROWS] = self.model(torch.from_numpy(X[a : a + SCORE_ROWS]))
+                out[a : a + SCORE_ROWS] = forward(torch.from_numpy(X[a : a + SCORE_ROWS]))
         return out
 
-    def score_encoded(self, model, Z: np.ndarray) -> np.ndarray:
+    def _forward_low(self, x: torch.Tensor) -> torch.Tensor:
+        first, _, second, _, last = self.model.net
+        key = tuple(p.data_ptr() for p in self.model.parameters())
+        if getattr(self, "_low_key", None) != key:
+            low = torch.bfloat16
+            self._low = [(layer.weight.to(low), layer.bias.to(low)) for layer in (first, second)]
+            self._low_key = key
+        h = x.to(torch.bfloat16)
+        for weight, bias in self._low:
+            h = F.leaky_relu(F.linear(h, weight, bias), 0.2)
+        return F.linear(h.float(), last.weight, last.bias).squeeze(-1)
+
+    def score_encoded(self, model, Z: np.ndarray, low_precision: bool = False) -> np.ndarray:
         """Logit of "real" of each encoded row of ``model`` (what ``_sample`` returns), as
         :meth:`score` gives for the rows decoded and post-processed, without decoding them
-        (:class:`~tabgen.synthesizers.postprocess.encoded.EncodedFeatures`) when it can."""
+        (:class:`~tabgen.synthesizers.postprocess.encoded.EncodedFeatures`) when it can;
+        ``low_precision`` as in :meth:`logits`."""
         plan = self._plan(model)
         if plan is None:
-            return self.score(model._after_decode(model._decode(Z, 0), None))
-        return self.logits(plan(model._encoder_units(Z)))
+            frame = model._after_decode(model._decode(Z, 0), None)
+            return self.logits(self.features.transform(frame), low_precision)
+        out = np.empty(len(Z), dtype="float64")
+        for a in range(0, len(Z), SCORE_ROWS):  # slices that stay in cache
+            X = plan(model._encoder_units(Z[a : a + SCORE_ROWS]))
+            out[a : a + SCORE_ROWS] = self.logits(X, low_precision)
+        return out
 
     def _plan(self, model):
         """The encoded featurisation for ``model``'s encoder and post-processors (cached)."""

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, machine_info  # noqa: E402
+from benchmarks._common import RESULTS, machine_info
 
 #: Measured variants: name -> (model file, parameters set after loading).
 VARIANTS = {

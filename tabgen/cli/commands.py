@@ -144,6 +144,8 @@ def cmd_evaluate(args) -> int:
     note(args, f"scoring {len(synth)} synthetic rows against {len(real)} real rows ...")
     report = evaluate(real, synth, holdout=holdout, target=args.target, schema=schema)
     print_scores(report.scores)
+    for group, line in report.verdict.items():
+        print(f"{group}: {line}")
     if json_path is not None:
         print(f"report -> {write_report(report, html, json_path, args.overwrite)}")
     return 0

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tabgen.constraints.rules import Determines, LinearEquality, _values
+from tabgen.constraints.categorical import Determines
+from tabgen.constraints.rules import LinearEquality, _values
 from tabgen.constraints.steps import _find_rule, _scalar, _Step
 
 
@@ -23,10 +24,13 @@ class _Derive(_Step):
         self.keep_ = False
         self.lookup_ = None
 
-    def fit(self, X):
+    def fit(self, X, private: bool = False):
         present = X[self.sources].notna().all(axis=1)
-        self.keep_ = bool((~present & X[self.target].notna()).any())
-        if isinstance(self.rule, Determines):
+        # with private, a derived cell is missing wherever a source is (a public choice)
+        self.keep_ = not private and bool((~present & X[self.target].notna()).any())
+        if isinstance(self.rule, Determines) and self.rule.mapping is not None:
+            self.lookup_ = [list(p) for p in self.rule.mapping]
+        elif isinstance(self.rule, Determines):
             sub = X.loc[present & X[self.target].notna(), [self.source, self.target]]
             sub = sub.drop_duplicates(subset=[self.source])
             self.lookup_ = [

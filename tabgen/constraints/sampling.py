@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tabgen._frames import restore_arrow
 from tabgen._validation import conditions_frame
 from tabgen.constraints.rules import Custom
 from tabgen.constraints.steps import _cast
@@ -57,6 +58,7 @@ def _sample(self, draw, n, conditions, rng) -> pd.DataFrame:
     out = pd.concat(pieces).sort_index()
     for c in self.columns_:
         out[c] = _cast(out[c], self.dtypes_[c])
+    restore_arrow(out, getattr(self, "arrow_", {}))
     if isinstance(conditions, pd.DataFrame):
         out.index = conditions.index
     else:

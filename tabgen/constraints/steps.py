@@ -15,7 +15,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from tabgen.constraints.rules import Rule, _keys, _values
+from tabgen.constraints.categorical import _keys
+from tabgen.constraints.rules import Rule, _values
 
 
 def _scalar(v):
@@ -40,16 +41,20 @@ def _is_datetime(col: pd.Series) -> bool:
 
 
 def _cast(col: pd.Series, dtype: str) -> pd.Series:
+    """``col`` as the training dtype ``dtype`` (its name); whole numbers for an integer
+    dtype (float when a NumPy integer column has missing cells)."""
     if str(col.dtype) == dtype:
         return col
     try:
         if dtype.startswith("datetime64"):
             return pd.to_datetime(col)
-        if pd.api.types.is_integer_dtype(np.dtype(dtype)) and _is_numeric(col):
-            if col.isna().any():
-                return col
-            return np.round(col.astype("float64")).astype(dtype)
-        return col.astype(dtype)
+        target = pd.api.types.pandas_dtype(dtype)
+        if pd.api.types.is_integer_dtype(target) and _is_numeric(col):
+            values = np.round(pd.to_numeric(col).astype("float64"))
+            if values.isna().any() and not pd.api.types.is_extension_array_dtype(target):
+                return values
+            return values.astype(target)
+        return col.astype(target)
     except (TypeError, ValueError):
         return col
 
@@ -59,8 +64,8 @@ class _Step:
     reads: list
     writes: list
 
-    def fit(self, X) -> None:
-        pass
+    def fit(self, X, private: bool = False) -> None:
+        """Learn what the step needs from the training rows (nothing with ``private``)."""
 
     def get_state(self) -> dict:
         raise NotImplementedError
@@ -162,7 +167,7 @@ class _Gap(_Step):
 
 
 def _find_rule(data, rules):
-    from tabgen.constraints.rules import rule_from_dict
+    from tabgen.constraints.kinds import rule_from_dict
 
     rule = rule_from_dict(data)
     for r in rules:
@@ -178,6 +183,13 @@ def _like(values: np.ndarray, col: pd.Series):
     return values
 
 
+def _unit(col: pd.Series, hot: bool):
+    """1 or 0 (``True``/``False`` for a boolean column) of a one-hot column."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return bool(hot)
+    return int(hot)
+
+
 class _Joint(_Step):
     """The columns as one categorical column (named as the first) over the combinations
     seen in training (missing cells included in a combination)."""
@@ -189,11 +201,26 @@ class _Joint(_Step):
         self.cols = rule.columns
         self.reads, self.writes = [], list(self.cols)
 
-    def fit(self, X):
+    def fit(self, X, private: bool = False):
+        given = getattr(self.rule, "combinations", None)
+        if private and given is None:  # a one-hot group: its vectors, and all missing
+            given = [[_unit(X[c], c == h) for c in self.cols] for h in self.cols]
+            given.append([None] * len(self.cols))
+        if given is not None and private:
+            self.combos_ = [list(c) for c in given]
+            self.weights_ = [1] * len(given)
+            return
         keys = _keys(X, self.cols)
         counts = keys.value_counts(sort=True)
-        self.combos_ = [[_scalar(v) for v in k] for k in counts.index]
-        self.weights_ = [int(c) for c in counts.to_numpy()]
+        if given is None:
+            self.combos_ = [[_scalar(v) for v in k] for k in counts.index]
+            self.weights_ = [int(c) for c in counts.to_numpy()]
+            return
+        seen = {tuple(_scalar(v) for v in k): int(c) for k, c in counts.items()}
+        self.combos_ = [list(c) for c in given]  # the listed ones, weighted as in training
+        self.weights_ = [seen.get(tuple(c), 0) for c in given]
+        if not any(self.weights_):
+            self.weights_ = [1] * len(given)
 
     def _labels(self):
         return [f"combination {i}" for i in range(len(self.combos_))]

@@ -14,21 +14,17 @@ number of tries and a clear error when too few rows pass.
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 import pandas as pd
 
+from tabgen._frames import ARROW_ATTR, check_frame
+from tabgen.constraints.categorical import Determines, FixedCombinations
 from tabgen.constraints.derive import _Derive
-from tabgen.constraints.rules import (
-    Custom,
-    Determines,
-    FixedCombinations,
-    Inequality,
-    LinearEquality,
-    Range,
-    _is_const,
-    check_rules,
-)
+from tabgen.constraints.kinds import check_rules
+from tabgen.constraints.private import check_private_domain, check_private_rules
+from tabgen.constraints.rules import Custom, Inequality, LinearEquality, Range, _is_const
 from tabgen.constraints.sampling import _sample, _supply
 from tabgen.constraints.steps import _cast, _Gap, _is_datetime, _is_numeric, _Joint
 
@@ -57,16 +53,36 @@ class ConstraintSet:
         self.violations = violations
 
     # -- fit --------------------------------------------------------------------------------
-    def fit_transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Check the rules on ``X``, fit the steps and return the inner table."""
+    def fit_transform(self, X, *, private: bool = False, domain=None) -> pd.DataFrame:
+        """Check the rules on ``X``, fit the steps and return the inner table.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, str or Path
+            The training table (any input ``fit`` takes); a Parquet path is read whole (the
+            rules are checked, and lookups learnt, on every row).
+        private : bool, default False
+            A differentially private fit: the steps take nothing from the rows (see
+            :mod:`tabgen.constraints.private`; rules that would are refused).
+        domain : dict, optional
+            The model's declared public domain (checked with ``private``).
+        """
+        X = _table(X)
+        if private:
+            check_private_rules(self.rules)
         self._check_columns(X)
         X = self._check_training_rows(X)
         self.columns_ = list(X.columns)
         self.dtypes_ = {c: str(X[c].dtype) for c in X.columns}
+        self.arrow_ = dict(X.attrs.get(ARROW_ATTR, {}))
         self.steps_ = self._order(self._compile(X))
+        if private:
+            check_private_domain(domain, self.transformed_columns)
         for step in self.steps_:
-            step.fit(X)
-        return self.transform(X)
+            step.fit(X, private=private)
+        inner = self.transform(X)
+        inner.attrs = {k: v for k, v in X.attrs.items() if k != ARROW_ATTR}
+        return inner
 
     def _check_columns(self, X) -> None:
         for rule in self.rules:
@@ -261,6 +277,14 @@ class ConstraintSet:
         """Give the ``Custom`` rules of a loaded model their predicates (``{name: fn}``)."""
         _supply(self, custom)
 
+    def file_schema(self, inner, batch):
+        """The Arrow schema of a Parquet file of sampled rows, from ``inner`` (the schema of
+        the model's own columns) and the first ``batch``
+        (:func:`tabgen.constraints.files.file_schema`)."""
+        from tabgen.constraints.files import file_schema
+
+        return file_schema(self, inner, batch)
+
     # -- persistence ------------------------------------------------------------------------
     def get_state(self) -> dict:
         return {
@@ -268,6 +292,7 @@ class ConstraintSet:
             "violations": self.violations,
             "columns": list(self.columns_),
             "dtypes": dict(self.dtypes_),
+            "arrow": dict(self.arrow_),
             "steps": [s.get_state() for s in self.steps_],
         }
 
@@ -275,14 +300,24 @@ class ConstraintSet:
     def from_state(cls, state: dict) -> ConstraintSet:
         """Inverse of :meth:`get_state` (``Custom`` rules come back without predicates:
         :meth:`supply` them)."""
-        from tabgen.constraints.rules import rule_from_dict
+        from tabgen.constraints.kinds import rule_from_dict
 
         rules = [rule_from_dict(r) for r in state["rules"]]
         self = cls(rules, state.get("violations", "raise"))
         self.columns_ = list(state["columns"])
         self.dtypes_ = dict(state["dtypes"])
+        self.arrow_ = dict(state.get("arrow", {}))
         self.steps_ = [_STEPS[s["type"]].from_state(s, rules) for s in state["steps"]]
         return self
+
+
+def _table(X) -> pd.DataFrame:
+    """The training input as a checked DataFrame (a Parquet file or folder read whole)."""
+    if isinstance(X, (str, os.PathLike)):
+        from tabgen.io import open_dataset
+
+        X = open_dataset(X).to_table().to_pandas()
+    return check_frame(X)
 
 
 def _gap_step(ineq: Inequality, X, written):

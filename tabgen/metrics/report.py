@@ -295,6 +295,7 @@ def evaluate(
     n_jobs: int | None = None,
     attack_params: Mapping[str, Any] | None = None,
     metadata: Mapping[str, str] | None = None,
+    constraints: Iterable | None = None,
 ) -> Report:
     """Evaluate a synthetic table against the real one it imitates.
 
@@ -350,6 +351,11 @@ def evaluate(
         ``confidence``, ``max_attempts``.
     metadata : mapping, optional
         Deprecated alias of ``schema`` (a ``FutureWarning`` says so).
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules the rows should obey: the share of rows breaking at least one, in each table,
+        goes to ``scores`` (``rule_violations_real``, ``rule_violations_synthetic``,
+        ``rule_violations_holdout``) and per rule to ``details["constraints"]``
+        (:func:`tabgen.metrics.constraints.rule_violations`).
 
     Returns
     -------
@@ -394,6 +400,7 @@ def evaluate(
                 random_state=random_state,
                 max_rows=max_rows,
                 attack_params=attack_params,
+                constraints=constraints,
             )
     start = time.perf_counter()
     check_tables(real, synthetic, holdout)
@@ -447,6 +454,10 @@ def evaluate(
                 **attack_kwargs,
             )
         timings[group] = round(time.perf_counter() - t0, 3)
+    if constraints is not None:  # rule violations (issue #23)
+        from tabgen.metrics.constraints import rule_violations
+
+        results["constraints"] = rule_violations(real, synthetic, constraints, holdout)
 
     config = {
         "rows_real": len(real),

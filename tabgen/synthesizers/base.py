@@ -19,15 +19,15 @@ schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional privatisatio
 ``_get_state()`` / ``_set_state(state, arrays)``
     JSON-able state and numpy arrays for :mod:`tabgen.persistence` (the post-processors'
     and the privacy report are added by the base class);
-``_postprocessors``
-    the names of the post-processors its fits learn (none by default).
+``default_postprocessors``
+    the names of the post-processors its fits learn unless the ``postprocess`` parameter
+    says otherwise (none by default; public, see :mod:`tabgen.synthesizers.postprocess`).
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
-import os
 
 import numpy as np
 import pandas as pd
@@ -39,11 +39,11 @@ from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
 from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
-from tabgen.schema import check_frame, restore_dtypes
+from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.conditions import ConditionHandling, Conditions
-from tabgen.synthesizers.postprocess import PostProcessing
+from tabgen.synthesizers.postprocess import PostProcessing, check_postprocess
 
 __all__ = ["BaseSynthesizer", "Conditions"]
 
@@ -125,7 +125,7 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
             :func:`~tabgen.synthesizers._fitdata._encode_file`): large tables need not fit
-            in memory (not with ``epsilon``).
+            in memory (not with ``epsilon``; with ``constraints`` it is read whole).
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -166,17 +166,8 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             return X
         from tabgen.constraints import ConstraintSet
 
-        if private:
-            raise ValueError(
-                "constraints are not supported with epsilon (differential privacy) yet: the "
-                "transforms learn lookup tables from the data"
-            )
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "constraints need the table in memory: read the file into a DataFrame first"
-            )
         rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
-        inner = rules.fit_transform(check_frame(X))
+        inner = rules.fit_transform(X, private=private, domain=getattr(self, "domain", None))
         self.constraints_ = rules
         return inner
 
@@ -202,6 +193,9 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
                 not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_postprocess(
+            getattr(self, "postprocess", "default"), getattr(self, "epsilon", None) is not None
+        )
         if getattr(self, "constraints", None) is not None:
             from tabgen.constraints import ConstraintSet
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
 from tabgen._progress import pass_verbose
@@ -484,7 +485,7 @@ class Anonymizer(BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "synthesizer_"):
-            raise RuntimeError("this Anonymizer is not fitted yet; call fit(X) first")
+            raise NotFittedError("this Anonymizer is not fitted yet; call fit(X) first")
 
     def _check_n(self, n) -> int:
         from tabgen._validation import check_n

@@ -14,6 +14,7 @@ from tabgen.cli.common import (
     print_scores,
     read_input,
     report_paths,
+    schema_option,
     show_progress,
     split_columns,
     write_report,
@@ -92,15 +93,22 @@ def cmd_impute(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticImputer
 
-    cls = model_class(args.model)
-    if not cls.capabilities.inpainting:  # the parser's choices already say so
-        raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
-    params = model_params(cls, args, args.model)
+    if args.model is None:  # the default: per-column predictors, no synthesizer
+        given = [f for f in ("epochs", "max_time", "device", "param") if getattr(args, f, None)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise UsageError(f"{flag} sets a synthesizer's parameter: choose one with -m MODEL")
+        engine = {"schema": schema_option(args)}
+    else:
+        cls = model_class(args.model)
+        if not cls.capabilities.inpainting:  # the parser's choices already say so
+            raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
+        engine = {"synthesizer": cls(**model_params(cls, args, args.model))}
     check_table_output(args, args.data)
     data = read_input(args.data)
     check_schema_columns(args, data)
     imputer = SyntheticImputer(
-        synthesizer=cls(**params),
+        **engine,
         n_draws=args.draws,
         random_state=args.seed,
         verbose=show_progress(args),

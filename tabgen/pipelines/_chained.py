@@ -170,6 +170,8 @@ class ChainedModel:
         if use_prior:
             return {**base, "w": w, "use_prior": True}
         resid = y[hold] - _blend(p_lin, p_tree, w) if num else None
+        if num:
+            base["resid_weights"] = self._shift_weights(Z, j, obs[hold])
         # the models that were measured are the ones kept (no refit on the held-out rows:
         # half the cost, and the residuals stay those of the models that predict)
         kept = {key: part.get(key) for key in ("lin", "tree")}
@@ -178,6 +180,22 @@ class ChainedModel:
         if w == 0.0:
             kept["tree"] = None
         return {**base, **kept, "w": w, "resid": resid}
+
+    def _shift_weights(self, Z, j, rows) -> np.ndarray | None:
+        """Weights of the held-out residuals (``rows``) that make them look like the cells
+        to fill: the odds that column ``j`` is missing given the rest of the row (weighted
+        conformal prediction under covariate shift); None when missingness looks uniform."""
+        from sklearn.linear_model import LogisticRegression
+
+        target = np.isnan(Z[:, j])
+        X, _, _ = self._features(Z, j)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = LogisticRegression(C=1.0, max_iter=200).fit(X, target)
+        p = model.predict_proba(X[rows])[:, 1]
+        odds = np.clip(p / np.clip(1 - p, 1e-6, None), 1e-3, None)
+        odds = np.minimum(odds, 20 * np.median(odds))  # a few rows must not take over
+        return odds / odds.sum()
 
     def _fit_pair(self, lin_x, tree_x, treecat, y, num, w, seed=0) -> dict:
         """The linear model (unless ``w == 1``) and the trees (unless ``w == 0``)."""
@@ -236,8 +254,9 @@ class ChainedModel:
             model = self.models[j]
             pred = self.predict(model, F[rows], j)
             if model["num"]:
-                resid = model["resid"]
-                F[rows, j] = pred + resid[rng.integers(0, len(resid), len(pred))]
+                resid, weights = model["resid"], model.get("resid_weights")
+                pick = rng.choice(len(resid), size=len(pred), p=weights)
+                F[rows, j] = pred + resid[pick]
             else:
                 cum = np.cumsum(pred, axis=1)
                 u = rng.random(len(pred))[:, None] * cum[:, -1:]

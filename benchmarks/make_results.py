@@ -8,6 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+try:  # run as a script (python benchmarks/make_results.py) or imported as benchmarks.make_results
+    from _summary import fragments, summary
+except ImportError:  # pragma: no cover
+    from benchmarks._summary import fragments, summary
+
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -694,7 +699,8 @@ def postprocess(res: dict) -> list[str]:
 RENDERERS = {"foundation_adult.json": foundation}
 
 
-def main() -> None:
+def render(figures: bool = True) -> str:
+    """The text of RESULTS.md (and, when ``figures``, the SVG figures written beside it)."""
     parts = [
         "# Benchmark results",
         "",
@@ -707,6 +713,10 @@ def main() -> None:
         "anonymized export) predates that default and has not been re-run. Copula and GAN",
         "figures are unaffected: their fixed-seed fits are bit-identical before and after.",
         "",
+        *summary(REBALANCE_FINAL, figures=figures),
+        "# Full log",
+        "",
+        *fragments(),
     ]
     for name, render in RENDERERS.items():
         path = RESULTS / name
@@ -780,7 +790,11 @@ def main() -> None:
     for path in sorted(RESULTS.glob("scale_*.json")):
         title = titles.get(path.stem, path.stem)
         parts += [*scale(json.loads(path.read_text()), title), ""]
-    OUT.write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def main() -> None:
+    OUT.write_text(render())
     print(f"wrote {OUT}")
 
 

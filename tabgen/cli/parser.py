@@ -110,7 +110,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tabgen`` command (imports no model code)."""
-    from tabgen._cli_constraints import add_commands, add_fit_option
+    from tabgen._cli_constraints import add_commands, add_evaluate_option, add_fit_option
     from tabgen._version import __version__
     from tabgen.cli.common import read_input
 
@@ -267,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_schema(p)
     _add_overwrite(p)
+    add_evaluate_option(p)
     p.set_defaults(func="cmd_evaluate")
     add_commands(command, read_input)
+    from tabgen.cli.ui import add_ui_command  # tabgen ui: the local web app
+
+    add_ui_command(command)
     return parser

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from tabgen._params import store_params
 from tabgen.encoders import TableEncoder
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.privacy._params import check_dp_params
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._gaussian import conditional_sample, nearest_correlation
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 
@@ -117,18 +118,13 @@ def _latent_correlation(scores: np.ndarray) -> np.ndarray:
     return nearest_correlation(np.nan_to_num(corr), floor=1e-3)
 
 
-@dp_parameters(rest="the correlation", clipped=None)
+@shared_parameters(rest="the correlation", clipped=None)
 class GaussianCopulaSynthesizer(BaseSynthesizer):
     """Gaussian copula over empirical marginals.
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [common parameters]
     max_knots : int, default=1000
         Resolution of each empirical marginal (columns with at most ``max_knots // 2``
         distinct values are reproduced exactly).
@@ -146,13 +142,13 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     verbose : bool, default=False
         Show progress bars on stderr. The copula fits in one pass (no bar); long sampling
         to a file (:func:`tabgen.sample_to_file`) shows one.
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (standard scaling, category codes).
+    [fitted attributes]
     correlation_ : ndarray of shape (n_slots, n_slots)
         Correlation of the latent Gaussian.
     privacy_ : dict
@@ -191,16 +187,9 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         delta: float | None = None,
         domain: dict | None = None,
         verbose: bool = False,
+        postprocess="default",
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.max_knots = max_knots
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.domain = domain
-        self.verbose = verbose
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.5

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
 from tabgen._progress import pass_verbose
@@ -46,6 +47,10 @@ class Anonymizer(BaseEstimator):
     ----------
     synthesizer : BaseSynthesizer, optional
         An unfitted tabgen synthesizer (cloned before use). Default: ``VAESynthesizer()``.
+    preset : {"fast", "best"}, optional
+        A named model instead of ``synthesizer``: ``"fast"`` is the Gaussian copula
+        (seconds), ``"best"`` the VAE (the default). ``preset`` and ``synthesizer`` exclude
+        each other.
     holdout : float or int, default 0.2
         Share (0-1) or number of real rows kept out of training to measure privacy against.
     target : str, optional
@@ -114,6 +119,7 @@ class Anonymizer(BaseEstimator):
         self,
         *,
         synthesizer=None,
+        preset=None,
         holdout: float | int = 0.2,
         target: str | None = None,
         pii: str = "regenerate",
@@ -130,6 +136,7 @@ class Anonymizer(BaseEstimator):
         verbose: bool = False,
     ):
         self.synthesizer = synthesizer
+        self.preset = preset
         self.holdout = holdout
         self.target = target
         self.pii = pii
@@ -450,12 +457,12 @@ class Anonymizer(BaseEstimator):
 
     # -- checks ---------------------------------------------------------------------------------
     def _make_synthesizer(self, rng):
+        from tabgen.pipelines._presets import preset_synthesizer
         from tabgen.synthesizers.copula import GaussianCopulaSynthesizer
         from tabgen.synthesizers.vae import VAESynthesizer
 
-        if self.synthesizer is not None:
-            base = self.synthesizer
-        else:
+        base = preset_synthesizer("Anonymizer", self.preset, self.synthesizer)
+        if base is None:
             base = GaussianCopulaSynthesizer() if self.epsilon is not None else VAESynthesizer()
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
@@ -478,7 +485,7 @@ class Anonymizer(BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "synthesizer_"):
-            raise RuntimeError("this Anonymizer is not fitted yet; call fit(X) first")
+            raise NotFittedError("this Anonymizer is not fitted yet; call fit(X) first")
 
     def _check_n(self, n) -> int:
         from tabgen._validation import check_n

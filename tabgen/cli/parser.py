@@ -200,9 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("impute", "fill missing cells")
     p.add_argument("data", help="table with missing cells (.csv, .csv.gz, .parquet)")
-    _add_model(p, "copula", INPAINTING_MODELS, " (the models that can fill any missing cells)")
+    _add_model(
+        p,
+        None,
+        INPAINTING_MODELS,
+        " (the models that can fill any missing cells; default: none, per-column predictors)",
+    )
     p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
-    p.add_argument("--draws", type=positive_int, default=10, help="draws per point estimate")
+    p.add_argument(
+        "--draws", type=positive_int, help="draws per point estimate (with -m; default 10)"
+    )
     _add_model_options(p)
 
     p = command("anonymize", "export a safeguarded synthetic copy and a privacy report")

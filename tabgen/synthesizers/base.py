@@ -19,8 +19,9 @@ schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional privatisatio
 ``_get_state()`` / ``_set_state(state, arrays)``
     JSON-able state and numpy arrays for :mod:`tabgen.persistence` (the post-processors'
     and the privacy report are added by the base class);
-``_postprocessors``
-    the names of the post-processors its fits learn (none by default).
+``default_postprocessors``
+    the names of the post-processors its fits learn unless the ``postprocess`` parameter
+    says otherwise (none by default; public, see :mod:`tabgen.synthesizers.postprocess`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.conditions import ConditionHandling, Conditions
-from tabgen.synthesizers.postprocess import PostProcessing
+from tabgen.synthesizers.postprocess import PostProcessing, check_postprocess
 
 __all__ = ["BaseSynthesizer", "Conditions"]
 
@@ -192,6 +193,9 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
                 not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_postprocess(
+            getattr(self, "postprocess", "default"), getattr(self, "epsilon", None) is not None
+        )
         if getattr(self, "constraints", None) is not None:
             from tabgen.constraints import ConstraintSet
 

@@ -229,6 +229,8 @@ def show_report(report, html, json_path, overwrite: bool) -> None:
     """Print the report's scores, then write it (when a path was given) and say where."""
     written = None if json_path is None else write_report(report, html, json_path, overwrite)
     print_scores(report.scores)
+    for group, line in report.verdict.items():
+        print(f"{group}: {line}")
     if written is not None:
         print(f"report -> {written}")
 

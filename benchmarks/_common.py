@@ -7,6 +7,7 @@ import os
 import platform
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +81,25 @@ def sdv_available() -> bool:
     return True
 
 
-def sdv_fit(model_name: str, train: pd.DataFrame, meta: dict, **params):
-    """Fit one of SDV's single-table synthesizers with its defaults (plus ``params``)."""
+def seed_globals(seed: int | None) -> None:
+    """Seed the global RNGs SDV draws from (Python, NumPy, torch): its synthesizers take no
+    seed, so without this two runs of a peer differ and a comparison cannot be repeated."""
+    if seed is None:
+        return
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (SDV draws from the legacy global state)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.manual_seed(seed)
+
+
+def sdv_fit(model_name: str, train: pd.DataFrame, meta: dict, seed: int | None = 0, **params):
+    """Fit one of SDV's single-table synthesizers with its defaults (plus ``params``), with the
+    global RNGs seeded by ``seed`` first (see :func:`seed_globals`)."""
     import warnings
 
     import sdv.single_table as st
@@ -92,6 +110,7 @@ def sdv_fit(model_name: str, train: pd.DataFrame, meta: dict, **params):
         metadata.update_column(table_name="table", column_name=col, sdtype="categorical")
     for col in meta.get("numerical", []):
         metadata.update_column(table_name="table", column_name=col, sdtype="numerical")
+    seed_globals(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = getattr(st, model_name)(metadata, **params)
@@ -104,9 +123,11 @@ def sdv_fit(model_name: str, train: pd.DataFrame, meta: dict, **params):
     return model
 
 
-def sdv_sample(model, n: int) -> pd.DataFrame:
+def sdv_sample(model, n: int, seed: int | None = 0) -> pd.DataFrame:
+    """Sample ``n`` rows from a fitted SDV synthesizer, global RNGs seeded by ``seed`` first."""
     import warnings
 
+    seed_globals(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = model.sample(n)

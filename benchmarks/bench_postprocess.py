@@ -55,7 +55,7 @@ def main(argv=None) -> None:
     holdout = adult.iloc[order[args.train : args.train + args.holdout]].reset_index(drop=True)
     results = {"machine": machine_info(), "train": args.train, "holdout": args.holdout, "rows": {}}
     for name, model in models(args.seed, args.epochs).items():
-        model._postprocessors = ALL  # fit every one; switch them on and off at sampling
+        model.set_params(postprocess=ALL)  # fit every one; switch them on and off at sampling
         t0 = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - t0

@@ -59,10 +59,10 @@ def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict, extra
             raise RuntimeError("sdv is not installed (pip install -e '.[bench]')")
         params = {"epochs": epochs[model]} if model in epochs else {}
         t0 = time.perf_counter()
-        fitted = sdv_fit(SDV_NAMES[model], train, meta, **params)
+        fitted = sdv_fit(SDV_NAMES[model], train, meta, seed=seed, **params)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        synth = sdv_sample(fitted, n)
+        synth = sdv_sample(fitted, n, seed=seed)
         return synth, fit_s, time.perf_counter() - t0
     cls = tabgen.get_synthesizer(model)
     schema = {c: "categorical" for c in meta.get("categorical", [])}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add_commands(command, read_input) -> None:
     """Register ``constraints`` with ``command(name, help)`` (the CLI's sub-parser factory);
@@ -28,6 +30,14 @@ def add_fit_option(p) -> None:
     )
 
 
+def add_evaluate_option(p) -> None:
+    p.add_argument(
+        "--constraints",
+        metavar="RULES.json",
+        help="rules the rows should obey: their violations are counted in each table",
+    )
+
+
 def model_constraints(args) -> list | None:
     """The rules named by ``--constraints`` (``None`` without it)."""
     path = getattr(args, "constraints", None)
@@ -47,6 +57,11 @@ def cmd_constraints(args) -> int:
         check_output(args.output, overwrite=args.overwrite, inputs=[args.data])
     data = args.read_input(args.data)
     rules = discover(data, max_rows=args.max_rows)
+    print(
+        "note: the rules are read off the data (not differentially private); a fit with "
+        "--epsilon refuses them unless their 'support' is deleted to declare them public",
+        file=sys.stderr,
+    )
     text = rules_to_json(rules)
     if args.output:
         from tabgen._output import write_text

@@ -1,14 +1,20 @@
 """Progress bars: a ``tqdm.auto`` bar (a widget in notebooks, text on stderr elsewhere).
 
 The trainer calls :class:`ProgressBar` after each epoch (its ``verbose`` hook); long
-sampling and the pipelines use :func:`bar` directly. Nothing here touches a logger, so a
-verbose call shows its own output and leaves the session's logging as it was. ``tqdm`` is
+sampling and the pipelines use :func:`bar` directly. :func:`watch` lets a caller (the web
+app) follow every training run of its thread without touching the models' settings.
+Nothing here touches a logger, so a verbose call shows its own output and leaves the
+session's logging as it was. ``tqdm`` is
 imported only when a bar is shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def bar(total=None, *, desc: str = "", unit: str = "it", enabled: bool = True, leave=True):
@@ -106,3 +112,49 @@ def pass_verbose(model, verbose) -> None:
     without a ``verbose`` parameter is left alone; ``verbose=False`` keeps its setting)."""
     if verbose and "verbose" in model.get_params(deep=False):
         model.set_params(verbose=True)
+
+
+# -- watchers: follow the training runs of this thread ---------------------------------------
+_WATCHERS = threading.local()
+
+
+@contextmanager
+def watch(callback: Callable) -> Iterator[None]:
+    """Call ``callback(progress)`` after each epoch of every trainer built in this thread
+    while the block runs, whatever the models' ``verbose``.
+
+    ``progress`` is the trainer's :class:`~tabgen.nn.trainer.Progress`; in runs that do not
+    show their losses (DP training) its ``loss`` is empty. An exception raised by
+    ``callback`` ends the training run (a way to cancel it).
+
+    Examples
+    --------
+    >>> seen = []
+    >>> with watch(seen.append):
+    ...     len(watchers(show_loss=True))
+    1
+    >>> watchers(show_loss=True)
+    []
+    """
+    stack = getattr(_WATCHERS, "stack", None)
+    if stack is None:
+        stack = _WATCHERS.stack = []
+    stack.append(callback)
+    try:
+        yield
+    finally:
+        stack.remove(callback)
+
+
+def watchers(show_loss: bool) -> list:
+    """The hooks a new trainer adds for the :func:`watch` blocks open in this thread."""
+    return [_Watcher(cb, show_loss) for cb in getattr(_WATCHERS, "stack", None) or []]
+
+
+class _Watcher:
+    def __init__(self, callback: Callable, show_loss: bool):
+        self.callback = callback
+        self.show_loss = show_loss
+
+    def __call__(self, p) -> None:
+        self.callback(p if self.show_loss else dataclasses.replace(p, loss={}))

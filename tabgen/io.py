@@ -248,6 +248,8 @@ def sample_to_file(
 
                 if writer is None:
                     file_schema, as_text = parquet_schema(model.schema_, _categories(model))
+                    if getattr(model, "constraints_", None) is not None:  # outer columns
+                        file_schema = model.constraints_.file_schema(file_schema, batch)
                     writer = stack.enter_context(pq.ParquetWriter(tmp, file_schema))
                 writer.write_table(_arrow_batch(batch, file_schema, as_text))
             else:

@@ -39,6 +39,16 @@ from tabgen._frames import (  # re-exported: the boundary of tabgen's tables
     restore_dtypes,
     to_arrow_series,
 )
+from tabgen._textvalues import (  # parsing and formatting re-exported for the encoders
+    DATETIME_FORMATS,
+    all_whole,
+    format_text_numbers,
+    id_like_values,
+    is_number,
+    parse_text_numbers,
+    string_datetime_format,
+    text_number_format,
+)
 
 __all__ = [
     "ARROW_ATTR",
@@ -63,33 +73,10 @@ __all__ = [
 ColumnKind = Literal["numerical", "integer", "categorical", "datetime", "id", "constant"]
 KINDS: tuple[str, ...] = ("numerical", "integer", "categorical", "datetime", "id", "constant")
 
-#: Formats tried (in order) on string columns that look like dates; one must round-trip exactly.
-DATETIME_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y/%m/%d",
-    "%Y%m%d",
-)
-_DATE_LIKE = re.compile(r"^\d{4}[-/]?\d{2}[-/]?\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$")
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key)$|^(id|uuid|guid)([_\s.-]|$)", re.IGNORECASE)
 #: A string column with all values distinct is an ``id`` only from this many rows on; a
 #: string column of numbers is parsed as numbers only from this many distinct values on.
 MIN_ID_ROWS = 20
-#: Values that look like keys: UUIDs, hex digests, e-mail addresses, a prefix and a number.
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_HEX = re.compile(r"^[0-9a-f]{16,}$", re.I)
-_CODE = re.compile(r"^([A-Za-z]{1,12}[-_#:/.]?)(\d+)$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-#: A number written as text: optional sign, digits (optionally grouped by thousands with
-#: commas), optional decimals. Leading zeros ("02134") make it a code, not a number.
-_TEXT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
 class SchemaWarning(UserWarning):
@@ -283,7 +270,7 @@ def _detect_column(name, col: pd.Series, kind: str | None) -> ColumnSpec:
         vals = col.dropna()
         spec.info["value"] = None if len(vals) == 0 else _constant_value(name, vals.iloc[0])
     if kind == "datetime" and "format" not in spec.info and not _is_datetime_dtype(col):
-        fmt = _string_datetime_format(col)
+        fmt = string_datetime_format(col)
         if fmt is None:
             raise ValueError(
                 f"column {name!r} was declared datetime but its values (e.g. "
@@ -321,7 +308,7 @@ def _guess_kind(name, col: pd.Series, spec: ColumnSpec) -> str:
     if pd.api.types.is_timedelta64_dtype(col.dtype):
         raise TypeError(f"column {name!r} holds timedeltas, which are not supported yet")
     if pd.api.types.is_numeric_dtype(col.dtype):
-        if pd.api.types.is_integer_dtype(col.dtype) or _all_whole(non_null):
+        if pd.api.types.is_integer_dtype(col.dtype) or all_whole(non_null):
             if (
                 pd.api.types.is_integer_dtype(col.dtype)
                 and _ID_NAME.search(str(name))
@@ -335,7 +322,7 @@ def _guess_kind(name, col: pd.Series, spec: ColumnSpec) -> str:
     # object / string columns
     types = {type(v) for v in non_null}
     if types and types <= {str}:
-        fmt = _string_datetime_format(col)
+        fmt = string_datetime_format(col)
         if fmt is not None:
             spec.info["format"] = fmt
             return "datetime"
@@ -351,7 +338,7 @@ def _guess_kind(name, col: pd.Series, spec: ColumnSpec) -> str:
             ) from None
     if all(isinstance(v, (int, float, np.integer, np.floating)) for v in non_null):
         # an object column holding only numbers (e.g. ints with None)
-        return "integer" if _all_whole(pd.to_numeric(non_null)) else "numerical"
+        return "integer" if all_whole(pd.to_numeric(non_null)) else "numerical"
     return "categorical"
 
 
@@ -367,13 +354,13 @@ def _guess_text_kind(name, values: pd.Series, spec: ColumnSpec) -> str:
     unique = values.is_unique and len(values) >= MIN_ID_ROWS and not spec.nullable
     if unique and _ID_NAME.search(str(name)):
         return "id"
-    text = _text_number_format(values)
+    text = text_number_format(values)
     if text is not None and values.nunique() >= MIN_ID_ROWS:
         spec.info["text_number"] = text
         kind = "integer" if text["decimals"] == 0 else "numerical"
         _report(name, spec, kind, "every value is a number written as text", "categorical")
         return kind
-    looks = _id_like_values(values) if unique else None
+    looks = id_like_values(values) if unique else None
     if looks == "key":  # UUIDs, e-mail addresses: keys beyond doubt
         return "id"
     if looks == "code":
@@ -413,98 +400,30 @@ def _caller_level() -> int:
     return level
 
 
-def _id_like_values(values: pd.Series) -> str | None:
-    """``"key"`` for UUIDs and e-mail addresses, ``"code"`` for hex digests and one prefix
-    followed by numbers (``"ORD-00017"``), else ``None``."""
-    sample = values.iloc[:1000].astype(str)
-    if sample.str.fullmatch(_UUID).all() or sample.str.fullmatch(_EMAIL).all():
-        return "key"
-    if sample.str.fullmatch(_HEX).all() and sample.str.contains("[a-fA-F]").any():
-        return "code"
-    parts = sample.str.extract(_CODE)
-    return "code" if parts[0].notna().all() and parts[0].nunique() == 1 else None
-
-
-def _text_number_format(values: pd.Series, strict: bool = True) -> dict | None:
-    """``{"thousands": bool, "decimals": int}`` when every value is a number written as
-    text (``strict``: none with a leading zero, as in zip codes), else ``None``."""
-    text = values.astype(str)
-    if not text.str.fullmatch(_TEXT_NUMBER).all():
-        return None
-    if strict and text.str.match(_LEADING_ZERO).any():
-        return None
-    decimals = text.str.extract(r"\.(\d+)$")[0].str.len()
-    return {
-        "thousands": bool(text.str.contains(",", regex=False).any()),
-        "decimals": int(decimals.max()) if decimals.notna().any() else 0,
-    }
-
-
-def parse_text_numbers(values: pd.Series) -> np.ndarray:
-    """Numbers written as text (``"1,234.50"``) as float64 (missing cells as NaN)."""
-    text = values.astype(object).where(values.notna(), None)
-    cleaned = text.map(lambda v: None if v is None else str(v).replace(",", ""))
-    return pd.to_numeric(cleaned).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def format_text_numbers(x: np.ndarray, text: dict) -> np.ndarray:
-    """Numbers as text in the format recorded by :func:`_text_number_format`."""
-    sep = "," if text.get("thousands") else ""
-    digits = int(text.get("decimals", 0))
-    out = np.empty(len(x), dtype=object)
-    out[:] = [format(float(v), f"{sep}.{digits}f") for v in x]
-    return out
-
-
-def _all_whole(values: pd.Series) -> bool:
-    if len(values) == 0:
-        return False
-    arr = np.asarray(values, dtype="float64")
-    return bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
-
-
-def _string_datetime_format(col: pd.Series) -> str | None:
-    vals = col.dropna()
-    if len(vals) == 0 or not all(isinstance(v, str) for v in vals.iloc[:50]):
-        return None
-    sample = vals.iloc[: min(len(vals), 200)]
-    if not all(_DATE_LIKE.match(v) for v in sample):
-        return None
-    uniq = pd.Series(vals.unique())
-    for fmt in DATETIME_FORMATS:
-        try:
-            parsed = pd.to_datetime(uniq, format=fmt)
-        except (ValueError, TypeError):
-            continue
-        if (parsed.dt.strftime(fmt) == uniq).all():
-            return fmt
-    return None
-
-
 def _check_override(name, col: pd.Series, kind: str, spec: ColumnSpec) -> None:
     if kind in ("numerical", "integer"):
         observed = col.dropna()
         text = None
         if len(observed) and observed.map(type).eq(str).all():
-            text = _text_number_format(observed, strict=False)
+            text = text_number_format(observed, strict=False)
         if text is not None:
             spec.info["text_number"] = text
             observed = pd.Series(parse_text_numbers(observed), index=observed.index)
         try:
             vals = pd.to_numeric(observed)
         except (ValueError, TypeError):
-            bad = next(v for v in col.dropna() if not _is_number(v))
+            bad = next(v for v in col.dropna() if not is_number(v))
             raise ValueError(
                 f"column {name!r} was declared {kind} but holds the non-numeric value {bad!r}"
             ) from None
-        if kind == "integer" and not _all_whole(vals) and len(vals):
+        if kind == "integer" and not all_whole(vals) and len(vals):
             raise ValueError(
                 f"column {name!r} was declared integer but holds non-whole numbers "
                 f"(e.g. {vals[vals != np.round(vals)].iloc[0]!r})"
             )
     if kind == "datetime" and not _is_datetime_dtype(col):
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            fmt = _string_datetime_format(col)
+            fmt = string_datetime_format(col)
             if fmt is not None:
                 spec.info["format"] = fmt
         else:
@@ -521,11 +440,3 @@ def _check_override(name, col: pd.Series, kind: str, spec: ColumnSpec) -> None:
                     f"column {name!r} holds a value {v!r} of type {type(v).__name__} "
                     "that cannot be a category"
                 ) from None
-
-
-def _is_number(v) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True

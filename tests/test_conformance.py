@@ -32,9 +32,37 @@ def _neural():
     return VAESynthesizer(**params, device="cpu", random_state=0)
 
 
+def _gan():
+    """The GAN at its smallest: one epoch, tiny networks, one-row critic packs (the checks
+    fit on 10-30 rows), a one-epoch row discriminator for the candidate selection."""
+    from tabgen.synthesizers.gan import GANSynthesizer
+
+    return GANSynthesizer(
+        epochs=1,
+        batch_size=10,
+        pac=1,
+        embedding_dim=4,
+        generator_dim=(8,),
+        critic_dim=(8,),
+        selection_draws=2,
+        device="cpu",
+        random_state=0,
+    )
+
+
+def _diffusion():
+    """The diffusion model at its smallest: one epoch, a tiny denoiser, two sampler steps."""
+    from tabgen.synthesizers.diffusion import DiffusionSynthesizer
+
+    return DiffusionSynthesizer(
+        epochs=1, batch_size=16, hidden=8, n_layers=1, n_steps=2, device="cpu", random_state=0
+    )
+
+
 ESTIMATORS = [
     _copula(),
     SyntheticImputer(synthesizer=_copula(), n_draws=2, random_state=0),
+    SyntheticImputer(random_state=0),  # the default: per-column predictors
     SyntheticOverSampler(synthesizer=_copula(), selection=None, min_class_rows=1, random_state=0),
     Anonymizer(synthesizer=_copula(), random_state=0),
 ]
@@ -98,6 +126,25 @@ def test_anonymizer_passes_the_fit_checks_on_enough_rows():
         clone(est).fit(X.head(10))
 
 
+@pytest.mark.parametrize(
+    ("estimator", "call"),
+    [
+        (_copula(), lambda e: e.sample(3)),
+        (_gan(), lambda e: e.sample(3)),
+        (SyntheticImputer(synthesizer=_copula()), lambda e: e.transform([[1.0]])),
+        (Anonymizer(synthesizer=_copula()), lambda e: e.sample(3)),
+        (Anonymizer(synthesizer=_copula()), lambda e: e.safeguards()),
+    ],
+    ids=["copula", "gan", "imputer", "anonymizer-sample", "anonymizer-safeguards"],
+)
+def test_unfitted_estimators_raise_not_fitted_error(estimator, call):
+    """scikit-learn's NotFittedError (what ``check_is_fitted`` users catch) before fit."""
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
+        call(estimator)
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_tags_tell_the_truth(estimator):
     tags = get_tags(estimator)
@@ -118,10 +165,9 @@ def test_tags_of_neural_models_and_samplers():
     assert get_tags(SyntheticOverSampler()).target_tags.required
 
 
-# One neural model (the VAE, two epochs) runs the whole check set: the GAN's and the
-# diffusion model's took minutes on two cores; they share the base class and its input
-# validation, which the checks exercise.
-@parametrize_with_checks([_neural()])
+# Every neural model runs the whole check set, each at its smallest settings (one or two
+# epochs, tiny networks): the checks test the contract, not the quality.
+@parametrize_with_checks([_neural(), _gan(), _diffusion()])
 def test_sklearn_checks_neural(estimator, check):
     check(estimator)
 

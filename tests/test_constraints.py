@@ -192,7 +192,7 @@ def test_bad_input_is_refused_before_fitting():
         ).fit(df)
     with pytest.raises(ValueError, match="op must be one of"):
         Inequality("a", "=<", "b")
-    with pytest.raises(ValueError, match="epsilon"):
+    with pytest.raises(ValueError, match="mapping="):
         GaussianCopulaSynthesizer(constraints=RULES, epsilon=1.0).fit(df)
 
 
@@ -312,7 +312,227 @@ def test_cli_constraints_then_fit_with_them(tmp_path, capsys):
     model = tabgen.load(model_file)
     assert model.constraints == found
     assert _broken(found, model.sample(200)) == {}
+    assert "not differentially private" in capsys.readouterr().err
+    synth = tmp_path / "synth.csv"
+    model.sample(200).to_csv(synth, index=False)
+    assert main(["evaluate", str(data), str(synth), "--constraints", str(rules)]) == 0
+    assert "rule_violations_synthetic" in capsys.readouterr().out
+    assert all(hasattr(r, "support") for r in found)  # read off the data: refused under DP
+    dp = ["fit", str(data), "-o", str(tmp_path / "dp"), "--constraints", str(rules)]
+    code = main([*dp, "--epsilon", "1"])
+    assert code == 1 and "proposed by discover" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"constraints": [{"kind": "inequality", "left": "a"}]}')
     assert main(["fit", str(data), "-o", str(tmp_path / "m2"), "--constraints", str(bad)]) == 1
     assert "bad constraint" in capsys.readouterr().err
+
+
+# -- gaps of the first release ------------------------------------------------------------------
+PUBLIC = [  # rules stated without reading the rows: allowed under DP
+    Inequality("a", "<", "b"),
+    LinearEquality("total", ["x", "y"]),
+    Determines("cat", "code", mapping={"p": 10, "q": 20, "r": 30}),
+    Range(0, "share", 1),
+    OneHot(["h0", "h1", "h2"]),
+]
+
+
+def test_dp_with_public_rules_and_refusals():
+    df = ruled_frame(400)
+    model = GaussianCopulaSynthesizer(constraints=PUBLIC, epsilon=3.0, random_state=0).fit(df)
+    assert model.privacy_["epsilon"] == pytest.approx(3.0)
+    out = model.sample(300)
+    assert _broken(PUBLIC, out) == {}
+    assert (out[["h0", "h1", "h2"]].sum(axis=1) == 1).all()
+    # the model file holds only what the rules state, nothing read off the rows
+    steps = {s["type"]: s for s in model.constraints_.get_state()["steps"]}
+    assert steps["derive"]["lookup"] in ([["p", 10], ["q", 20], ["r", 30]], None)
+    joint = steps["joint"]
+    assert joint["weights"] == [1, 1, 1, 1]
+    assert joint["combos"] == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [None, None, None]]
+    with pytest.raises(ValueError, match=r"Determines\(source, target, mapping="):
+        GaussianCopulaSynthesizer(constraints=[Determines("cat", "code")], epsilon=1.0).fit(df)
+    with pytest.raises(ValueError, match="combinations="):
+        rule = FixedCombinations(["cat", "code"])
+        GaussianCopulaSynthesizer(constraints=[rule], epsilon=1.0).fit(df)
+    found = [r for r in discover(df) if isinstance(r, Inequality)][:1]
+    with pytest.raises(ValueError, match="proposed by discover"):
+        GaussianCopulaSynthesizer(constraints=found, epsilon=1.0).fit(df)
+    with pytest.raises(ValueError, match=r"domain declares column\(s\) \['b'\]"):
+        GaussianCopulaSynthesizer(constraints=PUBLIC, epsilon=1.0, domain={"b": (0, 30)}).fit(df)
+
+
+def test_given_mapping_and_combinations_are_checked_and_kept():
+    df = ruled_frame()
+    wrong = Determines("cat", "code", mapping={"p": 10, "q": 20, "r": 31})
+    with pytest.raises(ValueError, match=r"Determines.*row\(s\)"):
+        GaussianCopulaSynthesizer(constraints=[wrong]).fit(df)
+    listed = FixedCombinations(["cat", "code"], combinations=[["p", 10], ["q", 20], ["r", 30]])
+    assert listed.violations(df).sum() == 0
+    model = GaussianCopulaSynthesizer(constraints=[listed], random_state=0).fit(df)
+    out = model.sample(200, random_state=0)
+    assert set(zip(out["cat"], out["code"])) <= {("p", 10), ("q", 20), ("r", 30)}
+    short = FixedCombinations(["cat", "code"], combinations=[["p", 10], ["q", 20]])
+    assert short.violations(df).sum() == (df["cat"] == "r").sum()
+    with pytest.raises(ValueError, match="one per column"):
+        FixedCombinations(["cat", "code"], combinations=[["p"]])
+    for rule in (listed, PUBLIC[2]):
+        assert rule_from_dict(rule.to_dict()) == rule
+
+
+def test_arrow_and_nullable_dtypes_kept_with_rules():
+    pa = pytest.importorskip("pyarrow")
+    df = ruled_frame()[["a", "b", "x", "y", "total", "cat", "code"]]
+    arrow = df.astype(
+        {
+            "x": pd.ArrowDtype(pa.int64()),
+            "total": pd.ArrowDtype(pa.int64()),
+            "b": pd.ArrowDtype(pa.float64()),
+            "cat": pd.ArrowDtype(pa.string()),
+        }
+    )
+    nullable = df.astype({"x": "Int64", "total": "Int64", "code": "Int64", "cat": "string"})
+    nullable.loc[[2, 9], "x"] = pd.NA
+    rules = [Inequality("a", "<", "b"), LinearEquality("total", ["x", "y"]), RULES[2]]
+    for frame in (arrow, nullable):
+        model = GaussianCopulaSynthesizer(constraints=rules, random_state=0).fit(frame)
+        out = model.sample(100, random_state=0)
+        assert out.dtypes.to_dict() == frame.dtypes.to_dict()
+        assert _broken(rules, out) == {}
+
+
+def test_fit_from_a_parquet_file_with_rules(tmp_path):
+    pytest.importorskip("pyarrow")
+    df = ruled_frame()
+    path = tmp_path / "train.parquet"
+    df.to_parquet(path)
+    model = GaussianCopulaSynthesizer(constraints=RULES, random_state=0).fit(path)
+    assert model.n_rows_ == len(df)
+    assert _broken(RULES, model.sample(200, random_state=0)) == {}
+    out = tabgen.sample_to_file(model, tmp_path / "out.parquet", 300, batch_size=120)
+    back = tabgen.read_table(out)
+    assert list(back.columns) == list(df.columns) and len(back) == 300
+    assert _broken(RULES, back) == {}
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in MODELS if c.capabilities.inpainting], ids=lambda c: c.__name__
+)
+def test_inpainting_honours_the_rules(cls):
+    """Rows with different given cells (a, b, x, total, cat in turn): the given cells are
+    kept, the free ones filled so that every rule holds."""
+    df = ruled_frame()
+    model = cls(constraints=RULES, random_state=0, **cls._test_params()).fit(df)
+    n = 60
+    given = df.sample(n, random_state=1).reset_index(drop=True)
+    cond = pd.DataFrame(index=range(n), columns=["a", "b", "x", "total", "cat"], dtype=object)
+    for i in range(n):
+        cols = [["a"], ["b"], ["x", "total"], ["cat"], ["a", "total"]][i % 5]
+        cond.loc[i, cols] = given.loc[i, cols].to_numpy()
+    out = model.sample(conditions=cond, random_state=0)
+    assert _broken(RULES, out) == {}
+    for col in cond.columns:
+        mask = cond[col].notna().to_numpy()
+        got = out[col].to_numpy(dtype=object)[mask]
+        want = cond[col].to_numpy(dtype=object)[mask]
+        assert all(g == w or abs(float(g) - float(w)) < 1e-9 for g, w in zip(got, want)), col
+
+
+def test_report_counts_rule_violations():
+    df = ruled_frame()
+    rules = RULES[:3]
+    plain = GaussianCopulaSynthesizer(random_state=0).fit(df).sample(300, random_state=1)
+    ruled = GaussianCopulaSynthesizer(constraints=rules, random_state=0).fit(df).sample(300)
+    report = tabgen.evaluate(df, plain, metrics=["fidelity"], constraints=rules)
+    assert report.scores["rule_violations_real"] == 0.0
+    # Determines checked against the lookup of the real rows
+    bound = [*rules[:2], Determines("cat", "code", mapping={"p": 10, "q": 20, "r": 30})]
+    assert report.scores["rule_violations_synthetic"] == pytest.approx(
+        np.mean(sum(r.violations(plain) for r in bound) > 0)
+    )
+    assert report.scores["rule_violations_synthetic"] > 0
+    table = report.details["constraints"]["per_rule"]
+    assert list(table["rule"]) == [repr(r) for r in rules]
+    report = tabgen.evaluate(df, ruled, metrics=["fidelity"], constraints=rules)
+    assert report.scores["rule_violations_synthetic"] == 0.0
+    # a combination the real rows never show breaks FixedCombinations in the report
+    odd = ruled.copy()
+    odd.loc[0, "code"] = 30 if odd.loc[0, "cat"] != "r" else 10
+    report = tabgen.evaluate(
+        df, odd, metrics=["fidelity"], constraints=[FixedCombinations(["cat", "code"])]
+    )
+    assert report.scores["rule_violations_synthetic"] == pytest.approx(1 / len(odd))
+
+
+def test_neural_imputer_and_oversampler_honour_the_rules():
+    """The pipelines with a diffusion model (inpainting natively) keep every rule."""
+    from tabgen.pipelines.imputation import SyntheticImputer
+    from tabgen.pipelines.oversampling import SyntheticOverSampler
+
+    df = ruled_frame()[["a", "b", "x", "y", "total", "cat"]]
+    rules = [Inequality("a", "<", "b"), LinearEquality("total", ["x", "y"])]
+    params = dict(DiffusionSynthesizer._test_params(), constraints=rules, random_state=0)
+    holes = df.copy()
+    rng = np.random.default_rng(0)
+    for col in ["a", "b", "x", "total"]:
+        holes.loc[rng.random(len(df)) < 0.2, col] = np.nan
+    imputer = SyntheticImputer(synthesizer=DiffusionSynthesizer(**params), random_state=0)
+    filled = imputer.fit_transform(holes)
+    assert filled.notna().all().all() and _broken(rules, filled) == {}
+    X, y = df.drop(columns="cat"), df["cat"].where(df.index % 5 != 0, "rare")
+    sampler = SyntheticOverSampler(
+        synthesizer=DiffusionSynthesizer(**params), generation="inpaint", random_state=0
+    )
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert (y_res == "rare").sum() > (y == "rare").sum()
+    assert _broken(rules, X_res) == {}
+
+
+# -- discover: nothing false, every named rule ----------------------------------------------------
+def test_discover_finds_nothing_on_independent_columns_of_every_kind():
+    rng = np.random.default_rng(3)
+    n = 5000
+    start = pd.Timestamp("2021-01-01")
+    frame = pd.DataFrame(
+        {
+            **{f"f{i}": rng.normal(size=n) * (i + 1) for i in range(4)},
+            **{f"i{i}": rng.integers(-10, 10, n) for i in range(3)},
+            **{f"c{i}": rng.choice([f"v{j}" for j in range(3 + 4 * i)], n) for i in range(3)},
+            **{f"b{i}": rng.random(n) < 0.5 for i in range(3)},  # booleans: no sign
+            **{
+                f"d{i}": start + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+                for i in range(2)
+            },
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "f0"] = np.nan
+    assert discover(frame) == []
+    assert discover(frame, confidence=0.999) == []
+
+
+def test_discover_on_real_tables_finds_the_named_rules(shared_data_dir):
+    named = {
+        "adult": [FixedCombinations(["education", "education_num"])],
+        "california": [
+            Inequality("total_bedrooms", "<=", "total_rooms"),
+            Inequality("households", "<=", "population"),  # broken by 3 training rows
+        ],
+        "magic": [Inequality("Conc1", "<=", "Conc"), Inequality("Width", "<=", "Length")],
+    }
+    files = {"adult": "adult_train.csv.gz", "california": "california.csv.gz"}
+    for name, rules in named.items():
+        table = pd.read_csv(shared_data_dir / files.get(name, f"{name}_train.csv.gz"))
+        found = discover(table, confidence=0.999)
+        for rule in rules:
+            assert rule in found, (name, rule, found)
+        exact = discover(table)
+        assert all(r.confidence == 1.0 for r in exact)
+        # nonsense orders between unrelated columns are not proposed
+        assert not any(
+            isinstance(r, Inequality)
+            and {r.left, r.right} & {"median_house_value", "Size"}
+            and r.right != 0
+            for r in exact
+        ), exact
+    conc = next(r for r in found if r == named["magic"][0])  # the last table's
+    assert conc.support == 1.0 and conc.confidence == 1.0

@@ -159,11 +159,16 @@ def _denoiser(layout, seed=0):
     return den
 
 
+_MASKED = process.NoiseSettings(cond_prob=0.6)
+
+
 def test_row_losses_do_not_couple_rows():
     _, layout, X = _layout_and_X()
     den = _denoiser(layout)
     gen = torch.Generator().manual_seed(0)
-    sigma, noise, mask = process.draw_training_noise(den, X, gen, cond_prob=0.6)
+    sigma, noise, mask = process.draw_training_noise(
+        den, X, gen, process.NoiseSettings(cond_prob=0.6)
+    )
     assert mask is not None and mask.any() and (~mask).any()
     batch = process.row_losses(den, X, sigma, noise, mask)
     alone = torch.cat(
@@ -176,11 +181,11 @@ def test_row_losses_do_not_couple_rows():
     )
     torch.testing.assert_close(batch, alone)
     # the DP loss is their mean, with the same draws as the ordinary loss
-    dp = process.private_training_loss(den, X, torch.Generator().manual_seed(0), cond_prob=0.6)
+    dp = process.private_training_loss(den, X, torch.Generator().manual_seed(0), _MASKED)
     torch.testing.assert_close(dp, alone.mean())
     # the ordinary loss normalises over the batch: with masks it is not that mean (so the
     # check above can tell a batch-coupled loss apart) ...
-    ordinary = process.training_loss(den, X, torch.Generator().manual_seed(0), cond_prob=0.6)
+    ordinary = process.training_loss(den, X, torch.Generator().manual_seed(0), _MASKED)
     assert not torch.allclose(ordinary, alone.mean())
     # ... and without masks it is
     no_mask = process.training_loss(den, X, torch.Generator().manual_seed(2))
@@ -195,7 +200,7 @@ def test_opacus_per_sample_gradients_are_the_rows_own_gradients():
     _, layout, X = _layout_and_X(8)
     den = _denoiser(layout)
     sigma, noise, mask = process.draw_training_noise(
-        den, X, torch.Generator().manual_seed(0), cond_prob=0.5
+        den, X, torch.Generator().manual_seed(0), process.NoiseSettings(cond_prob=0.5)
     )
     wrapped = GradSampleModule(den)  # hooks on the Linear layers of den
     process.row_losses(den, X, sigma, noise, mask).mean().backward()
@@ -215,7 +220,7 @@ def test_empty_batch_loss_is_zero_and_differentiable():
     _, layout, X = _layout_and_X()
     den = _denoiser(layout)
     loss = process.private_training_loss(
-        den, X[:0], torch.Generator().manual_seed(0), cond_prob=0.3
+        den, X[:0], torch.Generator().manual_seed(0), process.NoiseSettings(cond_prob=0.3)
     )
     assert float(loss.detach()) == 0.0
     loss.backward()

@@ -436,8 +436,8 @@ def test_to_html_is_self_contained_and_escaped(tmp_path):
     report = evaluate(real, synth, holdout, metrics=["fidelity", "privacy"])
     path = report.to_html(tmp_path / "report.html")
     html = path.read_text(encoding="utf-8")
-    assert html.count("<img") >= 3  # distributions, heatmap, DCR histogram
-    assert "data:image/png;base64," in html
+    assert html.count("<svg") >= 5  # distributions, 3 heatmaps, DCR histogram
+    assert "<img" not in html  # figures are inline SVG, nothing fetched
     assert "&lt;b&gt;price&lt;/b&gt;" in html
     assert "cost &amp; $fee$" in html
     assert "<b>price</b>" not in html

@@ -24,11 +24,10 @@ def _table(n=400, seed=0):
 
 
 def _vae(**params):
-    model = tabgen.VAESynthesizer(
+    params = {"postprocess": ("selection", "snap", "dependencies"), **params}  # any order
+    return tabgen.VAESynthesizer(
         random_state=0, **{**tabgen.VAESynthesizer._test_params(), "epochs": 3, **params}
     )
-    model._postprocessors = ("selection", "snap", "dependencies")  # any order declared
-    return model
 
 
 def test_any_model_fits_and_applies_declared_postprocessors(tmp_path):
@@ -93,3 +92,64 @@ def test_fit_from_a_file_runs_the_same_postprocessors(tmp_path):
 def test_unknown_postprocessor_is_named():
     with pytest.raises(ValueError, match="unknown post-processor 'smooth'"):
         postprocessor_class("smooth")
+
+
+def test_postprocess_parameter_switches_them_publicly(tmp_path):
+    """``postprocess``: "default" keeps the model's declared set (also in its capabilities),
+    ``()`` runs none, a list runs those; the choice is a parameter that travels with the
+    model file."""
+    df = _table(300)
+    assert tabgen.VAESynthesizer.capabilities.postprocessors == ("dependencies",)
+    assert tabgen.GANSynthesizer.capabilities.postprocessors == (
+        "snap",
+        "dependencies",
+        "selection",
+    )
+    assert tabgen.GaussianCopulaSynthesizer.capabilities.postprocessors == ()
+    base = {**tabgen.VAESynthesizer._test_params(), "epochs": 2, "random_state": 0}
+    default = tabgen.VAESynthesizer(**base).fit(df)
+    assert default.get_params()["postprocess"] == "default"
+    assert [p.name for p in default.postprocessors_] == ["dependencies"]
+    none = tabgen.VAESynthesizer(**base, postprocess=()).fit(df)
+    assert none.postprocessors_ == []
+    snap = tabgen.VAESynthesizer(**base, postprocess=["snap"]).fit(df)
+    assert [p.name for p in snap.postprocessors_] == ["supports"]
+    path = tmp_path / "snap.tabgen"
+    snap.save(path)
+    loaded = tabgen.load(path)
+    assert list(loaded.get_params()["postprocess"]) == ["snap"]
+    pd.testing.assert_frame_equal(
+        loaded.sample(50, random_state=1), snap.sample(50, random_state=1)
+    )
+    # the copula declares none, but runs any it is given
+    copula = tabgen.GaussianCopulaSynthesizer(random_state=0, postprocess=["dependencies"])
+    rows = copula.fit(df).sample(200, random_state=0)
+    assert [(d, a) for d, a, _ in copula.dependencies_] == [("years", "edu")]
+    assert (rows["years"] == rows["edu"].map({"a": 9, "b": 12, "c": 16})).all()
+    # the GAN's selection=None removes "selection" from whatever is asked
+    gan = tabgen.GANSynthesizer(selection=None, postprocess=["snap", "selection"])
+    assert gan._postprocessor_names() == ("snap",)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("all", "must be 'default' or a list of names, got 'all'"),
+        (3, "must be 'default' or a list of names, got 3"),
+        (["smooth"], "unknown post-processor 'smooth'"),
+        (["snap", "snap"], "names a post-processor twice"),
+    ],
+)
+def test_bad_postprocess_is_named(value, message):
+    df = _table(100)
+    with pytest.raises(ValueError, match=message):
+        tabgen.GaussianCopulaSynthesizer(postprocess=value).fit(df)
+
+
+def test_postprocess_with_epsilon():
+    """A DP fit runs none: the default means none there, naming some is an error."""
+    df = _table(200)
+    dp = tabgen.GaussianCopulaSynthesizer(epsilon=1.0, random_state=0).fit(df)
+    assert dp.postprocessors_ == []
+    with pytest.raises(ValueError, match="privacy accounting"):
+        tabgen.GaussianCopulaSynthesizer(epsilon=1.0, postprocess=["snap"]).fit(df)

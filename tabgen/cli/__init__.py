@@ -8,6 +8,7 @@
     tabgen rebalance DATA --target Y    add synthetic minority-class rows
     tabgen impute DATA -o OUT           fill missing cells
     tabgen anonymize DATA -o OUT        export a safeguarded synthetic copy and a privacy report
+    tabgen ui [--port N]                start the local web app (the 'ui' extra)
 
 One flag, one meaning: ``-n/--rows`` is always the number of rows written, ``-m/--model``
 the synthesizer, ``--seed`` the seed (default 0), ``-o/--output`` the output;

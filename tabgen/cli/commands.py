@@ -8,16 +8,16 @@ from pathlib import Path
 
 from tabgen.cli.common import (
     UsageError,
-    check_schema_columns,
     check_table_output,
-    model_class,
-    model_params,
+    model_spec,
     note,
     print_scores,
+    read_data,
     read_input,
     report_paths,
     schema_option,
     show_progress,
+    show_report,
     write_report,
 )
 
@@ -58,11 +58,9 @@ def coerce_condition(model, column: str, text: str):
 def cmd_fit(args) -> int:
     from tabgen._output import check_output
 
-    cls = model_class(args.model)
-    params = model_params(cls, args, args.model)
+    cls, params = model_spec(args)
     check_output(args.output, overwrite=args.overwrite, inputs=[args.data])
-    data = read_input(args.data)
-    check_schema_columns(args, data)
+    data = read_data(args, args.data)
     model = cls(**params)
     start = time.perf_counter()
     model.fit(data)
@@ -101,6 +99,11 @@ def cmd_info(args) -> int:
 
     load(args.model_file)  # every check of a load, so that an altered file is refused
     header, _ = read_header(args.model_file)
+    if header.get("container") == "relational":
+        from tabgen.cli.relational import describe_container
+
+        describe_container(header, args.json)
+        return 0
     schema = header["encoder"]["schema"]["columns"]
     if args.json:
         info = {
@@ -133,19 +136,17 @@ def cmd_evaluate(args) -> int:
     if args.output is not None:
         html, json_path = report_paths(args.output, args.overwrite, inputs)
     schema = schema_option(args)
-    real = read_input(args.real)
+    real = read_data(args, args.real, target=True)
     synth = read_input(args.synthetic)
     holdout = read_input(args.holdout) if args.holdout else None
-    if args.target is not None and args.target not in real.columns:
-        raise UsageError(
-            f"unknown --target column {args.target!r}; columns are {list(real.columns)}"
-        )
-    check_schema_columns(args, real)
     note(args, f"scoring {len(synth)} synthetic rows against {len(real)} real rows ...")
-    report = evaluate(real, synth, holdout=holdout, target=args.target, schema=schema)
-    print_scores(report.scores)
-    if json_path is not None:
-        print(f"report -> {write_report(report, html, json_path, args.overwrite)}")
+    from tabgen._cli_constraints import model_constraints
+
+    rules = model_constraints(args)
+    report = evaluate(
+        real, synth, holdout=holdout, target=args.target, schema=schema, constraints=rules
+    )
+    show_report(report, html, json_path, args.overwrite)
     return 0
 
 
@@ -158,8 +159,7 @@ def cmd_demo(args) -> int:
     from tabgen.io import write_table
     from tabgen.metrics import evaluate
 
-    cls = model_class(args.model)
-    params = model_params(cls, args, args.model)
+    cls, params = model_spec(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"the demo writes a folder; {str(out)!r} is a file")

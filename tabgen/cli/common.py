@@ -149,6 +149,14 @@ def model_params(cls, args, name: str = "", skip=()) -> dict:
     return params
 
 
+def model_spec(args, name: str | None = None, skip=()) -> tuple[type, dict]:
+    """The model class that ``-m`` (or ``name``) names and its constructor arguments from
+    the command line (see :func:`model_params`)."""
+    name = args.model if name is None else name
+    cls = model_class(name)
+    return cls, model_params(cls, args, name, skip=skip)
+
+
 def check_schema_columns(args, data) -> None:
     """``--schema COL=KIND`` and ``--schema-file`` must name columns of the data."""
     unknown = [col for col in schema_option(args) or {} if col not in data.columns]
@@ -165,6 +173,18 @@ def read_input(path):
     from tabgen.io import read_table
 
     return read_table(path)
+
+
+def read_data(args, path, *, target: bool = False):
+    """Read the input table ``path`` and check the columns the options name: those of
+    ``--schema`` / ``--schema-file`` and, with ``target``, the ``--target`` column."""
+    data = read_input(path)
+    if target and args.target is not None and args.target not in data.columns:
+        raise UsageError(
+            f"unknown --target column {args.target!r}; columns are {list(data.columns)}"
+        )
+    check_schema_columns(args, data)
+    return data
 
 
 def check_table_output(args, *inputs) -> Path:
@@ -203,6 +223,16 @@ def write_report(report, html, json_path, overwrite: bool) -> str:
         report.to_html(html, overwrite=overwrite)
     report.to_json(json_path, overwrite=overwrite)
     return f"{html} and {json_path}" if html is not None else str(json_path)
+
+
+def show_report(report, html, json_path, overwrite: bool) -> None:
+    """Print the report's scores, then write it (when a path was given) and say where."""
+    written = None if json_path is None else write_report(report, html, json_path, overwrite)
+    print_scores(report.scores)
+    for group, line in report.verdict.items():
+        print(f"{group}: {line}")
+    if written is not None:
+        print(f"report -> {written}")
 
 
 def print_scores(scores: dict) -> None:

@@ -6,25 +6,16 @@ import time
 
 from tabgen.cli.common import (
     UsageError,
-    check_schema_columns,
     check_table_output,
-    model_class,
-    model_params,
+    model_spec,
     note,
-    print_scores,
-    read_input,
+    read_data,
     report_paths,
+    schema_option,
     show_progress,
+    show_report,
     split_columns,
-    write_report,
 )
-
-
-def _check_target(args, data) -> None:
-    if args.target is not None and args.target not in data.columns:
-        raise UsageError(
-            f"unknown --target column {args.target!r}; columns are {list(data.columns)}"
-        )
 
 
 def parse_strategy(text: str):
@@ -58,13 +49,10 @@ def cmd_rebalance(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticOverSampler
 
-    cls = model_class(args.model)
-    params = model_params(cls, args, args.model)
+    cls, params = model_spec(args)
     strategy = parse_strategy(args.strategy)
     check_table_output(args, args.data)
-    data = read_input(args.data)
-    _check_target(args, data)
-    check_schema_columns(args, data)
+    data = read_data(args, args.data, target=True)
     if args.model == "diffusion" and not show_progress(args):
         note(
             args,
@@ -92,15 +80,21 @@ def cmd_impute(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticImputer
 
-    cls = model_class(args.model)
-    if not cls.capabilities.inpainting:  # the parser's choices already say so
-        raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
-    params = model_params(cls, args, args.model)
+    if args.model is None:  # the default: per-column predictors, no synthesizer
+        given = [f for f in ("epochs", "max_time", "device", "param") if getattr(args, f, None)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise UsageError(f"{flag} sets a synthesizer's parameter: choose one with -m MODEL")
+        engine = {"schema": schema_option(args)}
+    else:
+        cls, params = model_spec(args)
+        if not cls.capabilities.inpainting:  # the parser's choices already say so
+            raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
+        engine = {"synthesizer": cls(**params)}
     check_table_output(args, args.data)
-    data = read_input(args.data)
-    check_schema_columns(args, data)
+    data = read_data(args, args.data)
     imputer = SyntheticImputer(
-        synthesizer=cls(**params),
+        **engine,
         n_draws=args.draws,
         random_state=args.seed,
         verbose=show_progress(args),
@@ -117,17 +111,14 @@ def cmd_anonymize(args) -> int:
     from tabgen.pipelines import Anonymizer
 
     model = args.model or ("copula" if args.epsilon is not None else "vae")
-    cls = model_class(model)
-    params = model_params(cls, args, model, skip=("epsilon", "delta"))
+    cls, params = model_spec(args, model, skip=("epsilon", "delta"))
     out = check_table_output(args, args.data)
     html = json_path = None
     if args.report:
         html, json_path = report_paths(args.report, args.overwrite, [args.data])
         if out in (html, json_path):
             raise ValueError(f"-o and --report name the same file {str(out)!r}")
-    data = read_input(args.data)
-    _check_target(args, data)
-    check_schema_columns(args, data)
+    data = read_data(args, args.data, target=True)
     anonymizer = Anonymizer(
         synthesizer=cls(**params),
         holdout=args.holdout,
@@ -163,9 +154,6 @@ def cmd_anonymize(args) -> int:
         print(f"  differential privacy: epsilon {dp['epsilon']:.3g}, delta {dp['delta']:.3g}")
     if json_path is not None:
         print(f"measuring privacy risk on {keep} exported rows against the holdout ...")
-        report = anonymizer.report(result[1])
-        written = write_report(report, html, json_path, args.overwrite)
-        print_scores(report.scores)
-        print(f"report -> {written}")
+        show_report(anonymizer.report(result[1]), html, json_path, args.overwrite)
     print("the fitted model was not saved (it has seen the real rows)")
     return 0

@@ -14,20 +14,21 @@ after decoding (:mod:`tabgen.constraints.transform`); they are saved in the mode
 data (kind and arguments). :func:`discover` proposes the rules a table obeys.
 
 Semantics with missing values: a rule applies to the rows where all its columns are present.
+
+Modules: :mod:`~tabgen.constraints.rules` (the rule base class, inequalities, ranges, sums,
+``Custom``), :mod:`~tabgen.constraints.categorical` (``Determines``, ``FixedCombinations``,
+``OneHot``), :mod:`~tabgen.constraints.kinds` (rules from their JSON form),
+:mod:`~tabgen.constraints.transform` (:class:`ConstraintSet`: checks, compiling, ordering),
+:mod:`~tabgen.constraints.steps` and :mod:`~tabgen.constraints.derive` (the reversible
+steps), :mod:`~tabgen.constraints.sampling` (sampling and resampling through the rules),
+:mod:`~tabgen.constraints.private` (what a DP fit allows), :mod:`~tabgen.constraints.files`
+(rules files) and :mod:`~tabgen.constraints.discover`.
 """
 
+from tabgen.constraints.categorical import Determines, FixedCombinations, OneHot
 from tabgen.constraints.discover import discover
-from tabgen.constraints.rules import (
-    Custom,
-    Determines,
-    FixedCombinations,
-    Inequality,
-    LinearEquality,
-    OneHot,
-    Range,
-    Rule,
-    rule_from_dict,
-)
+from tabgen.constraints.kinds import rule_from_dict
+from tabgen.constraints.rules import Custom, Inequality, LinearEquality, Range, Rule
 from tabgen.constraints.transform import ConstraintSet
 
 __all__ = [

@@ -1,13 +1,12 @@
 """Self-contained HTML rendering of a :class:`~tabgen.metrics.report.Report`.
 
-matplotlib is imported here only, inside the functions, and used through the object API with
-the Agg canvas: no pyplot, no global backend switch, nothing at ``import tabgen.metrics``.
+The page opens with the verdict (one line per metric group), then the tables and the SVG
+figures of :mod:`tabgen.metrics._figures`. A report with the Anonymizer's safeguards, or with
+only privacy groups, is a *privacy report*: titled so, privacy sections first.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -15,14 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._columns import joint_codes, to_float
-from .fidelity import PAIR_COLUMNS
+from . import _figures as figs
+from ._verdict import verdict
+from .fidelity import PAIR_COLUMNS, column_pair_trends
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
-
-_REAL, _SYNTH, _HOLD = "#1f77b4", "#ff7f0e", "#2ca02c"
-_TOP_CATEGORIES = 10
 
 _DESCRIPTIONS = {
     "shape": ("Column shapes (KS / TV complement), mean over columns", "1"),
@@ -59,11 +56,17 @@ _DESCRIPTIONS = {
 }
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;
-color:#222;padding:0 1em}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
-text-align:left}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;height:auto}.note{color:#666;font-size:90%}
+.tabgen-report{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1300px;
+color:#222;padding:0 1em;margin:0 auto}
+.tabgen-report table{border-collapse:collapse;margin:1em 0}
+.tabgen-report td,.tabgen-report th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.tabgen-report th{background:#f3f3f3}
+.tabgen-report td.num{text-align:right;font-variant-numeric:tabular-nums}
+.tabgen-report svg{max-width:100%;height:auto}
+.tabgen-report .note{color:#666;font-size:90%}
+.tabgen-report .verdict td:first-child{font-weight:600;text-transform:capitalize}
+.tabgen-report .figures{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.tabgen-report .figures>figure{margin:0;flex:1 1 400px}
 """
 
 
@@ -75,176 +78,8 @@ def _fmt(value: Any) -> str:
     return escape(str(value))
 
 
-def _plain(text: Any, limit: int = 40) -> str:
-    """Text safe for matplotlib (no mathtext) and short enough for a label."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace("$", r"\$")
-
-
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _img(data: str, alt: str) -> str:
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _numeric_panel(ax: Any, real: np.ndarray, synth: np.ndarray, kind: str) -> None:
-    r, s = real[~np.isnan(real)], synth[~np.isnan(synth)]
-    both = np.concatenate([r, s])
-    if len(both) == 0:
-        ax.text(0.5, 0.5, "all missing", ha="center", transform=ax.transAxes)
-        return
-    lo, hi = np.quantile(both, [0.005, 0.995])
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, 31)
-    x = edges
-    if kind == "datetime":
-        from matplotlib import dates
-
-        x = dates.date2num(edges.astype("int64").astype("datetime64[ns]"))
-        ax.xaxis_date()
-    for values, color, label in ((r, _REAL, "real"), (s, _SYNTH, "synthetic")):
-        if len(values):
-            counts, _ = np.histogram(np.clip(values, lo, hi), bins=edges)
-            ax.stairs(counts / len(values), x, color=color, label=label, linewidth=1.5)
-
-
-def _categorical_panel(ax: Any, real: pd.Series, synth: pd.Series) -> None:
-    (rc, sc), uniques = joint_codes([real, synth])
-    size = len(uniques)
-    r = np.bincount(np.where(rc < 0, size, rc), minlength=size + 1) / max(len(rc), 1)
-    s = np.bincount(np.where(sc < 0, size, sc), minlength=size + 1) / max(len(sc), 1)
-    order = np.argsort(-(r[:size] + s[:size] / 1e6), kind="stable")[:_TOP_CATEGORIES]
-    labels = [_plain(uniques[i], 18) for i in order]
-    rv, sv = list(r[order]), list(s[order])
-    rest = np.setdiff1d(np.arange(size), order)
-    if len(rest):
-        labels.append("(other)")
-        rv.append(r[rest].sum())
-        sv.append(s[rest].sum())
-    if r[size] > 0 or s[size] > 0:
-        labels.append("(missing)")
-        rv.append(r[size])
-        sv.append(s[size])
-    pos = np.arange(len(labels))
-    ax.barh(pos - 0.2, rv, height=0.4, color=_REAL, label="real")
-    ax.barh(pos + 0.2, sv, height=0.4, color=_SYNTH, label="synthetic")
-    ax.set_yticks(pos)
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.invert_yaxis()
-
-
-def _columns_to_plot(report: Report, max_columns: int) -> list[str]:
-    columns = list(report.kinds)
-    if len(columns) <= max_columns:
-        return columns
-    shapes = report.results.get("fidelity")
-    if shapes is None:
-        return columns[:max_columns]
-    table = shapes.details["column_shapes"].sort_values("score", kind="stable")
-    worst = set(table["column"].head(max_columns))
-    return [c for c in columns if c in worst]
-
-
-def _distribution_figure(report: Report, columns: list[str]) -> str:
-    from matplotlib.figure import Figure
-
-    real, synth = report._frames["real"], report._frames["synthetic"]
-    ncols = 3
-    nrows = math.ceil(len(columns) / ncols)
-    fig = Figure(figsize=(12, 2.6 * nrows))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, column in zip(axes, columns):
-        kind = report.kinds[column]
-        if kind == "categorical":
-            _categorical_panel(ax, real[column], synth[column])
-        else:
-            _numeric_panel(ax, to_float(real[column], kind), to_float(synth[column], kind), kind)
-        ax.set_title(_plain(column), fontsize=9)
-        ax.tick_params(labelsize=7)
-    for ax in axes[len(columns) :]:
-        ax.set_visible(False)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _numeric_matrix(frame: pd.DataFrame, codes: dict[str, np.ndarray], kinds: dict) -> np.ndarray:
-    out = []
-    for column, kind in kinds.items():
-        if kind == "categorical":
-            c = codes[column].astype(np.float64)
-            c[c < 0] = np.nan
-            out.append(c)
-        else:
-            out.append(to_float(frame[column], kind))
-    return np.column_stack(out)
-
-
-def correlation_difference(report: Report, columns: list[str]) -> pd.DataFrame:
-    """|corr_real - corr_synth| (Pearson, pairwise complete) over numerical + ordinal codes.
-
-    Categories are coded by their order of first appearance in the real table.
-    """
-    real, synth = report._frames["real"], report._frames["synthetic"]
-    kinds = {c: report.kinds[c] for c in columns}
-    codes_r, codes_s = {}, {}
-    for column, kind in kinds.items():
-        if kind == "categorical":
-            (codes_r[column], codes_s[column]), _ = joint_codes([real[column], synth[column]])
-    names = [str(c) for c in kinds]
-    corr_r = pd.DataFrame(_numeric_matrix(real, codes_r, kinds), columns=names).corr()
-    corr_s = pd.DataFrame(_numeric_matrix(synth, codes_s, kinds), columns=names).corr()
-    return (corr_r - corr_s).abs()
-
-
-def _heatmap_figure(diff: pd.DataFrame) -> str:
-    from matplotlib.figure import Figure
-
-    k = len(diff)
-    size = max(4.0, 0.35 * k + 2)
-    fig = Figure(figsize=(size + 1, size))
-    ax = fig.subplots()
-    image = ax.imshow(diff.to_numpy(dtype=float), vmin=0.0, vmax=1.0, cmap="Reds")
-    labels = [_plain(c, 20) for c in diff.columns]
-    ax.set_xticks(range(k))
-    ax.set_xticklabels(labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(k))
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.set_title("|corr(real) − corr(synthetic)|", fontsize=10)
-    fig.colorbar(image, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _dcr_figure(d_train: np.ndarray, d_holdout: np.ndarray) -> str:
-    from matplotlib.figure import Figure
-
-    both = np.concatenate([d_train, d_holdout])
-    hi = float(np.quantile(both, 0.99)) if len(both) else 1.0
-    edges = np.linspace(0.0, hi if hi > 0 else 1.0, 41)
-    fig = Figure(figsize=(7, 3))
-    ax = fig.subplots()
-    for values, color, label in (
-        (d_train, _REAL, "to closest training row"),
-        (d_holdout, _HOLD, "to closest holdout row"),
-    ):
-        counts, _ = np.histogram(np.clip(values, 0, edges[-1]), bins=edges)
-        ax.stairs(counts / max(len(values), 1), edges, color=color, label=label, linewidth=1.5)
-    ax.set_xlabel("distance of each synthetic row", fontsize=8)
-    ax.set_ylabel("share of synthetic rows", fontsize=8)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
+def _note(text: str) -> str:
+    return f"<p class='note'>{escape(text)}</p>"
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
@@ -352,89 +187,245 @@ def _safeguards_section(guards: dict) -> list[str]:
     ]
 
 
-def render_html(report: Report, *, max_columns: int = 30) -> str:
-    """Return the report as one HTML page (all text escaped, plots inlined)."""
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>"]
-    parts.append(f"<title>tabgen evaluation report</title><style>{_CSS}</style></head><body>")
-    parts.append("<h1>tabgen evaluation report</h1>")
+def is_privacy_report(report: Report) -> bool:
+    """True for the Anonymizer's report or one that measured privacy only."""
+    if isinstance(report.config.get("anonymizer"), dict):
+        return True
+    ran = set(report.results) | set(report.skipped)
+    return bool(ran) and ran <= {"privacy", "attacks"}
+
+
+def _verdict_section(report: Report) -> list[str]:
+    lines = verdict(report)
+    if not lines:
+        return []
+    rows = "".join(
+        f"<tr><td>{escape(group)}</td><td>{escape(text)}</td></tr>" for group, text in lines.items()
+    )
+    return [
+        "<h2>Verdict</h2>",
+        f"<table class='verdict'>{rows}</table>",
+        _note(
+            "Grades are rules of thumb: fidelity (the lower of shape and trend) good ≥ 0.90, "
+            "fair ≥ 0.80; detection good at "
+            "AUC ≤ 0.60, fair ≤ 0.80; utility good ≥ 95 % of the real-data score, fair ≥ 85 %."
+        ),
+    ]
+
+
+def _scores_table(report: Report, keys: list[str]) -> str:
+    scores = report.scores
+    rows = []
+    for key in keys:
+        description, ideal = _DESCRIPTIONS.get(key, ("", ""))
+        rows.append([key, scores.get(key, math.nan), ideal, description])
+    return _table(rows, ["score", "value", "ideal", "meaning"])
+
+
+def _details_section(details: dict, skip: tuple[str, ...] = ()) -> list[str]:
+    """Any group's details, generically: scalars and small dicts in one table, frames below."""
+    rows, frames = [], []
+    for key, value in details.items():
+        if key in skip:
+            continue
+        if isinstance(value, pd.DataFrame):
+            frames.append((key, value))
+        elif isinstance(value, dict):
+            flat = ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+            rows.append(f"<tr><td>{escape(str(key))}</td><td>{flat}</td></tr>")
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            shown = ", ".join(_fmt(v) for v in list(value)[:20])
+            rows.append(f"<tr><td>{escape(str(key))}</td><td>{shown}</td></tr>")
+        else:
+            rows.append(f"<tr><td>{escape(str(key))}</td><td>{_fmt(value)}</td></tr>")
+    parts = []
+    if rows:
+        parts.append(f"<table><tr><th>detail</th><th>value</th></tr>{''.join(rows)}</table>")
+    for key, frame in frames:
+        parts.append(f"<h3>{escape(str(key))}</h3>")
+        parts.append(_table(frame.head(20).values.tolist(), [str(c) for c in frame.columns]))
+    return parts
+
+
+def _privacy_sections(report: Report) -> list[str]:
+    parts = []
+    result = report.results.get("privacy")
+    if result is not None:
+        parts.append("<h2>Privacy scores</h2>")
+        parts.append(
+            _note(
+                "Distances are measured on min-max scaled numbers and one-hot categories; a "
+                "holdout (real rows the generator never saw) is the yardstick for 'too close'."
+            )
+        )
+        parts.append(_scores_table(report, list(result.scores)))
+        if result.notes:
+            notes = [[k, v] for k, v in result.notes.items()]
+            parts.append(_table(notes, ["score", "note"]))
+        parts += _details_section(result.details)
+    arrays = report.arrays
+    if "dcr_train" in arrays and "dcr_holdout" in arrays:
+        parts.append("<h2>Distance to the closest record</h2>")
+        parts.append(
+            _note(
+                "If the generator copied its training rows, the solid (training) curve would "
+                "sit left of the dashed (holdout) one."
+            )
+        )
+        parts.append(figs.dcr_figure(arrays["dcr_train"], arrays["dcr_holdout"]))
+    attacks = report.results.get("attacks")
+    if attacks is not None:
+        parts += _attacks_section(attacks)
+        known = {f"{name}_risk" for name in _ATTACK_LABELS}
+        known |= {f"{k}_low" for k in known} | {f"{k}_high" for k in known}
+        extra = [k for k in attacks.scores if k not in known]
+        if extra:
+            parts.append("<h3>Other attack scores</h3>")
+            parts.append(_scores_table(report, extra))
+    guards = report.config.get("anonymizer")
+    if isinstance(guards, dict):
+        parts += _safeguards_section(guards)
+    return parts
+
+
+def _fidelity_tables(report: Report) -> list[str]:
+    fid = report.results.get("fidelity")
+    if fid is None:
+        return []
+    shapes = fid.details["column_shapes"]
+    parts = ["<h2>Column shapes</h2>"]
+    parts.append(
+        _table(
+            shapes[
+                ["column", "kind", "metric", "score", "missing_real", "missing_synthetic"]
+            ].values.tolist(),
+            ["column", "kind", "metric", "score", "missing (real)", "missing (synthetic)"],
+        )
+    )
+    trends = fid.details["column_pair_trends"]
+    if len(trends):
+        worst = trends.sort_values("score", kind="stable").head(15)
+        parts.append("<h2>Column pairs with the lowest trend scores</h2>")
+        parts.append(
+            _table(
+                worst[list(PAIR_COLUMNS)].values.tolist(),
+                ["column 1", "column 2", "metric", "score", "ρ real", "ρ synthetic"],
+            )
+        )
+    return parts
+
+
+def _columns_to_plot(report: Report, max_columns: int) -> list[str]:
+    columns = list(report.kinds)
+    if len(columns) <= max_columns:
+        return columns
+    shapes = report.results.get("fidelity")
+    if shapes is None:
+        return columns[:max_columns]
+    table = shapes.details["column_shapes"].sort_values("score", kind="stable")
+    worst = set(table["column"].head(max_columns))
+    return [c for c in columns if c in worst]
+
+
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption class='note'>{escape(caption)}</figcaption></figure>"
+
+
+def _figure_sections(report: Report, max_columns: int) -> list[str]:
+    real, synth = report._frames["real"], report._frames["synthetic"]
+    columns = _columns_to_plot(report, max_columns)
+    fid = report.results.get("fidelity")
+    shapes = {}
+    if fid is not None:
+        table = fid.details["column_shapes"]
+        shapes = dict(zip(table["column"], table["score"]))
+    parts = ["<h2>Distributions, real vs synthetic</h2>"]
+    shown = f"{len(columns)} of {len(report.kinds)} columns shown"
+    if len(columns) < len(report.kinds):
+        shown += f" (the {len(columns)} with the lowest shape scores; raise max_columns for more)"
+    parts.append(
+        _note(
+            f"{shown}. Real: filled area; synthetic: dashed outline (bars: hatched). Where they "
+            "agree the outline runs along the edge of the area. Mostly-zero or heavy-tailed "
+            "columns are drawn on log scales (said in the panel title)."
+        )
+    )
+    for chunk, svg in figs.distribution_figures(real, synth, report.kinds, columns, shapes):
+        parts.append(_figure(svg, "columns: " + ", ".join(map(str, chunk))))
+    if len(columns) >= 2:
+        parts.append("<h2>Associations between columns</h2>")
+        parts.append(
+            _note(
+                "Measured as the trend score measures them: Pearson's ρ for pairs of number "
+                "columns, Cramér's V (0 to 1) for pairs with a category, numbers cut into 10 "
+                "bins. The third map is 1 − the pair's trend score: |Δρ|/2 for number pairs, "
+                "the distance between the joint distributions for pairs with a category."
+            )
+        )
+        assoc_real, assoc_synth = figs.association_matrices(real, synth, report.kinds, columns)
+        if fid is not None:
+            trends = fid.details["column_pair_trends"]
+        else:
+            kinds = {c: report.kinds[c] for c in columns}
+            trends = column_pair_trends(real[columns], synth[columns], metadata=kinds)
+        gap = figs.trend_gap(trends, columns)
+        svgs = figs.heatmap_figures(
+            [
+                (assoc_real, "real: ρ / Cramér's V", "RdBu_r", -1.0, 1.0),
+                (assoc_synth, "synthetic: ρ / Cramér's V", "RdBu_r", -1.0, 1.0),
+                (gap, "1 − trend score (0 = same)", "Reds", 0.0, 1.0),
+            ]
+        )
+        captions = ("real table", "synthetic table", "difference, consistent with the trend")
+        parts.append(
+            "<div class='figures'>"
+            + "".join(_figure(s, c) for s, c in zip(svgs, captions))
+            + "</div>"
+        )
+    return parts
+
+
+def render_html(report: Report, *, max_columns: int = 50, full_page: bool = True) -> str:
+    """Return the report as HTML (all text escaped, figures inlined as SVG).
+
+    ``full_page=False`` gives a ``<div>`` fragment (with its scoped style) for notebooks.
+    """
+    privacy_first = is_privacy_report(report)
+    title = "tabgen privacy report" if privacy_first else "tabgen evaluation report"
+    parts = [f"<div class='tabgen-report'><style>{_CSS}</style><h1>{title}</h1>"]
     cfg = report.config
     parts.append(
-        "<p class='note'>"
-        + escape(
+        _note(
             f"real rows: {cfg.get('rows_real')}, synthetic rows: {cfg.get('rows_synthetic')}, "
             f"holdout rows: {cfg.get('rows_holdout')}, target: {cfg.get('target')}, "
             f"row cap for detection/precision-recall/privacy: {cfg.get('max_rows')}"
         )
-        + "</p>"
     )
+    parts += _verdict_section(report)
+    if privacy_first:
+        parts += _privacy_sections(report)
+        parts.append("<h2>What the synthetic data keep</h2>")
 
-    parts.append("<h2>Summary</h2>")
-    rows = []
-    for key, value in report.scores.items():
-        description, ideal = _DESCRIPTIONS.get(key, ("", ""))
-        rows.append([key, value, ideal, description])
-    parts.append(_table(rows, ["score", "value", "ideal", "meaning"]))
+    parts.append("<h2>Summary</h2>" if not privacy_first else "<h3>All scores</h3>")
+    parts.append(_scores_table(report, list(report.scores)))
     notes = [(g, k, v) for g, r in report.results.items() for k, v in r.notes.items()]
     notes += [(g, "skipped", reason) for g, reason in report.skipped.items()]
     if notes:
         parts.append("<h3>Notes</h3>")
         parts.append(_table([list(n) for n in notes], ["group", "item", "note"]))
 
-    has_frames = "real" in report._frames and "synthetic" in report._frames
-    fid = report.results.get("fidelity")
-    if fid is not None:
-        shapes = fid.details["column_shapes"]
-        parts.append("<h2>Column shapes</h2>")
-        parts.append(
-            _table(
-                shapes[
-                    ["column", "kind", "metric", "score", "missing_real", "missing_synthetic"]
-                ].values.tolist(),
-                ["column", "kind", "metric", "score", "missing (real)", "missing (synthetic)"],
-            )
-        )
-        trends = fid.details["column_pair_trends"]
-        if len(trends):
-            worst = trends.sort_values("score", kind="stable").head(15)
-            parts.append("<h2>Column pairs with the lowest trend scores</h2>")
-            parts.append(
-                _table(
-                    worst[list(PAIR_COLUMNS)].values.tolist(),
-                    ["column 1", "column 2", "metric", "score", "ρ real", "ρ synthetic"],
-                )
-            )
-
-    if has_frames:
-        columns = _columns_to_plot(report, max_columns)
-        parts.append("<h2>Distributions, real vs synthetic</h2>")
-        if len(columns) < len(report.kinds):
-            parts.append(
-                f"<p class='note'>{len(columns)} of {len(report.kinds)} columns shown "
-                "(those with the lowest shape scores).</p>"
-            )
-        parts.append(_img(_distribution_figure(report, columns), "per-column distributions"))
-        if len(columns) >= 2:
-            parts.append("<h2>Correlation difference</h2>")
-            parts.append(
-                "<p class='note'>Pearson correlations on numbers and on category codes "
-                "(order of first appearance); 0 = same correlation in both tables.</p>"
-            )
-            diff = correlation_difference(report, columns)
-            parts.append(_img(_heatmap_figure(diff), "correlation difference heatmap"))
+    parts += _fidelity_tables(report)
+    if "real" in report._frames and "synthetic" in report._frames:
+        parts += _figure_sections(report, max_columns)
     else:
-        parts.append("<p class='note'>No tables attached to this report: plots omitted.</p>")
-
-    arrays = report.arrays
-    if "dcr_train" in arrays and "dcr_holdout" in arrays:
-        parts.append("<h2>Privacy: distance to the closest record</h2>")
-        parts.append(_img(_dcr_figure(arrays["dcr_train"], arrays["dcr_holdout"]), "DCR"))
-
-    attacks = report.results.get("attacks")
-    if attacks is not None:
-        parts += _attacks_section(attacks)
-    guards = report.config.get("anonymizer")
-    if isinstance(guards, dict):
-        parts += _safeguards_section(guards)
-
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        parts.append(_note("No tables attached to this report: plots omitted."))
+    if not privacy_first:
+        parts += _privacy_sections(report)
+    parts.append("</div>")
+    body = "\n".join(parts)
+    if not full_page:
+        return body
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{title}</title></head><body>\n{body}\n</body></html>"
+    )

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from tabgen._output import check_output, write_text
 
 from ._columns import check_tables, resolve_kinds, select_columns
-from ._result import MetricResult
+from ._result import MetricResult, jsonable
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
 from .attacks import MIN_ROWS as _ATTACK_MIN_ROWS
 from .attacks import attack_risks
@@ -66,33 +66,12 @@ HEADLINE_KEYS = {
     "nndr": "privacy",
     "nndr_holdout": "privacy",
     "mia_auc": "privacy",
+    # membership attacks' worst case (tabgen.metrics.attacks.membership_attacks)
+    "mia_auc_worst": "privacy",
+    "mia_tpr_at_1pct_fpr": "privacy",
+    "mia_tpr_at_0.1pct_fpr": "privacy",
+    "records_at_risk": "privacy",
 }
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert results to JSON-ready Python objects (NaN and infinities become None)."""
-    if isinstance(value, pd.DataFrame):
-        return [_jsonable(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, pd.Series):
-        return _jsonable(value.tolist())
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
 
 
 class Report:
@@ -169,7 +148,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``scores``, ``details``, ``skipped``, ``kinds``, ``config``."""
-        return _jsonable(
+        return jsonable(
             {
                 "scores": self.scores,
                 "details": self.details,
@@ -202,30 +181,62 @@ class Report:
             write_text(path, text)
         return text
 
-    def to_html(self, path: str | Path, *, max_columns: int = 30, overwrite: bool = False) -> Path:
-        """Write one self-contained HTML page (plots inlined as base64 PNG) to ``path``.
+    def to_html(
+        self, path: str | Path | None = None, *, max_columns: int = 50, overwrite: bool = False
+    ) -> Path | str:
+        """Render the report as one self-contained HTML page; write it when ``path`` is given.
 
-        The page holds the summary table, per-column distributions (real vs synthetic, at
+        The page opens with the verdict (one line per metric group), then the scores, the
+        per-column shapes, SVG small multiples of the distributions (real vs synthetic, at
         most ``max_columns`` columns: the worst-scoring ones when there are more), the
-        correlation-difference heatmap, the worst column pairs and, when a holdout was given,
-        the histogram of distances to the closest training vs holdout row. Needs matplotlib.
-        The file is written atomically (temporary file renamed into place); an existing
-        ``path`` raises ``FileExistsError`` unless ``overwrite=True``.
+        association heatmaps (real, synthetic, 1 − trend score), the worst column pairs and
+        the privacy sections. The Anonymizer's report (or one with privacy groups only) is
+        titled and ordered as a privacy report. Needs matplotlib.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Where to write the page. Written atomically (temporary file renamed into place);
+            an existing file raises ``FileExistsError`` unless ``overwrite=True``.
+        max_columns : int, default 50
+            Most columns drawn.
+        overwrite : bool, default False
+            Replace an existing ``path``.
 
         Returns
         -------
-        pathlib.Path
-            The path written.
+        pathlib.Path or str
+            The path written, or the page itself when no ``path`` is given.
         """
+        if not isinstance(max_columns, (int, np.integer)) or max_columns < 1:
+            raise ValueError(f"max_columns must be a positive integer, got {max_columns!r}")
+        if path is not None:
+            path = check_output(path, overwrite=overwrite)
+        page = self._render(max_columns=int(max_columns), full_page=True)
+        if path is None:
+            return page
+        write_text(path, page)
+        return path
+
+    def _render(self, *, max_columns: int, full_page: bool) -> str:
         from ._html import render_html
 
-        path = check_output(path, overwrite=overwrite)
         with warnings.catch_warnings():
             # Labels in scripts the default font lacks render as boxes; not worth a warning.
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-            page = render_html(self, max_columns=max_columns)
-        write_text(path, page)
-        return path
+            return render_html(self, max_columns=max_columns, full_page=full_page)
+
+    def _repr_html_(self) -> str:
+        """The report shown inline in a notebook (the page body, figures included)."""
+        return self._render(max_columns=50, full_page=False)
+
+    @property
+    def verdict(self) -> dict[str, str]:
+        """One plain-language sentence per metric group that ran (``fidelity``,
+        ``detection``, ``utility``, ``privacy``), as at the top of the HTML page."""
+        from ._verdict import verdict
+
+        return verdict(self)
 
     def __repr__(self) -> str:
         shown = [
@@ -289,6 +300,7 @@ def evaluate(
     n_jobs: int | None = None,
     attack_params: Mapping[str, Any] | None = None,
     metadata: Mapping[str, str] | None = None,
+    constraints: Iterable | None = None,
 ) -> Report:
     """Evaluate a synthetic table against the real one it imitates.
 
@@ -344,6 +356,11 @@ def evaluate(
         ``confidence``, ``max_attempts``.
     metadata : mapping, optional
         Deprecated alias of ``schema`` (a ``FutureWarning`` says so).
+    constraints : list of tabgen.constraints.Rule, optional
+        Rules the rows should obey: the share of rows breaking at least one, in each table,
+        goes to ``scores`` (``rule_violations_real``, ``rule_violations_synthetic``,
+        ``rule_violations_holdout``) and per rule to ``details["constraints"]``
+        (:func:`tabgen.metrics.constraints.rule_violations`).
 
     Returns
     -------
@@ -388,6 +405,7 @@ def evaluate(
                 random_state=random_state,
                 max_rows=max_rows,
                 attack_params=attack_params,
+                constraints=constraints,
             )
     start = time.perf_counter()
     check_tables(real, synthetic, holdout)
@@ -441,6 +459,10 @@ def evaluate(
                 **attack_kwargs,
             )
         timings[group] = round(time.perf_counter() - t0, 3)
+    if constraints is not None:  # rule violations (issue #23)
+        from tabgen.metrics.constraints import rule_violations
+
+        results["constraints"] = rule_violations(real, synthetic, constraints, holdout)
 
     config = {
         "rows_real": len(real),

@@ -363,7 +363,9 @@ class Trainer:
             from tabgen._progress import ProgressBar
 
             hooks.append(ProgressBar(name, show_loss=show_loss))
-        self.hooks = hooks
+        from tabgen._progress import watchers  # callers following this thread's runs (UI)
+
+        self.hooks = hooks + watchers(show_loss)
         self.step = 0  # steps done
         self.epoch = 0  # the current epoch (0-based)
         self.total_steps = max(self.epochs * len(batches), 1)

@@ -30,8 +30,9 @@ email          ``<word>.<word><digits>@example.com`` / ``.org`` / ``.net`` (RFC 
 url            ``https://www.example.com/<word>`` (also ``.org`` / ``.net``)
 ip             IPv4 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 (RFC 5737); IPv6
                2001:db8::/32 (RFC 3849)
-phone          the learned shapes, the last seven digits in the fictional 555-0100 ... 555-0199
-               range (``"+1 212 555 0142"``); shapes of fewer than 7 digits are filled at random
+phone          the learned shapes and country prefixes, the last seven digits in the fictional
+               555-0100 ... 555-0199 range (``"+1 212 555 0142"``, ``"+47 95550142"``);
+               shapes of fewer than 7 digits are filled at random
 card           the learned shapes, first digit ``0`` (major industry identifier 0 is not used by
                card issuers, ISO/IEC 7812), valid Luhn check digit
 iban           the learned shapes, country code ``QM`` ... ``QZ`` (user-assigned in ISO 3166,
@@ -40,8 +41,13 @@ ssn            nine-digit shapes as ``9dd-00-dddd``: area 900-999 with group 00 
                (neither SSN nor ITIN); other shapes are filled at random
 =============  ==================================================================================
 
-Names, street addresses and free text are built from random pronounceable syllables (names and
-street words have three syllables), so they are essentially never real names or sentences.
+Names and street addresses look real (:mod:`tabgen.pii.realistic`): Faker's, in the table's
+locale, when Faker is installed (``pip install tabgen[pii]``), otherwise common given names,
+surnames and street words from short built-in lists. They are drawn without looking at any
+real value, but, names not being unique, a generated name can coincide with a real person's.
+Free text is built from random pronounceable syllables, so it is essentially never a real
+sentence. Phone numbers keep the country code and first national digit shared by at least
+``min_count`` real values (``"+47 9"``), then the fictional ``555 01`` digits.
 Postcodes and string keys are filled at random in their learned shapes: a generated value
 is then (close to) uniform over the shape's space ``S``, and the chance that one of ``n``
 generated values equals one of the ``m`` real values of that shape is at most ``n * m / |S|``

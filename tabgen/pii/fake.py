@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 from tabgen._rng import check_random_state
 from tabgen.pii.formats import _ALPHABET, _Plan, _scramble, _shape
 from tabgen.pii.names import PII_TYPES
+from tabgen.pii.realistic import NameSource, ascii_word, faker_available, phone_prefix
 from tabgen.pii.values import _UUID, _as_text, _is_ip
 
 _SHAPE_TYPES = ("phone", "postcode", "card", "iban", "ssn", "key")
@@ -89,6 +90,14 @@ class FakeColumn:
         shape-preserving types, values stay distinct across batches generated with
         non-overlapping row ranges (``offset``); for emails, URLs and IPs too (the row number is
         part of the value); for names, addresses and free text, within one batch.
+    locale : str, optional
+        Faker locale of names and addresses (``"no_NO"``); None: ``"en_US"``.
+    part : {"full", "first", "last"}, default "full"
+        For ``person_name``: full names, given names only or surnames only.
+    source : {"auto", "faker", "builtin"}, default "auto"
+        Where names and street addresses come from (see :mod:`tabgen.pii.realistic`):
+        Faker when it is installed (``"auto"``) or required (``"faker"``), else short
+        built-in lists of common names and street words.
 
     Attributes
     ----------
@@ -116,7 +125,16 @@ class FakeColumn:
     10
     """
 
-    def __init__(self, pii_type: str, *, min_count: int = 5, unique: bool | None = None):
+    def __init__(
+        self,
+        pii_type: str,
+        *,
+        min_count: int = 5,
+        unique: bool | None = None,
+        locale: str | None = None,
+        part: str = "full",
+        source: str = "auto",
+    ):
         if pii_type not in PII_TYPES:
             raise ValueError(f"unknown pii_type {pii_type!r}; choose one of {PII_TYPES}")
         if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral):
@@ -125,9 +143,20 @@ class FakeColumn:
             raise ValueError(f"min_count must be a positive integer, got {min_count}")
         if unique is not None and not isinstance(unique, (bool, np.bool_)):
             raise TypeError(f"unique must be True, False or None, got {unique!r}")
+        if part not in ("full", "first", "last"):
+            raise ValueError(f"part must be 'full', 'first' or 'last', got {part!r}")
+        if source not in ("auto", "faker", "builtin"):
+            raise ValueError(f"source must be 'auto', 'faker' or 'builtin', got {source!r}")
+        if source == "faker" and not faker_available():
+            raise ImportError("source='faker' needs Faker: pip install 'tabgen[pii]'")
+        if locale is not None and not isinstance(locale, str):
+            raise TypeError(f"locale must be a string such as 'no_NO' or None, got {locale!r}")
         self.pii_type = pii_type
         self.min_count = int(min_count)
         self.unique = unique
+        self.locale = locale
+        self.part = part
+        self.source = source
 
     def __repr__(self) -> str:
         return f"FakeColumn({self.pii_type!r}, min_count={self.min_count}, unique={self.unique})"
@@ -174,6 +203,8 @@ class FakeColumn:
             facts["uuid"] = "upper" if sum(s.isupper() for s in texts) > len(texts) / 2 else "lower"
         elif t in _SHAPE_TYPES:
             facts["shapes"] = self._learn_shapes(texts)
+            if t == "phone":
+                facts["prefixes"] = self._learn_prefixes(texts, facts["shapes"])
         elif t in _WORD_BINS:
             facts["word_counts"] = self._learn_word_counts(texts)
         elif t == "ip":
@@ -187,6 +218,24 @@ class FakeColumn:
         kept = {s: c for s, c in counts.items() if c >= self.min_count and self._usable(s)}
         total = sum(kept.values())
         return [[s, kept[s] / total] for s in sorted(kept)]
+
+    def _learn_prefixes(self, texts: list[str], shapes: list) -> list:
+        """``[[shape, prefix, share within the shape], ...]``: country code and first national
+        digit (``"+47 9"``) shared by at least ``min_count`` values of a learned shape."""
+        kept_shapes = {s for s, _ in shapes}
+        per_shape: dict[str, Counter] = {}
+        for text in texts:
+            shape = _shape(text)
+            if shape in kept_shapes:
+                per_shape.setdefault(shape, Counter())[phone_prefix(text)] += 1
+        out = []
+        for shape in sorted(per_shape):
+            counts = per_shape[shape]
+            total = sum(counts.values())
+            for prefix in sorted(p for p in counts if p is not None):
+                if counts[prefix] >= self.min_count:
+                    out.append([shape, prefix, counts[prefix] / total])
+        return out
 
     def _usable(self, shape: str) -> bool:
         t = self.pii_type
@@ -311,12 +360,33 @@ class FakeColumn:
             rows = np.flatnonzero(choice == j)
             if len(rows):
                 out[rows] = plan.fill(len(rows), rng, ks[rows] if self.unique_ else None)
+                if not self.unique_:  # distinct values would collide under a fixed prefix
+                    out[rows] = self._with_prefixes(plan.shape, out[rows], rng)
         return out
+
+    def _with_prefixes(self, shape: str, values: np.ndarray, rng) -> np.ndarray:
+        """Phone numbers of ``shape`` given the learned country prefixes at their shares."""
+        learned = [(p, w) for s, p, w in self.facts_.get("prefixes", []) if s == shape]
+        if not learned:
+            return values
+        weights = np.array([w for _, w in learned] + [max(0.0, 1 - sum(w for _, w in learned))])
+        picked = rng.choice(len(weights), size=len(values), p=weights / weights.sum())
+        out = values.copy()
+        for j, (prefix, _) in enumerate(learned):
+            rows = np.flatnonzero(picked == j)
+            out[rows] = [prefix + v[len(prefix) :] for v in values[rows]]
+        return out
+
+    def _names(self, rng) -> NameSource:
+        use_faker = self.source == "faker" or (self.source == "auto" and faker_available())
+        return NameSource(self.locale, use_faker, rng)
 
     # template types -----------------------------------------------------------------------
     def _emails(self, ks: np.ndarray, rng) -> np.ndarray:
         m = len(ks)
-        first, last = _words(rng, m, (2, 3)), _words(rng, m, (2, 3))
+        names = self._names(rng)
+        first = [ascii_word(w) or "user" for w in names.first(m)]
+        last = [ascii_word(w) or "name" for w in names.last(m)]
         num = ks + 1 if self.unique_ else rng.integers(0, 1000, size=m)
         tld = _TLDS[rng.integers(0, 3, size=m)]
         return np.array(
@@ -365,23 +435,9 @@ class FakeColumn:
         highs = np.array([hi for _, hi, _ in bins])[picked]
         counts = rng.integers(lows, highs + 1)
         if t == "person_name":
-            words = _capitalise(_words(rng, int(counts.sum())))
-            ends = np.cumsum(counts)
-            return np.array(
-                [" ".join(words[e - k : e]) for e, k in zip(ends, counts)], dtype=object
-            )
+            return np.array(self._names(rng).names(counts, self.part), dtype=object)
         if t == "address":
-            counts = np.maximum(counts - 2, 1)  # "<number> <words> Street"
-            words = _capitalise(_words(rng, int(counts.sum())))
-            ends = np.cumsum(counts)
-            numbers_ = rng.integers(1, 1000, size=m)
-            return np.array(
-                [
-                    f"{num} {' '.join(words[e - k : e])} Street"
-                    for num, e, k in zip(numbers_, ends, counts)
-                ],
-                dtype=object,
-            )
+            return np.array(self._names(rng).streets(counts), dtype=object)
         words = list(_words(rng, int(counts.sum()), (2, 3)))
         ends = np.cumsum(counts)
         texts = []

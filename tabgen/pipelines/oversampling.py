@@ -11,10 +11,12 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from tabgen._params import store_params
 from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen._validation import schema_kinds
+from tabgen.pipelines._presets import preset_synthesizer
 from tabgen.pipelines._strategy import target_counts
 from tabgen.schema import ARROW_ATTR, check_frame, is_table, restore_arrow
 
@@ -158,6 +160,10 @@ class SyntheticOverSampler(BaseEstimator):
         the best of tabgen's models on the rebalancing benchmark (``benchmarks/RESULTS.md``).
         It takes minutes on a CPU (timings in ``benchmarks/RESULTS.md``);
         ``GaussianCopulaSynthesizer()`` takes seconds and is weaker.
+    preset : {"fast", "best"}, optional
+        A named model instead of ``synthesizer``: ``"fast"`` is the Gaussian copula
+        (seconds), ``"best"`` the diffusion model (the default, the rebalancing benchmark's
+        winner). ``preset`` and ``synthesizer`` exclude each other.
     sampling_strategy : float, str, dict or callable, default="auto"
         As in imbalanced-learn: a float is the desired minority/majority ratio (binary only);
         ``"minority"``, ``"not minority"``, ``"not majority"``, ``"all"``, ``"auto"`` choose
@@ -203,6 +209,8 @@ class SyntheticOverSampler(BaseEstimator):
         classifier with rows spread over regions the other classes share mostly adds false
         positives; the default 2 is the benchmark's choice (``benchmarks/RESULTS.md``).
     random_state : None, int or numpy.random.Generator
+        Seed of the resampling: the synthesizer's fit (its own ``random_state`` is set
+        from it) and the draws of the added rows.
     verbose : bool, default=False
         Show progress bars on stderr (the synthesizer's training); ``False`` prints nothing
         of its own and leaves the synthesizer's ``verbose`` as set.
@@ -239,6 +247,7 @@ class SyntheticOverSampler(BaseEstimator):
         self,
         *,
         synthesizer=None,
+        preset=None,
         sampling_strategy="auto",
         min_class_rows: int = 2,
         generation="auto",
@@ -249,16 +258,7 @@ class SyntheticOverSampler(BaseEstimator):
         random_state=None,
         verbose: bool = False,
     ):
-        self.synthesizer = synthesizer
-        self.sampling_strategy = sampling_strategy
-        self.min_class_rows = min_class_rows
-        self.generation = generation
-        self.inpaint_share = inpaint_share
-        self.selection = selection
-        self.oversample_factor = oversample_factor
-        self.purity = purity
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     #: imbalanced-learn's estimator type (``imblearn.base.is_sampler``, older scikit-learn).
     _estimator_type = "sampler"
@@ -424,7 +424,8 @@ class SyntheticOverSampler(BaseEstimator):
     def _make_synthesizer(self, target, rng):
         from tabgen.synthesizers.diffusion import DiffusionSynthesizer
 
-        base = self.synthesizer if self.synthesizer is not None else DiffusionSynthesizer()
+        base = preset_synthesizer("SyntheticOverSampler", self.preset, self.synthesizer)
+        base = base if base is not None else DiffusionSynthesizer()
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
         model = clone(base)

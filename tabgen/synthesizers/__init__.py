@@ -9,7 +9,7 @@ _EXPORTS = {
     "SYNTHESIZERS": "tabgen.synthesizers.registry",
     "BaseSynthesizer": "tabgen.synthesizers.base",
     "Capabilities": "tabgen.synthesizers.capabilities",
-    "Conditions": "tabgen.synthesizers.base",
+    "Conditions": "tabgen.synthesizers.conditions",
     "DiffusionSynthesizer": "tabgen.synthesizers.diffusion.estimator",
     "GANSynthesizer": "tabgen.synthesizers.gan.estimator",
     "GaussianCopulaSynthesizer": "tabgen.synthesizers.copula",

@@ -1,16 +1,64 @@
 """Parameter descriptions that several synthesizers share, written once.
 
-A class docstring holds the line ``[DP parameters]`` where its ``delta``,
-``max_grad_norm`` (neural models only) and ``domain`` entries belong;
-:func:`dp_parameters` writes them there.
+A class docstring holds marker lines where shared entries belong; :func:`shared_parameters`
+writes them there, with the marker's indentation:
+
+``[common parameters]``
+    ``schema``, ``constraints`` and ``constraint_violations`` (every synthesizer);
+``[postprocess parameter]``
+    ``postprocess`` (every synthesizer; the last parameter);
+``[training parameters]``
+    ``max_time``, ``device``, ``verbose`` and ``random_state`` (the neural models);
+``[DP parameters]``
+    ``delta``, ``max_grad_norm`` (neural models only) and ``domain``;
+``[fitted attributes]``
+    ``schema_`` and ``postprocessors_`` (every synthesizer).
 """
 
 from __future__ import annotations
 
-_MARKER = "[DP parameters]"
+_COMMON = [
+    "schema : dict, optional",
+    '    Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.',
+    "constraints : list of tabgen.constraints.Rule, optional",
+    "    Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).",
+    'constraint_violations : {"raise", "drop"}, default="raise"',
+    "    What ``fit`` does with training rows that break a rule.",
+]
+
+_POSTPROCESS = [
+    'postprocess : "default" or sequence of str, default="default"',
+    '    Post-processors the fit learns and sampling applies (``"snap"``,',
+    '    ``"dependencies"``, ``"selection"``; see :mod:`tabgen.synthesizers.postprocess`).',
+    '    ``"default"``: the model\'s own choice, ``capabilities.postprocessors``; ``()``: none.',
+    "    A differentially private fit runs none (naming some with ``epsilon`` is an error).",
+]
+
+_FITTED = [
+    "schema_ : Schema",
+    "    Detected column kinds.",
+    "postprocessors_ : list",
+    "    The post-processors the fit learnt (see ``postprocess``), in the order they run;",
+    "    empty after a differentially private fit.",
+]
+
+_TRAINING = [
+    "max_time : float, optional",
+    "    Training time budget in seconds; training stops cleanly after the step that",
+    "    exceeds it (the model is then usable, just trained less).",
+    'device : {"auto", "cpu", "cuda", "mps"} or torch.device, default="auto"',
+    '    Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``; see',
+    "    :mod:`tabgen.nn.device`).",
+    "verbose : bool, default=False",
+    "    Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,",
+    "    with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints",
+    "    nothing. No logging setting is changed.",
+    "random_state : None, int or numpy.random.Generator",
+    "    Seed for fitting and for the default sampling stream.",
+]
 
 
-def _entries(rest: str, clipped: str | None) -> list[str]:
+def _dp_entries(rest: str, clipped: str | None) -> list[str]:
     lines = [
         "delta : float, optional",
         "    Defaults to ``min(1e-5, 1/(n*sqrt(n)))``; must be below ``1/n``. A tenth goes to the",
@@ -30,19 +78,31 @@ def _entries(rest: str, clipped: str | None) -> list[str]:
     ]
 
 
-def dp_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD"):
-    """Class decorator: replace the docstring's ``[DP parameters]`` line by the entries of
-    ``delta`` (the budget beyond the category sets goes to ``rest``), ``max_grad_norm``
-    (the clipping of ``clipped``; left out when ``None``) and ``domain``."""
+def shared_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD"):
+    """Class decorator: replace each marker line of the docstring (see the module
+    docstring) by its entries; in the ``delta`` entry the budget beyond the category sets
+    goes to ``rest``, and ``max_grad_norm`` describes the clipping of ``clipped`` (left out
+    when ``None``). A docstring without any marker is an error."""
+    blocks = {
+        "[common parameters]": _COMMON,
+        "[postprocess parameter]": _POSTPROCESS,
+        "[training parameters]": _TRAINING,
+        "[DP parameters]": _dp_entries(rest, clipped),
+        "[fitted attributes]": _FITTED,
+    }
 
     def decorate(cls):
         doc = cls.__doc__ or ""
+        found = False
         for line in doc.splitlines():
-            if line.strip() == _MARKER:
+            entries = blocks.get(line.strip())
+            if entries is not None:
                 indent = line[: len(line) - len(line.lstrip())]
-                block = "\n".join(indent + entry for entry in _entries(rest, clipped))
-                cls.__doc__ = doc.replace(line, block, 1)
-                return cls
-        raise ValueError(f"{cls.__name__}'s docstring has no {_MARKER} line")
+                doc = doc.replace(line, "\n".join(indent + entry for entry in entries), 1)
+                found = True
+        if not found:
+            raise ValueError(f"{cls.__name__}'s docstring has no marker of {sorted(blocks)}")
+        cls.__doc__ = doc
+        return cls
 
     return decorate

@@ -26,7 +26,8 @@ import pandas as pd
 from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.categorical import CategoricalEncoder
-from tabgen.schema import Schema, check_frame
+from tabgen.schema import check_frame
+from tabgen.synthesizers.postprocess.pii import pii_schema
 
 logger = logging.getLogger("tabgen")
 
@@ -83,7 +84,7 @@ def training_data(model, X, rng, private: bool):
 
 
 def _fit_encoder(model, frame: pd.DataFrame) -> None:
-    model.schema_ = Schema.detect(frame, overrides=schema_kinds(model.schema))
+    model.schema_ = pii_schema(frame, schema_kinds(model.schema))  # PII columns as ids
     model.encoder_ = model._make_encoder().fit(frame, model.schema_)
 
 

@@ -1,10 +1,11 @@
 """The synthesizer contract shared by every model.
 
 :class:`BaseSynthesizer` is a template: its public methods validate input, resolve the
-schema and the randomness, check that the model is fitted, parse conditions and restore the
-output table. ``fit`` is one pipeline for a DataFrame, a Parquet path and a differentially
-private fit: validate -> schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional
-privatisation (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-processors
+schema and the randomness, check that the model is fitted, parse conditions
+(:mod:`tabgen.synthesizers.conditions`) and restore the output table. ``fit`` is one
+pipeline for a DataFrame, a Parquet path and a differentially private fit: validate ->
+schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional privatisation
+(:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-processors
 (:mod:`tabgen.synthesizers.postprocess`). A model implements a few private hooks:
 
 ``_make_encoder()``
@@ -18,16 +19,15 @@ privatisation (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-proce
 ``_get_state()`` / ``_set_state(state, arrays)``
     JSON-able state and numpy arrays for :mod:`tabgen.persistence` (the post-processors'
     and the privacy report are added by the base class);
-``_postprocessors``
-    the names of the post-processors its fits learn (none by default).
+``default_postprocessors``
+    the names of the post-processors its fits learn unless the ``postprocess`` parameter
+    says otherwise (none by default; public, see :mod:`tabgen.synthesizers.postprocess`).
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
-import os
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,62 +37,20 @@ from sklearn.exceptions import NotFittedError
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen._validation import check_n as _check_n
-from tabgen._validation import conditions_frame, schema_kinds
+from tabgen._validation import schema_kinds
 from tabgen.encoders import TableEncoder
-from tabgen.encoders.categorical import CategoricalEncoder
-from tabgen.encoders.numerical import NumericEncoder
-from tabgen.schema import (
-    check_frame,
-    format_text_numbers,
-    parse_text_numbers,
-    restore_dtypes,
-)
+from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
-from tabgen.synthesizers.postprocess import PostProcessing
+from tabgen.synthesizers.conditions import ConditionHandling, Conditions
+from tabgen.synthesizers.postprocess import PostProcessing, check_postprocess
+
+__all__ = ["BaseSynthesizer", "Conditions"]
 
 logger = logging.getLogger("tabgen")
 
 
-@dataclass
-class Conditions:
-    """Fixed values for some columns, one value per output row.
-
-    Attributes
-    ----------
-    frame : pandas.DataFrame
-        ``n`` rows, one column per conditioned column. No missing cells, except for models
-        with ``_row_conditions = True``, where NaN marks a free cell of that row.
-    encoded : dict
-        Column name to a float array of the value in the encoder's own value space: the
-        category code for categorical columns, the encoded number for numeric ones (NaN
-        for free cells).
-    present : tuple
-        Columns whose cells must come out observed (not missing) even where not fixed.
-    """
-
-    frame: pd.DataFrame
-    encoded: dict
-    #: Unconditioned columns whose cells must come out non-missing (used by imputation).
-    present: tuple = ()
-
-    @property
-    def columns(self) -> list:
-        return list(self.frame.columns)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def take(self, rows) -> Conditions:
-        """The conditions of the rows at positions ``rows`` (in that order)."""
-        return Conditions(
-            frame=self.frame.iloc[rows].reset_index(drop=True),
-            encoded={c: np.asarray(v)[rows] for c, v in self.encoded.items()},
-            present=self.present,
-        )
-
-
-class BaseSynthesizer(PostProcessing, BaseEstimator):
+class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
     """Base class of all synthesizers (see the module docstring for the hooks).
 
     Subclasses define a keyword-only ``__init__`` that stores each parameter unchanged under
@@ -167,7 +125,7 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             The training table (never modified). Missing cells are allowed in every column.
             A path to a Parquet file or a folder of Parquet files is read in batches (see
             :func:`~tabgen.synthesizers._fitdata._encode_file`): large tables need not fit
-            in memory (not with ``epsilon``).
+            in memory (not with ``epsilon``; with ``constraints`` it is read whole).
         y : None
             Ignored; present for scikit-learn compatibility.
 
@@ -208,17 +166,8 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
             return X
         from tabgen.constraints import ConstraintSet
 
-        if private:
-            raise ValueError(
-                "constraints are not supported with epsilon (differential privacy) yet: the "
-                "transforms learn lookup tables from the data"
-            )
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(
-                "constraints need the table in memory: read the file into a DataFrame first"
-            )
         rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
-        inner = rules.fit_transform(check_frame(X))
+        inner = rules.fit_transform(X, private=private, domain=getattr(self, "domain", None))
         self.constraints_ = rules
         return inner
 
@@ -244,6 +193,9 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_postprocess(
+            getattr(self, "postprocess", "default"), getattr(self, "epsilon", None) is not None
+        )
         if getattr(self, "constraints", None) is not None:
             from tabgen.constraints import ConstraintSet
 
@@ -380,113 +332,6 @@ class BaseSynthesizer(PostProcessing, BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with a "
                 "DataFrame before sampling."
             )
-
-    # -- conditions -------------------------------------------------------------------------
-    def _parse_conditions(self, n, conditions) -> pd.DataFrame | None:
-        frame = conditions_frame(conditions, n, self.columns_)
-        if frame is None:
-            return None
-        for col in frame.columns:
-            kind = self.schema_[col].kind
-            if not self._can_condition_on(col):
-                raise ValueError(
-                    f"cannot condition on column {col!r} of kind {kind!r} with "
-                    f"{type(self).__name__}; condition on categorical"
-                    + (" or numeric" if self._numeric_conditions else "")
-                    + " columns"
-                )
-            self._check_condition_values(col, frame[col].dropna())
-        return frame
-
-    def can_condition_on(self, column) -> bool:
-        """Whether ``sample(conditions=...)`` accepts the fitted ``column``: categorical
-        columns always, numeric ones when ``capabilities.numeric_conditions``."""
-        self._check_fitted()
-        return self._can_condition_on(column)
-
-    def _can_condition_on(self, col) -> bool:
-        """Whether ``sample(conditions=...)`` accepts the fitted column ``col``: categorical
-        columns always, numeric ones when the model conditions on numbers."""
-        rules = getattr(self, "constraints_", None)
-        if rules is not None and col in rules.columns_ and col not in self.schema_.names:
-            return True  # derived by a rule: conditions go through what it is derived from
-        kind = self.schema_[col].kind
-        return kind == "categorical" or (
-            kind in ("numerical", "integer") and self._numeric_conditions
-        )
-
-    def _check_condition_values(self, col, values: pd.Series) -> None:
-        enc = self.encoder_.encoders_[col]
-        if isinstance(enc, CategoricalEncoder):
-            for v in pd.unique(values.to_numpy(dtype=object)):
-                enc.code_of(v)
-            return
-        try:
-            x = self._condition_numbers(col, values)
-        except (ValueError, TypeError):
-            bad = next(v for v in values if not isinstance(v, numbers.Number))
-            raise ValueError(
-                f"condition on numeric column {col!r} is not a number: {bad!r}"
-            ) from None
-        bad = ~np.isfinite(x) | (x < enc.min_) | (x > enc.max_)
-        if bad.any():
-            raise ValueError(
-                f"condition value {x[bad][0]!r} for column {col!r} is outside the training "
-                f"range [{enc.min_}, {enc.max_}]"
-            )
-        if self.schema_[col].kind == "integer":
-            frac = x != np.round(x)
-            if frac.any():
-                raise ValueError(
-                    f"condition value {float(x[frac][0])!r} for integer column {col!r} is not a "
-                    "whole number; pass a whole number (round it yourself if intended)"
-                )
-
-    def _condition_numbers(self, col, values: pd.Series) -> np.ndarray:
-        """Numeric condition values as floats (numbers written as text are parsed)."""
-        if self.schema_[col].info.get("text_number") is not None:
-            return parse_text_numbers(values)
-        return pd.to_numeric(values).to_numpy(dtype="float64")
-
-    def _encode_conditions(self, frame: pd.DataFrame) -> Conditions:
-        encoded = {}
-        for col in frame.columns:
-            enc = self.encoder_.encoders_[col]
-            values = frame[col]
-            known = values.notna().to_numpy()
-            out = np.full(len(frame), np.nan)
-            if isinstance(enc, CategoricalEncoder):
-                out[known] = enc.codes(values[known])
-            else:
-                assert isinstance(enc, NumericEncoder)
-                out[known] = enc.encode_values(self._condition_numbers(col, values[known]))
-            encoded[col] = out
-        return Conditions(frame=frame.reset_index(drop=True), encoded=encoded)
-
-    def _enforce(self, out: pd.DataFrame, cond: pd.DataFrame) -> None:
-        """Check categorical conditions held; write numeric ones exactly (float noise)."""
-        for col in cond.columns:
-            want = cond[col].reset_index(drop=True)
-            fixed = want.notna().to_numpy()
-            if self.schema_[col].kind == "categorical":
-                got = out[col].astype(object).reset_index(drop=True)
-                got = got.where(got.notna(), None)  # pd.NA cannot be compared
-                bad = (got.to_numpy() != want.where(fixed, None).to_numpy(dtype=object)) & fixed
-                if bad.any():
-                    raise RuntimeError(
-                        f"internal error: {type(self).__name__} produced {got[bad].iloc[0]!r} "
-                        f"for column {col!r} conditioned on {want[bad].iloc[0]!r}"
-                    )
-            else:
-                column = out[col].copy()
-                rows = np.flatnonzero(fixed)
-                text = self.schema_[col].info.get("text_number")
-                if text is not None and not pd.api.types.is_numeric_dtype(column.dtype):
-                    values = format_text_numbers(self._condition_numbers(col, want[fixed]), text)
-                else:
-                    values = pd.to_numeric(want[fixed]).to_numpy()
-                column.iloc[rows] = values
-                out[col] = column
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> None:

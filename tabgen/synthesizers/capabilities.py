@@ -31,12 +31,18 @@ class Capabilities:
         encoded table into memory.
     data_parallel : bool
         ``fit`` trains data-parallel under ``torchrun`` (``python -m tabgen.scale.train_ddp``).
+    postprocessors : tuple of str
+        The post-processors a fit learns by default (``postprocess="default"``); every
+        model accepts any of :data:`tabgen.synthesizers.postprocess.REGISTRY` through its
+        ``postprocess`` parameter.
 
     Examples
     --------
     >>> from tabgen import GaussianCopulaSynthesizer
     >>> GaussianCopulaSynthesizer.capabilities.inpainting
     True
+    >>> GaussianCopulaSynthesizer.capabilities.postprocessors
+    ()
     """
 
     conditions: bool
@@ -46,13 +52,15 @@ class Capabilities:
     differential_privacy: bool
     streaming_fit: bool
     data_parallel: bool
+    postprocessors: tuple = ()
 
 
 class CapabilitiesOf:
     """Descriptor: the :class:`Capabilities` of the class it is read from (or of an
     instance's class), derived from the class's declarations (the ``_numeric_conditions``,
     ``_supports_inpainting``, ``_row_conditions``, ``_streams_training_data`` and
-    ``_supports_data_parallel`` flags a model sets, and an ``epsilon`` parameter)."""
+    ``_supports_data_parallel`` flags a model sets, its ``default_postprocessors`` and an
+    ``epsilon`` parameter)."""
 
     def __get__(self, obj, owner) -> Capabilities:
         return Capabilities(
@@ -63,4 +71,5 @@ class CapabilitiesOf:
             differential_privacy="epsilon" in owner._get_param_names(),
             streaming_fit=bool(owner._streams_training_data),
             data_parallel=bool(owner._supports_data_parallel),
+            postprocessors=tuple(owner.default_postprocessors),
         )

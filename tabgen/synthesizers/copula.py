@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from tabgen._params import store_params
 from tabgen.encoders import TableEncoder
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.privacy._params import check_dp_params
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._gaussian import conditional_sample, nearest_correlation
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 
@@ -117,18 +118,13 @@ def _latent_correlation(scores: np.ndarray) -> np.ndarray:
     return nearest_correlation(np.nan_to_num(corr), floor=1e-3)
 
 
-@dp_parameters(rest="the correlation", clipped=None)
+@shared_parameters(rest="the correlation", clipped=None)
 class GaussianCopulaSynthesizer(BaseSynthesizer):
     """Gaussian copula over empirical marginals.
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [common parameters]
     max_knots : int, default=1000
         Resolution of each empirical marginal (columns with at most ``max_knots // 2``
         distinct values are reproduced exactly).
@@ -146,13 +142,13 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     verbose : bool, default=False
         Show progress bars on stderr. The copula fits in one pass (no bar); long sampling
         to a file (:func:`tabgen.sample_to_file`) shows one.
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (standard scaling, category codes).
+    [fitted attributes]
     correlation_ : ndarray of shape (n_slots, n_slots)
         Correlation of the latent Gaussian.
     privacy_ : dict
@@ -162,19 +158,19 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
 
     Examples
     --------
-    >>> import pandas as pd
+    On 2,000 rows of the bundled UCI Adult table:
+
     >>> from tabgen import GaussianCopulaSynthesizer
-    >>> df = pd.DataFrame({"age": [23, 35, 47, 51, 62, 33] * 10,
-    ...                    "job": ["a", "b", "a", "c", "b", "a"] * 10})
-    >>> model = GaussianCopulaSynthesizer(random_state=0).fit(df)
-    >>> rows = model.sample(5, conditions={"job": "b"}, random_state=1)
-    >>> (rows["job"] == "b").all(), len(rows)
-    (np.True_, 5)
+    >>> from tabgen.datasets import load_adult
+    >>> adult = load_adult().head(2000)
+    >>> model = GaussianCopulaSynthesizer(random_state=0).fit(adult)
+    >>> model.sample(5, conditions={"sex": "Female"}, random_state=1)["sex"].tolist()
+    ['Female', 'Female', 'Female', 'Female', 'Female']
 
     With differential privacy (``privacy_`` states the guarantee):
 
-    >>> dp = GaussianCopulaSynthesizer(epsilon=1.0, domain={"age": (18, 70)},
-    ...                                random_state=0).fit(df)
+    >>> dp = GaussianCopulaSynthesizer(epsilon=1.0, domain={"age": (17, 90)},
+    ...                                random_state=0).fit(adult[["age", "sex"]])
     >>> dp.privacy_["epsilon"] <= 1.0, len(dp.sample(3, random_state=1))
     (True, 3)
     """
@@ -191,16 +187,9 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         delta: float | None = None,
         domain: dict | None = None,
         verbose: bool = False,
+        postprocess="default",
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.max_knots = max_knots
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.domain = domain
-        self.verbose = verbose
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.5
@@ -262,7 +251,12 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
 
     def _fit_private(self, Z, rng, budget) -> dict:
         """DP marginals from the released histograms, DP latent correlation."""
-        from tabgen.privacy.copula import bin_scores, dp_correlation, slot_marginals
+        from tabgen.privacy.copula import (
+            bin_scores,
+            correlation_rho,
+            dp_correlation,
+            slot_marginals,
+        )
 
         n, d = Z.shape
         partner = self._missing_partner()
@@ -273,19 +267,21 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             observed = Z[:, partner[j]] < 0.5 if j in partner else np.ones(n, dtype=bool)
             scores[observed, j] = bin_scores(cdf, Z[observed, j])
         eps, delta = budget["epsilon_model"], budget["delta_model"]
-        self.correlation_, info = dp_correlation(scores, eps, delta, budget["noise_rng"])
+        rho, accounting = correlation_rho(budget, self.domain_.ledger_)
+        self.correlation_, info = dp_correlation(scores, rho, budget["noise_rng"])
         return {
             "epsilon": eps,
             "delta": delta,
             "epsilon_correlation": eps,
             "delta_correlation": delta,
-            "mechanism": "Laplace histograms (domain, marginals) + analytic Gaussian "
-            "(correlation of clipped normal scores)",
+            "mechanism": "discrete Laplace histograms (domain, marginals) + discrete Gaussian "
+            "(correlation of clipped normal scores, integer moments); exact samplers "
+            "(Canonne-Kamath-Steinke 2020) on a secure bit source",
             "noise_multiplier": float(info["sigma"] / info["clip_norm"] ** 2) if d else 0.0,
             "correlation_sigma": float(info["sigma"]),
             "max_grad_norm": None,
             "clip_norm": float(info["clip_norm"]),
-            "accountant": "basic composition",
+            "total_accounting": accounting,
         }
 
     def _reference_matrix(self, Z, observed, index_slots, max_levels: int = 30) -> np.ndarray:

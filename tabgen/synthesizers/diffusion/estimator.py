@@ -8,18 +8,19 @@ import numbers
 import numpy as np
 import torch
 
+from tabgen._params import store_params
 from tabgen._rng import check_random_state, torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
-from tabgen.synthesizers.diffusion.sampler import dpm_sample, heun_sample
+from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots, fill_missing, observed_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
 
@@ -56,7 +57,7 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
-@dp_parameters()
+@shared_parameters()
 class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
@@ -77,12 +78,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [common parameters]
     epochs : int, optional
         Passes over the training rows. Default: enough passes for about 8,000 optimiser
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
@@ -114,17 +110,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         Fraction of the training rows that see a random subset of their columns clean
         (known); this teaches the one network every conditional distribution used by
         ``conditions`` and :meth:`inpaint`. 0 trains an unconditional model only.
-    max_time : float, optional
-        Training time budget in seconds; training stops cleanly after the step that
-        exceeds it (the model is then usable, just trained less).
-    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
-    verbose : bool, default=False
-        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
-        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
-        nothing. No logging setting is changed.
-    random_state : None, int or numpy.random.Generator
-        Seed for fitting and for the default sampling stream.
+    [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
         10 % of ``epsilon`` measures the domain and the marginal histograms that the
@@ -145,13 +131,13 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         settings in ``benchmarks/RESULTS.md``).
         Needs ``pip install "tabgen[dp]"``.
     [DP parameters]
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (quantile-normal numbers, one-hot categories).
+    [fitted attributes]
     denoiser_ : torch.nn.Module
         The EMA denoiser used for sampling.
     device_ : torch.device
@@ -230,34 +216,16 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
+        postprocess="default",
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.n_steps = n_steps
-        self.sampler = sampler
-        self.ema_decay = ema_decay
-        self.cond_fraction = cond_fraction
-        self.max_time = max_time
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.max_grad_norm = max_grad_norm
-        self.domain = domain
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
-    _postprocessors = ("dependencies",)
+    default_postprocessors = ("dependencies",)
 
     @classmethod
     def from_preset(cls, name: str, **params) -> DiffusionSynthesizer:
@@ -350,14 +318,16 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
-            cond_fraction=float(self.cond_fraction),
             max_time=self.max_time,
             verbose=bool(self.verbose),
             lr_warmup=_LR_WARMUP,
-            p_mean=_P_MEAN,
-            p_std=_P_STD,
-            uniform_frac=_UNIFORM_FRAC,
-            sigma_max=_TRAIN_SIGMA_MAX,
+            noise=process.NoiseSettings(
+                p_mean=_P_MEAN,
+                p_std=_P_STD,
+                cond_prob=float(self.cond_fraction),
+                uniform_frac=_UNIFORM_FRAC,
+                sigma_max=_TRAIN_SIGMA_MAX,
+            ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
         self.loss_history_ = [float(v) for v in log.losses]
@@ -383,10 +353,10 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
         if known is None and self.sampler == "dpm":
-            X = dpm_sample(self.denoiser_, n, dim, sigmas, gen, device=device)
+            X = solve(self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device)
         else:
             churn = 0.0 if known is None else _CHURN_CONDITIONAL
-            X = heun_sample(
+            X = solve(
                 self.denoiser_,
                 n,
                 dim,

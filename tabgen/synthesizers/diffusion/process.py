@@ -258,28 +258,45 @@ def _masked_mean(values: torch.Tensor, weights: torch.Tensor, parallel=None, dim
     return num / den.clamp(min=1.0)
 
 
+@dataclass(frozen=True)
+class NoiseSettings:
+    """What the random draws of a training step follow: noise levels
+    ``ln sigma ~ N(p_mean, p_std^2)``, except a fraction ``uniform_frac`` log-uniform up to
+    ``sigma_max`` (see :func:`schedule.training_sigmas`), and the share ``cond_prob`` of the
+    rows that see a random subset of their columns clean (known)."""
+
+    p_mean: float = -1.2
+    p_std: float = 1.2
+    cond_prob: float = 0.0
+    uniform_frac: float = 0.0
+    sigma_max: float = 80.0
+
+
 def draw_training_noise(
     denoiser: MixedDenoiser,
     x0: torch.Tensor,
     generator: torch.Generator,
-    p_mean: float = -1.2,
-    p_std: float = 1.2,
-    cond_prob: float = 0.0,
-    uniform_frac: float = 0.0,
-    sigma_max: float = 80.0,
+    settings: NoiseSettings = NoiseSettings(),
 ):
     """The random draws of one training step: per-row noise levels ``sigma`` (n,), the
-    Gaussian ``noise`` (n, dim) and the known-slot ``mask`` (``None`` when ``cond_prob`` is 0
-    or there is a single column). Draws are made in this order from ``generator``."""
+    Gaussian ``noise`` (n, dim) and the known-slot ``mask`` (``None`` when
+    ``settings.cond_prob`` is 0 or there is a single column). Draws are made in this order
+    from ``generator``."""
     n = x0.shape[0]
     device = x0.device
     sigma = schedule.training_sigmas(
-        n, generator, p_mean, p_std, device, uniform_frac=uniform_frac, sigma_max=sigma_max
+        n,
+        generator,
+        settings.p_mean,
+        settings.p_std,
+        device,
+        uniform_frac=settings.uniform_frac,
+        sigma_max=settings.sigma_max,
     )
     noise = torch.randn(x0.shape, generator=generator, device=device)
     mask = None
-    if cond_prob > 0 and denoiser.layout.n_columns > 1:
-        mask = denoiser.random_known_mask(n, generator, cond_prob, device)
+    if settings.cond_prob > 0 and denoiser.layout.n_columns > 1:
+        mask = denoiser.random_known_mask(n, generator, settings.cond_prob, device)
     return sigma, noise, mask
 
 
@@ -303,11 +320,7 @@ def training_loss(
     denoiser: MixedDenoiser,
     x0: torch.Tensor,
     generator: torch.Generator,
-    p_mean: float = -1.2,
-    p_std: float = 1.2,
-    cond_prob: float = 0.0,
-    uniform_frac: float = 0.0,
-    sigma_max: float = 80.0,
+    settings: NoiseSettings = NoiseSettings(),
     parallel=None,
     per_row: bool = False,
 ) -> torch.Tensor:
@@ -315,7 +328,7 @@ def training_loss(
 
     Continuous slots: EDM-weighted squared error averaged over slots. Categorical blocks and
     binary slots: cross-entropy averaged over columns. The two parts are added. With
-    ``cond_prob > 0`` that fraction of the rows sees a random subset of its columns clean
+    ``settings.cond_prob > 0`` that fraction of the rows sees a random subset of its columns clean
     (known) and is scored on the others only.
 
     The averages use batch-wide denominators (free cells of each slot over the whole batch),
@@ -327,9 +340,7 @@ def training_loss(
 
     ``per_row`` (DP-SGD): the batch mean of :func:`row_losses` instead, for the same draws.
     """
-    sigma, noise, mask = draw_training_noise(
-        denoiser, x0, generator, p_mean, p_std, cond_prob, uniform_frac, sigma_max
-    )
+    sigma, noise, mask = draw_training_noise(denoiser, x0, generator, settings)
     if per_row:
         return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
     if parallel is not None:
@@ -399,9 +410,14 @@ def row_losses(
     return loss
 
 
-def private_training_loss(denoiser: MixedDenoiser, x0: torch.Tensor, generator, *args, **kw):
+def private_training_loss(
+    denoiser: MixedDenoiser,
+    x0: torch.Tensor,
+    generator: torch.Generator,
+    settings: NoiseSettings = NoiseSettings(),
+) -> torch.Tensor:
     """Batch mean of :func:`row_losses` with fresh draws (same draws and order as
     :func:`training_loss`; ``training_loss(..., per_row=True)``). An empty batch (Poisson
     sampling) gives 0, still attached to the graph so that the DP optimiser can take its
     (noise-only) step."""
-    return training_loss(denoiser, x0, generator, *args, per_row=True, **kw)
+    return training_loss(denoiser, x0, generator, settings, per_row=True)

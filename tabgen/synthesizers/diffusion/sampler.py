@@ -1,4 +1,4 @@
-"""Few-step sampling: the deterministic EDM Heun solver, with inpainting.
+"""Few-step sampling: EDM's Heun solver and DPM-Solver++(2M), with inpainting.
 
 Inpainting: the known slots (conditions, observed cells) hold their clean values throughout
 and are passed to the denoiser with their mask; the denoiser was trained on random known
@@ -16,20 +16,21 @@ import torch
 
 
 @torch.no_grad()
-def heun_sample(
+def solve(
     denoiser,
     n: int,
     dim: int,
     sigmas: torch.Tensor,
     generator: torch.Generator,
     *,
+    method: str = "heun",
     known: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
-    batch_size: int = 16384,
     churn: float = 0.0,
+    batch_size: int = 16384,
     device="cpu",
 ) -> torch.Tensor:
-    """Draw ``n`` rows by integrating the probability-flow ODE with Heun's method.
+    """Draw ``n`` rows by integrating the probability-flow ODE from ``sigmas[0]`` to 0.
 
     Parameters
     ----------
@@ -42,13 +43,16 @@ def heun_sample(
         Decreasing noise levels ending at 0 (see :func:`schedule.karras_sigmas`).
     generator : torch.Generator
         Source of all the randomness (on ``device``).
+    method : {"heun", "dpm"}, default="heun"
+        EDM's Heun solver (:func:`_heun_steps`, two denoiser evaluations per step) or the
+        multistep DPM-Solver++(2M) (:func:`_dpm_steps`, one).
     known, mask : torch.Tensor of shape (n, dim), optional
         Clean values of the conditioned slots and the boolean mask of those slots.
     churn : float
-        EDM's ``S_churn``: before each step the free slots get fresh noise raising the level
-        by the factor ``1 + min(churn / n_steps, sqrt(2) - 1)``; it makes the solver
-        stochastic and self-correcting (errors of early steps are partly forgotten). 0 gives
-        the deterministic probability-flow ODE.
+        Heun only: EDM's ``S_churn``. Before each step the free slots get fresh noise
+        raising the level by the factor ``1 + min(churn / n_steps, sqrt(2) - 1)``; it makes
+        the solver stochastic and self-correcting (errors of early steps are partly
+        forgotten). 0 gives the deterministic probability-flow ODE.
     batch_size : int
         Rows evaluated at once (memory bound only; the result depends on it only through
         float rounding).
@@ -58,8 +62,23 @@ def heun_sample(
     torch.Tensor of shape (n, dim)
         Samples in model space, on ``device``.
     """
+    if method not in ("heun", "dpm"):
+        raise ValueError(f"method must be 'heun' or 'dpm', got {method!r}")
+    if method == "dpm" and churn:
+        raise ValueError("churn applies to the Heun solver only")
     sigmas, x, known, mask = _start(n, dim, sigmas, generator, known, mask, device)
     D = _batched(denoiser, mask, batch_size, device)
+    if method == "heun":
+        x = _heun_steps(x, D, sigmas, churn, mask, generator, device)
+    else:
+        x = _dpm_steps(x, D, sigmas)
+    if known is not None:
+        x = torch.where(mask, known, x)
+    return x
+
+
+def _heun_steps(x, D, sigmas: list, churn: float, mask, generator, device) -> torch.Tensor:
+    """Heun's method over ``sigmas`` with EDM's churn (see :func:`solve`)."""
     gamma = min(churn / max(len(sigmas) - 1, 1), 2**0.5 - 1)
     for s_cur, s_next in itertools.pairwise(sigmas):
         if gamma > 0:
@@ -74,8 +93,33 @@ def heun_sample(
             d2 = (x_next - D(x_next, s_next)) / s_next
             x_next = x + (s_next - s_cur) * 0.5 * (d + d2)
         x = x_next
-    if known is not None:
-        x = torch.where(mask, known, x)
+    return x
+
+
+def _dpm_steps(x, D, sigmas: list) -> torch.Tensor:
+    """The second-order multistep solver DPM-Solver++(2M) (Lu et al., 2022) in the EDM
+    parametrisation: one denoiser evaluation per step instead of Heun's two, the second
+    order coming from the previous step's estimate (deterministic given the initial noise).
+
+    With ``lambda = -log(sigma)`` and ``h = lambda_next - lambda``, a step is
+    ``x_next = (sigma_next / sigma) x + (1 - sigma_next / sigma) D_eff``, where ``D_eff``
+    is the current clean-row estimate ``D`` on the first step and
+    ``(1 + 1 / (2 r)) D - 1 / (2 r) D_prev`` afterwards (``r = h_prev / h``); the last step
+    (to ``sigma = 0``) returns ``D``.
+    """
+    previous, h_previous = None, None
+    for s_cur, s_next in itertools.pairwise(sigmas):
+        denoised = D(x, s_cur)
+        if s_next <= 0:
+            return denoised
+        h = math.log(s_cur / s_next)
+        estimate = denoised
+        if previous is not None:
+            r = h_previous / h
+            estimate = (1 + 1 / (2 * r)) * denoised - (1 / (2 * r)) * previous
+        ratio = s_next / s_cur
+        x = ratio * x + (1 - ratio) * estimate
+        previous, h_previous = denoised, h
     return x
 
 
@@ -107,49 +151,3 @@ def _batched(denoiser, mask, batch_size: int, device):
         return torch.cat(parts) if parts else x.clone()
 
     return D
-
-
-@torch.no_grad()
-def dpm_sample(
-    denoiser,
-    n: int,
-    dim: int,
-    sigmas: torch.Tensor,
-    generator: torch.Generator,
-    *,
-    known: torch.Tensor | None = None,
-    mask: torch.Tensor | None = None,
-    batch_size: int = 16384,
-    device="cpu",
-) -> torch.Tensor:
-    """Draw ``n`` rows with the second-order multistep solver DPM-Solver++(2M) (Lu et al.,
-    2022) in the EDM parametrisation: one denoiser evaluation per step instead of Heun's
-    two, the second order coming from the previous step's estimate.
-
-    With ``lambda = -log(sigma)`` and ``h = lambda_next - lambda``, a step is
-    ``x_next = (sigma_next / sigma) x + (1 - sigma_next / sigma) D_eff``, where ``D_eff``
-    is the current clean-row estimate ``D`` on the first step and
-    ``(1 + 1 / (2 r)) D - 1 / (2 r) D_prev`` afterwards (``r = h_prev / h``); the last step
-    (to ``sigma = 0``) returns ``D``. Known slots stay fixed as in :func:`heun_sample`.
-    Parameters and result as in :func:`heun_sample` (no ``churn``: the solver is
-    deterministic given the initial noise).
-    """
-    sigmas, x, known, mask = _start(n, dim, sigmas, generator, known, mask, device)
-    D = _batched(denoiser, mask, batch_size, device)
-    previous, h_previous = None, None
-    for s_cur, s_next in itertools.pairwise(sigmas):
-        denoised = D(x, s_cur)
-        if s_next <= 0:
-            x = denoised
-            break
-        h = math.log(s_cur / s_next)
-        estimate = denoised
-        if previous is not None:
-            r = h_previous / h
-            estimate = (1 + 1 / (2 * r)) * denoised - (1 / (2 * r)) * previous
-        ratio = s_next / s_cur
-        x = ratio * x + (1 - ratio) * estimate
-        previous, h_previous = denoised, h
-    if known is not None:
-        x = torch.where(mask, known, x)
-    return x

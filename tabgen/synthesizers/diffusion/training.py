@@ -48,14 +48,10 @@ class TrainConfig:
     batch_size: int
     lr: float
     ema_decay: float
-    cond_fraction: float
     max_time: float | None
     verbose: bool
     lr_warmup: int
-    p_mean: float
-    p_std: float
-    uniform_frac: float
-    sigma_max: float
+    noise: process.NoiseSettings
 
 
 def train(
@@ -76,11 +72,7 @@ def train(
             model,
             xb,
             generator,
-            config.p_mean,
-            config.p_std,
-            cond_prob=config.cond_fraction,
-            uniform_frac=config.uniform_frac,
-            sigma_max=config.sigma_max,
+            config.noise,
             parallel=trainer.parallel,
             per_row=privacy is not None,
         )

@@ -10,13 +10,14 @@ import pandas as pd
 import torch
 from scipy.special import ndtri
 
+from tabgen._params import store_params
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module, epochs_for_steps, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
@@ -53,7 +54,7 @@ _DP_EPOCHS = 20
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
-@dp_parameters(clipped="the critic's DP-SGD")
+@shared_parameters(clipped="the critic's DP-SGD")
 class GANSynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
@@ -78,12 +79,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [common parameters]
     epochs : int, optional
         Passes over the training rows (``n_rows // batch_size`` steps each). By default,
         enough passes for about 8,000 generator updates, within 100 to 300 epochs: an
@@ -104,16 +100,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         Rows the critic scores together (PacGAN).
     critic_steps : int, default=1
         Critic updates per generator update.
-    max_time : float, optional
-        Training budget in seconds; training stops cleanly after the step that exceeds it.
-    device : str, default="auto"
-        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...; resolved in ``fit``.
-    verbose : bool, default=False
-        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
-        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
-        nothing. No logging setting is changed.
-    random_state : None, int or numpy.random.Generator
-        Seed of fitting and of the default sampling stream.
+    [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
         10 % of ``epsilon`` measures the domain and the marginal histograms
@@ -142,6 +129,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
     selection_draws : int, default=4
         Candidates per returned row for ``selection="discriminator"``; 1 returns the
         generator's rows as they come (can be changed after fitting with ``set_params``).
+    [postprocess parameter]
 
     Notes
     -----
@@ -153,8 +141,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
+    [fitted attributes]
     dependencies_ : list
         ``(column, determinant, {level: value})`` for every column that is a function of
         one categorical column in the training rows (e.g. ``education -> education_num``);
@@ -243,28 +230,9 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         domain: dict | None = None,
         selection: str | None = "discriminator",
         selection_draws: int = 4,
+        postprocess="default",
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.embedding_dim = embedding_dim
-        self.generator_dim = generator_dim
-        self.critic_dim = critic_dim
-        self.pac = pac
-        self.critic_steps = critic_steps
-        self.max_time = max_time
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.max_grad_norm = max_grad_norm
-        self.domain = domain
-        self.selection = selection
-        self.selection_draws = selection_draws
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
@@ -275,12 +243,16 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     #: Post-processors (see tabgen.synthesizers.postprocess); "selection" only with
     #: ``selection="discriminator"`` and never in the DP mode.
-    _postprocessors = ("snap", "dependencies", "selection")
+    default_postprocessors = ("snap", "dependencies", "selection")
     _selects_natively = True  # inside the generation loop (see _generate)
 
     def _postprocessor_names(self) -> tuple:
-        names = self._postprocessors
-        return names if self.selection == "discriminator" else names[:-1]
+        names = super()._postprocessor_names()
+        return (
+            names
+            if self.selection == "discriminator"
+            else tuple(n for n in names if n != "selection")
+        )
 
     def _postprocess_rng(self, rng):
         return np.random.default_rng(self._refine_seed)  # drawn by _fit

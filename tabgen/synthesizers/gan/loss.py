@@ -14,17 +14,11 @@ from torch import nn
 from tabgen.synthesizers.gan.layout import GanLayout
 
 
-def gradient_penalty(
-    critic: nn.Module,
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    generator: torch.Generator,
-    weight: float = 10.0,
-    parallel=None,
+def interpolate_packs(
+    real: torch.Tensor, fake: torch.Tensor, pac: int, generator: torch.Generator, parallel=None
 ) -> torch.Tensor:
-    """``weight * mean((||grad||_2 - 1)^2)`` over packs of interpolated rows (data-parallel:
-    the mixing weights are drawn for the global batch and sliced)."""
-    pac = critic.pac
+    """Rows on the segments between real and fake packs, one mixing weight per pack of
+    ``pac`` rows (data-parallel: the weights are drawn for the global batch and sliced)."""
     n_packs = real.shape[0] // pac
     if parallel is None:
         alpha = torch.rand(n_packs, 1, 1, generator=generator, device=real.device)
@@ -33,11 +27,19 @@ def gradient_penalty(
         alpha = torch.rand(every, 1, 1, generator=generator, device=real.device)
         alpha = alpha[parallel.local_rows(every)]
     alpha = alpha.expand(n_packs, pac, real.shape[1]).reshape(real.shape)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    return alpha * real + (1 - alpha) * fake
+
+
+def gradient_penalty(
+    critic: nn.Module, mixed: torch.Tensor, generator: torch.Generator, parallel=None
+) -> torch.Tensor:
+    """``mean((||grad D(mixed)||_2 - 1)^2)`` over the critic's packs of the rows ``mixed``
+    (see :func:`interpolate_packs`)."""
+    mixed = mixed.requires_grad_(True)
     score = critic(mixed, generator, parallel)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    norm = grad.reshape(n_packs, -1).norm(2, dim=1)
-    return weight * ((norm - 1) ** 2).mean()
+    norm = grad.reshape(mixed.shape[0] // critic.pac, -1).norm(2, dim=1)
+    return ((norm - 1) ** 2).mean()
 
 
 def critic_loss(
@@ -54,7 +56,8 @@ def critic_loss(
     wasserstein = (
         critic(fake, generator, parallel).mean() - critic(real, generator, parallel).mean()
     )
-    return wasserstein + gradient_penalty(critic, real, fake, generator, gp_weight, parallel)
+    mixed = interpolate_packs(real, fake, critic.pac, generator, parallel)
+    return wasserstein + gp_weight * gradient_penalty(critic, mixed, generator, parallel)
 
 
 def condition_cross_entropy(

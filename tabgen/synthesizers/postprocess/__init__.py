@@ -1,7 +1,10 @@
 """Post-processors: steps learnt from the training rows after a model's own fit, applied to
 the rows it generates.
 
-Every model may declare some by name in its ``_postprocessors``; they run in this order:
+Every synthesizer takes the parameter ``postprocess``: ``"default"`` (the default) runs the
+post-processors its class lists in :attr:`PostProcessing.default_postprocessors` (also
+reported as ``capabilities.postprocessors``), and a sequence of names runs those instead
+(``()``: none). Any model can run any of them; they run in this order:
 
 ``"snap"``
     numbers with few distinct training values are moved to the nearest of them
@@ -11,7 +14,10 @@ Every model may declare some by name in its ``_postprocessors``; they run in thi
     (:class:`~tabgen.synthesizers.postprocess.structure.CategoryDependencies`);
 ``"selection"``
     several candidates are drawn per row and one is kept by a discriminator's density
-    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`).
+    ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`);
+``"pii"`` (every model)
+    e-mail, phone, name, address ... columns get fresh fake values
+    (:class:`~tabgen.synthesizers.postprocess.pii.RegeneratePII`).
 
 A post-processor is an object with
 
@@ -26,7 +32,8 @@ A post-processor is an object with
 
 :class:`PostProcessing` (a base of every synthesizer) fits them after ``_fit``, applies them
 after decoding, and reads and writes their state. A differentially private fit fits none
-(they would read the rows outside the privacy accounting).
+(they would read the rows outside the privacy accounting): there ``postprocess="default"``
+means none, and naming some is an error.
 """
 
 from __future__ import annotations
@@ -40,7 +47,43 @@ REGISTRY = {
     "snap": ("structure", "SnapToSupports", "supports"),
     "dependencies": ("structure", "CategoryDependencies", "dependencies"),
     "selection": ("selection", "DiscriminatorSelection", "discriminator"),
+    "pii": ("pii", "RegeneratePII", "pii"),
 }
+
+
+def check_postprocess(value, private: bool = False) -> tuple:
+    """The post-processor names a ``postprocess`` parameter asks for (``None``: the model's
+    defaults); raises ``ValueError`` for anything but ``"default"`` or a sequence of
+    distinct names of :data:`REGISTRY`, and for names with ``private`` (a DP fit).
+
+    Examples
+    --------
+    >>> check_postprocess(["snap"]), check_postprocess("default")
+    (('snap',), None)
+    """
+    if isinstance(value, str):
+        if value == "default":
+            return None
+        raise ValueError(f"postprocess must be 'default' or a list of names, got {value!r}")
+    try:
+        names = tuple(value)
+    except TypeError:
+        raise ValueError(
+            f"postprocess must be 'default' or a list of names, got {value!r}"
+        ) from None
+    for name in names:
+        if not isinstance(name, str) or name not in REGISTRY:
+            raise ValueError(
+                f"postprocess: unknown post-processor {name!r}; known: {list(REGISTRY)}"
+            )
+    if len(set(names)) < len(names):
+        raise ValueError(f"postprocess names a post-processor twice: {list(names)}")
+    if names and private:
+        raise ValueError(
+            f"postprocess={list(names)} with epsilon: post-processors read the training rows "
+            "outside the privacy accounting, so a differentially private fit runs none"
+        )
+    return names
 
 
 def postprocessor_class(name: str):
@@ -55,14 +98,17 @@ class PostProcessing:
     """Mixin of :class:`~tabgen.synthesizers.base.BaseSynthesizer`: the post-processors of a
     model (see the module docstring)."""
 
-    #: Names of the post-processors a fit learns, in the order they run (see REGISTRY).
-    _postprocessors: tuple = ()
+    #: Names of the post-processors a fit learns with ``postprocess="default"`` (see
+    #: :data:`REGISTRY`; they run in its order). Public: ``capabilities.postprocessors``.
+    default_postprocessors: tuple = ()
     #: Whether the model's ``_sample`` does the candidate selection itself (the GAN does,
     #: inside its generation loop); otherwise :meth:`_draw` does it around ``_sample``.
     _selects_natively: bool = False
 
     def _postprocessor_names(self) -> tuple:
-        return tuple(self._postprocessors)
+        """The names the ``postprocess`` parameter chooses."""
+        chosen = check_postprocess(getattr(self, "postprocess", "default"))
+        return tuple(self.default_postprocessors) if chosen is None else chosen
 
     def _postprocess_rng(self, rng) -> np.random.Generator:
         """Generator of the post-processors' fits, drawn from the fit's stream."""
@@ -80,7 +126,8 @@ class PostProcessing:
         if real is None:
             return
         rng = self._postprocess_rng(rng)
-        for name in sorted(self._postprocessor_names(), key=list(REGISTRY).index):
+        names = dict.fromkeys((*self._postprocessor_names(), "pii"))  # "pii": every model
+        for name in sorted(names, key=list(REGISTRY).index):
             step = postprocessor_class(name)().fit(real, self, rng)
             if step is not None:
                 self.postprocessors_.append(step)

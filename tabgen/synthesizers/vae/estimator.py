@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tabgen._params import store_params
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import build_module, resolve_device
 from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
-from tabgen.synthesizers._docs import dp_parameters
+from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._losses import LossHistory
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
@@ -23,7 +24,7 @@ from tabgen.synthesizers.vae.training import TrainConfig, train
 _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
 
-@dp_parameters()
+@shared_parameters()
 class VAESynthesizer(LossHistory, BaseSynthesizer):
     """Conditional tabular VAE (TVAE-style, with a masked condition vector).
 
@@ -43,12 +44,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
 
     Parameters
     ----------
-    schema : dict, optional
-        Column kind overrides, e.g. ``{"PAY_0": "categorical"}``.
-    constraints : list of tabgen.constraints.Rule, optional
-        Rules every generated row obeys, by construction (see :mod:`tabgen.constraints`).
-    constraint_violations : {"raise", "drop"}, default="raise"
-        What ``fit`` does with training rows that break a rule.
+    [common parameters]
     epochs : int, default=100
         Passes over the training rows.
     batch_size : int, default=500
@@ -76,17 +72,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         Scale of the Gaussian of each number: one learned value per column (``"slot"``, as
         in TVAE) or predicted per row by the decoder (``"row"``, heteroscedastic; on Adult
         it scored worse than ``"slot"``: GB-detection score 0.11 against 0.50).
-    max_time : float, optional
-        Training time budget in seconds; training stops cleanly after the step that
-        exceeds it (the model is then usable, just trained less).
-    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Where to train; ``"auto"`` picks CUDA when available (resolved in ``fit``).
-    verbose : bool, default=False
-        Show a progress bar on stderr (``tqdm.auto``: a widget in notebooks) in epochs,
-        with the ETA and the last epoch's mean loss (not in a DP fit); ``False`` prints
-        nothing. No logging setting is changed.
-    random_state : None, int or numpy.random.Generator
-        Seed for fitting and for the default sampling stream.
+    [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
         10 % of ``epsilon`` measures the domain and the marginal histograms that the
@@ -97,13 +83,13 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         Nothing else reads the rows: the output biases come from the released frequencies.
         Needs ``pip install "tabgen[dp]"``.
     [DP parameters]
+    [postprocess parameter]
 
     Attributes
     ----------
-    schema_ : Schema
-        Detected column kinds.
     encoder_ : TableEncoder
         The fitted table encoder (quantile-normal numbers, one-hot categories).
+    [fitted attributes]
     decoder_ : torch.nn.Module or None
         The (weight-averaged) decoder used for sampling; ``None`` when there is nothing to
         learn (only constant or id columns).
@@ -173,37 +159,16 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         domain: dict | None = None,
+        postprocess="default",
     ):
-        self.schema = schema
-        self.constraints = constraints
-        self.constraint_violations = constraint_violations
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.latent_dim = latent_dim
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.beta = beta
-        self.beta_warmup = beta_warmup
-        self.cond_fraction = cond_fraction
-        self.ema_decay = ema_decay
-        self.weight_decay = weight_decay
-        self.scale = scale
-        self.max_time = max_time
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-        self.epsilon = epsilon
-        self.delta = delta
-        self.max_grad_norm = max_grad_norm
-        self.domain = domain
+        store_params(self, locals())
 
     #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
     _dp_fraction = 0.1
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
-    _postprocessors = ("dependencies",)
+    default_postprocessors = ("dependencies",)
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:

@@ -1,0 +1,151 @@
+"""The report's overall verdict: one plain-language line per metric group.
+
+The thresholds are rules of thumb, said as such in the page; the numbers next to them are the
+measured ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .report import Report
+
+#: Names of the detectors, as the scores spell them.
+DETECTORS = {"lr": "logistic regression", "gb": "gradient boosting"}
+
+
+def _ok(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not math.isnan(value)
+
+
+def _grade(value: float, good: float, fair: float) -> str:
+    return "good" if value >= good else "fair" if value >= fair else "poor"
+
+
+def headline_detector(scores: dict[str, float]) -> str | None:
+    """``"lr"`` or ``"gb"``: the detector with the higher AUC (the stronger one), or None."""
+    aucs = {k: scores.get(f"detection_{k}_auc", math.nan) for k in DETECTORS}
+    aucs = {k: v for k, v in aucs.items() if _ok(v)}
+    if not aucs:
+        return None
+    return max(aucs, key=lambda k: (aucs[k], k == "gb"))
+
+
+def _fidelity(report: Report) -> str | None:
+    scores = report.scores
+    shape, trend = scores["shape"], scores["trend"]
+    if not _ok(shape):
+        return None
+    worst = min(shape, trend) if _ok(trend) else shape
+    text = f"{_grade(worst, 0.9, 0.8)}: single-column distributions match at shape {shape:.2f}"
+    if _ok(trend):
+        text += f", column-pair relations at trend {trend:.2f}"
+    text += " (1 = identical)"
+    result = report.results.get("fidelity")
+    shapes = None if result is None else result.details.get("column_shapes")
+    if shapes is not None and len(shapes) > 1:
+        weakest = shapes.sort_values("score", kind="stable").iloc[0]
+        text += f"; weakest column: {weakest['column']} ({weakest['score']:.2f})"
+    return text + "."
+
+
+def _detection(report: Report) -> str | None:
+    scores = report.scores
+    best = headline_detector(scores)
+    if best is None:
+        return None
+    auc = scores[f"detection_{best}_auc"]
+    if auc <= 0.6:
+        grade, meaning = "good", "hard to tell from real rows"
+    elif auc <= 0.8:
+        grade, meaning = "fair", "partly distinguishable from real rows"
+    else:
+        grade, meaning = "poor", "easy to tell from real rows"
+    text = (
+        f"{grade}: synthetic rows are {meaning}: the {DETECTORS[best]} classifier separates "
+        f"them with ROC-AUC {auc:.2f} (0.5 = cannot tell them apart, 1 = always can). "
+        f"Headline: {DETECTORS[best]}, the stronger of the two detectors"
+    )
+    other = "gb" if best == "lr" else "lr"
+    other_auc = scores.get(f"detection_{other}_auc", math.nan)
+    if _ok(other_auc):
+        text += f"; {DETECTORS[other]} reaches only AUC {other_auc:.2f}"
+        if abs(auc - other_auc) >= 0.05:
+            if other == "lr":
+                text += (
+                    " because a linear model on one-hot and scaled columns sees only shifts "
+                    "of single columns, not the thresholds and interactions trees find"
+                )
+            else:
+                text += (
+                    " because the trees, fitted on few rows or coarse splits, miss a "
+                    "difference spread thinly over many columns that a linear model adds up"
+                )
+        text += ". A detector is a lower bound: trust the one that finds the difference"
+    return text + "."
+
+
+def _utility(report: Report) -> str | None:
+    scores = report.scores
+    syn, real = scores["utility_synthetic"], scores["utility_real"]
+    if not _ok(syn):
+        return None
+    result = report.results.get("utility")
+    metric = "score" if result is None else str(result.details.get("metric", "score"))
+    text = f"a model trained on synthetic rows scores {metric} {syn:.3f} on the holdout"
+    if _ok(real) and real != 0:
+        ratio = syn / real
+        text = (
+            f"{_grade(ratio, 0.95, 0.85)}: {text}, against {real:.3f} when trained on the "
+            f"real rows ({ratio:.0%} of it)"
+        )
+    return text + "."
+
+
+def _privacy(report: Report) -> str | None:
+    scores = report.scores
+    copies, copies_hold = scores["exact_copy_rate"], scores["exact_copy_rate_holdout"]
+    if not _ok(copies):
+        return None
+    parts = [f"{copies:.1%} of synthetic rows copy a training row"]
+    if _ok(copies_hold):
+        parts[0] += f" ({copies_hold:.1%} match a holdout row by chance)"
+    dcr, mia = scores["dcr_share"], scores["mia_auc"]
+    worry = copies > (copies_hold if _ok(copies_hold) else 0.0) + 0.01
+    if _ok(dcr):
+        parts.append(
+            f"{dcr:.0%} of synthetic rows are closer to a training row than to a holdout row "
+            "(50% = no closer to what it learnt from than to unseen rows)"
+        )
+        worry = worry or dcr > 0.6
+    if _ok(mia):
+        parts.append(f"a distance-based membership attack reaches ROC-AUC {mia:.2f} (0.5 = chance)")
+        worry = worry or mia > 0.6
+    attack_keys = [k for k in scores if k.endswith("_risk") and _ok(scores[k])]
+    if attack_keys:
+        worst = max(attack_keys, key=lambda k: scores[k])
+        parts.append(f"highest attack risk {scores[worst]:.2f} ({worst.removesuffix('_risk')})")
+        worry = worry or scores[worst] > 0.1
+    if not _ok(dcr):
+        parts.append("no holdout given, so closeness to the training rows is not measured")
+    grade = "needs attention" if worry else "no sign of copying"
+    return f"{grade}: " + "; ".join(parts) + ". These are measurements, not a guarantee."
+
+
+def verdict(report: Report) -> dict[str, str]:
+    """``{group: sentence}`` for fidelity, detection, utility and privacy (what ran)."""
+    out = {}
+    for group, make in (
+        ("fidelity", _fidelity),
+        ("detection", _detection),
+        ("utility", _utility),
+        ("privacy", _privacy),
+    ):
+        line = make(report)
+        if line is not None:
+            out[group] = line
+        elif group in report.skipped:
+            out[group] = f"not measured: {report.skipped[group]}."
+    return out

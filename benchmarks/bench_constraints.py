@@ -10,9 +10,11 @@ not clash with them (non-negativity). Every model trains a fixed number of epoch
 
 Measured per fit: **validity** (share of sampled rows obeying every rule; FixedCombinations
 checked against the training combinations) for plain sampling, for conditional sampling
-(the target column fixed to one value), and for inpainting (held-out rows with half of
-their cells freed, given cells kept); shape, trend and the gradient-boosting detection
-score against held-out rows (``tabgen.evaluate``; higher is better); fit and sample time.
+(the target column fixed to one value), and for inpainting (held-out rows with about half
+of their cells freed in one of four patterns, given cells kept); each of these two steps is
+stopped after ``--step-limit`` seconds (recorded as a timeout); shape, trend and the
+gradient-boosting detection score against held-out rows (``tabgen.evaluate``; higher is
+better); fit and sample time.
 SDV's GaussianCopula and CTGAN (same epochs as the GAN) run in the same process with the
 same rules as far as SDV's constraint classes express them (column inequalities, fixed
 combinations; SDV has no inequality with a constant: its own min/max clipping stands in;
@@ -20,9 +22,10 @@ columns SDV detects as PII, such as latitude/longitude, are declared numerical o
 categorical as for tabgen; inpainting through ``sample_remaining_columns`` with 50 tries
 per batch).
 
-    /work/venv-bench/bin/python -m benchmarks.bench_constraints [--train 3000] [--rows 3000]
-        [--epochs 100] [--models copula,diffusion,vae,gan,sdv_copula,sdv_ctgan]
-        [--datasets adult,california,magic] [--seeds 0]
+    PYTHONPATH=. /work/venv-bench/bin/python -m benchmarks.bench_constraints [--train 3000]
+        [--rows 3000] [--epochs 100] [--step-limit 120] [--seeds 0]
+        [--models copula,diffusion,vae,gan,sdv_copula,sdv_ctgan]
+        [--datasets adult,california,magic] [--output constraints.json]
 
 Writes ``benchmarks/results/constraints.json`` and prints a Markdown table.
 """
@@ -30,7 +33,9 @@ Writes ``benchmarks/results/constraints.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import time
 import traceback
 import warnings
@@ -209,6 +214,24 @@ class _SdvAdapter:
         return pd.concat(parts).sort_index()
 
 
+class StepTimeout(Exception):
+    """A conditional or inpainting step ran past ``--step-limit`` seconds."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    def stop(signum, frame):
+        raise StepTimeout(f"stopped after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 # -- one fit --------------------------------------------------------------------------------------
 def run_one(name, train, holdout, rules, args, seed, with_rules, cond_pair, inpaint) -> dict:
     out = {"model": name, "rules": with_rules, "seed": seed}
@@ -238,7 +261,8 @@ def run_one(name, train, holdout, rules, args, seed, with_rules, cond_pair, inpa
     col, value = cond_pair
     try:
         start = time.perf_counter()
-        part = model.sample(500, conditions={col: value})
+        with _time_limit(args.step_limit):
+            part = model.sample(500, conditions={col: value})
         out["conditional_s"] = round(time.perf_counter() - start, 2)
         out["validity_conditional"] = validity(rules, train, part)
         out["conditional_kept"] = float((part[col] == value).mean())
@@ -246,7 +270,8 @@ def run_one(name, train, holdout, rules, args, seed, with_rules, cond_pair, inpa
         out["conditional_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
     try:
         start = time.perf_counter()
-        filled = model.sample(conditions=inpaint)
+        with _time_limit(args.step_limit):
+            filled = model.sample(conditions=inpaint)
         out["inpaint_s"] = round(time.perf_counter() - start, 2)
         out["validity_inpaint"] = validity(rules, train, filled)
         out["inpaint_kept"] = kept_given(inpaint, filled)
@@ -292,6 +317,9 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--output", default="constraints.json")
     p.add_argument("--debug", action="store_true")
+    p.add_argument(
+        "--step-limit", type=int, default=120, help="seconds for each conditional/inpaint step"
+    )
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     results = {"machine": machine_info(), "args": vars(args), "datasets": {}, "runs": []}

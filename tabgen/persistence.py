@@ -76,6 +76,13 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
     pathlib.Path
     """
     path = check_output(path, overwrite=overwrite, parents=True)
+    header, data = model_parts(model)
+    return write_model_file(path, header, data)
+
+
+def model_parts(model) -> tuple[dict, bytes]:
+    """The JSON header and the raw array bytes of a fitted synthesizer's file (a container
+    such as a relational model stores several of them)."""
     state, arrays = model._file_state()
     index, chunks, offset = {}, [], 0
     for name, arr in arrays.items():
@@ -99,8 +106,14 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
         "state": state,
         "arrays": index,
     }
+    return header, b"".join(chunks)
+
+
+def write_model_file(path, header: dict, data: bytes) -> Path:
+    """Write a model file (prefix, JSON ``header``, ``data``) atomically to ``path``, which
+    the caller has checked with :func:`~tabgen._output.check_output`."""
+    path = Path(path)
     head = json.dumps(header, allow_nan=False).encode("utf-8")
-    data = b"".join(chunks)
     digest = hashlib.sha256(head + data).digest()
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(head), len(data), digest))
@@ -301,12 +314,30 @@ def load(path, *, custom: dict | None = None):
     FileNotFoundError, IsADirectoryError
         ``path`` does not exist or is a folder.
     """
+    header, data = read_header(path)
+    where = repr(str(path))
+    container = header.get("container")
+    if container is not None:
+        if container not in CONTAINERS:
+            raise ModelFileError(f"{where} holds an unknown kind of model {container!r}")
+        from tabgen.synthesizers.registry import import_path
+
+        return import_path(CONTAINERS[container])(header, data, where)
+    return model_from_parts(header, data, where, custom=custom)
+
+
+#: Model files that hold several models (``"container"`` in the header) -> the function
+#: that rebuilds one from ``(header, data, where)``, by import path.
+CONTAINERS = {"relational": "tabgen.relational.synthesizer:load_relational"}
+
+
+def model_from_parts(header: dict, data: bytes, where: str, *, custom: dict | None = None):
+    """The fitted synthesizer described by a validated ``header`` and its array bytes
+    ``data`` (see :func:`load`; ``where`` names the file in messages)."""
     from tabgen.encoders import TableEncoder
     from tabgen.schema import Schema
     from tabgen.synthesizers.registry import class_by_name
 
-    header, data = read_header(path)
-    where = repr(str(path))
     try:
         cls = class_by_name(header["class"])
         params = {k: v for k, v in header["params"].items() if k in cls._get_param_names()}

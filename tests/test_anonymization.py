@@ -211,6 +211,11 @@ def test_report_measures_risk_against_the_holdout(fitted, tmp_path):
         low, high = scores[f"{attack}_risk_low"], scores[f"{attack}_risk_high"]
         assert 0.0 <= low <= scores[f"{attack}_risk"] <= high <= 1.0
     assert scores["exact_copy_rate"] == 0.0
+    assert 0.0 <= scores["mia_auc_worst"] <= 1.0 and np.isfinite(scores["mia_tpr_at_1pct_fpr"])
+    # the riskiest rows are named by their position in the fitted table, never by values
+    risky = report.details["privacy"]["riskiest_rows"]
+    assert list(risky.columns) == ["index", "risk"]
+    assert set(risky["index"]) <= set(anon.train_rows_.tolist())
     guards = report.config["anonymizer"]
     assert guards["pii_columns"] == {"customer_id": "key", "email": "email"}
     assert "not a proof of anonymity" in guards["wording"]

@@ -62,6 +62,7 @@ def _diffusion():
 ESTIMATORS = [
     _copula(),
     SyntheticImputer(synthesizer=_copula(), n_draws=2, random_state=0),
+    SyntheticImputer(random_state=0),  # the default: per-column predictors
     SyntheticOverSampler(synthesizer=_copula(), selection=None, min_class_rows=1, random_state=0),
     Anonymizer(synthesizer=_copula(), random_state=0),
 ]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import tabgen
+from tabgen._progress import watch
 from tabgen.pipelines import Anonymizer, SyntheticImputer, SyntheticOverSampler
 
 
@@ -141,3 +142,47 @@ def test_get_loss_values_is_a_table_per_network(model, columns):
     assert table["epoch"].tolist() == [1, 2, 3]
     assert table[columns[1:]].notna().all().all()
     assert table[columns[1]].tolist() == model.loss_history_
+
+
+def test_watch_follows_training_runs_of_this_thread_and_hides_dp_losses():
+    seen = []
+    df = _table()
+    with watch(seen.append):
+        tabgen.VAESynthesizer(epochs=3, random_state=0).fit(df)
+    assert [p.epoch for p in seen] == [1, 2, 3] and all(p.loss for p in seen)
+    tabgen.VAESynthesizer(epochs=2, random_state=0).fit(df)
+    assert len(seen) == 3  # the block has ended
+    from tabgen._progress import watchers
+    from tabgen.nn.trainer import Progress
+
+    hook = watchers(show_loss=False)
+    assert hook == []
+    with watch(seen.append):
+        (hook,) = watchers(show_loss=False)
+    hook(Progress("m", 1, 2, 3, {"loss": 1.0}, 0.1, False))
+    assert seen[-1].loss == {} and seen[-1].epoch == 1
+
+
+def test_watch_sees_only_its_own_thread_and_no_dp_losses():
+    import threading
+
+    pytest.importorskip("opacus")
+    mine, other = [], []
+    started, done = threading.Event(), threading.Event()
+
+    def elsewhere():
+        with watch(other.append):
+            started.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    started.wait(60)
+    try:
+        with watch(mine.append):
+            tabgen.VAESynthesizer(epsilon=3.0, epochs=2, random_state=0).fit(_table())
+    finally:
+        done.set()
+        thread.join()
+    assert [p.epoch for p in mine] == [1, 2] and all(p.loss == {} for p in mine)
+    assert other == []

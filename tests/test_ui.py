@@ -22,7 +22,6 @@ import pytest
 pytest.importorskip("flask", reason="the 'ui' extra (Flask) is not installed")
 
 import tabgen
-from tabgen._progress import watch
 from tabgen.ui import UIServer, create_app
 from tabgen.ui.workspace import Workspace, display_name, table_suffix
 
@@ -123,6 +122,8 @@ def test_local_bind_refuses_other_host_names_and_cross_origin_posts(client):
     assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 403
     r = client.post("/demo", headers={"Origin": "http://evil.example"})
     assert r.status_code == 403
+    assert client.post("/demo", headers={"Origin": "null"}).status_code == 403
+    assert client.post("/demo", headers={"Origin": "http://localhost"}).status_code == 303
 
 
 def test_pages_forbid_framing_and_the_report_is_sandboxed(client):
@@ -307,6 +308,11 @@ def test_synthesize_with_conditions_and_downloads(app, client):
     assert client.get(f"/jobs/{job_id}/download/..%2f..%2fetc").status_code == 404
     report = client.get(f"/jobs/{job_id}/report")
     assert report.status_code == 200 and "sandbox" in report.headers["Content-Security-Policy"]
+    saved = client.get(f"/jobs/{job_id}/report?download=1")
+    assert saved.data == report.data
+    assert saved.headers["Content-Disposition"] == (
+        "attachment; filename=table-synthesize-report.html"
+    )
     # the model: written by tabgen's save, read back by the safe loader
     r = client.post(f"/jobs/{job_id}/model")
     assert r.status_code == 200
@@ -411,6 +417,11 @@ def test_one_job_at_a_time_queue_and_cancel(app, client):
     assert client.get(f"/api/jobs/{second}").get_json()["state"] == "cancelled"
     r = client.post(f"/jobs/{first}/cancel", headers={"X-Requested-With": "fetch"})
     assert r.status_code == 200
+    answer = r.get_json()
+    assert (answer["state"], answer["stage"]) in [
+        ("running", "cancelling: stops at the next epoch or step"),
+        ("cancelled", "cancelled"),
+    ]
     status = _wait(client, first, timeout=60)
     assert status["state"] == "cancelled" and status["epoch"] < 100000
     assert runner.current is None
@@ -418,25 +429,6 @@ def test_one_job_at_a_time_queue_and_cancel(app, client):
     third = _start(client, url, kind="synthesize", model="copula", rows="10")
     assert _wait(client, third)["state"] == "done"
     assert client.get(f"/jobs/{first}/result").status_code == 409
-
-
-def test_watch_follows_training_runs_of_this_thread_and_hides_dp_losses():
-    seen = []
-    df = _frame()
-    with watch(seen.append):
-        tabgen.VAESynthesizer(epochs=3, random_state=0).fit(df)
-    assert [p.epoch for p in seen] == [1, 2, 3] and all(p.loss for p in seen)
-    tabgen.VAESynthesizer(epochs=2, random_state=0).fit(df)
-    assert len(seen) == 3  # the block has ended
-    from tabgen._progress import watchers
-    from tabgen.nn.trainer import Progress
-
-    hook = watchers(show_loss=False)
-    assert hook == []
-    with watch(seen.append):
-        (hook,) = watchers(show_loss=False)
-    hook(Progress("m", 1, 2, 3, {"loss": 1.0}, 0.1, False))
-    assert seen[-1].loss == {} and seen[-1].epoch == 1
 
 
 # -- shutdown ---------------------------------------------------------------------------------
@@ -517,6 +509,22 @@ def test_cli_ui_on_a_public_address_generates_and_requires_a_token():
     assert proc.returncode == 0
 
 
+def test_cli_ui_on_a_busy_port_fails_cleanly(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    from tabgen.cli import main
+
+    server = UIServer(port=0, workspace_parent=tmp_path).start()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the CLI's workspace goes
+    try:
+        assert main(["ui", "--port", str(server.port), "--no-browser"]) == 1
+        err = capsys.readouterr().err
+        assert f"tabgen: error: cannot serve on 127.0.0.1:{server.port}" in err
+        assert [p for p in tmp_path.iterdir() if p != server.workspace] == []  # removed
+    finally:
+        server.stop()
+
+
 def test_cli_ui_says_what_is_missing_without_the_extra(monkeypatch, capsys):
     from tabgen.cli import main
 
@@ -589,3 +597,40 @@ def test_browser_tests_skip_without_chromium_but_fail_under_ci(ci):
     else:
         assert proc.returncode in (0, 5), out[-2000:]  # 5: every test skipped at collection
         assert "browser tests skipped: /nonexistent/chromium is missing" in out
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(colour):
+        c = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_style_sheet_text_contrast_is_at_least_4_5():
+    css = (ROOT / "tabgen" / "ui" / "static" / "ui.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [
+        ("fg", "bg"), ("fg", "card"), ("muted", "bg"), ("muted", "card"), ("accent", "bg"),
+        ("accent", "card"), ("accent-fg", "accent"), ("error", "error-bg"), ("error", "card"),
+        ("error", "bg"),
+    ]  # fmt: skip
+    ratios = {p: _contrast(var[p[0]], var[p[1]]) for p in pairs}
+    assert min(ratios.values()) >= 4.5, ratios
+    assert _contrast("#d7e3ee", "#10283f") >= 4.5  # step list on the top bar
+    assert "#d7e3ee" in css and "#10283f" in css
+
+
+def test_ui_presets_are_the_pipelines_presets():
+    from tabgen.pipelines._presets import PRESETS
+    from tabgen.ui.forms import preset_model
+
+    for kind, pipeline in [("rebalance", "SyntheticOverSampler"), ("anonymize", "Anonymizer")]:
+        for preset, model in PRESETS[pipeline].items():
+            assert preset_model(preset, kind) == model, (kind, preset)
+    assert preset_model("fast", "synthesize") == "copula"
+    assert preset_model("best", "anonymize", epsilon=1.0) == "copula"  # the DP default

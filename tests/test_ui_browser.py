@@ -45,6 +45,7 @@ if _REASON is not None:
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -189,6 +190,8 @@ def test_upload_edit_kind_synthesize_watch_and_download(server, browser, downloa
     path, df = _table(tmp_path)
     browser.get(server.url)
     assert browser.title.startswith("Step 1")
+    webdriver.ActionChains(browser).send_keys(Keys.TAB).perform()  # keyboard: skip link first
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"
     _shot(browser, "1-upload")
     _upload(browser, server, path)
     assert "people.csv" in browser.find_element(By.TAG_NAME, "main").text
@@ -206,7 +209,7 @@ def test_upload_edit_kind_synthesize_watch_and_download(server, browser, downloa
     _wait(browser).until(EC.presence_of_element_located((By.ID, "progress")))
     _wait(browser).until(lambda d: _state(d) == "running")
     _wait(browser).until(lambda d: d.find_element(By.ID, "epoch").text != "–")
-    _shot(browser, "3-run")
+    _shot(browser, "3-run")  # training under way (or its last epoch, on a fast machine)
     _wait(browser, 120).until(EC.visibility_of_element_located((By.ID, "results-link")))
     seen = browser.execute_script("return window.tabgenSeen")
     assert seen[-1] == 100
@@ -236,7 +239,16 @@ def test_anonymize_shows_the_privacy_report(server, browser, tmp_path):
     _upload(browser, server, path)
     browser.find_element(By.ID, "columns-next").click()
     _wait(browser).until(EC.presence_of_element_located((By.ID, "job-form")))
-    _choose_job(browser, "anonymize", "preset:fast", anon_rows=120)
+    _choose_job(browser, "anonymize", "preset:fast", anon_rows=120, holdout=5)
+    browser.find_element(By.ID, "run-button").click()  # the server refuses the holdout
+    summary = _wait(browser).until(EC.visibility_of_element_located((By.ID, "error-summary")))
+    assert "holdout=5 leaves 5 holdout and 295 training rows" in summary.text
+    assert browser.find_element(By.ID, "holdout").get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.ID, "kind-anonymize").is_selected()  # the form is kept
+    _shot(browser, "2-job-error")
+    box = browser.find_element(By.ID, "holdout")
+    box.clear()
+    box.send_keys("0.2")
     browser.find_element(By.ID, "run-button").click()
     _wait(browser, 120).until(EC.visibility_of_element_located((By.ID, "results-link")))
     browser.find_element(By.ID, "results-link").click()

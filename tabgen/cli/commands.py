@@ -99,6 +99,11 @@ def cmd_info(args) -> int:
 
     load(args.model_file)  # every check of a load, so that an altered file is refused
     header, _ = read_header(args.model_file)
+    if header.get("container") == "relational":
+        from tabgen.cli.relational import describe_container
+
+        describe_container(header, args.json)
+        return 0
     schema = header["encoder"]["schema"]["columns"]
     if args.json:
         info = {

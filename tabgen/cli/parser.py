@@ -62,6 +62,8 @@ def _add_schema(p) -> None:
 
 
 def _add_model_options(p) -> None:
+    """``--overwrite``, then the options of a command that fits a model."""
+    _add_overwrite(p)
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--epochs", type=positive_int, help="training epochs (neural models)")
     p.add_argument(
@@ -123,13 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, help, description=None):  # runs tabgen.cli.cmd_<name>
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=help,
             description=description or help[0].upper() + help[1:] + ".",
             parents=[common],
             formatter_class=HelpFormatter,
         )
+        p.set_defaults(func=f"cmd_{name}")
+        return p
 
     p = command("demo", "fit on the bundled Adult data, sample, write a report")
     p.add_argument("-o", "--output", default="tabgen-demo", help="output folder")
@@ -138,9 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-n", "--rows", type=positive_int, help="synthetic rows (default: as many as trained on)"
     )
-    _add_overwrite(p)
     _add_model_options(p)
-    p.set_defaults(func="cmd_demo")
 
     p = command("fit", "fit a model on a CSV/Parquet table and save it")
     p.add_argument("data", help="training table (.csv, .csv.gz, .parquet)")
@@ -152,10 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit with differential privacy at this epsilon (models with a DP mode)",
     )
     p.add_argument("--delta", type=positive_float, help="DP delta (default: the model's)")
-    _add_overwrite(p)
     _add_model_options(p)
     add_fit_option(p)
-    p.set_defaults(func="cmd_fit")
 
     p = command("sample", "sample rows from a saved model")
     p.add_argument("model_file", help="a model file written by 'tabgen fit'")
@@ -171,7 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--batch-size", type=positive_int, default=50_000, help="rows per batch")
     _add_overwrite(p)
-    p.set_defaults(func="cmd_sample")
 
     p = command("rebalance", "add synthetic minority-class rows")
     p.add_argument("data", help="training table (.csv, .csv.gz, .parquet)")
@@ -197,18 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
     p.add_argument("--mark-synthetic", action="store_true", help="add an is_synthetic column")
-    _add_overwrite(p)
     _add_model_options(p)
-    p.set_defaults(func="cmd_rebalance")
 
     p = command("impute", "fill missing cells")
     p.add_argument("data", help="table with missing cells (.csv, .csv.gz, .parquet)")
-    _add_model(p, "copula", INPAINTING_MODELS, " (the models that can fill any missing cells)")
+    _add_model(
+        p,
+        None,
+        INPAINTING_MODELS,
+        " (the models that can fill any missing cells; default: none, per-column predictors)",
+    )
     p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
-    p.add_argument("--draws", type=positive_int, default=10, help="draws per point estimate")
-    _add_overwrite(p)
+    p.add_argument(
+        "--draws", type=positive_int, help="draws per point estimate (with -m; default 10)"
+    )
     _add_model_options(p)
-    p.set_defaults(func="cmd_impute")
 
     p = command("anonymize", "export a safeguarded synthetic copy and a privacy report")
     p.add_argument("data", help="sensitive table (.csv, .csv.gz, .parquet)")
@@ -234,14 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-columns", help="detected PII columns to learn anyway")
     p.add_argument("--rare-threshold", type=int, default=5, help="merge categories rarer than this")
     p.add_argument("--batch-size", type=positive_int, default=50_000, help="rows per batch")
-    _add_overwrite(p)
     _add_model_options(p)
-    p.set_defaults(func="cmd_anonymize")
 
     p = command("info", "describe a saved model")
     p.add_argument("model_file", help="a model file written by 'tabgen fit'")
     p.add_argument("--json", action="store_true", help="print the description as JSON")
-    p.set_defaults(func="cmd_info")
 
     p = command(
         "evaluate",
@@ -261,9 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schema(p)
     _add_overwrite(p)
     add_evaluate_option(p)
-    p.set_defaults(func="cmd_evaluate")
     add_commands(command, read_input)
     from tabgen.cli.ui import add_ui_command  # tabgen ui: the local web app
 
     add_ui_command(command)
+    from tabgen.cli.relational import add_commands as add_database_commands
+
+    add_database_commands(command)
     return parser

@@ -11,6 +11,7 @@ from tabgen.cli.common import (
     note,
     read_data,
     report_paths,
+    schema_option,
     show_progress,
     show_report,
     split_columns,
@@ -79,13 +80,21 @@ def cmd_impute(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticImputer
 
-    cls, params = model_spec(args)
-    if not cls.capabilities.inpainting:  # the parser's choices already say so
-        raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
+    if args.model is None:  # the default: per-column predictors, no synthesizer
+        given = [f for f in ("epochs", "max_time", "device", "param") if getattr(args, f, None)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise UsageError(f"{flag} sets a synthesizer's parameter: choose one with -m MODEL")
+        engine = {"schema": schema_option(args)}
+    else:
+        cls, params = model_spec(args)
+        if not cls.capabilities.inpainting:  # the parser's choices already say so
+            raise UsageError(f"-m {args.model}: this model cannot fill missing cells")
+        engine = {"synthesizer": cls(**params)}
     check_table_output(args, args.data)
     data = read_data(args, args.data)
     imputer = SyntheticImputer(
-        synthesizer=cls(**params),
+        **engine,
         n_draws=args.draws,
         random_state=args.seed,
         verbose=show_progress(args),

@@ -13,6 +13,9 @@ for the HTML report), so they measure every generator, ours or a peer's, the sam
   NNDR, membership inference) and :func:`exact_copy_rate`;
 * :func:`attack_risks`: Anonymeter-style singling-out, linkability and inference attacks with
   confidence intervals (``evaluate(..., metrics=["attacks"])``; not part of ``"all"``).
+* databases (several tables linked by keys, :mod:`tabgen.metrics.relational`):
+  :func:`evaluate_database`, :func:`key_integrity`, :func:`cardinality_shape`,
+  :func:`parent_child_trends`, :func:`aggregate_detection`.
 """
 
 from ._result import MetricResult
@@ -21,6 +24,14 @@ from .detection import detection
 from .fidelity import column_pair_trends, column_shapes, fidelity
 from .precision_recall import alpha_precision_beta_recall, precision_recall
 from .privacy import exact_copy_rate, privacy
+from .relational import (
+    DatabaseReport,
+    aggregate_detection,
+    cardinality_shape,
+    evaluate_database,
+    key_integrity,
+    parent_child_trends,
+)
 from .report import GROUPS, HEADLINE_KEYS, OPTIONAL_GROUPS, Report, evaluate
 from .similarity import (
     contingency_similarity,
@@ -34,20 +45,26 @@ __all__ = [
     "GROUPS",
     "HEADLINE_KEYS",
     "OPTIONAL_GROUPS",
+    "DatabaseReport",
     "MetricResult",
     "Report",
+    "aggregate_detection",
     "alpha_precision_beta_recall",
     "attack_risks",
+    "cardinality_shape",
     "column_pair_trends",
     "column_shapes",
     "contingency_similarity",
     "correlation_similarity",
     "detection",
     "evaluate",
+    "evaluate_database",
     "exact_copy_rate",
     "fidelity",
     "infer_task",
+    "key_integrity",
     "ks_complement",
+    "parent_child_trends",
     "precision_recall",
     "privacy",
     "tv_complement",

@@ -158,3 +158,104 @@ def encode(
         columns=sources,
         onehot_mask=np.asarray(onehot, dtype=bool),
     )
+
+
+#: Weight of a one-hot indicator in :class:`RowSpace`: a category mismatch flips two
+#: indicators, so it costs ``2 · (1/√2)² = 1`` in squared distance, like a full-range
+#: numeric difference.
+ONEHOT_WEIGHT = 1.0 / np.sqrt(2.0)
+
+
+def _row_floats(values: pd.Series, kind: str, fmt: str | None) -> np.ndarray:
+    """Numbers as float, datetimes as UTC nanoseconds; unparsable or missing cells NaN."""
+    if kind == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            ts = values
+        else:
+            ts = pd.to_datetime(values, format=fmt if fmt else "mixed", errors="coerce")
+        if getattr(ts.dtype, "tz", None) is not None:
+            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        out = ts.astype("datetime64[ns]").to_numpy().view("int64").astype(np.float64)
+        out[ts.isna().to_numpy()] = np.nan
+        return out
+    if pd.api.types.is_bool_dtype(values.dtype):
+        values = values.astype("float64")
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class RowSpace:
+    """The one row encoding of tabgen's distance-based privacy measures.
+
+    Fitted once on a reference table (the training rows) and applied to any table with the
+    same columns, batch by batch, so that the anonymizer's near-copy filter, the DCR / NNDR
+    metrics and the membership-inference attacks measure the same distance:
+
+    * numbers and datetimes min-max scaled on the reference range (a constant column keeps
+      span 1), a missing value as 0 plus a 0/1 indicator;
+    * categories one-hot over the reference's categories, each indicator weighted by
+      :data:`ONEHOT_WEIGHT` = 1/√2 (a mismatch costs 1 in squared distance, as much as a
+      full-range numeric difference); a missing value and a category the reference never
+      had share one extra slot.
+
+    Parameters
+    ----------
+    kinds : mapping
+        ``{column: "numerical" | "datetime" | "categorical"}``; other kinds are left out.
+    formats : mapping, optional
+        ``{column: strftime format}`` for datetimes stored as text.
+
+    Examples
+    --------
+    >>> ref = pd.DataFrame({"x": [0.0, 10.0], "c": ["a", "b"]})
+    >>> space = RowSpace({"x": "numerical", "c": "categorical"}).fit(ref)
+    >>> space.transform(pd.DataFrame({"x": [5.0], "c": ["b"]})).round(3).tolist()
+    [[0.5, 0.0, 0.0, 0.707, 0.0]]
+    """
+
+    def __init__(self, kinds: Mapping[str, str], formats: Mapping[str, str] | None = None):
+        self.kinds = dict(kinds)
+        self.formats = dict(formats or {})
+
+    def fit(self, reference: pd.DataFrame) -> RowSpace:
+        """Learn ranges and category lists from ``reference``; returns ``self``."""
+        self.columns_ = []
+        for col, kind in self.kinds.items():
+            values = reference[col]
+            if kind in ("numerical", "datetime"):
+                x = _row_floats(values, kind, self.formats.get(col))
+                present = x[~np.isnan(x)]
+                low = float(present.min()) if len(present) else 0.0
+                span = float(present.max() - low) if len(present) else 1.0
+                self.columns_.append((col, kind, (low, span if span > 0 else 1.0)))
+            elif kind == "categorical":
+                cats = pd.Index(pd.unique(values.dropna().to_numpy(dtype=object)))
+                self.columns_.append((col, kind, cats))
+        return self
+
+    @property
+    def sources_(self) -> list:
+        """The source column of every feature, in feature order."""
+        out = []
+        for col, kind, info in self.columns_:
+            out += [col] * (len(info) + 1 if kind == "categorical" else 2)
+        return out
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """``frame`` as points of the space (a float array, one row per row)."""
+        blocks = []
+        n = len(frame)
+        for col, kind, info in self.columns_:
+            if kind == "categorical":
+                values = frame[col]
+                codes = info.get_indexer(pd.Index(values.to_numpy(dtype=object)))
+                onehot = np.zeros((n, len(info) + 1))
+                slot = np.where(codes >= 0, codes, len(info))
+                slot[values.isna().to_numpy()] = len(info)
+                onehot[np.arange(n), slot] = ONEHOT_WEIGHT
+                blocks.append(onehot)
+            else:
+                low, span = info
+                x = (_row_floats(frame[col], kind, self.formats.get(col)) - low) / span
+                miss = np.isnan(x)
+                blocks.append(np.column_stack([np.where(miss, 0.0, x), miss.astype(float)]))
+        return np.hstack(blocks) if blocks else np.zeros((n, 0))

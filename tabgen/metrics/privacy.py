@@ -1,11 +1,14 @@
 """Distance-based privacy audits: DCR share, exact copies, NNDR, membership inference.
 
 These are *empirical* risk estimates, not guarantees (only differential privacy gives one; see
-``references/privacy.md``). All distances are computed on one encoding of the real (training),
-holdout and synthetic rows: numbers min-max scaled on the real range (TabSyn divides by the
-range; the shift does not change distances), categories one-hot, a missing value as an indicator
-of its own. The default metric is Euclidean (mostlyai-qa, synthcity); ``metric="manhattan"``
-gives TabSyn's L1 (slower: the neighbour search cannot use the Euclidean shortcuts).
+``references/privacy.md``). All distances are computed in tabgen's one row encoding
+(:class:`~tabgen.metrics.attacks.space.RowSpace`, also used by the attacks and by the
+anonymizer's near-copy filter), fitted on the training rows: numbers min-max scaled on their
+range (TabSyn divides by the range; the shift does not change distances), categories one-hot
+with indicators weighted 1/√2 (a mismatch costs 1 in squared distance), a missing value as an
+indicator of its own. The default metric is Euclidean (mostlyai-qa, synthcity);
+``metric="manhattan"`` gives TabSyn's L1 (slower: the neighbour search cannot use the
+Euclidean shortcuts).
 
 * **DCR share** (TabSyn / mostlyai-qa): for each synthetic row, the distance to its nearest
   training row and to its nearest holdout row (training rows subsampled to the holdout size);
@@ -20,6 +23,13 @@ gives TabSyn's L1 (slower: the neighbour search cannot use the Euclidean shortcu
 * **Membership-inference AUC**: score = -distance from a candidate record to its nearest
   synthetic row; members = training rows, non-members = holdout rows (equal numbers);
   ROC-AUC, 0.5 = no leakage (TAPAS ``ClosestDistanceMIA``).
+* **Membership attacks, worst case** (:func:`~tabgen.metrics.attacks.membership_attacks`):
+  distance, distance-ratio, DOMIAS-style density-ratio (kNN and KDE) and classifier attacks,
+  each with ROC-AUC and TPR at 1 % / 0.1 % FPR with bootstrap intervals; the headline is the
+  worst case (``mia_auc_worst``, ``mia_tpr_at_1pct_fpr``, ``mia_tpr_at_0.1pct_fpr``), with
+  the share of training rows an attack flags at 1 % FPR (``records_at_risk``, beside its
+  chance level ``records_at_risk_holdout``) and the indices of the riskiest training rows in
+  ``details["riskiest_rows"]`` (indices only, never values).
 """
 
 from __future__ import annotations
@@ -36,10 +46,11 @@ from ._columns import (
     resolve_kinds,
     select_columns,
 )
-from ._encode import encode
+from ._encode import RowSpace
 from ._neighbors import check_metric, kneighbors
 from ._result import MetricResult
-from ._sampling import RandomState, check_max_rows, resolve_rng, subsample
+from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng, subsample
+from .attacks.membership import MIN_HOLDOUT, membership_attacks
 
 __all__ = ["exact_copy_rate", "privacy"]
 
@@ -118,8 +129,10 @@ def privacy(
     metric: str = "euclidean",
     max_rows: int | None = 20_000,
     random_state: RandomState = 0,
+    membership: bool = True,
+    n_bootstrap: int = 200,
 ) -> MetricResult:
-    """DCR share, exact-copy rate, NNDR and a distance-based membership-inference AUC.
+    """DCR share, exact-copy rate, NNDR and membership-inference attacks (worst case).
 
     Parameters
     ----------
@@ -139,13 +152,23 @@ def privacy(
         always counted on all rows.
     random_state : int, numpy Generator or None, default 0
         Seeds the subsampling.
+    membership : bool, default True
+        Also run the battery of :func:`~tabgen.metrics.attacks.membership_attacks` (needs a
+        holdout of at least 20 rows; capped at ``max_rows // 2`` rows per role).
+    n_bootstrap : int, default 200
+        Bootstrap resamples of the membership attacks' intervals.
 
     Returns
     -------
     MetricResult
         ``scores``: ``dcr_share``, ``exact_copy_rate``, ``exact_copy_rate_holdout``, ``nndr``,
-        ``nndr_holdout``, ``mia_auc``. ``arrays``: ``dcr_train`` and ``dcr_holdout`` (per
-        synthetic row, for histograms). ``details``: rows used, metric, DCR quantiles.
+        ``nndr_holdout``, ``mia_auc``; with ``membership`` also the worst-case attack scores
+        ``mia_auc_worst`` (``_low``, ``_high``), ``mia_tpr_at_1pct_fpr``,
+        ``mia_tpr_at_0.1pct_fpr`` (each with ``_high``), ``records_at_risk`` and
+        ``records_at_risk_holdout``. ``arrays``: ``dcr_train`` and ``dcr_holdout`` (per
+        synthetic row, for histograms), ``record_risk``. ``details``: rows used, metric, DCR
+        quantiles; ``membership`` (one row per attack), ``mia_worst_attack``,
+        ``riskiest_rows`` (index labels of ``real``, never values), ``membership_settings``.
 
     Examples
     --------
@@ -180,9 +203,8 @@ def privacy(
     train_s = subsample(real, n_ref, rng)
     hold_s = subsample(holdout, n_ref, rng) if holdout is not None else None
     synth_s = subsample(synthetic, min(len(synthetic), cap), rng)
-    parts = [train_s, synth_s] + ([hold_s] if hold_s is not None else [])
-    enc = encode(parts, kinds, scale="minmax", categorical="onehot", reference=0)
-    x_train, x_synth = enc.arrays[0], enc.arrays[1]
+    space = RowSpace(kinds).fit(train_s)
+    x_train, x_synth = space.transform(train_s), space.transform(synth_s)
     result.details.update(
         {"rows_reference": n_ref, "rows_synthetic": len(synth_s), "n_features": x_train.shape[1]}
     )
@@ -198,9 +220,12 @@ def privacy(
         for key in ("dcr_share", "nndr_holdout", "exact_copy_rate_holdout", "mia_auc"):
             result.scores[key] = np.nan
             result.notes[key] = "needs a holdout set (real rows not used for training)"
+        if membership:
+            result.scores.update(dict.fromkeys(_MEMBERSHIP_KEYS, np.nan))
+            result.notes["mia_auc_worst"] = "needs a holdout set (real rows not used for training)"
         return result
 
-    x_hold = enc.arrays[2]
+    x_hold = space.transform(hold_s)
     dist_hold, _ = kneighbors(x_hold, x_synth, 2, metric)
     result.arrays["dcr_holdout"] = dist_hold[:, 0]
     result.scores["dcr_share"] = _dcr_share(dist_train[:, 0], dist_hold[:, 0])
@@ -220,4 +245,43 @@ def privacy(
     labels = np.r_[np.ones(len(members)), np.zeros(len(non_members))]
     scores = -np.r_[members[:, 0], non_members[:, 0]]
     result.scores["mia_auc"] = float(roc_auc_score(labels, scores))
+    if membership:
+        _membership(result, real, synthetic, holdout, kinds, cap, n_bootstrap, rng)
     return result
+
+
+_MEMBERSHIP_KEYS = (
+    "mia_auc_worst",
+    "mia_auc_worst_low",
+    "mia_auc_worst_high",
+    "mia_tpr_at_1pct_fpr",
+    "mia_tpr_at_1pct_fpr_high",
+    "mia_tpr_at_0.1pct_fpr",
+    "mia_tpr_at_0.1pct_fpr_high",
+    "records_at_risk",
+    "records_at_risk_holdout",
+)
+
+
+def _membership(result, real, synthetic, holdout, kinds, cap, n_bootstrap, rng) -> None:
+    """Add the membership attacks' worst case to ``result`` (NaN with a note if impossible)."""
+    if len(holdout) < MIN_HOLDOUT:
+        for key in _MEMBERSHIP_KEYS:
+            result.scores[key] = np.nan
+        result.notes["mia_auc_worst"] = (
+            f"the membership attacks need a holdout of at least {MIN_HOLDOUT} rows"
+        )
+        return
+    found = membership_attacks(
+        real,
+        synthetic,
+        holdout,
+        metadata=kinds,
+        max_rows=max(cap // 2, 1),
+        n_bootstrap=n_bootstrap,
+        random_state=child_seed(rng),
+    )
+    result.scores.update({k: found.scores[k] for k in _MEMBERSHIP_KEYS})
+    result.details.update(found.details)
+    result.arrays["record_risk"] = found.arrays["record_risk"]
+    result.notes.update(found.notes)

@@ -66,6 +66,11 @@ HEADLINE_KEYS = {
     "nndr": "privacy",
     "nndr_holdout": "privacy",
     "mia_auc": "privacy",
+    # membership attacks' worst case (tabgen.metrics.attacks.membership_attacks)
+    "mia_auc_worst": "privacy",
+    "mia_tpr_at_1pct_fpr": "privacy",
+    "mia_tpr_at_0.1pct_fpr": "privacy",
+    "records_at_risk": "privacy",
 }
 
 

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from tabgen._params import store_params
 from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
@@ -208,6 +209,8 @@ class SyntheticOverSampler(BaseEstimator):
         classifier with rows spread over regions the other classes share mostly adds false
         positives; the default 2 is the benchmark's choice (``benchmarks/RESULTS.md``).
     random_state : None, int or numpy.random.Generator
+        Seed of the resampling: the synthesizer's fit (its own ``random_state`` is set
+        from it) and the draws of the added rows.
     verbose : bool, default=False
         Show progress bars on stderr (the synthesizer's training); ``False`` prints nothing
         of its own and leaves the synthesizer's ``verbose`` as set.
@@ -255,17 +258,7 @@ class SyntheticOverSampler(BaseEstimator):
         random_state=None,
         verbose: bool = False,
     ):
-        self.synthesizer = synthesizer
-        self.preset = preset
-        self.sampling_strategy = sampling_strategy
-        self.min_class_rows = min_class_rows
-        self.generation = generation
-        self.inpaint_share = inpaint_share
-        self.selection = selection
-        self.oversample_factor = oversample_factor
-        self.purity = purity
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     #: imbalanced-learn's estimator type (``imblearn.base.is_sampler``, older scikit-learn).
     _estimator_type = "sampler"

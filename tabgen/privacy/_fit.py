@@ -41,6 +41,14 @@ COVERS = (
 )
 
 
+#: How every DP noise value of the non-SGD steps is drawn (DP-SGD: see ``privacy_["mechanism"]``).
+NOISE = (
+    "exact discrete Laplace / discrete Gaussian samplers (Canonne, Kamath & Steinke 2020) in "
+    "integer and rational arithmetic, on BLAKE2b keyed with 256 bits from the OS CSPRNG "
+    "(secrets); no floating-point noise"
+)
+
+
 def split_budget(epsilon: float, delta: float, plan: dict, fraction: float) -> dict:
     """Share ``fraction`` of ``epsilon`` between the domain and marginal histograms (evenly
     per histogram), a tenth of ``delta`` for thresholded category sets, the rest to the model.
@@ -181,15 +189,25 @@ def fit_private(model, Z, budget: dict, rng) -> None:
     domain = model.domain_
     eps_domain, delta_domain = domain.spent_["domain"]
     eps_marg = domain.spent_["marginals"][0]
+    accounting = report.pop("total_accounting", None)
+    epsilon = float(eps_domain + eps_marg + report.pop("epsilon"))
+    delta = float(delta_domain + report.pop("delta"))
+    composition = "basic (epsilons and deltas add)"
+    if accounting is not None:  # the model composed its parts with a tighter accountant
+        epsilon, delta = accounting.pop("epsilon"), accounting.pop("delta")
+        composition = accounting.pop("accountant")
+        report.update(accounting)
+    report.setdefault("accountant", composition)
     model.privacy_ = {
-        "epsilon": float(eps_domain + eps_marg + report.pop("epsilon")),
-        "delta": float(delta_domain + report.pop("delta")),
+        "epsilon": epsilon,
+        "delta": delta,
         "epsilon_domain": float(eps_domain),
         "delta_domain": float(delta_domain),
         "epsilon_marginals": float(eps_marg),
         **report,
         "domain_sources": domain.describe(),
-        "composition": "basic (epsilons and deltas add)",
+        "composition": composition,
+        "noise": report.pop("noise", NOISE),
         "covers": COVERS,
     }
 

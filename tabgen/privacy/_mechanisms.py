@@ -1,5 +1,9 @@
-"""Budget checks and the elementary mechanisms (Laplace counts, thresholded histograms, the
-analytic Gaussian mechanism).
+"""Budget checks and the elementary mechanisms (discrete Laplace counts, thresholded
+histograms, the analytic Gaussian calibration).
+
+All noise is drawn by the exact discrete samplers of :mod:`tabgen.privacy.noise` from a
+cryptographically secure bit source (:func:`secret_rng`); no DP noise value goes through a
+floating-point sampler.
 
 Neighbouring tables differ by one row added or removed (unbounded DP); the number of rows
 ``n`` is treated as public, as in Opacus and most DP libraries (it sets the sampling rate and
@@ -28,9 +32,12 @@ def secret_seed(bits: int = 62) -> int:
     return secrets.randbits(bits)
 
 
-def secret_rng() -> np.random.Generator:
-    """A numpy generator seeded by :func:`secret_seed` (for the DP mechanisms' noise)."""
-    return np.random.default_rng(secret_seed(128))
+def secret_rng():
+    """The bit source of the DP mechanisms' noise: a
+    :class:`~tabgen.privacy.noise.SecureRandom` keyed with 256 bits of :func:`secret_seed`."""
+    from tabgen.privacy.noise import SecureRandom
+
+    return SecureRandom(key=secret_seed(256))
 
 
 def check_epsilon(epsilon, name: str = "epsilon") -> float:
@@ -80,28 +87,40 @@ def resolve_delta(delta, n: int) -> float:
     return float(delta)
 
 
-def laplace_counts(counts: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-    """Counts plus ``Laplace(1/epsilon)`` noise: ``epsilon``-DP for a histogram in which one row
-    falls in exactly one cell (L1 sensitivity 1)."""
-    counts = np.asarray(counts, dtype="float64")
-    return counts + rng.laplace(0.0, 1.0 / epsilon, size=counts.shape)
+def laplace_counts(counts: np.ndarray, epsilon: float, rng) -> np.ndarray:
+    """Integer counts plus *discrete* Laplace noise of scale ``1/epsilon`` (rounded up; see
+    :func:`~tabgen.privacy.noise.laplace_scale`): ``epsilon``-DP for a histogram in which one
+    row falls in exactly one cell (L1 sensitivity 1). Exact integers, as float64.
+
+    ``rng`` is a :class:`~tabgen.privacy.noise.SecureRandom` (a numpy Generator is accepted
+    for reproducible tests and examples).
+    """
+    from tabgen.privacy.noise import add_discrete_laplace
+
+    return add_discrete_laplace(counts, epsilon, rng)
 
 
 def stability_threshold(epsilon: float, delta: float) -> float:
-    """Release threshold of the Laplace histogram over *data-dependent* cells.
+    """Release threshold of the discrete Laplace histogram over *data-dependent* cells.
 
-    Each cell present in the data gets ``Laplace(1/epsilon)`` noise and is released when the
-    noisy count exceeds ``1 + log(1 / (2 delta)) / epsilon``. A cell held by a single row is
-    then released with probability ``exp(-epsilon (t - 1)) / 2 = delta``, which makes the
-    whole release ``(epsilon, delta)``-DP when one row touches one cell (Korolova et al. 2009;
-    Wilson et al. 2020, "Laplace partition selection").
+    Each cell present in the data gets discrete Laplace noise of scale ``t = 1/epsilon``
+    (rounded up) and is released when the noisy count exceeds the returned integer ``k``:
+    a cell held by a single row is then released when the noise is at least ``k``, which has
+    probability ``p^k / (1 + p) <= delta`` with ``p = exp(-1/t)``, and the whole release is
+    ``(epsilon, delta)``-DP when one row touches one cell (Korolova et al. 2009; Wilson et
+    al. 2020, "Laplace partition selection", here for the discrete Laplace).
 
     Examples
     --------
-    >>> round(stability_threshold(1.0, 0.5 * math.exp(-9)), 6)
+    >>> stability_threshold(1.0, 0.5 * math.exp(-9))
     10.0
     """
-    return 1.0 + math.log(1.0 / (2.0 * delta)) / epsilon
+    from tabgen.privacy.noise import laplace_scale
+
+    eps = float(1 / laplace_scale(epsilon))
+    p = math.exp(-eps)
+    # the tiny margin keeps float rounding from ever lowering the integer threshold
+    return float(max(math.ceil(math.log(1.0 / (delta * (1.0 + p))) / eps + 1e-9), 1))
 
 
 def empty_cell_threshold(epsilon: float, n_cells: int, beta: float = 0.05) -> float:

@@ -7,29 +7,33 @@ comes from here, in two steps with separate budgets:
 **Domain step** (``epsilon_domain``, ``delta_domain``): what the user did not declare.
 
 * Category set of a categorical column (and the value of a constant column) whose candidate
-  values are not public: a Laplace histogram over the values present in the data,
-  ``Laplace(1/eps_c)`` noise per count, a value released only when its noisy count exceeds
-  ``1 + log(1/(2 delta_c)) / eps_c`` (:func:`~tabgen.privacy._mechanisms.stability_threshold`,
-  ``(eps_c, delta_c)``-DP). Values not released are merged into one ``"other"`` value (string
-  columns) or into the most frequent released value (other dtypes). Candidates are public
-  (no ``delta`` spent) for ``bool`` and pandas ``category`` dtypes and for user lists.
-* Bounds of a numeric column without user bounds: a Laplace histogram over a fixed, data-
-  independent grid of 106 signed log-scale bins (4 per decade, magnitudes 1e-3 to 1e10);
-  the bounds are the outer edges of the outermost bins whose noisy count passes the
+  values are not public: a histogram over the values present in the data, discrete Laplace
+  noise of scale ``1/eps_c`` per count, a value released only when its noisy count passes
+  :func:`~tabgen.privacy._mechanisms.stability_threshold` (about
+  ``log(1/(2 delta_c)) / eps_c``; ``(eps_c, delta_c)``-DP). Values not released are merged
+  into one ``"other"`` value (string columns) or into the most frequent released value
+  (other dtypes). Candidates are public (no ``delta`` spent) for ``bool`` and pandas
+  ``category`` dtypes and for user lists.
+* Bounds of a numeric column without user bounds: a discrete Laplace histogram over a fixed,
+  data-independent grid of 106 signed log-scale bins (4 per decade, magnitudes 1e-3 to
+  1e10); the bounds are the outer edges of the outermost bins whose noisy count passes the
   threshold that an empty bin crosses with probability 0.5 % (``eps_b``-DP). A single
   outlier does not pass it, so it is clipped into the bulk.
 
-**Marginal step** (``epsilon_marginals``): a Laplace histogram per column (``eps_m``-DP):
-numeric columns over a fine grid inside the bounds (16 equal sub-bins per log-scale bin;
-integer columns on whole numbers, a sub-bin holding one integer is an atom), categorical
-columns over their released categories, and one extra cell counting missing cells. Noisy
+**Marginal step** (``epsilon_marginals``): a discrete Laplace histogram per column
+(``eps_m``-DP): numeric columns over a fine grid inside the bounds (16 equal sub-bins per
+log-scale bin; integer columns on whole numbers, a sub-bin holding one integer is an atom),
+categorical columns over their released categories, and one extra cell counting missing cells. Noisy
 counts below ``3/eps_m`` are set to 0 (post-processing; an empty cell passes with
 probability 2.5 %). The histograms give the monotone
 CDFs of the quantile encoder and the copula, the category frequencies and missing rates.
 
-Within a step the budget is split evenly over the columns measured (basic composition);
-one row falls in exactly one cell of each histogram (L1 sensitivity 1). With a complete
-public domain the domain step spends nothing.
+Within a step the budget is split evenly over the columns measured; one row falls in exactly
+one cell of each histogram (L1 sensitivity 1). With a complete public domain the domain step
+spends nothing. Every count gets exact integer noise from
+:func:`~tabgen.privacy.noise.discrete_laplace` (Canonne-Kamath-Steinke) on a secure bit
+source, never a floating-point Laplace sample; ``ledger_`` lists what each mechanism spent,
+for the accountant (:mod:`tabgen.privacy.accounting`).
 
 Not covered: the column kinds. The schema is taken as public; pass ``schema=`` to fix it,
 since automatic detection reads dtypes and counts distinct values.
@@ -308,6 +312,14 @@ class PrivateDomain:
                 )
             else:  # id: regenerated, nothing is learned
                 self.columns_[spec.name] = ColumnDomain(spec.name, spec.kind)
+        # what each mechanism spent, for the accountant: pure-DP histograms and the
+        # thresholded (epsilon, delta) category sets
+        n_pure = plan["domain"] - plan["thresholded"]
+        self.ledger_ = {
+            "pure_epsilons": [eps_d] * n_pure + [eps_m] * plan["marginals"],
+            "thresholded_epsilon": eps_d * plan["thresholded"],
+            "thresholded_delta": float(delta_domain) if plan["thresholded"] else 0.0,
+        }
         self.spent_ = {
             "domain": (
                 float(epsilon_domain) if plan["domain"] else 0.0,

@@ -8,7 +8,13 @@ against an independent computation; it is slightly conservative compared to PRV.
 Poisson sampling draw from ``torch.Generator`` objects seeded from the operating system's
 entropy (:func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``: a DP
 fit is not reproducible. The generators themselves are Mersenne Twisters, not a
-cryptographically secure RNG (see Opacus' ``secure_mode``).
+cryptographically secure RNG, and the gradient noise is a *floating-point* Gaussian
+(``torch.normal``): unlike the discrete noise of the domain and marginal steps
+(:mod:`tabgen.privacy.noise`), it is open in principle to the low-order-bit attacks on float
+samplers (Mironov 2012), although the noise is added to clipped gradients inside training and
+only the resulting weights are released. Opacus' ``secure_mode=True`` would draw it from
+``torchcsprng``, which is unmaintained and has no build for current torch, so it is not
+usable here; ``privacy_["noise"]`` says so for every DP-SGD fit.
 
 Opacus is an optional dependency: ``pip install "tabgen[dp]"``.
 """
@@ -78,6 +84,10 @@ class DPSGDRun:
             "expected_batch_size": float(self.loader.sample_rate * len(self.loader.dataset)),
             "steps": int(steps),
             "mechanism": "DP-SGD (Opacus): per-sample clipping, Poisson sampling, Gaussian noise",
+            "noise": "DP-SGD gradient noise: floating-point Gaussian (torch.normal) from a "
+            "Mersenne Twister seeded with OS entropy (Opacus secure_mode unavailable: "
+            "torchcsprng); domain and marginal counts: exact discrete Laplace (CKS 2020) on a "
+            "secure bit source",
         }
 
 

@@ -146,14 +146,14 @@ def create_app(host="127.0.0.1", token=None, max_upload_mb=200.0, workspace_pare
                 )
                 return response
         if request.method == "POST":
-            origin = request.headers.get("Origin")
-            if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+            origin = request.headers.get("Origin")  # "null": a sandboxed or file: page
+            if origin and (origin == "null" or urlsplit(origin).netloc != request.host):
                 abort(403, f"cross-origin request from {origin!r} refused")
 
     @app.after_request
     def _headers(response):
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" makes Origin null
         response.headers["Cache-Control"] = "no-store"
         if request.endpoint == "report":
             response.headers["Content-Security-Policy"] = (

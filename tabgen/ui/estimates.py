@@ -4,13 +4,15 @@ step on Adult, scaled to the table and the training budget."""
 from __future__ import annotations
 
 #: Fit seconds of each model on the Adult table (32,561 rows, 15 columns) with its default
-#: training on a 2-core CPU (``benchmarks/RESULTS.md``), its batch size, and how its default
-#: epochs are chosen: a fixed count, or about 8,000 optimiser steps within a range of epochs.
+#: training on a 2-core CPU (``benchmarks/RESULTS.md``: the ``adult_ours`` and ``adult_peers``
+#: runs; diffusion: ``results/diffusion_adult.json``, 300 epochs, one busy thread), its batch
+#: size, and how its default epochs are chosen: a fixed count, or about 8,000 optimiser steps
+#: within a range of epochs.
 _REFERENCE = {
     "copula": (0.6, None, None),
     "vae": (101.0, 500, 100),
     "gan": (316.0, 500, (8000, 100, 300)),
-    "diffusion": (250.0, 1024, (8000, 300, 10_000)),
+    "diffusion": (561.0, 1024, (8000, 300, 10_000)),
 }
 _ADULT_ROWS, _ADULT_COLS = 32_561, 15
 #: Seconds a neural job spends before its first epoch (importing torch, building the model).

@@ -28,6 +28,25 @@ class Cancelled(BaseException):
     ``except Exception`` on the way swallows it)."""
 
 
+def error_text(exc: BaseException) -> str:
+    """One line for a failed job, as ``tabgen``'s command line words it: the message of a
+    bad-input error, ``internal error: ...`` for anything else.
+
+    Examples
+    --------
+    >>> error_text(ValueError("n must be a positive integer, got 0"))
+    'n must be a positive integer, got 0'
+    >>> error_text(ZeroDivisionError("division by zero"))
+    'internal error: ZeroDivisionError: division by zero'
+    """
+    text = " ".join(str(exc).split())
+    if isinstance(exc, KeyError):
+        return f"missing key {text}"
+    if isinstance(exc, (ValueError, TypeError, OSError)):
+        return text or type(exc).__name__
+    return f"internal error: {type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class Job:
     """One job: its spec, state, progress and result.
 
@@ -72,8 +91,7 @@ class Job:
             self.stage = name
             self.fraction = max(self.fraction, start)
             self._span = (start, end)
-            self.epoch = self.total = None
-            self.eta = None
+            self.eta = None  # the last training figures (epoch, loss) stay on show
 
     def advance(self, done: float) -> None:
         """Within the current stage, ``done`` (0-1) of it is done."""
@@ -106,7 +124,11 @@ class Job:
                 "kind": self.spec.kind,
                 "model": self.spec.model,
                 "state": self.state,
-                "stage": self.stage,
+                "stage": (
+                    "cancelling: stops at the next epoch or step"
+                    if self.state == "running" and self._cancel.is_set()
+                    else self.stage
+                ),
                 "percent": round(100 * (1.0 if self.state == "done" else self.fraction), 1),
                 "epoch": self.epoch,
                 "epochs": self.total,
@@ -220,7 +242,7 @@ class JobRunner:
             job.state, job.stage = "cancelled", "cancelled"
         except Exception as exc:  # shown on the page, as the API words it
             job.state, job.stage = "failed", "failed"
-            job.error = " ".join(str(exc).split()) or type(exc).__name__
+            job.error = error_text(exc)
             logger.debug("job %s failed:\n%s", job.id, traceback.format_exc())
         finally:
             job.finished = time.time()

@@ -63,6 +63,13 @@ def register_job_pages(app, state) -> None:
         job = _done(job_id)
         if job.result.report_path is None:
             abort(404, "this job has no report")
+        if request.args.get("download") == "1":
+            return send_file(
+                job.result.report_path,
+                mimetype="text/html",
+                as_attachment=True,
+                download_name=_download_name(job, "-report.html"),
+            )
         return send_file(job.result.report_path, mimetype="text/html")
 
     @app.get("/jobs/<job_id>/download/<fmt>")

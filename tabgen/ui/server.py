@@ -58,6 +58,9 @@ class UIServer:
             self.server = make_server(
                 host, port, self.app, threaded=True, request_handler=QuietHandler
             )
+        except SystemExit:  # Werkzeug exits (after saying why) when it cannot bind
+            self.state.close()
+            raise OSError(f"cannot serve on {host}:{port} (see the message above)") from None
         except BaseException:
             self.state.close()
             raise

@@ -30,6 +30,11 @@ The baselines use the synthetic data only for their domain: random predicates (r
 a value drawn uniformly from the synthetic range or among the distinct synthetic values and
 categories), random synthetic rows as neighbours (linkability) or as guesses (inference).
 
+Membership inference is measured separately (:func:`membership_attacks`, run by
+:func:`tabgen.metrics.privacy`: distance, distance-ratio, DOMIAS-style density-ratio and
+classifier attacks, worst case first; :func:`shadow_attack` trains the generator itself and is
+run by the benchmarks).
+
 These are *empirical* risk estimates against a holdout control, not a guarantee: only
 differential privacy gives one (``references/privacy.md``).
 
@@ -40,7 +45,18 @@ control attacks target equally many rows; the nearest-neighbour distance is Eucl
 shared encoding (see :func:`attack_risks`) instead of a Gower-like L1.
 """
 
+from .membership import MEMBERSHIP_ATTACKS, membership_attacks
+from .mia_shadow import shadow_attack
 from .risks import ATTACKS, MIN_ROWS, attack_risks
 from .statistics import residual_risk, wilson_interval
 
-__all__ = ["ATTACKS", "MIN_ROWS", "attack_risks", "residual_risk", "wilson_interval"]
+__all__ = [
+    "ATTACKS",
+    "MEMBERSHIP_ATTACKS",
+    "MIN_ROWS",
+    "attack_risks",
+    "membership_attacks",
+    "residual_risk",
+    "shadow_attack",
+    "wilson_interval",
+]

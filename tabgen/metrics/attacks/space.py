@@ -1,27 +1,29 @@
-"""One Euclidean encoding of the training, holdout and synthetic rows for the
-nearest-neighbour attacks (linkability, inference)."""
+"""tabgen's one row encoding (:class:`RowSpace`) and the neighbour space of the attacks.
+
+:class:`RowSpace` is the single encoding behind every distance of the privacy measures: the
+DCR / NNDR metrics (:func:`tabgen.metrics.privacy`), the nearest-neighbour attacks
+(linkability, inference), the membership-inference attacks and the anonymizer's near-copy
+filter all measure Euclidean distance in it.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
+from .._encode import ONEHOT_WEIGHT, RowSpace
 from .._neighbors import kneighbors
+
+__all__ = ["ONEHOT_WEIGHT", "NeighbourSpace", "RowSpace", "kneighbors"]
 
 
 @dataclass
 class NeighbourSpace:
-    """The three tables as points of one space.
-
-    Numbers and datetimes are min-max scaled on the training rows' range; categories are
-    one-hot with the indicators scaled by 1/√2, so that a mismatch costs 1 in squared
-    distance.
-    """
+    """The training, holdout and synthetic tables as points of one :class:`RowSpace`
+    (fitted on the training rows)."""
 
     real: np.ndarray
     holdout: np.ndarray
@@ -39,10 +41,9 @@ class NeighbourSpace:
         kinds: Mapping[str, str],
     ) -> NeighbourSpace:
         columns = list(kinds)
-        enc = encode([real, holdout, synthetic], kinds, scale="minmax", categorical="onehot")
-        weights = np.where(enc.onehot_mask, math.sqrt(0.5), 1.0)
-        x_real, x_hold, x_syn = (a * weights for a in enc.arrays)
-        sources = np.asarray([columns.index(c) for c in enc.columns], dtype=np.int64)
+        space = RowSpace(kinds).fit(real)
+        x_real, x_hold, x_syn = (space.transform(f) for f in (real, holdout, synthetic))
+        sources = np.asarray([columns.index(c) for c in space.sources_], dtype=np.int64)
         return cls(x_real, x_hold, x_syn, sources, columns)
 
     def targets(self, n: int, rng: np.random.Generator):

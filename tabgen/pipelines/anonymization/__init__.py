@@ -29,7 +29,9 @@ What :class:`Anonymizer` does, in order (each safeguard on by default):
    explicit act.
 
 :meth:`Anonymizer.report` measures the result against the holdout: DCR share, exact-copy
-rate, NNDR, a distance-based membership-inference AUC, Anonymeter-style singling-out,
+rate, NNDR, a battery of membership-inference attacks (distance, DOMIAS-style density ratio,
+classifier; worst-case AUC and TPR at 1 % / 0.1 % FPR, and the positions of the riskiest
+training rows for the data owner), Anonymeter-style singling-out,
 linkability and attribute-inference risks with 95 % confidence intervals, and the fidelity
 and utility scores, so the trade-off is visible. These are *measured* risks from a set of
 attacks, not a proof of anonymity.

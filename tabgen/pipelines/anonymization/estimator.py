@@ -16,12 +16,13 @@ from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state, spawn_seed
 from tabgen._tags import table_input_tags
 from tabgen._validation import schema_kinds
+from tabgen.pipelines.anonymization import reporting
 from tabgen.pipelines.anonymization.checks import (
     check_params,
     holdout_rows,
     resolve_pii,
 )
-from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS
+from tabgen.pipelines.anonymization.generation import Batches, generate
 from tabgen.pipelines.anonymization.safeguards import (
     NearCopyFilter,
     clip,
@@ -34,8 +35,6 @@ from tabgen.pipelines.anonymization.safeguards import (
 from tabgen.schema import Schema, check_frame
 
 logger = logging.getLogger("tabgen")
-
-_MAX_ROUNDS = 50
 
 
 class Anonymizer(BaseEstimator):
@@ -91,6 +90,9 @@ class Anonymizer(BaseEstimator):
     ----------
     synthesizer_ : BaseSynthesizer
         The fitted model. It has seen the training rows: do not publish it.
+    train_rows_ : numpy.ndarray
+        Positions, in the table given to :meth:`fit`, of the training rows (the report names
+        the riskiest rows by them).
     pii_columns_ : dict
         ``{column: pii type}`` of the columns kept out of the model.
     rare_merged_ : dict
@@ -188,7 +190,7 @@ class Anonymizer(BaseEstimator):
         dp = self.epsilon is not None
 
         n_hold = holdout_rows(self.holdout, len(frame))
-        self.train_, self.holdout_ = split_holdout(frame, n_hold, rng)
+        self.train_, self.holdout_, self.train_rows_ = split_holdout(frame, n_hold, rng)
 
         self.pii_columns_ = resolve_pii(self, frame, kinds)
         self._fakes = {}
@@ -305,7 +307,7 @@ class Anonymizer(BaseEstimator):
         self.stats_ = {"rows": 0, "replaced": 0}
         rng = self._rng if random_state is None else check_random_state(random_state)
         sample_to_file(
-            _Batches(self),
+            Batches(self),
             path,
             n,
             batch_size=batch_size,
@@ -325,38 +327,7 @@ class Anonymizer(BaseEstimator):
         return path
 
     def _generate(self, n: int, rng: np.random.Generator, offset: int) -> pd.DataFrame:
-        parts, have, rejected = [], 0, 0
-        for _ in range(_MAX_ROUNDS):
-            want = n - have
-            # ask for a little more than missing, so one extra round is usually enough
-            m = want if not parts else max(int(want * 1.25), 16)
-            rows = self._clip(self.synthesizer_.sample(m, random_state=spawn_seed(rng)))
-            keep = self._keep_mask(rows)
-            rejected += int((~keep).sum())
-            rows = rows[keep].head(want)
-            parts.append(rows)
-            have += len(rows)
-            if have >= n:
-                break
-        else:
-            rate = rejected / max(rejected + have, 1)
-            raise RuntimeError(
-                f"the model keeps generating rows too close to training rows ({rate:.0%} "
-                f"rejected after {_MAX_ROUNDS} rounds); train it less long or with more data"
-            )
-        out = pd.concat(parts, ignore_index=True)
-        self.stats_["rows"] += n
-        self.stats_["replaced"] += rejected
-        if self.pii == "regenerate":
-            for col in self.pii_columns_:
-                out[col] = self._fakes[col].generate(n, rng, offset=offset).to_numpy()
-            return out[self.columns_]
-        return out[[c for c in self.columns_ if c in out.columns]]
-
-    def _keep_mask(self, rows: pd.DataFrame) -> np.ndarray:
-        if self.epsilon is not None:  # no look at the real rows after training
-            return np.ones(len(rows), dtype=bool)
-        return self._filter.keep(rows[self.model_columns_])
+        return generate(self, n, rng, offset)
 
     # -- report -----------------------------------------------------------------------------
     def report(
@@ -388,58 +359,15 @@ class Anonymizer(BaseEstimator):
         tabgen.metrics.Report
             ``report.config["anonymizer"]`` lists the safeguards applied and their counts.
         """
-        from tabgen.metrics import evaluate
-
         self._check_fitted()
-        missing = [c for c in self.model_columns_ if c not in synthetic.columns]
-        if missing:
-            raise ValueError(f"synthetic lacks the modelled column(s) {missing!r}")
-        if n_attacks is None:
-            n_attacks = min(len(self.holdout_), 5000)
-        metadata = {c: _metric_kind(k) for c, k in self.model_kinds_.items() if k != "constant"}
-        target = self.target if self.target in self.model_columns_ else None
-        report = evaluate(
-            self.train_[self.model_columns_],
-            synthetic[self.model_columns_],
-            self.holdout_[self.model_columns_],
-            target,
-            schema=metadata,
-            metrics=list(metrics) if target else [m for m in metrics if m != "utility"],
-            random_state=random_state,
-            attack_params={"n_attacks": int(n_attacks)},
+        return reporting.report(
+            self, synthetic, n_attacks=n_attacks, metrics=metrics, random_state=random_state
         )
-        report.config["anonymizer"] = self.safeguards()
-        return report
 
     def safeguards(self) -> dict:
         """What the safeguards did, as a JSON-ready dict (also in the report)."""
         self._check_fitted()
-        return {
-            "synthesizer": type(self.synthesizer_).__name__,
-            "rows_train": len(self.train_),
-            "rows_holdout": len(self.holdout_),
-            "pii_columns": {str(c): t for c, t in self.pii_columns_.items()},
-            "pii_action": self.pii,
-            "rare_threshold": int(self.rare_threshold),
-            "rare_categories_merged": {str(c): n for c, n in self.rare_merged_.items()},
-            "clipped_columns": sorted(str(c) for c in self.bounds_),
-            "distance_quantile": self._quantile(),
-            "distance_threshold": self.distance_threshold_,
-            "differential_privacy": getattr(self.synthesizer_, "privacy_", None),
-            "rows_generated": int(self.stats_["rows"]),
-            "rows_replaced": int(self.stats_["replaced"]),
-            "wording": self._wording(),
-        }
-
-    def _wording(self) -> str:
-        if self.epsilon is None:
-            return "measured risk from the attacks listed; not a proof of anonymity"
-        p = self.synthesizer_.privacy_
-        return (
-            f"({p['epsilon']:.3g}, {p['delta']:.3g})-differentially private with respect to the "
-            "training rows (what it covers: see differential_privacy.covers); the attack "
-            "risks are measured on top of that guarantee, not a proof of anonymity"
-        )
+        return reporting.safeguards(self)
 
     def _quantile(self):
         q = self.distance_quantile
@@ -491,34 +419,3 @@ class Anonymizer(BaseEstimator):
         from tabgen._validation import check_n
 
         return check_n(len(self.train_) + len(self.holdout_) if n is None else n)
-
-
-def _metric_kind(kind: str) -> str:
-    if kind in NUMERIC_KINDS:
-        return "numerical"
-    return "datetime" if kind == "datetime" else "categorical"
-
-
-class _Batches:
-    """The anonymizer as the row source of :func:`tabgen.io.sample_to_file`: each batch
-    continues its stream and its counts (``stats_``) and the ids of the batch before."""
-
-    def __init__(self, anonymizer: Anonymizer):
-        self.anonymizer = anonymizer
-
-    @property
-    def schema_(self):
-        """The schema of the anonymizer's output columns (the file's schema)."""
-        return self.anonymizer.schema_
-
-    @property
-    def synthesizer_(self):
-        """The fitted model (its category lists type the file's categorical columns)."""
-        return self.anonymizer.synthesizer_
-
-    def sample(self, n, conditions=None, random_state=None, *, id_offset: int = 0):
-        if conditions is not None:
-            raise ValueError("the anonymizer does not take conditions")
-        anonymizer = self.anonymizer
-        rng = anonymizer._rng if random_state is None else check_random_state(random_state)
-        return anonymizer._generate(n, rng, offset=id_offset)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tabgen.metrics._neighbors import kneighbors
-from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS, _as_float, _DistanceSpace
+from tabgen.pipelines.anonymization.distance import NUMERIC_KINDS, _as_float, row_space
 from tabgen.schema import Schema
 
 RARE_VALUE = "_RARE_"
@@ -21,11 +21,13 @@ _MIN_BOUND_VALUES = 20
 
 
 def split_holdout(frame: pd.DataFrame, n_hold: int, rng: np.random.Generator):
-    """1. Holdout: ``(train, holdout)``, ``n_hold`` random rows kept out, both in input order."""
+    """1. Holdout: ``(train, holdout, train_rows)``, ``n_hold`` random rows kept out, both in
+    input order; ``train_rows`` are the training rows' positions in ``frame``."""
     order = rng.permutation(len(frame))
     holdout = frame.iloc[np.sort(order[:n_hold])].reset_index(drop=True)
-    train = frame.iloc[np.sort(order[n_hold:])].reset_index(drop=True)
-    return train, holdout
+    train_rows = np.sort(order[n_hold:])
+    train = frame.iloc[train_rows].reset_index(drop=True)
+    return train, holdout, train_rows
 
 
 def fake_columns(train: pd.DataFrame, pii_columns: dict, *, dp: bool, min_count: int) -> dict:
@@ -112,14 +114,16 @@ class NearCopyFilter:
     closer to its nearest training row than the ``quantile`` of the holdout rows' distances
     to theirs (``None``: exact copies only).
 
-    Distances are measured in one space fitted on the (protected) training rows.
+    Distances are measured in tabgen's one row encoding
+    (:class:`~tabgen.metrics.attacks.space.RowSpace`) fitted on the (protected) training rows,
+    the space of the DCR metric and the membership attacks of the report.
     """
 
     def __init__(self, quantile: float | None):
         self.quantile = quantile
 
     def fit(self, train: pd.DataFrame, holdout: pd.DataFrame, kinds: dict, schema: Schema):
-        self.space_ = _DistanceSpace().fit(train, kinds, schema)
+        self.space_ = row_space(train, kinds, schema)
         self.train_points_ = self.space_.transform(train)
         d_hold, _ = kneighbors(self.train_points_, self.space_.transform(holdout), 1)
         self.holdout_distances_ = d_hold[:, 0]

@@ -26,7 +26,7 @@ from tabgen.synthesizers.gan.conditioning import (
     sample_with_conditions,
 )
 from tabgen.synthesizers.gan.critic import Critic
-from tabgen.synthesizers.gan.generator import Generator
+from tabgen.synthesizers.gan.generator import Generator, low_precision_fast
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.networks import build_critic, build_generator, generate_compact
 from tabgen.synthesizers.gan.private import (
@@ -415,22 +415,27 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         if selection is None or k < 2 or n == 0:
             return self._generate_once(category, n, gens, observed)
         parts = []
-        for a in range(0, n, CHUNK):  # bounded memory: k x chunk rows decoded
+        low = low_precision_fast(self._runtime_device())
+        for a in range(0, n, CHUNK):  # bounded memory: k x chunk candidates at a time
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
-            Z = self._generate_once(cat, k * m, gens, observed)
-            logits = selection.score(self._after_decode(self._decode(Z, 0), None))
+            Z = self._generate_once(cat, k * m, gens, observed, low_precision=low)
+            # scored from their encoded rows: only the kept rows are decoded
+            logits = selection.score_encoded(self, Z, low_precision=low)
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
             parts.append(Z[pick_per_row(logits, k, u)])
         return np.concatenate(parts)
 
-    def _generate_once(self, category, n: int, gens, observed=()) -> np.ndarray:
+    def _generate_once(
+        self, category, n: int, gens, observed=(), low_precision: bool = False
+    ) -> np.ndarray:
         """Encoder matrix of ``n`` rows; ``category`` fixes each row's conditional vector
         (``None``: drawn from the training frequencies); ``gens`` is the ``(cpu, device)``
-        pair of generators; ``observed`` columns come out non-missing."""
+        pair of generators; ``observed`` columns come out non-missing; ``low_precision``:
+        bfloat16 products (the selection's candidates, where they are native)."""
         return generate_compact(
             self.generator_, self.layout_, self.sampler_, self.embedding_dim, category, n, gens,
-            observed,
+            observed, low_precision,
         )  # fmt: skip
 
     def _runtime_device(self) -> torch.device:
@@ -460,9 +465,12 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
             ),
         )
 
-    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+    def _encoder_units(self, Z: np.ndarray) -> np.ndarray:
         # generated continuous slots are in the layout's units (see GanLayout.to_encoder)
-        return super()._decode(self.layout_.to_encoder(Z), id_offset)
+        return self.layout_.to_encoder(Z)
+
+    def _decode(self, Z: np.ndarray, id_offset: int) -> pd.DataFrame:
+        return super()._decode(self._encoder_units(Z), id_offset)
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):

@@ -48,17 +48,22 @@ def generate_compact(
     n: int,
     gens,
     observed=(),
+    low_precision: bool = False,
 ) -> np.ndarray:
     """Compact rows (see :meth:`GanLayout.to_encoder`) of ``n`` generated rows; ``category``
     fixes each row's conditional vector (``None``: drawn from the training frequencies);
     ``gens`` is the ``(cpu, device)`` pair of generators; ``observed`` columns come out
-    non-missing."""
+    non-missing. ``low_precision``: the generator's products in bfloat16
+    (:meth:`Generator.infer_low`; the same random draws)."""
     cpu_gen, gen = gens
     if category is None and sampler.active:
         _, category = sampler.sample_conditions(n, cpu_gen, train=False)
     out = np.empty((n, layout.compact_width))
     chunk = int(np.clip(CHUNK_SLOTS // max(layout.width, 1), 256, 16_384))
     weights = generator.inference_weights()
+    if low_precision:
+        tanh = [b.start for b in layout.blocks if b.activation == "tanh"]
+        low = generator.low_precision_weights(weights, tanh)
     with torch.no_grad():
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
@@ -67,6 +72,7 @@ def generate_compact(
                 cond = sampler.condition_vectors(category[a:b]).to(noise.device)
             else:
                 cond = noise.new_zeros(b - a, 0)
-            raw = generator.infer(torch.cat([noise, cond], dim=1), weights)
+            x = torch.cat([noise, cond], dim=1)
+            raw = generator.infer_low(x, low) if low_precision else generator.infer(x, weights)
             out[a:b] = sample_compact(raw, layout, gen, observed).cpu().numpy()
     return out

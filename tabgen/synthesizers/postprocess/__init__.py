@@ -146,6 +146,10 @@ class PostProcessing:
             result = step.apply(result, conditions)
         return result
 
+    def _encoder_units(self, Z: np.ndarray) -> np.ndarray:
+        """Rows of ``_sample`` in the table encoder's units (what ``_decode`` decodes)."""
+        return Z
+
     def _draw(self, n: int, conditions, rng) -> np.ndarray:
         """``_sample``, through the candidate selection when there is one."""
         selection = self._postprocessor("discriminator")

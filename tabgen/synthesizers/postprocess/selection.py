@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
 
@@ -41,8 +42,10 @@ MAX_POOL = 50_000
 MIN_ROWS = 50
 #: Candidates drawn per returned row (models without a parameter of their own for it).
 DRAWS = 4
-#: Rows selected per pass (each pass decodes ``draws`` times as many candidates).
+#: Rows selected per pass (each pass generates ``draws`` times as many candidates).
 CHUNK = 50_000
+#: Rows the discriminator scores per forward pass (bounded memory, cache-sized layers).
+SCORE_ROWS = 16_384
 
 
 class RowFeatures:
@@ -82,19 +85,25 @@ class RowFeatures:
             out[:, j] = np.where(nan, 0.0, np.interp(np.where(nan, q[0], x), q, grid))
             out[:, j + 1] = nan
             j += 2
+        rows = np.arange(len(frame))
         for col, levels in self.categorical.items():
-            other = len(levels)
-            present = [v for v in levels if v is not None]
-            values = frame[col]
-            missing = values.isna().to_numpy()
-            codes = pd.Index(present, dtype=object).get_indexer(values.astype(object))
-            # get_indexer numbers the non-missing levels in their own order: map back
-            where = np.array([i for i, v in enumerate(levels) if v is not None], dtype="int64")
-            codes = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else 0, other)
-            codes[missing] = levels.index(None) if None in levels else other
-            out[np.arange(len(frame)), j + codes] = 1.0
+            out[rows, j + self.slots(col, frame[col])] = 1.0
             j += len(levels) + 1
         return out
+
+    def slots(self, col, values: pd.Series) -> np.ndarray:
+        """Position of each value of categorical column ``col`` in its one-hot block (the
+        last slot, "other", for levels beyond the kept ones)."""
+        levels = self.categorical[col]
+        other = len(levels)
+        present = [v for v in levels if v is not None]
+        missing = values.isna().to_numpy()
+        codes = pd.Index(present, dtype=object).get_indexer(values.astype(object))
+        # get_indexer numbers the non-missing levels in their own order: map back
+        where = np.array([i for i, v in enumerate(levels) if v is not None], dtype="int64")
+        codes = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else 0, other)
+        codes[missing] = levels.index(None) if None in levels else other
+        return codes
 
     def get_state(self) -> dict:
         from tabgen.schema import _json_scalar
@@ -245,9 +254,58 @@ class DiscriminatorSelection:
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """Logit of "real" of each decoded row (float64)."""
-        x = torch.from_numpy(self.features.transform(frame))
+        return self.logits(self.features.transform(frame))
+
+    def logits(self, X: np.ndarray, low_precision: bool = False) -> np.ndarray:
+        """Logit of "real" of each featurised row (float64), in slices of bounded memory.
+
+        ``low_precision``: the hidden layers in bfloat16 (float32 accumulation), the last
+        one in float32 (for processors that multiply bfloat16 natively).
+        """
+        out = np.empty(len(X), dtype="float64")
+        forward = self._forward_low if low_precision else self.model
         with torch.no_grad():
-            return self.model(x).numpy().astype("float64")
+            for a in range(0, len(X), SCORE_ROWS):
+                out[a : a + SCORE_ROWS] = forward(torch.from_numpy(X[a : a + SCORE_ROWS]))
+        return out
+
+    def _forward_low(self, x: torch.Tensor) -> torch.Tensor:
+        first, _, second, _, last = self.model.net
+        key = tuple(p.data_ptr() for p in self.model.parameters())
+        if getattr(self, "_low_key", None) != key:
+            low = torch.bfloat16
+            self._low = [(layer.weight.to(low), layer.bias.to(low)) for layer in (first, second)]
+            self._low_key = key
+        h = x.to(torch.bfloat16)
+        for weight, bias in self._low:
+            h = F.leaky_relu(F.linear(h, weight, bias), 0.2)
+        return F.linear(h.float(), last.weight, last.bias).squeeze(-1)
+
+    def score_encoded(self, model, Z: np.ndarray, low_precision: bool = False) -> np.ndarray:
+        """Logit of "real" of each encoded row of ``model`` (what ``_sample`` returns), as
+        :meth:`score` gives for the rows decoded and post-processed, without decoding them
+        (:class:`~tabgen.synthesizers.postprocess.encoded.EncodedFeatures`) when it can;
+        ``low_precision`` as in :meth:`logits`."""
+        plan = self._plan(model)
+        if plan is None:
+            frame = model._after_decode(model._decode(Z, 0), None)
+            return self.logits(self.features.transform(frame), low_precision)
+        out = np.empty(len(Z), dtype="float64")
+        for a in range(0, len(Z), SCORE_ROWS):  # slices that stay in cache
+            X = plan(model._encoder_units(Z[a : a + SCORE_ROWS]))
+            out[a : a + SCORE_ROWS] = self.logits(X, low_precision)
+        return out
+
+    def _plan(self, model):
+        """The encoded featurisation for ``model``'s encoder and post-processors (cached)."""
+        from tabgen.synthesizers.postprocess.encoded import EncodedFeatures
+
+        steps = tuple(getattr(model, "postprocessors_", ()))
+        key = (id(model.encoder_), tuple(id(step) for step in steps))
+        if getattr(self, "_plan_key", None) != key:
+            self._plan_value = EncodedFeatures.compile(self.features, model.encoder_, steps)
+            self._plan_key = key
+        return self._plan_value
 
     def draw(self, model, n: int, conditions, rng, draws: int = DRAWS) -> np.ndarray:
         """Encoded matrix of ``n`` rows of ``model``, each the pick among ``draws``
@@ -256,15 +314,17 @@ class DiscriminatorSelection:
         if draws < 2 or n == 0:
             return model._sample(n, conditions, rng)
         parts = []
-        for a in range(0, n, CHUNK):  # bounded memory: draws x chunk rows decoded
+        for a in range(0, n, CHUNK):  # bounded memory: draws x chunk rows at a time
             m = min(CHUNK, n - a)
-            cond = None
-            if conditions is not None:
+            if conditions is None:
+                Z = model._sample(draws * m, None, rng)
+                logits = self.score_encoded(model, Z)
+            else:  # conditioned cells are left alone by the post-processors: decode
                 cond = conditions.take(np.tile(np.arange(a, a + m), draws))
-            Z = model._sample(draws * m, cond, rng)
-            frame = model._decode(Z, 0)
-            frame = model._after_decode(frame, None if cond is None else cond.frame)
-            parts.append(Z[pick_per_row(self.score(frame), draws, rng.random(m))])
+                Z = model._sample(draws * m, cond, rng)
+                frame = model._after_decode(model._decode(Z, 0), cond.frame)
+                logits = self.score(frame)
+            parts.append(Z[pick_per_row(logits, draws, rng.random(m))])
         return np.concatenate(parts)
 
     def get_state(self) -> tuple[dict, dict]:

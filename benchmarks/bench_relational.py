@@ -1,0 +1,241 @@
+"""Relational synthesis on the four shared databases, tabgen against SDV's HMASynthesizer.
+
+    nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py \
+        [--dbs math_schools,pbc,chem97,insteval] [--methods tabgen,tabgen-counts,single,hma] \
+        [--hma-timeout 1500] [--out benchmarks/results/relational.json]
+
+Methods (each scored by :func:`tabgen.metrics.evaluate_database` against the training
+database, fit + sample timed; ``n_jobs=1`` for the classifiers):
+
+``tabgen``
+    :class:`tabgen.relational.RelationalSynthesizer` with its defaults (copula per table,
+    child counts and up to 8 child aggregates in each parent's model); ``pbc`` visits are
+    declared a sequence ordered by ``day``.
+``tabgen-counts``
+    the same with ``aggregates=0`` (only the child counts go up to the parent): ablation of
+    the aggregate columns.
+``single``
+    tabgen's copula fitted on each table alone (keys left out): the per-table shape and trend
+    a single-table model reaches, the yardstick of the per-table target.
+``hma``
+    SDV's HMASynthesizer (needs the bench environment with SDV), run in a subprocess with a
+    time limit (``--hma-timeout`` seconds for fit + sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import RESULTS, SHARED  # noqa: E402
+
+DATABASES = ("math_schools", "pbc", "chem97", "insteval")
+METHODS = ("tabgen", "tabgen-counts", "single", "hma")
+#: Sequences declared for the benchmark (the shared metadata names none).
+ORDERS = {"pbc": {"visits": "day"}}
+
+
+def load_db(name: str):
+    """``(tables, Metadata)`` of a shared database."""
+    from tabgen.relational import Metadata
+
+    folder = SHARED / "relational" / name
+    raw = json.loads((folder / "metadata.json").read_text())
+    meta = Metadata.from_dict(raw)
+    for table, column in ORDERS.get(name, {}).items():
+        meta.set_order(table, column)
+    tables = {t: pd.read_csv(folder / spec["file"]) for t, spec in raw["tables"].items()}
+    return tables, meta
+
+
+def sdv_metadata(meta, tables) -> dict:
+    """SDV's metadata dict for the same database (keys ``id``, numbers ``numerical``,
+    everything else ``categorical``)."""
+    out = {"METADATA_SPEC_VERSION": "V1", "tables": {}, "relationships": []}
+    for name in meta.tables:
+        keys = set(meta.key_columns(name))
+        cols = {}
+        for col, dtype in tables[name].dtypes.items():
+            if col in keys:
+                cols[col] = {"sdtype": "id"}
+            elif pd.api.types.is_numeric_dtype(dtype):
+                cols[col] = {"sdtype": "numerical"}
+            else:
+                cols[col] = {"sdtype": "categorical"}
+        out["tables"][name] = {"primary_key": meta.primary_key(name), "columns": cols}
+    for rel in meta.relationships:
+        out["relationships"].append(
+            {
+                "parent_table_name": rel.parent,
+                "parent_primary_key": rel.parent_key,
+                "child_table_name": rel.child,
+                "child_foreign_key": rel.child_key,
+            }
+        )
+    return out
+
+
+def hma_worker(db: str, folder: str) -> None:
+    """Fit and sample HMA; write the tables (Parquet) and the times into ``folder``."""
+    import warnings
+
+    from sdv.metadata import Metadata as SDVMetadata
+    from sdv.multi_table import HMASynthesizer
+
+    warnings.filterwarnings("ignore")
+    tables, meta = load_db(db)
+    sdv_meta = SDVMetadata.load_from_dict(sdv_metadata(meta, tables))
+    start = time.perf_counter()
+    synth = HMASynthesizer(sdv_meta)
+    synth.fit(tables)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    root = next(t for t in meta.order() if not meta.parents(t))
+    fake = synth.sample(num_rows=len(tables[root]), main_table_name=root)  # scale 1
+    sample_s = time.perf_counter() - start
+    out = Path(folder)
+    for name, frame in fake.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "times.json").write_text(json.dumps({"fit_s": fit_s, "sample_s": sample_s}))
+
+
+def run_hma(db: str, timeout: float) -> tuple[dict | None, dict]:
+    with tempfile.TemporaryDirectory() as folder:
+        cmd = [sys.executable, __file__, "--hma-worker", db, folder]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        try:
+            proc = subprocess.run(cmd, timeout=timeout, capture_output=True, text=True, env=env)
+        except subprocess.TimeoutExpired:
+            return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines()
+            errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
+            message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
+            return None, {"error": f"HMA failed: {message[:400]}"}
+        times = json.loads((Path(folder) / "times.json").read_text())
+        fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
+        return fake, times
+
+
+def run_tabgen(tables, meta, **params) -> tuple[dict, dict]:
+    from tabgen.relational import RelationalSynthesizer
+
+    start = time.perf_counter()
+    synth = RelationalSynthesizer(meta, random_state=0, **params).fit(tables)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    fake = synth.sample(random_state=1)
+    return fake, {"fit_s": fit_s, "sample_s": time.perf_counter() - start}
+
+
+def run_single(tables, meta) -> dict:
+    """Per-table shape / trend of a copula fitted on each table alone."""
+    from tabgen import GaussianCopulaSynthesizer
+    from tabgen.metrics import fidelity
+
+    scores = {}
+    for name, frame in tables.items():
+        attrs = frame.drop(columns=meta.key_columns(name))
+        if attrs.shape[1] == 0:
+            continue
+        model = GaussianCopulaSynthesizer(random_state=0).fit(attrs)
+        fake = model.sample(len(attrs), random_state=1)
+        fid = fidelity(attrs, fake)
+        scores[f"{name}.shape"] = fid.scores["shape"]
+        scores[f"{name}.trend"] = fid.scores["trend"]
+    return {k: v for k, v in scores.items() if v == v}  # NaN (one column: no trend) left out
+
+
+def score(real, fake, meta) -> dict:
+    from tabgen.metrics import evaluate_database
+
+    report = evaluate_database(real, fake, meta, n_jobs=1)
+    return {k: v for k, v in report.scores.items() if v == v}  # NaN left out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dbs", default=",".join(DATABASES))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--hma-timeout", type=float, default=1500.0)
+    parser.add_argument("--out", default=str(RESULTS / "relational.json"))
+    parser.add_argument("--hma-worker", nargs=2, metavar=("DB", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hma_worker:
+        hma_worker(*args.hma_worker)
+        return
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks._common import machine_info
+
+    machine = machine_info()
+    try:
+        import sdv
+
+        machine["sdv"] = sdv.__version__
+    except ImportError:
+        machine["sdv"] = None
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else {}
+    command = "nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py " + " ".join(
+        sys.argv[1:]
+    )
+    results["commands"] = [*results.get("commands", []), command]  # runs merged in this file
+    results.update(
+        {
+            "command": "; ".join(results["commands"]),
+            "machine": machine,
+            "date": date.today().isoformat(),
+            "note": "timings on a 2-core machine shared with seven other engineers' runs",
+        }
+    )
+    results.setdefault("databases", {})
+    for db in args.dbs.split(","):
+        tables, meta = load_db(db)
+        entry = results["databases"].setdefault(db, {"methods": {}})
+        entry["rows"] = {t: len(f) for t, f in tables.items()}
+        for method in args.methods.split(","):
+            print(f"{db}: {method} ...", flush=True)
+            with threadpool_limits(limits=1):
+                if method == "single":
+                    entry["methods"][method] = {"scores": run_single(tables, meta)}
+                    continue
+                if method == "hma":
+                    if machine["sdv"] is None:
+                        entry["methods"][method] = {"error": "SDV not installed"}
+                        continue
+                    fake, info = run_hma(db, args.hma_timeout)
+                elif method == "tabgen":
+                    fake, info = run_tabgen(tables, meta)
+                elif method == "tabgen-counts":
+                    fake, info = run_tabgen(tables, meta, aggregates=0)
+                else:
+                    raise SystemExit(f"unknown method {method!r}")
+                if fake is not None:
+                    info["rows"] = {t: len(f) for t, f in fake.items()}
+                    info["scores"] = score(tables, fake, meta)
+            entry["methods"][method] = info
+            shown = {k: round(v, 4) for k, v in info.get("scores", {}).items() if "[" not in k}
+            print(
+                f"  {info.get('fit_s', 0):.1f} s fit, {info.get('sample_s', 0):.1f} s sample,"
+                f" {info.get('error', '')} {shown}",
+                flush=True,
+            )
+            out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

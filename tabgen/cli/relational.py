@@ -1,0 +1,214 @@
+"""The commands on databases: ``fit-db`` and ``sample-db``.
+
+    tabgen fit-db FOLDER [--metadata m.json] -o model.tabgen
+    tabgen sample-db model.tabgen -o OUT_FOLDER [--scale 2] [--format csv|parquet]
+
+A database is a folder with one table file per table (CSV, compressed CSV or Parquet).
+The metadata (:class:`tabgen.relational.Metadata` JSON) names each table's ``file``; without
+a ``file`` entry the table is read from ``FOLDER/<table>.csv``, ``.csv.gz`` or ``.parquet``.
+Without ``--metadata``, ``FOLDER/metadata.json`` is used, or else the keys are detected and
+printed for confirmation (save them with ``--save-metadata``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tabgen.cli.common import UsageError, note, positive_float
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv")
+FORMATS = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}
+
+
+def add_commands(command) -> None:
+    """Register ``fit-db`` and ``sample-db`` (``command``: the parser's factory)."""
+    p = command("fit-db", "fit a model of a database (a folder of related tables) and save it")
+    p.add_argument("folder", help="folder with one table file per table")
+    p.add_argument(
+        "--metadata",
+        help="metadata JSON (tables, primary keys, relationships; default FOLDER/metadata.json, "
+        "else detected)",
+    )
+    p.add_argument("-o", "--output", required=True, help="model file to write")
+    p.add_argument(
+        "-m",
+        "--model",
+        default="copula",
+        metavar="MODEL",
+        help="single-table model of every table: copula, vae, diffusion (gan for root tables only)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--drop-orphans",
+        action="store_true",
+        help="drop child rows whose foreign key has no parent (default: refuse them)",
+    )
+    p.add_argument(
+        "--order",
+        action="append",
+        metavar="TABLE=COLUMN",
+        help="generate TABLE as sequences ordered by COLUMN within its parent (repeatable)",
+    )
+    p.add_argument("--save-metadata", metavar="PATH", help="also write the metadata used")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files (an input is never replaced)",
+    )
+    p.set_defaults(func=cmd_fit_db)
+
+    p = command("sample-db", "sample a database from a model written by 'tabgen fit-db'")
+    p.add_argument("model_file", help="a model file written by 'tabgen fit-db'")
+    p.add_argument("-o", "--output", required=True, help="output folder (one file per table)")
+    p.add_argument(
+        "--scale", type=positive_float, default=1.0, help="size relative to the training data"
+    )
+    p.add_argument("--format", choices=sorted(FORMATS), default="csv", help="table file format")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing table files in the output folder",
+    )
+    p.set_defaults(func=cmd_sample_db)
+
+
+def _table_file(folder: Path, table: str, entry: dict) -> Path:
+    name = entry.get("file")
+    if name:
+        path = folder / str(name)
+        if path.resolve().parent != folder.resolve():
+            raise ValueError(
+                f"table {table!r}: file {name!r} is outside the folder {str(folder)!r}"
+            )
+        if not path.is_file():
+            raise FileNotFoundError(f"table {table!r}: file {str(path)!r} does not exist")
+        return path
+    for suffix in SUFFIXES:
+        path = folder / f"{table}{suffix}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"table {table!r}: no file {table}.csv, .csv.gz or .parquet in {str(folder)!r}"
+    )
+
+
+def _discover(folder: Path) -> dict:
+    files = {}
+    for path in sorted(folder.iterdir()):
+        for suffix in SUFFIXES:
+            if path.is_file() and path.name.endswith(suffix):
+                files[path.name[: -len(suffix)]] = path
+    if not files:
+        raise FileNotFoundError(f"no table files (.csv, .csv.gz, .parquet) in {str(folder)!r}")
+    return files
+
+
+def read_database(folder, metadata=None):
+    """``(tables, metadata, paths)`` of a database folder (see the module docstring)."""
+    from tabgen.io import read_table
+    from tabgen.relational import Metadata
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{str(folder)!r} is not a folder of table files")
+    if metadata is None and (folder / "metadata.json").is_file():
+        metadata = folder / "metadata.json"
+    if metadata is not None:
+        meta = Metadata.load(metadata)
+        paths = {t: _table_file(folder, t, meta.to_dict()["tables"][t]) for t in meta.tables}
+        return {t: read_table(p) for t, p in paths.items()}, meta, paths
+    paths = _discover(folder)
+    tables = {t: read_table(p) for t, p in paths.items()}
+    return tables, Metadata.detect(tables, verbose=False), paths
+
+
+def cmd_fit_db(args) -> int:
+    from tabgen._output import check_output
+    from tabgen.cli.common import model_class
+    from tabgen.relational import RelationalSynthesizer
+
+    model_class(args.model)  # a wrong name is a usage error
+    check_output(args.output, overwrite=args.overwrite, parents=True)
+    if args.save_metadata:
+        check_output(args.save_metadata, overwrite=args.overwrite, inputs=[args.metadata])
+    tables, meta, paths = read_database(args.folder, args.metadata)
+    if args.metadata is None and not (Path(args.folder) / "metadata.json").is_file():
+        note(
+            args, "detected metadata (check it; save it with --save-metadata):\n" + meta.describe()
+        )
+    for pair in args.order or []:
+        table, sep, column = pair.partition("=")
+        if not sep or table not in meta.tables:
+            raise UsageError(f"--order {pair}: expected TABLE=COLUMN with TABLE in {meta.tables}")
+        meta.set_order(table, column)
+    check_output(args.output, overwrite=args.overwrite, inputs=list(paths.values()))
+    start = time.perf_counter()
+    synth = RelationalSynthesizer(
+        meta, model=args.model, drop_orphans=args.drop_orphans, random_state=args.seed
+    ).fit(tables)
+    synth.save(args.output, overwrite=args.overwrite)
+    if args.save_metadata:
+        meta.save(args.save_metadata, overwrite=args.overwrite)
+    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
+    print(
+        f"fitted {args.model} on {len(tables)} tables ({rows} rows) in "
+        f"{time.perf_counter() - start:.1f} s -> {args.output}"
+    )
+    return 0
+
+
+def cmd_sample_db(args) -> int:
+    from tabgen._output import check_output
+    from tabgen.io import write_table
+    from tabgen.persistence import load
+    from tabgen.relational import RelationalSynthesizer
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"the output {str(out)!r} is a file; give a folder")
+    synth = load(args.model_file)
+    if not isinstance(synth, RelationalSynthesizer):
+        raise ValueError(
+            f"{args.model_file!r} holds a single-table model; use 'tabgen sample' for it"
+        )
+    suffix = FORMATS[args.format]
+    targets = {t: out / f"{t}{suffix}" for t in synth.metadata_.tables}
+    for path in targets.values():
+        check_output(path, overwrite=args.overwrite, inputs=[args.model_file], parents=True)
+    tables = synth.sample(scale=args.scale, random_state=args.seed)
+    for table, path in targets.items():
+        write_table(tables[table], path, overwrite=args.overwrite)
+    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
+    print(f"wrote {len(tables)} tables ({rows} rows) to {out}")
+    return 0
+
+
+def describe_container(header: dict, as_json: bool) -> None:
+    """``tabgen info`` of a relational model file."""
+    tables = header["state"]["tables"]
+    info = {
+        "class": header["class"],
+        "tabgen_version": header["tabgen_version"],
+        "metadata": header["metadata"],
+        "tables": {
+            t: {
+                "n_rows": tables[t]["n_rows"],
+                "model": (header["models"][t] or {}).get("header", {}).get("class"),
+            }
+            for t in tables
+        },
+    }
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    print(f"model      {header['class']} (tabgen {header['tabgen_version']})")
+    for t, entry in info["tables"].items():
+        print(f"  table {t:<24} {entry['n_rows']:>9} rows  model {entry['model']}")
+    for rel in header["metadata"]["relationships"]:
+        print(
+            f"  {rel['child_table']}.{rel['child_foreign_key']} -> "
+            f"{rel['parent_table']}.{rel['parent_primary_key']}"
+        )

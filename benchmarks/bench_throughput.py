@@ -11,6 +11,9 @@ the diffusion model) to a Parquet file with :func:`tabgen.sample_to_file`. It re
 * ``extra_peak_mib``: peak resident memory (``VmHWM``) minus the resident size after loading
   the model: the memory the sampling itself needs.
 
+``BENCH_TORCH_THREADS=1`` runs the children with one torch thread: on a machine shared with
+other processes, a thread pool spinning at its barriers inflates the CPU seconds.
+
 Models are fitted briefly on Adult (``--epochs``, default 1: the speed of sampling does not
 depend on training) with their default sizes, in a child process too, and cached in
 ``--models-dir`` (a model file of another tabgen version may not load: use one folder per
@@ -83,6 +86,9 @@ def child_generate(model_file: str, out: str, rows: int, batch_size: int, params
 
     import tabgen
 
+    threads = os.environ.get("BENCH_TORCH_THREADS")  # e.g. 1: no thread pool spinning
+    if threads:
+        __import__("torch").set_num_threads(int(threads))
     model = tabgen.load(model_file)
     if json.loads(params):
         model.set_params(**json.loads(params))

@@ -302,6 +302,8 @@ def model_bench(res: dict, title: str) -> list[str]:
 
 
 def impute(res: dict) -> list[str]:
+    if "dev_tables" in res or "fit_transform_seconds" in res:
+        return []  # bench_impute_unseen.py: rendered in results/impute_unseen.md
     if "commands" in res:
         return impute_ablation(res)
     if "folds" in res:
@@ -837,6 +839,28 @@ def relational(res: dict) -> list[str]:
                 f"{get(m, 'aggregate_detection_gb_auc')} | {get(m, 'aggregate_detection_lr_auc')} "
                 f"| {m.get('fit_s', float('nan')):.1f} | {m.get('sample_s', float('nan')):.1f} |"
             )
+    lines += ["", "Targets (tabgen default against HMA, same run):", ""]
+    for db, entry in res["databases"].items():
+        ours = entry["methods"].get("tabgen", {}).get("scores", {})
+        hma = entry["methods"].get("hma", {}).get("scores", {})
+        if not ours:
+            continue
+        text = (
+            f"- {db}: key integrity {ours.get('key_integrity', float('nan')):.3f}; "
+            f"cardinality min {ours.get('cardinality_shape_min', float('nan')):.3f}"
+        )
+        if hma:
+            gap = ours["parent_child_trend"] - hma["parent_child_trend"]
+            text += (
+                f" (HMA {hma['cardinality_shape_min']:.3f}); parent-child trend "
+                f"{gap:+.3f} over HMA (target +0.05: "
+                + ("met" if gap >= 0.05 else f"missed by {0.05 - gap:.3f}")
+                + f"); aggregate detection AUC gb {ours['aggregate_detection_gb_auc']:.3f} "
+                f"vs HMA {hma['aggregate_detection_gb_auc']:.3f} (lower is better)"
+            )
+        else:
+            text += "; HMA gave no database (see the table), no comparison"
+        lines.append(text + ".")
     lines += [
         "",
         "Per relationship:",

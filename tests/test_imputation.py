@@ -131,6 +131,24 @@ def test_presets_and_their_errors(correlated):
         SyntheticImputer(preset="best").fit(holes)
     with pytest.raises(ValueError, match="preset or synthesizer, not both"):
         SyntheticImputer(preset="fast", synthesizer=tabgen.GaussianCopulaSynthesizer()).fit(holes)
+    accurate = SyntheticImputer(preset="diffusion")  # not fitted here: minutes
+    model = accurate._generative_model()
+    assert type(model).__name__ == "DiffusionSynthesizer" and model.cond_fraction == 1.0
+    assert accurate._draw_count() == 30 and SyntheticImputer(n_draws=4)._draw_count() == 4
+
+
+def test_cli_impute_uses_the_default_unless_a_model_is_named(tmp_path, correlated, capsys):
+    from tabgen.cli import main
+
+    _, holes = correlated
+    path = tmp_path / "holes.csv"
+    holes.to_csv(path, index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["impute", str(path), "-o", str(out), "--schema", "k=categorical"]) == 0
+    filled = pd.read_csv(out)
+    assert filled[["y", "g"]].notna().all().all()
+    assert main(["impute", str(path), "-o", str(tmp_path / "e.csv"), "--epochs", "2"]) == 2
+    assert "--epochs sets a synthesizer's parameter" in capsys.readouterr().err
 
 
 def test_schema_override_makes_integer_codes_categories():

@@ -412,6 +412,23 @@ def test_cli_fit_db_sample_db_round_trip(tmp_path, capsys):
     assert main(["sample-db", str(model), "-o", str(out), "-q"]) == 1
     assert main(["sample-db", str(model), "-o", str(out), "--format", "parquet", "-q"]) == 0
     assert len(pd.read_parquet(out / "users.parquet")) == len(tables["users"])
+    assert (
+        main(
+            [
+                "evaluate-db",
+                str(folder),
+                str(out),
+                "--metadata",
+                str(tmp_path / "meta.json"),
+                "-o",
+                str(tmp_path / "report.json"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["scores"]["key_integrity"] == 1.0
     assert main(["info", str(model)]) == 0
     assert "users->" not in capsys.readouterr().err
     # without metadata the keys are detected

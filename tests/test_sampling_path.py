@@ -68,11 +68,10 @@ def test_encoded_features_equal_the_features_of_decoded_rows(gan):
 
 def test_any_model_scores_encoded_candidates_like_decoded_ones():
     df = _table()
+    params = {**tabgen.VAESynthesizer._test_params(), "epochs": 2}
     vae = tabgen.VAESynthesizer(
-        random_state=0, **{**tabgen.VAESynthesizer._test_params(), "epochs": 2}
-    )
-    vae._postprocessors = ("snap", "dependencies", "selection")
-    vae.fit(df)
+        random_state=0, postprocess=("snap", "dependencies", "selection"), **params
+    ).fit(df)
     selection = vae._postprocessor("discriminator")
     Z = vae._sample(2000, None, np.random.default_rng(1))
     slow = selection.features.transform(vae._after_decode(vae._decode(Z, 0), None))

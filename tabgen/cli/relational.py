@@ -1,7 +1,8 @@
-"""The commands on databases: ``fit-db`` and ``sample-db``.
+"""The commands on databases: ``fit-db``, ``sample-db`` and ``evaluate-db``.
 
     tabgen fit-db FOLDER [--metadata m.json] -o model.tabgen
     tabgen sample-db model.tabgen -o OUT_FOLDER [--scale 2] [--format csv|parquet]
+    tabgen evaluate-db REAL_FOLDER SYNTH_FOLDER [--metadata m.json] [-o report.html]
 
 A database is a folder with one table file per table (CSV, compressed CSV or Parquet).
 The metadata (:class:`tabgen.relational.Metadata` JSON) names each table's ``file``; without
@@ -73,6 +74,23 @@ def add_commands(command) -> None:
         help="replace existing table files in the output folder",
     )
     p.set_defaults(func=cmd_sample_db)
+
+    p = command(
+        "evaluate-db",
+        "score a synthetic database against the real one",
+        "Score a synthetic database against the real one: key integrity, cardinality, "
+        "parent-child trends, aggregate detection, per-table scores.",
+    )
+    p.add_argument("real", help="folder of the real tables")
+    p.add_argument("synthetic", help="folder of the synthetic tables (<table>.csv or .parquet)")
+    p.add_argument("--metadata", help="metadata JSON (default REAL/metadata.json, else detected)")
+    p.add_argument("-o", "--output", help="report: x.json, or x.html (and x.json beside it)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files (an input is never replaced)",
+    )
+    p.set_defaults(func=cmd_evaluate_db)
 
 
 def _table_file(folder: Path, table: str, entry: dict) -> Path:
@@ -183,6 +201,27 @@ def cmd_sample_db(args) -> int:
         write_table(tables[table], path, overwrite=args.overwrite)
     rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
     print(f"wrote {len(tables)} tables ({rows} rows) to {out}")
+    return 0
+
+
+def cmd_evaluate_db(args) -> int:
+    from tabgen.cli.common import print_scores, report_paths, write_report
+    from tabgen.io import read_table
+    from tabgen.metrics import evaluate_database
+
+    html = json_path = None
+    if args.output is not None:
+        html, json_path = report_paths(args.output, args.overwrite, [args.metadata])
+    real, meta, _ = read_database(args.real, args.metadata)
+    folder = Path(args.synthetic)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{str(folder)!r} is not a folder of table files")
+    synth = {t: read_table(_table_file(folder, t, {})) for t in meta.tables}
+    note(args, "scoring the synthetic database ...")
+    report = evaluate_database(real, synth, meta, n_jobs=1)  # one thread: fastest on a busy machine
+    print_scores(report.scores)
+    if json_path is not None:
+        print(f"report -> {write_report(report, html, json_path, args.overwrite)}")
     return 0
 
 

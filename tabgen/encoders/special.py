@@ -175,7 +175,7 @@ class IdEncoder(ColumnEncoder):
         if self.numeric_:
             values = numbers
         else:
-            values = np.array([f"syn-{i}" for i in numbers], dtype=object)
+            values = np.char.add("syn-", numbers.astype(str)).astype(object)  # vectorised
         return to_series(values, np.zeros(n, dtype=bool), self.spec_)
 
     def _get_state(self):

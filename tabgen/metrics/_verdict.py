@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
 
+#: The Anonymeter-style risks of the ``attacks`` group.
+_ATTACK_RISKS = (
+    "singling_out_univariate_risk",
+    "singling_out_multivariate_risk",
+    "linkability_risk",
+    "inference_risk",
+)
 #: Names of the detectors, as the scores spell them.
 DETECTORS = {"lr": "logistic regression", "gb": "gradient boosting"}
 
@@ -120,10 +127,22 @@ def _privacy(report: Report) -> str | None:
             "(50% = no closer to what it learnt from than to unseen rows)"
         )
         worry = worry or dcr > 0.6
-    if _ok(mia):
+    worst_mia = scores.get("mia_auc_worst", math.nan)
+    if _ok(worst_mia):
+        parts.append(
+            f"the strongest membership attack reaches ROC-AUC {worst_mia:.2f} (0.5 = chance)"
+        )
+        worry = worry or worst_mia > 0.6
+    elif _ok(mia):
         parts.append(f"a distance-based membership attack reaches ROC-AUC {mia:.2f} (0.5 = chance)")
         worry = worry or mia > 0.6
-    attack_keys = [k for k in scores if k.endswith("_risk") and _ok(scores[k])]
+    at_risk = scores.get("records_at_risk", math.nan)
+    if _ok(at_risk):
+        chance = scores.get("records_at_risk_holdout", math.nan)
+        text = f"{at_risk:.1%} of training rows flagged by it at 1% false positives"
+        parts.append(text + (f" ({chance:.1%} of holdout rows)" if _ok(chance) else ""))
+        worry = worry or at_risk > (chance if _ok(chance) else 0.0) + 0.01
+    attack_keys = [k for k in _ATTACK_RISKS if _ok(scores.get(k, math.nan))]
     if attack_keys:
         worst = max(attack_keys, key=lambda k: scores[k])
         parts.append(f"highest attack risk {scores[worst]:.2f} ({worst.removesuffix('_risk')})")

@@ -54,10 +54,11 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
       the row's observed cells, and ``n_draws`` completions are averaged (numbers) or voted
       (categories) into the point estimate.
 
-    On the tables of the imputation benchmark (``benchmarks/RESULTS.md``, "Imputation on
-    unseen tables") the chained default had lower RMSE than both generative presets and
-    than scikit-learn's imputers on most tables; it is not the best everywhere (the
-    section lists where it loses).
+    On six tables its design never saw (``benchmarks/RESULTS.md``, "Imputation on unseen
+    tables") the default had lower RMSE than IterativeImputer (BayesianRidge), KNN and mean
+    filling everywhere and than the ExtraTrees (MissForest-style) IterativeImputer on 3 of
+    the 6 (it loses where many numbers are strongly related), and the best category
+    accuracy on 5 of 6; 95 % intervals from its draws held 93.5 % of the hidden numbers.
 
     Parameters
     ----------

@@ -125,7 +125,12 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         accounting); a fit from a file trains it on the encoders' uniform sample. On Adult
         (one fit, sampled with and without it; ``benchmarks/RESULTS.md``) it moved MLE AUC
         from .892 to .896, trend from .880 to .918 and detection from .276 to .351, for
-        2.7 s more sampling of 32,561 rows.
+        2.7 s more sampling of 32,561 rows. Candidates are scored from their encoded rows
+        (only the kept rows are decoded), and where the processor multiplies bfloat16
+        natively (AVX-512 BF16, AMX, CUDA) the candidates' generator and discriminator
+        products run in bfloat16 (the numbers' ``tanh`` heads compensated to stay
+        continuous): a fixed seed then gives other rows than on a processor without it, of
+        the same quality (``benchmarks/RESULTS.md``, sampling throughput).
     selection_draws : int, default=4
         Candidates per returned row for ``selection="discriminator"``; 1 returns the
         generator's rows as they come (can be changed after fitting with ``set_params``).

@@ -250,6 +250,7 @@ def sample_to_file(
                     file_schema, as_text = parquet_schema(model.schema_, _categories(model))
                     if getattr(model, "constraints_", None) is not None:  # outer columns
                         file_schema = model.constraints_.file_schema(file_schema, batch)
+                    file_schema = _batch_fields(file_schema, batch)
                     writer = stack.enter_context(pq.ParquetWriter(tmp, file_schema))
                 writer.write_table(_arrow_batch(batch, file_schema, as_text))
             else:
@@ -392,6 +393,22 @@ def _arrow_batch(batch: pd.DataFrame, file_schema, as_text: list):
             arr = pa.array(col, from_pandas=True)
         arrays.append(arr.cast(field.type))
     return pa.Table.from_arrays(arrays, schema=file_schema)
+
+
+def _batch_fields(file_schema, batch: pd.DataFrame):
+    """``file_schema`` restricted to the batch's columns, in the batch's order: a row source
+    may leave out columns of its model's schema (the anonymizer drops PII columns), never add
+    one (its values would be lost from the file, so that is an error)."""
+    import pyarrow as pa
+
+    by_name = {field.name: field for field in file_schema}
+    missing = [c for c in batch.columns if str(c) not in by_name]
+    if missing:
+        raise ValueError(
+            f"columns {missing} of the sampled rows are not in the model's schema; "
+            "cannot type them in the Parquet file"
+        )
+    return pa.schema([by_name[str(c)] for c in batch.columns], metadata=file_schema.metadata)
 
 
 def _column_key(batch: pd.DataFrame, name: str):

@@ -164,6 +164,25 @@ def test_export_streams_and_refuses_to_overwrite(fitted, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no model, no partials
 
 
+def test_export_to_parquet_with_pii_dropped(tmp_path):
+    """pii="drop" leaves the PII column out of the rows: the Parquet file follows the rows, not
+    the model's schema (this raised StopIteration while writing)."""
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "email": [f"user{i}@corp.com" for i in range(n)],
+            "age": rng.integers(18, 80, n),
+            "city": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    anon = Anonymizer(preset="fast", pii="drop", random_state=0).fit(frame)
+    path = anon.export(tmp_path / "out.parquet", 150, batch_size=100, random_state=0)
+    back = pd.read_parquet(path)
+    assert list(back.columns) == ["age", "city"] and len(back) == 150
+    assert back["city"].isin(["a", "b", "c"]).all()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "n_rows", "match"),
     [

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -284,8 +285,65 @@ def test_every_command_is_covered():
     parser = cli.build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     names = set(sub.choices)
-    # ui writes only into its private workspace, under server-made names (tests/test_ui.py)
-    assert names - {"info", "ui"} == {c.split("-")[0] for c in COMMANDS}
+    # ui writes only into its private workspace, under server-made names (tests/test_ui.py);
+    # the database commands read and write folders: test_database_commands_keep_files below
+    assert names - {"info", "ui", *DB_COMMANDS} == {c.split("-")[0] for c in COMMANDS}
+
+
+DB_COMMANDS = ("fit-db", "sample-db", "evaluate-db")
+
+
+def test_database_commands_keep_files(tmp_path, capsys):
+    """fit-db, sample-db and evaluate-db: an existing output or an input as output is refused
+    and left unchanged; with --overwrite the output is replaced."""
+    from tabgen.relational import Metadata
+
+    rng = np.random.default_rng(0)
+    users = pd.DataFrame({"user_id": np.arange(40), "age": rng.integers(20, 70, 40)})
+    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, 40))
+    orders = pd.DataFrame(
+        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
+    )
+    db = tmp_path / "db"
+    db.mkdir()
+    users.to_csv(db / "users.csv", index=False)
+    orders.to_csv(db / "orders.csv", index=False)
+    meta = Metadata.detect({"users": users, "orders": orders}, verbose=False)
+    meta_path = meta.save(tmp_path / "meta.json")
+    table_bytes = (db / "users.csv").read_bytes()
+
+    fit = ["fit-db", str(db), "--metadata", str(meta_path), "-q", "-o"]
+    assert cli.main([*fit, str(db / "users.csv"), "--overwrite"]) == 1  # an input
+    assert "also an input" in capsys.readouterr().err
+    assert (db / "users.csv").read_bytes() == table_bytes
+    model = tmp_path / "db.tabgen"
+    model.write_bytes(b"keep me")
+    assert cli.main([*fit, str(model)]) == 1
+    assert model.read_bytes() == b"keep me" and "--overwrite" in capsys.readouterr().err
+    assert cli.main([*fit, str(model), "--overwrite"]) == 0
+    assert tabgen.load(model) is not None
+
+    out = tmp_path / "fake"
+    out.mkdir()
+    (out / "users.csv").write_bytes(b"keep me")
+    sample = ["sample-db", str(model), "-o", str(out), "-q"]
+    assert cli.main(sample) == 1
+    assert (out / "users.csv").read_bytes() == b"keep me"
+    assert not (out / "orders.csv").exists()  # nothing written when one output is refused
+    assert cli.main([*sample, "--overwrite"]) == 0
+    assert (
+        pd.read_csv(out / "orders.csv")["user_id"]
+        .isin(pd.read_csv(out / "users.csv")["user_id"])
+        .all()
+    )
+
+    report = tmp_path / "r.json"
+    report.write_text("keep me")
+    evaluate = ["evaluate-db", str(db), str(out), "--metadata", str(meta_path), "-q", "-o"]
+    assert cli.main([*evaluate, str(report)]) == 1
+    assert report.read_text() == "keep me"
+    assert cli.main([*evaluate, str(meta_path), "--overwrite"]) == 1  # an input
+    assert meta_path.read_text().startswith("{")
 
 
 @pytest.mark.parametrize("command", sorted(set(COMMANDS) - {"demo"}))

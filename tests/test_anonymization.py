@@ -164,6 +164,25 @@ def test_export_streams_and_refuses_to_overwrite(fitted, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no model, no partials
 
 
+def test_kept_pii_column_is_learned_not_regenerated():
+    """keep_columns asks for a PII-looking column to be learned: the inner model must not
+    regenerate it with fake values (its own PII post-processor would, unless told)."""
+    rng = np.random.default_rng(0)
+    n = 300
+    teams = [f"team{i}@corp.com" for i in range(5)]
+    frame = pd.DataFrame(
+        {
+            "email": rng.choice(teams, n),
+            "age": rng.integers(18, 80, n),
+            "city": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    anon = Anonymizer(preset="fast", keep_columns=["email"], random_state=0).fit(frame)
+    assert anon.sample(200)["email"].isin(teams).all()
+    regenerated = Anonymizer(preset="fast", random_state=0).fit(frame).sample(200)
+    assert not regenerated["email"].isin(teams).any()
+
+
 def test_export_to_parquet_with_pii_dropped(tmp_path):
     """pii="drop" leaves the PII column out of the rows: the Parquet file follows the rows, not
     the model's schema (this raised StopIteration while writing)."""

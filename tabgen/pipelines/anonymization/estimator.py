@@ -409,6 +409,9 @@ class Anonymizer(BaseEstimator):
         }
         for col in self._kept_categories:
             schema[col] = "categorical"
+        for col in self.keep_columns or []:  # learned, as asked: not regenerated as PII
+            if col in self.model_columns_ and col not in schema:
+                schema[col] = self.schema_[col].kind
         return model.set_params(schema=schema or None, random_state=spawn_seed(rng) % 2**31)
 
     def _check_fitted(self) -> None:

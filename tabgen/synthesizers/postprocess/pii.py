@@ -27,21 +27,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from tabgen.pii.names import PII_TYPES
+
 #: PII types a synthesizer regenerates. Keys are already regenerated as ``id`` columns;
 #: postcodes stay categories (a quasi-identifier that analyses need; the Anonymizer
 #: regenerates them), unless declared: ``schema={"zip": "postcode"}``.
-REGENERATED = (
-    "email",
-    "phone",
-    "person_name",
-    "address",
-    "ip",
-    "url",
-    "card",
-    "iban",
-    "ssn",
-    "free_text",
-)
+REGENERATED = tuple(t for t in PII_TYPES if t not in ("postcode", "key"))
 #: Other spellings accepted as declared kinds.
 _ALIASES = {"name": "person_name", "phone_number": "phone", "ip_address": "ip"}
 

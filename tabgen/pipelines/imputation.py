@@ -340,51 +340,15 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
                 out[col] = column
         return outs
 
-    def _conditions(self, frame) -> pd.DataFrame:
-        """Observed cells usable as conditions (NaN = free)."""
-        model = self.synthesizer_
-        conds = {}
-        rules = getattr(model, "constraints_", None)
-        for col in self.columns_:
-            values = frame[col].astype(object).where(frame[col].notna(), None)
-            if rules is not None and col in rules.transformed_columns:
-                conds[col] = values.to_numpy(dtype=object)  # mapped by the constraints
-                continue
-            if not model.can_condition_on(col):
-                continue
-            enc = model.encoder_.encoders_[col]
-            if model.schema_[col].kind == "categorical":
-                seen = set(map(_key, enc.categories_))
-                unseen = values.notna() & ~values.map(lambda v, seen=seen: _key(v) in seen)
-                if unseen.any():
-                    warnings.warn(
-                        f"column {col!r} holds categories unseen in fit (e.g. "
-                        f"{values[unseen].iloc[0]!r}); those cells do not condition their rows",
-                        UserWarning,
-                        stacklevel=3,
-                    )
-                    values = values.where(~unseen, None)
-            else:
-                numeric = pd.to_numeric(values, errors="coerce").astype("float64")
-                values = (
-                    numeric.clip(enc.min_, enc.max_).astype(object).where(numeric.notna(), None)
-                )
-            conds[col] = values.to_numpy(dtype=object)
-        return pd.DataFrame(conds, index=frame.index)
-
     def _draws(self, frame, m, rng, columns=None) -> list:
         fill = self._fillable(frame) if columns is None else columns
         rows = np.flatnonzero(frame[fill].isna().any(axis=1).to_numpy())
         draws = [frame.copy() for _ in range(m)]
         if len(rows) == 0:
             return draws
-        cond = self._conditions(frame.iloc[rows])
         logger.info("imputing %d incomplete rows, %d draw(s)", len(rows), m)
-        # all draws in one call: rows sharing a missingness pattern are sampled together
-        stacked = pd.concat([cond] * m, ignore_index=True)
-        sampled = self.synthesizer_.sample(None, stacked, rng, fill_missing=True)
-        for k in range(m):
-            part = sampled.iloc[k * len(rows) : (k + 1) * len(rows)]
+        filled = self.synthesizer_.inpaint(frame.iloc[rows], n_draws=m, random_state=rng)
+        for k, part in enumerate([filled] if m == 1 else filled):
             for col in fill:
                 holes = frame[col].iloc[rows].isna().to_numpy()
                 if holes.any():
@@ -399,10 +363,6 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             for col in self.indicator_columns_:
                 out[f"missingindicator_{col}"] = frame[col].isna().to_numpy()
         return out.to_numpy() if was_array else out
-
-
-def _key(v):
-    return (type(v) is bool, v)
 
 
 def _combine(frame: pd.DataFrame, draws: list, fill: list) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.conditions import ConditionHandling, Conditions
+from tabgen.synthesizers.inpainting import Inpainting
 from tabgen.synthesizers.postprocess import PostProcessing, check_postprocess
 
 __all__ = ["BaseSynthesizer", "Conditions"]
@@ -50,7 +51,7 @@ __all__ = ["BaseSynthesizer", "Conditions"]
 logger = logging.getLogger("tabgen")
 
 
-class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
+class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimator):
     """Base class of all synthesizers (see the module docstring for the hooks).
 
     Subclasses define a keyword-only ``__init__`` that stores each parameter unchanged under

@@ -14,7 +14,6 @@ printed for confirmation (save them with ``--save-metadata``).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from tabgen.cli.common import UsageError, note, positive_float
@@ -23,15 +22,24 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv")
 FORMATS = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}
 
 
+def _add_options(p, *, metadata: str | None, overwrite: str, seed: bool = True) -> None:
+    """The options the database commands share: ``--metadata`` (with its default),
+    ``--seed`` and ``--overwrite``."""
+    if metadata is not None:
+        p.add_argument(
+            "--metadata",
+            help=f"metadata JSON (tables, primary keys, relationships; default {metadata})",
+        )
+    if seed:
+        p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+
+
 def add_commands(command) -> None:
-    """Register ``fit-db`` and ``sample-db`` (``command``: the parser's factory)."""
+    """Register ``fit-db``, ``sample-db`` and ``evaluate-db`` (``command``: the parser's
+    factory)."""
     p = command("fit-db", "fit a model of a database (a folder of related tables) and save it")
     p.add_argument("folder", help="folder with one table file per table")
-    p.add_argument(
-        "--metadata",
-        help="metadata JSON (tables, primary keys, relationships; default FOLDER/metadata.json, "
-        "else detected)",
-    )
     p.add_argument("-o", "--output", required=True, help="model file to write")
     p.add_argument(
         "-m",
@@ -40,7 +48,6 @@ def add_commands(command) -> None:
         metavar="MODEL",
         help="single-table model of every table: copula, vae, diffusion (gan for root tables only)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
         "--drop-orphans",
         action="store_true",
@@ -53,10 +60,10 @@ def add_commands(command) -> None:
         help="generate TABLE as sequences ordered by COLUMN within its parent (repeatable)",
     )
     p.add_argument("--save-metadata", metavar="PATH", help="also write the metadata used")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing output files (an input is never replaced)",
+    _add_options(
+        p,
+        metadata="FOLDER/metadata.json, else detected",
+        overwrite="replace existing output files (an input is never replaced)",
     )
     p.set_defaults(func=cmd_fit_db)
 
@@ -67,12 +74,7 @@ def add_commands(command) -> None:
         "--scale", type=positive_float, default=1.0, help="size relative to the training data"
     )
     p.add_argument("--format", choices=sorted(FORMATS), default="csv", help="table file format")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing table files in the output folder",
-    )
+    _add_options(p, metadata=None, overwrite="replace existing table files in the output folder")
     p.set_defaults(func=cmd_sample_db)
 
     p = command(
@@ -83,12 +85,12 @@ def add_commands(command) -> None:
     )
     p.add_argument("real", help="folder of the real tables")
     p.add_argument("synthetic", help="folder of the synthetic tables (<table>.csv or .parquet)")
-    p.add_argument("--metadata", help="metadata JSON (default REAL/metadata.json, else detected)")
     p.add_argument("-o", "--output", help="report: x.json, or x.html (and x.json beside it)")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing output files (an input is never replaced)",
+    _add_options(
+        p,
+        metadata="REAL/metadata.json, else detected",
+        overwrite="replace existing output files (an input is never replaced)",
+        seed=False,
     )
     p.set_defaults(func=cmd_evaluate_db)
 
@@ -145,7 +147,7 @@ def read_database(folder, metadata=None):
 
 def cmd_fit_db(args) -> int:
     from tabgen._output import check_output
-    from tabgen.cli.common import model_class
+    from tabgen.cli.common import fit_and_save, model_class
     from tabgen.relational import RelationalSynthesizer
 
     model_class(args.model)  # a wrong name is a usage error
@@ -163,18 +165,13 @@ def cmd_fit_db(args) -> int:
             raise UsageError(f"--order {pair}: expected TABLE=COLUMN with TABLE in {meta.tables}")
         meta.set_order(table, column)
     check_output(args.output, overwrite=args.overwrite, inputs=list(paths.values()))
-    start = time.perf_counter()
     synth = RelationalSynthesizer(
         meta, model=args.model, drop_orphans=args.drop_orphans, random_state=args.seed
-    ).fit(tables)
-    synth.save(args.output, overwrite=args.overwrite)
+    )
+    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
+    fit_and_save(synth, tables, args, f"{len(tables)} tables ({rows} rows)")
     if args.save_metadata:
         meta.save(args.save_metadata, overwrite=args.overwrite)
-    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
-    print(
-        f"fitted {args.model} on {len(tables)} tables ({rows} rows) in "
-        f"{time.perf_counter() - start:.1f} s -> {args.output}"
-    )
     return 0
 
 

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from tabgen._params import store_params
 from tabgen._rng import check_random_state, spawn_seed
 from tabgen.relational.metadata import Metadata
 from tabgen.relational.synthesizer import RelationalSynthesizer
@@ -117,12 +118,7 @@ class DatabaseAnonymizer:
         pii: str = "regenerate",
         random_state=None,
     ):
-        self.metadata = metadata
-        self.root = root
-        self.holdout = holdout
-        self.model = model
-        self.pii = pii
-        self.random_state = random_state
+        store_params(self, locals())
 
     def fit(self, tables: dict) -> DatabaseAnonymizer:
         """Split by root entity, set PII columns aside, fit the database synthesizer."""

@@ -161,3 +161,52 @@ def share_flips(is_first, observed, family, target, rng) -> np.ndarray:
     start = np.searchsorted(cand_fam, cand_fam, side="left")
     rank = np.arange(len(cand)) - start
     return np.sort(cand[rank < np.abs(excess[cand_fam])])
+
+
+def match_marginals(synth, table, frame, rng) -> pd.DataFrame:
+    """Each numeric own column of a child table given the marginal of its model's
+    unconditional draw, by rank: conditioning decides the order of the rows (hence their
+    dependence on the parents), the model's own marginal the values. A sequence's order
+    column likewise (a monotone map: each sequence stays non-decreasing)."""
+    model = synth.models_[table]
+    if model is None or not synth.metadata_.parents(table) or len(frame) == 0:
+        return frame
+    order_col = synth.metadata_.order_by(table)
+    ranges = synth.tables_[table].get("ranges", {})
+    cols = [c for c in ranges if c in frame.columns and c != order_col]
+    cols = [c for c in cols if c in model.columns_]
+    sequence = order_col is not None
+    if not cols and not sequence:
+        return frame
+    ref = model.sample(len(frame), random_state=rng)
+    frame = frame.copy()
+    for col in cols:
+        new = rank_map(frame[col], ref[col], rng)
+        frame[col] = S.as_dtype(pd.Series(new), synth.tables_[table]["dtypes"][col]).to_numpy()
+    if sequence and order_col in ref.columns:
+        x = rank_map(
+            pd.Series(F.order_numbers(frame[order_col])),
+            pd.Series(F.order_numbers(ref[order_col])),
+            None,  # ties in row order: the sequences stay non-decreasing
+        )
+        dtype = pd.api.types.pandas_dtype(synth.tables_[table]["dtypes"][order_col])
+        frame[order_col] = F.order_values(x, dtype).to_numpy()
+    return frame
+
+
+def rank_map(values: pd.Series, reference: pd.Series, rng) -> np.ndarray:
+    """``values`` replaced, rank for rank, by the quantiles of the non-missing
+    ``reference`` values; missing values stay missing. Ties are ranked in random order
+    (``rng``), or in row order (``rng=None``), so that a monotone run of ``values`` stays
+    monotone."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64").copy()
+    y = np.sort(pd.to_numeric(reference, errors="coerce").dropna().to_numpy(dtype="float64"))
+    ok = ~np.isnan(x)
+    m = int(ok.sum())
+    if m == 0 or len(y) == 0:
+        return x
+    order = np.lexsort((np.arange(m) if rng is None else rng.random(m), x[ok]))
+    ranks = np.empty(m, dtype="int64")
+    ranks[order] = np.arange(m)
+    x[ok] = y[np.minimum(((ranks + 0.5) / m * len(y)).astype("int64"), len(y) - 1)]
+    return x

@@ -35,6 +35,7 @@ def save_model(synth, path, overwrite: bool):
             "model": spec if isinstance(spec, str) else None,
             "aggregates": synth.aggregates,
             "calibrate": synth.calibrate,
+            "marginals": synth.marginals,
             "drop_orphans": synth.drop_orphans,
             "random_state": synth.random_state if isinstance(synth.random_state, int) else None,
         },
@@ -66,6 +67,7 @@ def load_model(cls, header: dict, data: bytes, where: str):
             model=params.get("model") or cls.DEFAULT_MODEL,
             aggregates=params.get("aggregates", 12),
             calibrate=bool(params.get("calibrate", True)),
+            marginals=bool(params.get("marginals", False)),
             drop_orphans=bool(params.get("drop_orphans", False)),
             random_state=params.get("random_state"),
         )

@@ -57,7 +57,6 @@ def sample_sequence(synth, table, model, context, parents, rng) -> pd.DataFrame:
     """Rows of a sequence table, step by step: step ``k`` conditions on the position
     ``k``, the parent's context and the row at step ``k - 1``."""
     info = synth.tables_[table]
-    order_col = synth.metadata_.order_by(table)
     n = len(parents)
     first = np.r_[True, parents[1:] != parents[:-1]] | (parents < 0)
     pos = np.arange(n)
@@ -79,12 +78,23 @@ def sample_sequence(synth, table, model, context, parents, rng) -> pd.DataFrame:
         pieces.append(step)
         result = pd.concat(pieces).sort_index()
     frame = result.sort_index().reset_index(drop=True)
+    frame[F.INDEX] = index
+    return with_order(synth, table, frame)
+
+
+def with_order(synth, table, frame) -> pd.DataFrame:
+    """``frame`` (a sequence's rows, parent by parent, with their position ``__tg_index``)
+    with its order column rebuilt from the first values and the steps (never
+    decreasing)."""
+    info = synth.tables_[table]
+    order_col = synth.metadata_.order_by(table)
+    index = frame[F.INDEX].to_numpy()
     start = pd.to_numeric(frame[F.START], errors="coerce").to_numpy(dtype="float64")
     gap = pd.to_numeric(frame[F.GAP], errors="coerce").to_numpy(dtype="float64")
     start = np.where(np.isnan(start), info["start"], start)
     gap = np.maximum(np.where(np.isnan(gap), info["gap"], gap), 0.0)
-    values = np.empty(n)
-    for i in range(n):
+    values = np.empty(len(frame))
+    for i in range(len(frame)):
         values[i] = start[i] if index[i] == 0 else values[i - 1] + gap[i]
     frame[order_col] = F.order_values(
         values, pd.api.types.pandas_dtype(info["dtypes"][order_col])

@@ -22,6 +22,9 @@ How it works (details of the frames in :mod:`tabgen.relational._features`):
   continuous columns that the parent was generated with, and its two-level columns are
   brought to the parent's share by sampling the changed children again given the new value
   (inpainting).
+* **Marginals** (``marginals=True``). Each numeric column of a child table is mapped,
+  rank for rank, onto its model's unconditional draw: the conditional draws decide the
+  order of the values, the model's own marginal the values.
 * **Keys.** Primary keys are fresh (``1..n``, or ``"<table>_<i>"`` for text keys); every
   foreign key is a generated parent's key, null only where the relationship is nullable.
 """
@@ -41,7 +44,7 @@ from tabgen._rng import check_random_state, spawn_seed
 from tabgen._validation import check_integer
 from tabgen.relational import _features as F
 from tabgen.relational import _sampling as S
-from tabgen.relational._calibrate import calibrate
+from tabgen.relational._calibrate import calibrate, match_marginals
 from tabgen.relational._modelfile import load_model, save_model
 from tabgen.relational.metadata import Metadata
 
@@ -80,6 +83,15 @@ class RelationalSynthesizer(BaseEstimator):
         generated with (children shifted and scaled within their family; not a column
         that is a near-exact linear function of another, whose relation that would break).
         ``False``: the models' draws as they come.
+    marginals : bool, default True
+        After sampling (and calibration), give each numeric column of a child table the
+        marginal of its model's unconditional draw, rank for rank: conditioning on the
+        generated parents decides the order of the children's values (their dependence on
+        the parents), the model's marginal the values, so that a child table keeps the
+        shape its model has on its own. A sequence's order column too (a monotone map:
+        every sequence stays non-decreasing). Costs one unconditional draw per child
+        table. ``False``: the conditional draws as they come (model files written before
+        this option load with ``False``, so they sample as before).
     drop_orphans : bool, default False
         Drop child rows whose foreign key has no parent instead of raising.
     random_state : None, int or numpy.random.Generator
@@ -121,6 +133,7 @@ class RelationalSynthesizer(BaseEstimator):
         model="copula",
         aggregates: int = 12,
         calibrate: bool = True,
+        marginals: bool = True,
         drop_orphans: bool = False,
         random_state=None,
     ):
@@ -265,7 +278,7 @@ class RelationalSynthesizer(BaseEstimator):
                 rel = meta.parents(t)[0]
                 numbers_ = F.order_numbers(data[t][order_col])
                 seq = F.sequence_features(own[t], groups[rel], numbers_, order_col)
-                frame = pd.concat([frame.drop(columns=[order_col]), seq], axis=1)
+                frame = pd.concat([frame, seq], axis=1)
                 info["start"] = _median(seq[F.START])
                 info["gap"] = _median(seq[F.GAP])
             info["fill"] = F.fill_values(frame)
@@ -361,6 +374,8 @@ class RelationalSynthesizer(BaseEstimator):
             frame = S.sample_table(self, t, n, context, assign, rng)
             if self.calibrate:
                 frame = calibrate(self, t, frame, full, context, assign, rng)
+            if self.marginals:
+                frame = match_marginals(self, t, frame, rng)
             down = frame[info["down"]] if info["down"] else pd.DataFrame(index=range(n))
             full[t] = pd.concat([down.reset_index(drop=True), context], axis=1)
             out[t], keys[t] = S.assemble(self, t, frame, assign, keys)

@@ -21,6 +21,9 @@ database, fit + sample timed; ``n_jobs=1`` for the classifiers):
 ``single``
     tabgen's copula fitted on each table alone (keys left out): the per-table shape and trend
     a single-table model reaches, the yardstick of the per-table target.
+``tabgen-vae``, ``tabgen-diffusion``
+    the default with a neural per-table model, fixed epochs (``NEURAL_EPOCHS``) so that a
+    busy machine changes the time, not the model.
 ``bootstrap``
     no model: the real database resampled by root entity (root rows drawn with
     replacement, each with all its descendants, fresh keys): what the metrics give a
@@ -52,6 +55,8 @@ from benchmarks._common import RESULTS, SHARED  # noqa: E402
 
 DATABASES = ("math_schools", "pbc", "chem97", "insteval")
 METHODS = ("tabgen", "tabgen-nomarg", "tabgen-counts", "single", "bootstrap", "hma")
+#: Epochs of the neural per-table models (fixed: comparable on a busy machine).
+NEURAL_EPOCHS = {"vae": 60, "diffusion": 60}
 #: Sequences declared for the benchmark (the shared metadata names none).
 ORDERS = {"pbc": {"visits": "day"}}
 
@@ -261,6 +266,13 @@ def main() -> None:
                     fake, info = run_tabgen(tables, meta)
                 elif method == "tabgen-nomarg":
                     fake, info = run_tabgen(tables, meta, marginals=False)
+                elif method in ("tabgen-vae", "tabgen-diffusion"):
+                    from tabgen.synthesizers import get_synthesizer
+
+                    name = method.split("-")[1]
+                    model = get_synthesizer(name)(epochs=NEURAL_EPOCHS[name], device="cpu")
+                    fake, info = run_tabgen(tables, meta, model=model)
+                    info["epochs"] = NEURAL_EPOCHS[name]
                 elif method == "bootstrap":
                     fake, info = run_bootstrap(tables, meta)
                 elif method == "tabgen-counts":

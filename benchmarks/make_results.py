@@ -806,14 +806,26 @@ def relational(res: dict) -> list[str]:
         "tabgen-nomarg": "tabgen, marginals=False",
         "tabgen-earlier": "tabgen default of the earlier run (before the marginal map)",
         "tabgen-counts": "tabgen, counts only (aggregates=0)",
+        "tabgen-vae": "tabgen, VAE per table (fixed epochs)",
+        "tabgen-diffusion": "tabgen, diffusion per table (fixed epochs)",
         "bootstrap": "real database resampled by root entity (noise ceiling)",
         "hma": f"SDV HMASynthesizer {res['machine'].get('sdv') or ''}".strip(),
         "single": "single-table copula per table",
     }
-    shown = ("tabgen", "tabgen-nomarg", "tabgen-earlier", "tabgen-counts", "bootstrap", "hma")
+    shown = (
+        "tabgen",
+        "tabgen-nomarg",
+        "tabgen-earlier",
+        "tabgen-counts",
+        "tabgen-vae",
+        "tabgen-diffusion",
+        "bootstrap",
+        "hma",
+    )
 
     def label(entry: dict, key: str) -> str:
-        return names[key] + (" *(earlier run)*" if entry.get("earlier") else "")
+        epochs = f", {entry['epochs']} epochs" if "epochs" in entry else ""
+        return names[key] + epochs + (" *(earlier run)*" if entry.get("earlier") else "")
 
     earlier = res.get("earlier_command")
     lines = [

@@ -535,3 +535,34 @@ def test_marginals_give_child_columns_their_model_shape():
     joined = on["orders"].merge(on["users"], on="user_id")
     assert np.corrcoef(joined["income"], joined["amount"])[0, 1] > 0.5
     assert key_integrity(on, meta)["key_integrity"] == 1.0
+
+
+def test_iter_sample_yields_the_tables_of_sample_parents_first(fitted_shop):
+    _, _, synth = fitted_shop
+    whole = synth.sample(scale=0.5, random_state=3)
+    streamed = list(synth.iter_sample(scale=0.5, random_state=3))
+    assert [t for t, _ in streamed] == synth.metadata_.order()
+    for table, frame in streamed:
+        pd.testing.assert_frame_equal(frame, whole[table])
+    with pytest.raises(ValueError, match="scale"):
+        synth.iter_sample(scale=0)  # checked at the call, not at the first table
+
+
+def test_database_anonymizer_safeguards_count_copies_and_held_out_rows():
+    from tabgen.relational import DatabaseAnonymizer
+
+    tables, meta = shop(n_users=80, seed=5)
+    anon = DatabaseAnonymizer(meta, holdout=0.25, random_state=0).fit(tables)
+    guards = anon.safeguards()
+    assert guards["root"] == "users" and guards["held_out_rows"]["users"] == 20
+    assert "exact_copies" not in guards  # measured at export
+    fake = anon.export(n_jobs=1, detection_metrics=False)
+    guards = anon.safeguards()
+    assert set(guards["exact_copies"]) == {"users", "orders"}
+    assert all(0 <= n <= len(fake[t]) for t, n in guards["exact_copies"].items())
+    # a copy of the training rows is counted as such
+    from tabgen.relational.anonymizer import _copies
+
+    train = anon._train["orders"][["amount", "paid"]]
+    assert _copies(train.head(7), train) == 7
+    assert _copies(train.assign(amount=train["amount"] + 1e6).head(7), train) == 0

@@ -355,13 +355,36 @@ class RelationalSynthesizer(BaseEstimator):
         dict of str to pandas.DataFrame
             One table per metadata table, with the training columns and dtypes.
         """
+        return dict(self.iter_sample(scale, random_state))
+
+    def iter_sample(self, scale: float = 1.0, random_state=None):
+        """Generate a database table by table, parents first (what :meth:`sample` collects).
+
+        Each table is yielded as soon as it is generated, and the generator keeps only what
+        the tables still to come need (their parents' keys and rows), so that a caller can
+        write each table and let it go (``tabgen sample-db`` does). The tables and the
+        random stream are those of :meth:`sample` with the same arguments.
+
+        Parameters
+        ----------
+        scale, random_state
+            As for :meth:`sample` (checked at once, not at the first table).
+
+        Returns
+        -------
+        iterator of (str, pandas.DataFrame)
+        """
         self._check_fitted()
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
             raise ValueError(f"scale must be a positive number, got {scale!r}")
         rng = self._sampling_rng if random_state is None else check_random_state(random_state)
+        return self._tables(scale, rng)
+
+    def _tables(self, scale, rng):
         meta = self.metadata_
-        full, keys, out = {}, {}, {}
-        for t in meta.order():
+        order = meta.order()
+        full, keys = {}, {}
+        for i, t in enumerate(order):
             info = self.tables_[t]
             assign = S.assign_parents(self, t, full, scale, rng)
             n = (
@@ -378,8 +401,12 @@ class RelationalSynthesizer(BaseEstimator):
                 frame = match_marginals(self, t, frame, rng)
             down = frame[info["down"]] if info["down"] else pd.DataFrame(index=range(n))
             full[t] = pd.concat([down.reset_index(drop=True), context], axis=1)
-            out[t], keys[t] = S.assemble(self, t, frame, assign, keys)
-        return out
+            table, keys[t] = S.assemble(self, t, frame, assign, keys)
+            del frame, context, ctx, down
+            needed = {r.parent for later in order[i + 1 :] for r in meta.parents(later)}
+            for done in [d for d in full if d not in needed]:  # no table to come needs them
+                del full[done], keys[done]
+            yield t, table
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -293,21 +293,29 @@ def test_every_command_is_covered():
 DB_COMMANDS = ("fit-db", "sample-db", "evaluate-db", "anonymize-db")
 
 
+def _users_orders_db(folder, n: int, *, seed: int, email: bool = False):
+    """A two-table database (users, their orders) written as CSV files into ``folder``."""
+    rng = np.random.default_rng(seed)
+    users = pd.DataFrame({"user_id": np.arange(n), "age": rng.integers(20, 70, n)})
+    if email:
+        users["email"] = [f"user{i}@mail.com" for i in range(n)]
+    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, n))
+    orders = pd.DataFrame(
+        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
+    )
+    folder.mkdir()
+    users.to_csv(folder / "users.csv", index=False)
+    orders.to_csv(folder / "orders.csv", index=False)
+    return users, orders
+
+
 def test_database_commands_keep_files(tmp_path, capsys):
     """fit-db, sample-db and evaluate-db: an existing output or an input as output is refused
     and left unchanged; with --overwrite the output is replaced."""
     from tabgen.relational import Metadata
 
-    rng = np.random.default_rng(0)
-    users = pd.DataFrame({"user_id": np.arange(40), "age": rng.integers(20, 70, 40)})
-    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, 40))
-    orders = pd.DataFrame(
-        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
-    )
     db = tmp_path / "db"
-    db.mkdir()
-    users.to_csv(db / "users.csv", index=False)
-    orders.to_csv(db / "orders.csv", index=False)
+    users, orders = _users_orders_db(db, 40, seed=0)
     meta = Metadata.detect({"users": users, "orders": orders}, verbose=False)
     meta_path = meta.save(tmp_path / "meta.json")
     table_bytes = (db / "users.csv").read_bytes()
@@ -480,22 +488,8 @@ def test_the_help_names_every_registered_model():
 def test_anonymize_db_keeps_files(tmp_path, capsys):
     """anonymize-db: an existing table file or report is refused and left unchanged (no table
     written); an input table as the output folder is refused; --overwrite replaces."""
-    rng = np.random.default_rng(1)
-    users = pd.DataFrame(
-        {
-            "user_id": np.arange(50),
-            "age": rng.integers(20, 70, 50),
-            "email": [f"user{i}@mail.com" for i in range(50)],
-        }
-    )
-    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, 50))
-    orders = pd.DataFrame(
-        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
-    )
     db = tmp_path / "db"
-    db.mkdir()
-    users.to_csv(db / "users.csv", index=False)
-    orders.to_csv(db / "orders.csv", index=False)
+    users, _ = _users_orders_db(db, 50, seed=1, email=True)
     table_bytes = (db / "users.csv").read_bytes()
     run = ["anonymize-db", str(db), "-q", "-o"]
     assert cli.main([*run, str(db), "--overwrite"]) == 1  # the input folder as output

@@ -449,9 +449,7 @@ def test_no_postcode_false_positives_on_numeric_features():
 
 def test_a_detected_postcode_is_regenerated_by_a_synthesizer():
     rng = np.random.default_rng(2)
-    real = pd.DataFrame(
-        {"zip": rng.integers(10000, 99999, 200), "age": rng.integers(18, 90, 200)}
-    )
+    real = pd.DataFrame({"zip": rng.integers(10000, 99999, 200), "age": rng.integers(18, 90, 200)})
     with pytest.warns(tabgen.schema.SchemaWarning, match="'zip' \\(postcode\\)"):
         model = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(real)
     assert model.schema_["zip"].info["pii"] == "postcode"

@@ -60,9 +60,9 @@ def detect_pii(
 
     *By values* (text columns only): email, URL, IP, IBAN, Luhn-valid card and ``ddd-dd-dddd``
     numbers, then postcodes of a distinctive format (UK ``SW1A 1AA``, Canada ``K1A 0B6``,
-    Netherlands ``1012 AB``, US ZIP+4 ``94105-1804``), phone numbers, street addresses, person names (2-3 capitalised words) and
-    free text (4 words or more on average); the last four also need at least 50 % distinct
-    values.
+    Netherlands ``1012 AB``, US ZIP+4 ``94105-1804``), phone numbers, street addresses,
+    person names (2-3 capitalised words) and free text (4 words or more on average); phone
+    numbers, person names and free text also need at least 50 % distinct values.
 
     A name hit wins, unless the values are clearly of another type with an unambiguous
     syntax (email, URL, IP, IBAN, card, SSN). Boolean and datetime columns and yes/no or 0/1

@@ -184,6 +184,25 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             if hasattr(self, stale):
                 delattr(self, stale)
 
+    def check_params(self) -> None:
+        """Check the constructor parameters without fitting: the errors ``fit`` raises first.
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the parameter and its value.
+
+        Examples
+        --------
+        >>> import tabgen
+        >>> tabgen.VAESynthesizer(epochs=0).check_params()
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs must be a positive integer, got 0
+        """
+        self._validate_common_params()
+        self._validate_params()
+
     def _validate_common_params(self) -> None:
         schema_kinds(getattr(self, "schema", None))  # raises for a bad form
         check_random_state(self.random_state)  # raises for bad values

@@ -257,9 +257,14 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             The fitted columns with their dtypes (Arrow-backed columns, as from polars or
             pyarrow input, come back Arrow-backed); every row satisfies its conditions.
         """
-        frame = self._sample_frame(
-            n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
-        )
+        from tabgen._progress import SAMPLE_BAR_ROWS, task
+
+        rows = len(conditions) if isinstance(conditions, pd.DataFrame) else n
+        show = getattr(self, "verbose", False) and isinstance(rows, numbers.Integral)
+        with task(rows or 0, desc="sampling", unit="row", enabled=show and rows >= SAMPLE_BAR_ROWS):
+            frame = self._sample_frame(
+                n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
+            )
         if getattr(self, "constraints_", None) is not None:
             return frame  # the constraints' inverse gave the columns their dtypes back
         return restore_dtypes(frame, self.schema_)

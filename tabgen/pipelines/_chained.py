@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from tabgen._progress import each
+
 #: Levels one-hot encoded for the linear model (most frequent first); the rest share a column.
 MAX_ONEHOT = 32
 #: Trees treat a category as categorical up to this many levels (their binning limit).
@@ -234,7 +236,7 @@ class ChainedModel:
     def fill(self, Z: np.ndarray) -> np.ndarray:
         """Point estimate of every NaN of ``Z``, from each row's observed cells only."""
         F = Z.copy()
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(Z[:, j])
             if rows.any():
                 pred = self.predict(self.models[j], Z[rows], j)
@@ -247,7 +249,7 @@ class ChainedModel:
         as prediction plus a held-out residual, categories from the predicted
         probabilities."""
         F = np.tile(Z, (m, 1))
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(F[:, j])
             if not rows.any():
                 continue

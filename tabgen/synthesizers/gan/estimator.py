@@ -11,6 +11,7 @@ import torch
 from scipy.special import ndtri
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
@@ -401,7 +402,7 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             return self._generate_once(category, n, gens, observed)
         parts = []
         low = low_precision_fast(self._runtime_device())
-        for a in range(0, n, CHUNK):  # bounded memory: k x chunk candidates at a time
+        for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             Z = self._generate_once(cat, k * m, gens, observed, low_precision=low)

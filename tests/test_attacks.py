@@ -377,3 +377,14 @@ def test_inference_floor_is_reported_and_covers_a_determined_secret():
     assert res.scores["inference_risk_high"] <= floor
     copy = attack_risks(train, train.copy(), holdout, n_attacks=600, random_state=0)
     assert copy.scores["inference_risk_low"] > copy.scores["inference_risk_high_floor"]
+
+
+def test_a_subset_of_attacks_gives_the_same_numbers(tables, independent):
+    train, holdout, other = tables
+    only = attack_risks(train, other, holdout, n_attacks=300, attacks=["inference"])
+    assert "linkability_risk" not in only.scores
+    assert "singling_out_univariate_risk" not in only.scores
+    for key in ("inference_risk", "inference_risk_high", "inference_risk_high_floor"):
+        assert only.scores[key] == independent.scores[key]
+    with pytest.raises(ValueError, match="attacks must name"):
+        attack_risks(train, other, holdout, attacks=["membership"])

@@ -1,5 +1,6 @@
 """α-precision / β-recall against a case computed by hand (issue #27's cross-check: the
-reference implementation, synthcity, does not install beside numpy 2, so its published
+reference implementation, synthcity, pins ``torch<2.3`` and would replace the benchmark
+environment's torch (``pip install --dry-run synthcity`` in /work/venv-anon), so its published
 formulas are applied by hand to a table small enough to follow every step).
 
 Reference: synthcity ``metrics/eval_statistical.py`` ``AlphaPrecision.metrics`` (the "naive"

@@ -9,7 +9,8 @@ sample of the same size, disjoint from training and holdout (must be ~.5), (3) a
 copula fitted on the training rows; plus the shadow-model attack (``membership_attacks(...,
 shadow=...)``, :mod:`tabgen.metrics.attacks.mia_shadow`) on the copula release, with the copula
 as the shadow model, and its sanity checks: a copying release against copula shadows (must be
-caught) and the independent sample against copula shadows (must be ~.5). Writes ``benchmarks/results/privacy_mia_<tag>.json``.
+caught) and the independent sample against copula shadows (must be ~.5). Writes
+``benchmarks/results/privacy_mia_<tag>.json``.
 """
 
 from __future__ import annotations

@@ -142,13 +142,16 @@ def export(res: dict, floor: dict | None, same: dict | None = None) -> list[str]
                 n_secrets = len(sm["runs"][0]["inference_per_secret"])
                 fl = _headline_floor(s["inference_top"][0], s["n_attacks"], n_secrets)
                 where = f"same split, {s['inference_top'][0]['secret']}"
+                secret = s["inference_top"][0]["secret"]
                 leak_free = [run["inference"][1] for run in sm["runs"]]
+                same = [run["inference_per_secret"][secret][1] for run in sm["runs"]]
                 inference_rows.append(
-                    f"| {r['dataset']} | {s['inference_top'][0]['secret']} | "
+                    f"| {r['dataset']} | {secret} | "
                     f"{_f(s['inference_top'][0]['attack_rate'], 4)} / "
                     f"{_f(s['inference_top'][0]['control_rate'], 4)} | {_f(high, 4)} | "
                     f"{_f(fl, 4)} | {len(leak_free)} | {_f(min(leak_free), 3)}–"
-                    f"{_f(max(leak_free), 3)} | {_f(sm['inference_runs_under_own_floor'], 2)} |"
+                    f"{_f(max(leak_free), 3)} | {_f(min(same), 3)}–{_f(max(same), 3)} | "
+                    f"{_f(sm['inference_runs_under_own_floor'], 2)} |"
                 )
             ok = high is not None and (high <= 0.05 or (fl is not None and high <= fl))
             risk_rows.append(
@@ -181,11 +184,16 @@ def export(res: dict, floor: dict | None, same: dict | None = None) -> list[str]
             "counts. Check on real leak-free releases on the same split (`bench_attack_floor.py "
             "--same-split`: the Anonymizer's holdout as control, targets from its training "
             "rows, a release of export size from the other training rows and the test file): "
-            "their headline upper bounds and the share of runs under their own floor.",
+            "their headline upper bounds, their bounds for the export's headline secret, and the "
+            "share of runs under their own floor. Leak-free releases reach the export's bounds "
+            "on Adult and Bank: those two bounds are the measurement's resolution, not a leak, "
+            "so no safeguard was strengthened (none would move a bound that a release of "
+            "unrelated real rows also reaches).",
             "",
             "| dataset | headline secret | attack / control rate | upper 95 % | floor "
-            "(same split) | leak-free runs | their upper bounds | under own floor |",
-            "|---|---|---|---|---|---|---|---|",
+            "(same split) | leak-free runs | their headline upper bounds | their bounds for "
+            "the same secret | under own floor |",
+            "|---|---|---|---|---|---|---|---|---|",
             *inference_rows,
         ]
     return [*lines, ""]

@@ -388,3 +388,19 @@ def test_a_subset_of_attacks_gives_the_same_numbers(tables, independent):
         assert only.scores[key] == independent.scores[key]
     with pytest.raises(ValueError, match="attacks must name"):
         attack_risks(train, other, holdout, attacks=["membership"])
+
+
+def test_verdict_does_not_alarm_on_an_inference_bound_within_its_floor(tables):
+    train, holdout, other = tables
+    report = evaluate(
+        train, other, holdout, metrics=["privacy", "attacks"], attack_params={"n_attacks": 300}
+    )
+    scores = report.results["attacks"].scores
+    for key in ("singling_out_univariate", "singling_out_multivariate", "linkability"):
+        scores[f"{key}_risk"] = 0.0
+    scores.update(inference_risk=0.13, inference_risk_high=0.27, inference_risk_high_floor=0.33)
+    line = report.verdict["privacy"]
+    assert "within what a release leaking nothing reaches" in line, line
+    assert line.startswith("no sign of copying"), line
+    scores["inference_risk_high_floor"] = 0.2  # above its floor: a risk of .13 worries
+    assert report.verdict["privacy"].startswith("needs attention")

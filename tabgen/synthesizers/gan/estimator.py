@@ -11,6 +11,7 @@ import torch
 from scipy.special import ndtri
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
@@ -401,26 +402,33 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             return self._generate_once(category, n, gens, observed)
         parts = []
         low = low_precision_fast(self._runtime_device())
-        for a in range(0, n, CHUNK):  # bounded memory: k x chunk candidates at a time
+        for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
-            Z = self._generate_once(cat, k * m, gens, observed, low_precision=low)
             # scored from their encoded rows: only the kept rows are decoded
-            logits = selection.score_encoded(self, Z, low_precision=low)
+            if low:  # each batch scored as it is generated (in bfloat16)
+                Z, logits = self._generate_once(
+                    cat, k * m, gens, observed, low_precision=True,
+                    score=lambda rows: selection.score_encoded(self, rows, low_precision=True),
+                )  # fmt: skip
+            else:
+                Z = self._generate_once(cat, k * m, gens, observed)
+                logits = selection.score_encoded(self, Z)
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
-            parts.append(Z[pick_per_row(logits, k, u)])
+            parts.append(Z[pick_per_row(logits, k, u)].astype("float64", copy=False))
         return np.concatenate(parts)
 
     def _generate_once(
-        self, category, n: int, gens, observed=(), low_precision: bool = False
-    ) -> np.ndarray:
+        self, category, n: int, gens, observed=(), low_precision: bool = False, score=None
+    ):
         """Encoder matrix of ``n`` rows; ``category`` fixes each row's conditional vector
         (``None``: drawn from the training frequencies); ``gens`` is the ``(cpu, device)``
         pair of generators; ``observed`` columns come out non-missing; ``low_precision``:
-        bfloat16 products (the selection's candidates, where they are native)."""
+        bfloat16 products (the selection's candidates, where they are native); ``score``:
+        each batch scored as it is generated (see :func:`.networks.generate_compact`)."""
         return generate_compact(
             self.generator_, self.layout_, self.sampler_, self.embedding_dim, category, n, gens,
-            observed, low_precision,
+            observed, low_precision, score,
         )  # fmt: skip
 
     def _sample(self, n, conditions: Conditions | None, rng):

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from tabgen._progress import chunks
 from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
 
 logger = logging.getLogger("tabgen")
@@ -314,7 +315,7 @@ class DiscriminatorSelection:
         if draws < 2 or n == 0:
             return model._sample(n, conditions, rng)
         parts = []
-        for a in range(0, n, CHUNK):  # bounded memory: draws x chunk rows at a time
+        for a in chunks(n, CHUNK):  # bounded memory: draws x chunk rows at a time
             m = min(CHUNK, n - a)
             if conditions is None:
                 Z = model._sample(draws * m, None, rng)

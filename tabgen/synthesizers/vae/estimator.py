@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.nn import build_module, load_weights, weight_arrays
 from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
@@ -282,7 +283,7 @@ class VAESynthesizer(NeuralSynthesizer, BaseSynthesizer):
         builder = ConditionBuilder(layout, device)
         fixed, include = self._condition_rows(n, conditions)
         parts = []
-        for a in range(0, n, _SAMPLE_CHUNK):
+        for a in chunks(n, _SAMPLE_CHUNK):  # advances a sample() bar
             fx = torch.from_numpy(fixed[a : a + _SAMPLE_CHUNK]).to(device)
             inc = torch.from_numpy(include[a : a + _SAMPLE_CHUNK]).to(device)
             with torch.no_grad():

@@ -6,7 +6,9 @@ schema and the randomness, check that the model is fitted, parse conditions
 pipeline for a DataFrame, a Parquet path and a differentially private fit: validate ->
 schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional privatisation
 (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-processors
-(:mod:`tabgen.synthesizers.postprocess`). A model implements a few private hooks:
+(:mod:`tabgen.synthesizers.postprocess`). ``inpaint`` (:mod:`tabgen.synthesizers.inpainting`)
+fills missing cells through the same conditional sampling, for every model whose
+``capabilities.inpainting`` is true. A model implements a few private hooks:
 
 ``_make_encoder()``
     the :class:`~tabgen.encoders.TableEncoder` configuration it wants;

@@ -16,6 +16,14 @@ MODEL_NAMES = ("copula", "diffusion", "gan", "vae")
 #: The models that can fill any set of missing cells (``capabilities.inpainting``; a test
 #: keeps this list equal to the capabilities, which the parser cannot import).
 INPAINTING_MODELS = ("copula", "diffusion", "vae")
+#: ``--preset`` of the pipeline commands -> ``{preset: model}`` (``None``: no synthesizer),
+#: written out for the help text like :data:`MODEL_NAMES`; a test keeps it equal to the
+#: pipelines' own presets.
+PRESETS = {
+    "rebalance": {"fast": "copula", "best": "diffusion"},
+    "anonymize": {"fast": "copula", "best": "vae"},
+    "impute": {"chained": None, "fast": "copula", "diffusion": "diffusion"},
+}
 
 
 class CLIError(Exception):

@@ -580,3 +580,16 @@ def test_match_levels_changes_fewest_cells_to_reach_the_shares():
     assert int((out != values)[values.notna()].sum()) == 20  # only the 20 surplus "a"
     assert (out[values == "b"] == "b").all()  # under-represented levels are kept
     assert values.tolist()[:2] == ["a", "a"]  # the input is not modified
+
+
+def test_database_report_verdict(fitted_shop):
+    tables, meta, synth = fitted_shop
+    fake = synth.sample(random_state=4)
+    report = evaluate_database(tables, fake, meta, privacy_metrics=False, n_jobs=1)
+    verdict = report.verdict
+    assert verdict["keys"].startswith("every primary key")
+    assert set(verdict) == {"keys", "cardinality", "parent_child_trends", "aggregate_detection"}
+    fake["orders"].loc[0, "user_id"] = -1  # an orphan
+    broken = evaluate_database(tables, fake, meta, privacy_metrics=False, detection_metrics=False)
+    assert broken.verdict["keys"].startswith("only")
+    assert "aggregate_detection" not in broken.verdict

@@ -260,7 +260,7 @@ def _table_targets(folder: Path, tables, args, inputs) -> dict:
 
 
 def cmd_anonymize_db(args) -> int:
-    from tabgen.cli.common import model_class, print_scores, write_report
+    from tabgen.cli.common import model_class, show_report
     from tabgen.io import write_table
     from tabgen.relational import DatabaseAnonymizer
 
@@ -302,8 +302,7 @@ def cmd_anonymize_db(args) -> int:
     copies = ", ".join(f"{t} {n}" for t, n in guards["exact_copies"].items()) or "none checked"
     print(f"  exported rows equal to a training row: {copies}")
     if json_path is not None:
-        print_scores(anonymizer.report_.scores)
-        print(f"report -> {write_report(anonymizer.report_, html, json_path, args.overwrite)}")
+        show_report(anonymizer.report_, html, json_path, args.overwrite)
     print("the fitted model was not saved (it has seen the real rows)")
     return 0
 

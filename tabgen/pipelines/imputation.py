@@ -245,7 +245,8 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             return self._finish(out, frame, was_array)
         model = self.chained_  # a bar in columns; the generative engine's is its sample()'s
         shown = bool(self.verbose) and model is not None
-        with task(len(model.order) if shown else 0, desc="imputing", unit="column", enabled=shown):
+        steps = len(model.order) * (1 + len(getattr(model, "rounds", []))) if shown else 0
+        with task(steps, desc="imputing", unit="column", enabled=shown):
             out = self._chained_fill(frame, [frame.copy()], None)[0]
         others = self._others()
         if others and frame[others].isna().any().any():

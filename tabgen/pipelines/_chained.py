@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from tabgen._progress import each
 from tabgen.pipelines import _rounds
 
 #: Levels one-hot encoded for the linear model (most frequent first); the rest share a column.
@@ -268,7 +269,7 @@ class ChainedModel:
     def fill_first(self, Z: np.ndarray) -> np.ndarray:
         """First-pass estimate of every NaN of ``Z``, from each row's observed cells only."""
         F = Z.copy()
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(Z[:, j])
             if rows.any():
                 pred = self.predict(self.models[j], Z[rows], j)
@@ -281,7 +282,7 @@ class ChainedModel:
         as prediction plus a held-out residual, categories from the predicted
         probabilities."""
         F = np.tile(Z, (m, 1))
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(F[:, j])
             if not rows.any():
                 continue

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from tabgen._progress import pass_verbose
+from tabgen._progress import pass_verbose, task
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen.pipelines._chained import ChainedModel
@@ -246,7 +246,10 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             draws = self._draws(frame, self._draw_count(), self._sampling_rng)
             out = _combine(frame, draws, self._fillable(frame))
             return self._finish(out, frame, was_array)
-        out = self._chained_fill(frame, [frame.copy()], None)[0]
+        model = self.chained_  # a bar in columns; the generative engine's is its sample()'s
+        shown = bool(self.verbose) and model is not None
+        with task(len(model.order) if shown else 0, desc="imputing", unit="column", enabled=shown):
+            out = self._chained_fill(frame, [frame.copy()], None)[0]
         others = self._others()
         if others and frame[others].isna().any().any():
             draws = self._draws(frame, self._draw_count(), self._sampling_rng, others)

@@ -304,6 +304,8 @@ def model_bench(res: dict, title: str) -> list[str]:
 def impute(res: dict) -> list[str]:
     if "dev_tables" in res or "fit_transform_seconds" in res:
         return []  # bench_impute_unseen.py: rendered in results/impute_unseen.md
+    if res.get("kind") == "rounds_ablation":
+        return []  # bench_impute_rounds.py: rendered in results/impute_unseen_rounds.md
     if "commands" in res:
         return impute_ablation(res)
     if "folds" in res:

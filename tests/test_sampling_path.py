@@ -172,3 +172,58 @@ def test_streaming_equals_in_memory_sampling(gan, tmp_path):
                 got[col].astype(object).where(got[col].notna(), None).to_numpy(),
                 expected[col].astype(object).where(expected[col].notna(), None).to_numpy(),
             )
+
+
+def _one_hot_inputs(model, n, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    _, category = model.sampler_.sample_conditions(n, gen, train=False)
+    noise = torch.randn(n, model.embedding_dim, generator=gen)
+    x = torch.cat([noise, model.sampler_.condition_vectors(category)], dim=1)
+    return noise, category, x
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_lookup_inference_matches_the_one_hot_products(gan, wide):
+    model = gan
+    if wide:  # a conditional block wider than WIDE goes through an embedding
+        rng = np.random.default_rng(0)
+        df = pd.DataFrame(
+            {"city": [f"c{i}" for i in rng.integers(0, 80, 500)], "x": rng.normal(size=500)}
+        )
+        model = tabgen.GANSynthesizer(**{**TINY, "epochs": 1}, random_state=0).fit(df)
+        assert model.generator_.inp.wide
+    G, layout = model.generator_, model.layout_
+    noise, category, x = _one_hot_inputs(model, 3000)
+    weights = G.inference_weights()
+    tanh = [b.start for b in layout.blocks if b.activation == "tanh"]
+    exact = G.infer(x, weights)
+    low = G.infer_low(x, G.low_precision_weights(weights, tanh))
+    look = G.infer_lookup(noise, category, G.lookup_weights(weights, tanh, model.embedding_dim))
+    assert look.dtype == torch.float32 and look.shape == exact.shape
+    # as close to the float32 products as the bfloat16 products of the one-hot vectors
+    assert (look - exact).abs().max() <= 1.5 * (low - exact).abs().max() + 1e-6
+    assert (look[:, tanh] - exact[:, tanh]).abs().max() <= 0.01 * exact.abs().max()
+    for j in tanh:  # numbers stay continuous
+        assert torch.unique(look[:, j]).numel() > 0.99 * len(x)
+
+
+def test_candidates_scored_batch_by_batch_equal_the_whole_matrix_scored(gan):
+    from tabgen.synthesizers.gan.networks import generate_compact
+
+    selection = gan._postprocessor("discriminator")
+    args = (gan.generator_, gan.layout_, gan.sampler_, gan.embedding_dim, None, 40_000)
+
+    def gens():
+        gen = torch_generator(np.random.default_rng(5), "cpu")
+        return gen, gen
+
+    Z, scores = generate_compact(
+        *args,
+        gens(),
+        low_precision=True,
+        score=lambda rows: selection.score_encoded(gan, rows, low_precision=True),
+    )
+    whole = generate_compact(*args, gens(), low_precision=True)
+    assert Z.dtype == np.float32
+    np.testing.assert_array_equal(Z.astype("float64"), whole)
+    np.testing.assert_array_equal(scores, selection.score_encoded(gan, whole, low_precision=True))

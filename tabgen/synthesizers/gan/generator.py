@@ -129,12 +129,63 @@ class Generator(nn.Module):
         raw = raw.float()
         if len(cols):
             head = cont_bias.float().expand(len(raw), -1).clone()
-            for piece, w in zip(pieces, cont_parts, strict=True):
-                y = torch.mm(piece, w)
-                head += y.float()
-                head += torch.addmm(y, piece, w, beta=-1.0).float()  # what rounding lost
+            _compensated(head, pieces, cont_parts)
             raw[:, cols] = head
         return raw
+
+    @torch.no_grad()
+    def lookup_weights(self, weights: list, continuous, noise_dim: int) -> tuple:
+        """Weights for :meth:`infer_lookup`: :meth:`low_precision_weights` with the input
+        rows of every layer split in two. The noise rows stay a bfloat16 matrix; the rows of
+        the conditional vector become a float32 table of each slot's contribution to the
+        layer (through the wide-block embeddings too: the input layer is linear)."""
+        in_dim = len(self.inp._narrow) + sum(b - a for a, b in self.inp.wide)
+        width = in_dim - noise_dim
+        basis = torch.zeros(width, in_dim, device=weights[-1][1].device)
+        basis[:, noise_dim:] = torch.eye(width, device=basis.device)
+        embedded = self.inp(basis)  # each slot's input to the layers (noise part zero)
+        cols = torch.as_tensor(list(continuous), dtype=torch.long, device=basis.device)
+        layers = []
+        for parts, bias in weights:
+            table = torch.addmm(bias, embedded, parts[-1])  # bias included
+            low = [w.to(LOW) for w in parts[:-1]] + [parts[-1][:noise_dim].to(LOW)]
+            layers.append((low, table))
+        last, table = layers[-1]
+        cont = [w.index_select(1, cols).contiguous() for w in last]
+        return layers, cols, cont, table.index_select(1, cols).contiguous()
+
+    @torch.no_grad()
+    def infer_lookup(self, noise: torch.Tensor, category: torch.Tensor, low: tuple):
+        """:meth:`infer_low` for inputs ``[noise, one-hot(category)]`` (one conditional slot
+        per row, as generation draws them): the conditional vector's products are rows
+        looked up in tables instead of matrix products over its mostly-zero slots. ``low``
+        from :meth:`lookup_weights`. Returns float32."""
+        layers, cols, cont_parts, cont_table = low
+        pieces = [noise.to(LOW)]  # newest first; the noise last, as the input in infer
+        for parts, table in layers[:-1]:
+            h = table.index_select(0, category).to(LOW)
+            for piece, w in zip(pieces, parts, strict=True):
+                h.addmm_(piece, w)
+            pieces.insert(0, h.relu_())
+        parts, table = layers[-1]
+        raw = table.index_select(0, category).to(LOW)
+        for piece, w in zip(pieces, parts, strict=True):
+            raw.addmm_(piece, w)
+        raw = raw.float()
+        if len(cols):
+            head = cont_table.index_select(0, category)
+            _compensated(head, pieces, cont_parts)
+            raw[:, cols] = head
+        return raw
+
+
+def _compensated(head: torch.Tensor, pieces: list, parts: list) -> None:
+    """Add the products ``piece @ w`` to the float32 ``head`` with about 17 bits: the
+    bfloat16 product, then the bfloat16 product of what its rounding lost."""
+    for piece, w in zip(pieces, parts, strict=True):
+        y = torch.mm(piece, w)
+        head += y.float()
+        head += torch.addmm(y, piece, w, beta=-1.0).float()  # what rounding lost
 
 
 #: Precision of :meth:`Generator.infer_low`.

@@ -70,8 +70,9 @@ def _scores(report) -> dict:
             key = f"{a}_{suffix}"
             if key in s:
                 out[key] = round(s[key], 4)
-    if "inference_risk_high_max" in s:
-        out["inference_risk_high_max"] = round(s["inference_risk_high_max"], 4)
+    for key in ("inference_risk_high_max", "inference_risk_high_floor"):
+        if key in s:
+            out[key] = round(s[key], 4)
     return out
 
 

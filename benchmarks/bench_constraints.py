@@ -22,8 +22,8 @@ columns SDV detects as PII, such as latitude/longitude, are declared numerical o
 categorical as for tabgen; inpainting through ``sample_remaining_columns`` with 50 tries
 per batch).
 
-    PYTHONPATH=. /work/venv-bench/bin/python -m benchmarks.bench_constraints [--train 3000]
-        [--rows 3000] [--epochs 100] [--step-limit 120] [--seeds 0]
+    OMP_NUM_THREADS=1 PYTHONPATH=. /work/venv-bench/bin/python -m benchmarks.bench_constraints
+        [--train 3000] [--rows 3000] [--epochs 100] [--step-limit 120] [--seeds 0]
         [--models copula,diffusion,vae,gan,sdv_copula,sdv_ctgan]
         [--datasets adult,california,magic] [--output constraints.json]
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import time
 import traceback
@@ -323,6 +324,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     results = {"machine": machine_info(), "args": vars(args), "datasets": {}, "runs": []}
+    results["machine"]["omp_num_threads"] = os.environ.get("OMP_NUM_THREADS")
     try:
         import sdv
 

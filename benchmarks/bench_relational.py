@@ -1,7 +1,8 @@
 """Relational synthesis on the four shared databases, tabgen against SDV's HMASynthesizer.
 
     nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py \
-        [--dbs math_schools,pbc,chem97,insteval] [--methods tabgen,tabgen-counts,single,hma] \
+        [--dbs math_schools,pbc,chem97,insteval] \
+        [--methods tabgen,tabgen-nomarg,tabgen-counts,single,bootstrap,hma] \
         [--hma-timeout 1500] [--out benchmarks/results/relational.json]
 
 Methods (each scored by :func:`tabgen.metrics.evaluate_database` against the training
@@ -11,12 +12,23 @@ database, fit + sample timed; ``n_jobs=1`` for the classifiers):
     :class:`tabgen.relational.RelationalSynthesizer` with its defaults (copula per table,
     child counts and up to 8 child aggregates in each parent's model); ``pbc`` visits are
     declared a sequence ordered by ``day``.
+``tabgen-nomarg``
+    the same with ``marginals=False`` (the children's conditional draws as they come, the
+    default before the marginals were matched): ablation of the marginal map.
 ``tabgen-counts``
     the same with ``aggregates=0`` (only the child counts go up to the parent): ablation of
     the aggregate columns.
 ``single``
     tabgen's copula fitted on each table alone (keys left out): the per-table shape and trend
     a single-table model reaches, the yardstick of the per-table target.
+``tabgen-vae``, ``tabgen-diffusion``
+    the default with a neural per-table model, fixed epochs (``NEURAL_EPOCHS``) so that a
+    busy machine changes the time, not the model.
+``bootstrap``
+    no model: the real database resampled by root entity (root rows drawn with
+    replacement, each with all its descendants, fresh keys): what the metrics give a
+    "perfect" generator, the noise ceiling of the parent-child trend. Only for a database
+    with one root table.
 ``hma``
     SDV's HMASynthesizer (needs the bench environment with SDV), run in a subprocess with a
     time limit (``--hma-timeout`` seconds for fit + sample).
@@ -42,7 +54,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._common import RESULTS, SHARED  # noqa: E402
 
 DATABASES = ("math_schools", "pbc", "chem97", "insteval")
-METHODS = ("tabgen", "tabgen-counts", "single", "hma")
+METHODS = ("tabgen", "tabgen-nomarg", "tabgen-counts", "single", "bootstrap", "hma")
+#: Epochs of the neural per-table models (fixed: comparable on a busy machine).
+NEURAL_EPOCHS = {"vae": 60, "diffusion": 60}
 #: Sequences declared for the benchmark (the shared metadata names none).
 ORDERS = {"pbc": {"visits": "day"}}
 
@@ -158,6 +172,37 @@ def run_single(tables, meta) -> dict:
     return {k: v for k, v in scores.items() if v == v}  # NaN (one column: no trend) left out
 
 
+def run_bootstrap(tables, meta, seed: int = 0):
+    """The real database resampled by root entity (``None`` with several roots)."""
+    import numpy as np
+
+    roots = [t for t in meta.order() if not meta.parents(t)]
+    if len(roots) != 1 or any(len(meta.parents(t)) > 1 for t in meta.tables):
+        return None, {"error": "bootstrap needs one root and one parent per table"}
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    out, new_keys = {}, {}
+    for table in meta.order():
+        frame = tables[table]
+        if table == roots[0]:
+            rows = rng.integers(0, len(frame), len(frame))
+            picked = frame.iloc[rows].reset_index(drop=True)
+        else:
+            rel = meta.parents(table)[0]
+            parent_of = new_keys[rel.parent]  # (old key, new key) of every drawn parent row
+            picked = frame.merge(parent_of, left_on=rel.child_key, right_on="__old")
+            picked[rel.child_key] = picked["__new"].to_numpy()
+            picked = picked.drop(columns=["__old", "__new"])
+        pk = meta.primary_key(table)
+        if pk is not None:
+            new_keys[table] = pd.DataFrame(
+                {"__old": picked[pk].to_numpy(), "__new": range(len(picked))}
+            )
+            picked[pk] = np.arange(len(picked))
+        out[table] = picked[frame.columns]
+    return out, {"fit_s": 0.0, "sample_s": time.perf_counter() - start}
+
+
 def score(real, fake, meta) -> dict:
     from tabgen.metrics import evaluate_database
 
@@ -219,6 +264,17 @@ def main() -> None:
                     fake, info = run_hma(db, args.hma_timeout)
                 elif method == "tabgen":
                     fake, info = run_tabgen(tables, meta)
+                elif method == "tabgen-nomarg":
+                    fake, info = run_tabgen(tables, meta, marginals=False)
+                elif method in ("tabgen-vae", "tabgen-diffusion"):
+                    from tabgen.synthesizers import get_synthesizer
+
+                    name = method.split("-")[1]
+                    model = get_synthesizer(name)(epochs=NEURAL_EPOCHS[name], device="cpu")
+                    fake, info = run_tabgen(tables, meta, model=model)
+                    info["epochs"] = NEURAL_EPOCHS[name]
+                elif method == "bootstrap":
+                    fake, info = run_bootstrap(tables, meta)
                 elif method == "tabgen-counts":
                     fake, info = run_tabgen(tables, meta, aggregates=0)
                 else:

@@ -43,8 +43,12 @@ def sanity(res: dict) -> list[str]:
         "DOMIAS-style kNN and KDE density ratio, classifier), 95 % bootstrap upper bounds in "
         "brackets. *copy*: the release is the training rows (must be caught, AUC >= .9); "
         "*independent*: real rows disjoint from training and holdout (must be ~.5); "
-        "*copula*: a Gaussian copula fitted on the training rows; *shadow*: the shadow-model "
-        "attack on the copula release, copula shadows. `at risk`: share of training rows "
+        "*copula*: a Gaussian copula fitted on the training rows; *shadow attack*: the "
+        "shadow-model attack (`membership_attacks(shadow=...)`, copula shadows, per-record "
+        "calibration, feature weights clipped at 0; the first version's logistic regression "
+        "learned noise of either sign from shadows without signal and gave .447 on Adult) on "
+        "that release, with its own sanity checks on the copy and the independent sample. "
+        "`at risk`: share of training rows "
         "flagged at 1 % FPR by some attack, beside the same share among non-members.",
         "",
         "| dataset | release | worst AUC | worst attack | TPR@1%FPR | TPR@0.1%FPR | at risk "
@@ -61,17 +65,42 @@ def sanity(res: dict) -> list[str]:
                 f"{_f(s['mia_tpr_at_0.1pct_fpr'])} | {_f(s['records_at_risk'])} "
                 f"({_f(s['records_at_risk_holdout'])}) |"
             )
-        sh = r["copula_shadow"]
-        lines.append(
-            f"| {r['dataset']} | copula, shadow attack ({sh['n_shadows']} shadows) | "
-            f"{_f(sh['shadow_auc'])} [{_f(sh['shadow_auc_high'])}] | shadow | "
-            f"{_f(sh['shadow_tpr_at_1pct_fpr'])} [{_f(sh['shadow_tpr_at_1pct_fpr_high'])}] | "
-            f"{_f(sh['shadow_tpr_at_0.1pct_fpr'])} | – |"
-        )
+        for arm in ("copula", "copy", "independent"):
+            sh = r.get(f"{arm}_shadow")
+            if not sh:
+                continue
+            lines.append(
+                f"| {r['dataset']} | {arm}, shadow attack ({sh['n_shadows']} copula shadows) | "
+                f"{_f(sh['shadow_auc'])} [{_f(sh['shadow_auc_high'])}] | shadow | "
+                f"{_f(sh['shadow_tpr_at_1pct_fpr'])} [{_f(sh['shadow_tpr_at_1pct_fpr_high'])}] | "
+                f"{_f(sh['shadow_tpr_at_0.1pct_fpr'])} | – |"
+            )
     return [*lines, ""]
 
 
-def export(res: dict, floor: dict | None) -> list[str]:
+def _headline_floor(top: dict, n: int, n_secrets: int) -> float:
+    """The report's own leak-free floor (``inference_risk_high_floor``, the headline secret's
+    Bonferroni floor) recomputed from the counts stored in the export JSON (rates are Wilson
+    rates: ``k = rate (n + z²) - z²/2``), as ``tabgen.metrics.attacks.inference`` does."""
+    import numpy as np
+
+    from tabgen.metrics.attacks.inference import FLOOR_LEVEL, NULL_DRAWS
+    from tabgen.metrics.attacks.statistics import _z, null_upper_bounds
+
+    z2 = _z(0.95) ** 2
+    k = [round(top[f"{w}_rate"] * (n + z2) - z2 / 2) for w in ("attack", "control")]
+    _, high = null_upper_bounds(
+        np.array([k[0]]),
+        np.array([k[1]]),
+        np.array([n]),
+        0.95,
+        np.random.default_rng(0),
+        draws=NULL_DRAWS,
+    )
+    return float(np.quantile(high[:, 0], 1.0 - (1.0 - FLOOR_LEVEL) / n_secrets))
+
+
+def export(res: dict, floor: dict | None, same: dict | None = None) -> list[str]:
     floors = {}
     for d in (floor or {}).get("results", []):
         runs = d.get("runs", [])
@@ -79,21 +108,20 @@ def export(res: dict, floor: dict | None) -> list[str]:
             floors[d["dataset"]] = {
                 a: max(run[a][1] for run in runs if a in run) for a in ATTACKS if a in runs[0]
             }
+    same_runs = {d["dataset"]: d for d in (same or {}).get("results", [])}
     lines = [
         "### Anonymized export (default VAE, every safeguard on) against the new attacks",
         "",
         f"Command: `{res['command']}` ({_machine(res['machine'])}; {BUSY}). Targets: "
         "worst-case MIA AUC <= .55 and TPR@1%FPR <= 3 %; each Anonymeter-style risk's upper "
-        "95 % bound <= .05 **or** not above the leak-free floor (the same attacks on a "
-        "release of real rows disjoint from training, same split sizes: "
-        "`bench_attack_floor.py`, `attack_floor_leak_free.json`, the largest upper bound over "
-        "its seeds).",
+        "95 % bound <= .05 **or** not above the leak-free floor measured the same way on the "
+        "same split.",
         "",
         "| dataset | worst AUC [high] | TPR@1%FPR [high] | TPR@0.1%FPR | at risk (chance) | "
         "DCR share | MLE (real) | MIA target |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    risk_rows = []
+    risk_rows, inference_rows = [], []
     for r in res["results"]:
         s = r["safeguarded"]
         ok = s["mia_auc_worst"] <= 0.55 and s["mia_tpr_at_1pct_fpr"] <= 0.03
@@ -105,13 +133,30 @@ def export(res: dict, floor: dict | None) -> list[str]:
             f"{_f(s['utility_synthetic'])} ({_f(s['utility_real'])}) | "
             f"{'met' if ok else 'MISSED'} |"
         )
+        sm = same_runs.get(r["dataset"])
         for a in ATTACKS:
             high = s.get(f"{a}_risk_high")
             fl = floors.get(r["dataset"], {}).get(a)
+            where = "other splits, max over seeds"
+            if a == "inference" and sm and s.get("inference_top"):
+                n_secrets = len(sm["runs"][0]["inference_per_secret"])
+                fl = _headline_floor(s["inference_top"][0], s["n_attacks"], n_secrets)
+                where = f"same split, {s['inference_top'][0]['secret']}"
+                secret = s["inference_top"][0]["secret"]
+                leak_free = [run["inference"][1] for run in sm["runs"]]
+                same = [run["inference_per_secret"][secret][1] for run in sm["runs"]]
+                inference_rows.append(
+                    f"| {r['dataset']} | {secret} | "
+                    f"{_f(s['inference_top'][0]['attack_rate'], 4)} / "
+                    f"{_f(s['inference_top'][0]['control_rate'], 4)} | {_f(high, 4)} | "
+                    f"{_f(fl, 4)} | {len(leak_free)} | {_f(min(leak_free), 3)}–"
+                    f"{_f(max(leak_free), 3)} | {_f(min(same), 3)}–{_f(max(same), 3)} | "
+                    f"{_f(sm['inference_runs_under_own_floor'], 2)} |"
+                )
             ok = high is not None and (high <= 0.05 or (fl is not None and high <= fl))
             risk_rows.append(
                 f"| {r['dataset']} | {a} | {_f(s.get(f'{a}_risk'), 4)} | {_f(high, 4)} | "
-                f"{_f(fl, 4)} | {'met' if ok else 'MISSED'} |"
+                f"{_f(fl, 4)} ({where}) | {'met' if ok else 'MISSED'} |"
             )
     lines += [
         "",
@@ -119,6 +164,38 @@ def export(res: dict, floor: dict | None) -> list[str]:
         "|---|---|---|---|---|---|",
         *risk_rows,
     ]
+    if inference_rows:
+        lines += [
+            "",
+            "The inference floor (issue #27's revised target). The first measurement compared "
+            "the export's headline, the riskiest of ~15-24 secrets, with the largest headline "
+            "of 5 leak-free releases drawn on *other* splits: a single noisy draw, not a floor. "
+            "What drives the wide bounds: the residual risk is `(attack - control) / (1 - "
+            "control)`, and for a secret the other columns nearly determine (Adult's "
+            "`education_num` from `education`, Bank's `default`, 96 % `no`) both rates are "
+            "~.95, so a rate difference of .004-.007 (1-1.6 standard errors) becomes a risk of "
+            ".09-.13 with a half-width of ~.15. The floor is now measured the same way on the "
+            "same split: the report computes it itself (`inference_risk_high_floor`: under "
+            "'no leak' main and control succeed equally often given the release, so their "
+            "counts are redrawn as binomials at the pooled rate and scored exactly as measured; "
+            "the headline secret's bound at the 1 - .05/S quantile, Bonferroni over the S "
+            "secrets, so that a leak-free release stays under it at least 95 % of the time "
+            "whichever secret the headline picks); here recomputed from the export's stored "
+            "counts. Check on real leak-free releases on the same split (`bench_attack_floor.py "
+            "--same-split`: the Anonymizer's holdout as control, targets from its training "
+            "rows, a release of export size from the other training rows and the test file): "
+            "their headline upper bounds, their bounds for the export's headline secret, and the "
+            "share of runs under their own floor. Leak-free releases reach the export's bounds "
+            "on Adult and Bank: those two bounds are the measurement's resolution, not a leak, "
+            "so no safeguard was strengthened (none would move a bound that a release of "
+            "unrelated real rows also reaches).",
+            "",
+            "| dataset | headline secret | attack / control rate | upper 95 % | floor "
+            "(same split) | leak-free runs | their headline upper bounds | their bounds for "
+            "the same secret | under own floor |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *inference_rows,
+        ]
     return [*lines, ""]
 
 
@@ -190,6 +267,64 @@ def audit(res: dict) -> list[str]:
     return [*lines, ""]
 
 
+def audit_neural(results: list[dict]) -> list[str]:
+    first = results[0]
+    lines = [
+        "### Empirical privacy audit of the DP neural models (one run, many canaries)",
+        "",
+        f"Command: `{first['command']}` and the same with the other `--model` values "
+        f"({first['date']}; {_machine(first['machine'])}; {BUSY}). {first['method']}. "
+        f"{first['rows']} Adult rows (the copula audit's columns); each canary, a random row of "
+        "the public domain, joins the training table with probability 1/2; the auditor "
+        "guesses in / out for the k most / least exposed canaries; 95 % lower bound from the "
+        "binomial tail (Steinke, Nasr & Jagielski 2023), Bonferroni over three k. The "
+        "non-DP row (same table, same canaries, more epochs) shows what the statistic can "
+        "detect; a black-box audit with one run is loose by design.",
+        "",
+        "| model | epsilon (claimed) | epochs | noise multiplier | canaries (in) | right "
+        "guesses | epsilon lower bound | below claimed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        for r in res["results"]:
+            eps = (
+                "no DP"
+                if r["epsilon"] is None
+                else f"{r['epsilon']:g} ({r['claimed_epsilon']:.3f})"
+            )
+            noise = "–" if r["noise_multiplier"] is None else f"{r['noise_multiplier']:.2f}"
+            for stat, row in (("black box", r), ("white box", r.get("white_box"))):
+                if row is None:
+                    continue
+                below = "–" if r["below_claimed"] is None else "NO"
+                if (
+                    r["below_claimed"] is not None
+                    and row["epsilon_lower_bound"] < r["claimed_epsilon"]
+                ):
+                    below = f"yes, {r['claimed_epsilon'] - row['epsilon_lower_bound']:.2f} below"
+                lines.append(
+                    f"| {r['model']} ({stat}) | {eps} | {r['epochs']} | {noise} | "
+                    f"{r['canaries']} ({r['canaries_in']}) | {row.get('correct', '–')} / "
+                    f"{row['guesses']} | {_f(row['epsilon_lower_bound'])} | {below} |"
+                )
+    nondp = [
+        f"{r['model']} {r['epsilon_lower_bound']:.2f}"
+        + (f" / white box {r['white_box']['epsilon_lower_bound']:.2f}" if "white_box" in r else "")
+        for res in results
+        for r in res["results"]
+        if r["epsilon"] is None
+    ]
+    lines += [
+        "",
+        "Every lower bound sits below the claimed epsilon, but read them with the non-DP "
+        f"rows ({', '.join(nondp)}): even without DP this black-box statistic barely tells "
+        "members from non-members, so the audit rules out gross violations only and is far "
+        "from tight. White box (VAE): each canary's log-likelihood under the released decoder "
+        "(Monte Carlo over 1,024 prior latents).",
+    ]
+    return [*lines, ""]
+
+
 def dp_noise(before: dict, after: dict) -> list[str]:
     lines = [
         "### DP copula: discrete noise and the zCDP accountant, before / after",
@@ -228,7 +363,9 @@ def render() -> str:
         parts += sanity(mia)
     exp = _load("privacy_export_vae.json")
     if exp:
-        parts += export(exp, _load("attack_floor_leak_free.json"))
+        parts += export(
+            exp, _load("attack_floor_leak_free.json"), _load("privacy_floor_same_split.json")
+        )
     anon = _load("privacy_anonymeter_copula.json")
     if anon:
         parts += anonymeter(anon)
@@ -238,6 +375,9 @@ def render() -> str:
     aud = _load("privacy_audit_copula.json")
     if aud:
         parts += audit(aud)
+    neural = [_load(f"privacy_audit_{m}.json") for m in ("vae", "gan", "diffusion")]
+    if any(neural):
+        parts += audit_neural([n for n in neural if n])
     before, after = _load("dp_adult_copula_before.json"), _load("dp_adult_copula_discrete.json")
     if before and after:
         parts += dp_noise(before, after)

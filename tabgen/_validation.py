@@ -34,6 +34,24 @@ def check_n(n) -> int:
     return int(n)
 
 
+def check_integer(value, name: str, *, minimum: int) -> int:
+    """``value`` (the parameter ``name``) if it is an integer (not a bool) ``>= minimum``;
+    otherwise a ``ValueError`` naming the parameter and the value.
+
+    Examples
+    --------
+    >>> check_integer(4, "max_knots", minimum=4)
+    4
+    >>> check_integer(True, "aggregates", minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: aggregates must be an integer >= 0, got True
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def schema_kinds(schema, *, what: str = "schema") -> dict | None:
     """The ``{column: kind}`` overrides that a ``schema=`` argument stands for.
 

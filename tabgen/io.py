@@ -232,10 +232,11 @@ def sample_to_file(
     )
     if verbose is None:
         verbose = bool(getattr(model, "verbose", False))
-    from tabgen._progress import bar
+    from tabgen._progress import task
 
     with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
-        progress = stack.enter_context(bar(n, desc="sampling", unit="row", enabled=verbose))
+        # one bar for the file (the sample() calls below show none of their own)
+        advance = stack.enter_context(task(n, desc="sampling", unit="row", enabled=verbose))
         writer = None
         text = None if fmt == "parquet" else stack.enter_context(_open_csv(path, tmp))
         done = 0
@@ -256,7 +257,7 @@ def sample_to_file(
             else:
                 batch.to_csv(text, header=start == 0, index=False, sep=_sep(path))
             done += m
-            progress.update(m)
+            advance(m)
             if on_batch is not None:
                 on_batch(batch)
             logger.debug("sampled %d / %d rows", done, n)

@@ -331,3 +331,76 @@ def test_every_column_kind_and_missing_values():
     assert table.set_index("secret").loc["all_nan", "attack_rate"] > 0.9
     copied = attack_risks(real, real, holdout, n_attacks=60, secrets=["nbool", "int_nan"])
     assert copied.scores["inference_risk_low"] > 0.3
+
+
+# --------------------------------------------------------------------------- leak-free floor
+
+
+def test_null_upper_bounds_widen_as_the_control_rate_nears_one():
+    from tabgen.metrics.attacks.statistics import null_upper_bounds
+
+    rng = np.random.default_rng(0)
+    n = np.array([5000, 5000])
+    # Adult's education_num (control .94) against a secret at .60, both leak-free
+    risk, high = null_upper_bounds(np.array([4700, 3000]), np.array([4700, 3000]), n, 0.95, rng)
+    assert high.shape == (2000, 2) and risk.min() >= 0 and high.max() <= 1
+    q_near, q_mid = np.quantile(high, 0.95, axis=0)
+    assert 0.2 < q_near < 0.35  # (1 - c) = .06 divides the noise
+    assert q_mid < 0.1
+    # the redrawn counts are scored as measured: median risk about half the draws at 0
+    assert 0.4 < np.mean(risk[:, 1] == 0) < 0.6
+
+
+def test_inference_floor_is_reported_and_covers_a_determined_secret():
+    rng = np.random.default_rng(3)
+
+    def draw(n):
+        level = rng.integers(0, 8, n)
+        return pd.DataFrame(
+            {
+                "level": level.astype(str),  # determines 'years' exactly
+                "years": level * 2 + 6,
+                "x": rng.normal(size=n),
+                "c": rng.choice(list("ab"), n),
+            }
+        )
+
+    train, holdout, other = draw(600), draw(600), draw(600)
+    res = attack_risks(train, other, holdout, n_attacks=600, random_state=0)
+    floor = res.scores["inference_risk_high_floor"]
+    per = res.details["inference_per_secret"].set_index("secret")["floor"]
+    assert per.notna().all()
+    assert per["years"] > per["x"]  # a near-1 control rate widens the floor
+    headline = res.details["inference"]["secret"]
+    assert floor == per[headline]
+    # a leak-free release sits below its floor; a copy sits far above it
+    assert res.scores["inference_risk_high"] <= floor
+    copy = attack_risks(train, train.copy(), holdout, n_attacks=600, random_state=0)
+    assert copy.scores["inference_risk_low"] > copy.scores["inference_risk_high_floor"]
+
+
+def test_a_subset_of_attacks_gives_the_same_numbers(tables, independent):
+    train, holdout, other = tables
+    only = attack_risks(train, other, holdout, n_attacks=300, attacks=["inference"])
+    assert "linkability_risk" not in only.scores
+    assert "singling_out_univariate_risk" not in only.scores
+    for key in ("inference_risk", "inference_risk_high", "inference_risk_high_floor"):
+        assert only.scores[key] == independent.scores[key]
+    with pytest.raises(ValueError, match="attacks must name"):
+        attack_risks(train, other, holdout, attacks=["membership"])
+
+
+def test_verdict_does_not_alarm_on_an_inference_bound_within_its_floor(tables):
+    train, holdout, other = tables
+    report = evaluate(
+        train, other, holdout, metrics=["privacy", "attacks"], attack_params={"n_attacks": 300}
+    )
+    scores = report.results["attacks"].scores
+    for key in ("singling_out_univariate", "singling_out_multivariate", "linkability"):
+        scores[f"{key}_risk"] = 0.0
+    scores.update(inference_risk=0.13, inference_risk_high=0.27, inference_risk_high_floor=0.33)
+    line = report.verdict["privacy"]
+    assert "within what a release leaking nothing reaches" in line, line
+    assert line.startswith("no sign of copying"), line
+    scores["inference_risk_high_floor"] = 0.2  # above its floor: a risk of .13 worries
+    assert report.verdict["privacy"].startswith("needs attention")

@@ -127,16 +127,50 @@ class _Independent(_Copier):
         return _draw(n, np.random.default_rng(random_state))
 
 
-def test_shadow_attack_learns_a_copier_and_not_an_independent_generator(tables):
-    from tabgen.metrics.attacks.mia_shadow import shadow_attack
+def _shadow_auc(make, train, release, holdout):
+    res = membership_attacks(
+        train,
+        release,
+        holdout,
+        attacks=["distance"],
+        shadow=make,
+        n_shadows=3,
+        shadow_targets=100,
+        n_bootstrap=0,
+    )
+    table = res.details["membership"].set_index("attack")
+    return res, float(table.loc["shadow", "auc"])
 
+
+def test_shadow_attack_learns_a_copier_and_not_an_independent_generator(tables):
     train, holdout, fresh = tables
-    leak = shadow_attack(
-        _Copier, train, train.copy(), holdout, n_shadows=3, n_targets=100, n_bootstrap=0
-    )
-    assert leak.scores["shadow_auc"] >= 0.9
-    safe = shadow_attack(
-        _Independent, train, fresh, holdout, n_shadows=3, n_targets=100, n_bootstrap=0
-    )
+    leak, auc_leak = _shadow_auc(_Copier, train, train.copy(), holdout)
+    assert auc_leak >= 0.9
+    assert leak.details["shadow_settings"]["weights"]["distance"] > 0
+    _, auc_safe = _shadow_auc(_Independent, train, fresh, holdout)
     # 100 vs 100 targets: AUC s.d. about .04
-    assert abs(safe.scores["shadow_auc"] - 0.5) < 0.13
+    assert abs(auc_safe - 0.5) < 0.13
+
+
+def test_shadow_attack_is_not_reversed_by_shadows_without_signal(tables):
+    # shadows that never memorise teach nothing (the old logistic regression then had
+    # coefficients of random sign and reversed the release's signal, AUC .447 on Adult):
+    # the direction is known, so a copying release is still caught ...
+    train, holdout, fresh = tables
+    res, auc_copy = _shadow_auc(_Independent, train, train.copy(), holdout)
+    assert auc_copy >= 0.9
+    assert min(res.details["shadow_settings"]["weights"].values()) >= 0
+    # ... and copier shadows do not make an independent release look leaky
+    _, auc_fresh = _shadow_auc(_Copier, train, fresh, holdout)
+    assert abs(auc_fresh - 0.5) < 0.13
+
+
+def test_shadow_attack_enters_the_worst_case_and_checks_its_settings(tables):
+    train, holdout, _ = tables
+    res, auc_copy = _shadow_auc(_Copier, train, train.copy(), holdout)
+    assert res.scores["mia_auc_worst"] >= auc_copy
+    assert len(res.arrays["record_risk"]) == len(train)  # per-record risk: cheap attacks only
+    with pytest.raises(ValueError, match="n_shadows"):
+        membership_attacks(train, train, holdout, shadow=_Copier, n_shadows=1)
+    with pytest.raises(ValueError, match="shadow must be a callable"):
+        membership_attacks(train, train, holdout, shadow=3)

@@ -162,3 +162,62 @@ def test_schema_file_on_fit_and_evaluate(tmp_path, data_csv, capsys, monkeypatch
     assert main(argv) == 0
     assert "shape" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no report.html by default
+
+
+# -- --preset on the pipeline commands ---------------------------------------------------------
+def test_preset_lists_match_the_pipelines():
+    from tabgen.cli.common import PRESETS
+    from tabgen.pipelines import _presets, imputation
+
+    assert PRESETS["rebalance"] == _presets.PRESETS["SyntheticOverSampler"]
+    assert PRESETS["anonymize"] == _presets.PRESETS["Anonymizer"]
+    assert PRESETS["impute"] == {
+        name: spec and spec[0] for name, spec in imputation.PRESETS.items()
+    }
+
+
+def test_preset_help_defaults_and_usage_errors(tmp_path, data_csv, capsys):
+    _, commands = _subparsers()
+    for name, default in (("rebalance", "best"), ("impute", "chained"), ("anonymize", None)):
+        (action,) = [a for a in commands[name]._actions if "--preset" in a.option_strings]
+        assert action.default == default, name
+        text = " ".join(commands[name].format_help().split())
+        assert "--preset" in text and ("(default: best)" in text) == (name == "rebalance")
+    out = str(tmp_path / "o.csv")
+    for argv in (
+        ["rebalance", str(data_csv), "--target", "c", "--preset", "fast", "-m", "gan"],
+        ["anonymize", str(data_csv), "--preset", "good"],
+        ["impute", str(data_csv), "--preset", "best"],  # impute's presets differ
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "-o", out])
+        assert exc.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert "not allowed with argument" in err or "invalid choice" in err, argv
+    code = main(["impute", str(data_csv), "--preset", "fast", "--epochs", "2", "-o", out])
+    assert code == 2
+    assert "--epochs sets a synthesizer's parameter" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_preset_chooses_the_model(tmp_path, data_csv, capsys):
+    def run(*argv):
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}.csv"
+        assert main([*argv, "--seed", "3", "-o", str(out)]) == 0
+        return pd.read_csv(out)
+
+    rebalance = ["rebalance", str(data_csv), "--target", "c", "--strategy", "all"]
+    fast = run(*rebalance, "--preset", "fast")
+    assert fast.equals(run(*rebalance, "-m", "copula"))
+    assert fast["c"].value_counts().nunique() == 1
+    holes = pd.read_csv(data_csv)
+    holes.loc[::3, "y"] = None
+    path = tmp_path / "holes.csv"
+    holes.to_csv(path, index=False)
+    filled = run("impute", str(path), "--preset", "fast")
+    expected = tabgen.pipelines.SyntheticImputer(preset="fast", random_state=3).fit_transform(holes)
+    np.testing.assert_allclose(filled["y"], expected["y"])
+    assert not np.allclose(filled["y"], run("impute", str(path))["y"])  # chained differs
+    capsys.readouterr()
+    run("anonymize", str(data_csv), "--preset", "fast")
+    assert "fitted copula on" in capsys.readouterr().out

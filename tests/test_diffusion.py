@@ -242,6 +242,25 @@ def test_inpaint_n_draws_are_independent(fitted_mixed):
         model.inpaint(X.drop(columns="num"))
 
 
+def test_selection_is_a_default_postprocessor_and_inpaint_does_not_select(fitted_mixed):
+    """Issue #26: the discriminator selection is on by default (detection on Adult in
+    benchmarks/RESULTS.md); it picks other rows than the same model without it, is
+    reproducible for a seed, and leaves ``inpaint`` (which completes given rows) alone."""
+    model, train = fitted_mixed
+    assert DiffusionSynthesizer.capabilities.postprocessors == ("dependencies", "selection")
+    assert model.discriminator_ is not None
+    plain = clone_with(model)
+    plain.postprocessors_ = [p for p in model.postprocessors_ if p.name != "discriminator"]
+    selected = model.sample(200, random_state=3)
+    assert not selected.equals(plain.sample(200, random_state=3))
+    pd.testing.assert_frame_equal(model.sample(200, random_state=3), selected)
+    holes = train.head(20).copy()
+    holes.loc[:, "num"] = np.nan
+    pd.testing.assert_frame_equal(
+        model.inpaint(holes, random_state=0), plain.inpaint(holes, random_state=0)
+    )
+
+
 def test_bad_params_raise():
     df = pd.DataFrame({"x": np.arange(20.0)})
     for bad in (

@@ -290,7 +290,23 @@ def test_every_command_is_covered():
     assert names - {"info", "ui", *DB_COMMANDS} == {c.split("-")[0] for c in COMMANDS}
 
 
-DB_COMMANDS = ("fit-db", "sample-db", "evaluate-db")
+DB_COMMANDS = ("fit-db", "sample-db", "evaluate-db", "anonymize-db")
+
+
+def _users_orders_db(folder, n: int, *, seed: int, email: bool = False):
+    """A two-table database (users, their orders) written as CSV files into ``folder``."""
+    rng = np.random.default_rng(seed)
+    users = pd.DataFrame({"user_id": np.arange(n), "age": rng.integers(20, 70, n)})
+    if email:
+        users["email"] = [f"user{i}@mail.com" for i in range(n)]
+    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, n))
+    orders = pd.DataFrame(
+        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
+    )
+    folder.mkdir()
+    users.to_csv(folder / "users.csv", index=False)
+    orders.to_csv(folder / "orders.csv", index=False)
+    return users, orders
 
 
 def test_database_commands_keep_files(tmp_path, capsys):
@@ -298,16 +314,8 @@ def test_database_commands_keep_files(tmp_path, capsys):
     and left unchanged; with --overwrite the output is replaced."""
     from tabgen.relational import Metadata
 
-    rng = np.random.default_rng(0)
-    users = pd.DataFrame({"user_id": np.arange(40), "age": rng.integers(20, 70, 40)})
-    owner = np.repeat(users["user_id"].to_numpy(), rng.integers(0, 4, 40))
-    orders = pd.DataFrame(
-        {"order_id": np.arange(len(owner)), "user_id": owner, "amount": rng.gamma(2, 5, len(owner))}
-    )
     db = tmp_path / "db"
-    db.mkdir()
-    users.to_csv(db / "users.csv", index=False)
-    orders.to_csv(db / "orders.csv", index=False)
+    users, orders = _users_orders_db(db, 40, seed=0)
     meta = Metadata.detect({"users": users, "orders": orders}, verbose=False)
     meta_path = meta.save(tmp_path / "meta.json")
     table_bytes = (db / "users.csv").read_bytes()
@@ -475,3 +483,34 @@ def test_help_imports_no_model_code():
 
 def test_the_help_names_every_registered_model():
     assert set(cli._MODEL_NAMES) == set(tabgen.SYNTHESIZERS)
+
+
+def test_anonymize_db_keeps_files(tmp_path, capsys):
+    """anonymize-db: an existing table file or report is refused and left unchanged (no table
+    written); an input table as the output folder is refused; --overwrite replaces."""
+    db = tmp_path / "db"
+    users, _ = _users_orders_db(db, 50, seed=1, email=True)
+    table_bytes = (db / "users.csv").read_bytes()
+    run = ["anonymize-db", str(db), "-q", "-o"]
+    assert cli.main([*run, str(db), "--overwrite"]) == 1  # the input folder as output
+    assert "also an input" in capsys.readouterr().err
+    assert (db / "users.csv").read_bytes() == table_bytes
+    out = tmp_path / "fake"
+    out.mkdir()
+    (out / "users.csv").write_bytes(b"keep me")
+    assert cli.main([*run, str(out)]) == 1
+    assert (out / "users.csv").read_bytes() == b"keep me"
+    assert not (out / "orders.csv").exists()
+    report = tmp_path / "r.json"
+    report.write_text("keep me")
+    assert cli.main([*run, str(out), "--overwrite", "--report", str(db / "users.csv")]) == 1
+    assert (db / "users.csv").read_bytes() == table_bytes
+    assert cli.main([*run, str(tmp_path / "fake2"), "--report", str(report)]) == 1
+    assert report.read_text() == "keep me" and not (tmp_path / "fake2").exists()
+    capsys.readouterr()
+    assert cli.main([*run, str(out), "--overwrite"]) == 0
+    printed = capsys.readouterr().out
+    assert "email (email)" in printed and "not saved" in printed
+    fake_users = pd.read_csv(out / "users.csv")
+    assert not fake_users["email"].isin(users["email"]).any()  # regenerated, never copied
+    assert pd.read_csv(out / "orders.csv")["user_id"].isin(fake_users["user_id"]).all()

@@ -415,3 +415,60 @@ def test_errors_are_clear(real):
         FakeColumn("email").fit(pd.Series([], dtype=object))
     assert len(fake.generate(0, np.random.default_rng(0))) == 0
     assert set(PII_TYPES) == {pii_type for pii_type, _ in FORMATS.values()} | {"postcode", "key"}
+
+
+# -- postcodes -----------------------------------------------------------------------------------
+def test_postcodes_detected_by_name_and_by_distinctive_format():
+    rng = np.random.default_rng(0)
+    uk = [f"SW{i % 9 + 1}A {i % 10}BB" for i in range(60)]
+    frame = pd.DataFrame(
+        {
+            "zip": rng.integers(501, 99950, 60),  # ZIP codes stored as numbers
+            "postal_code": [f"{z:05d}" for z in rng.integers(0, 99999, 60)],
+            "c1": uk,  # no name hint: the UK format decides
+            "c2": [f"{z:05d}-{z % 10000:04d}" for z in rng.integers(10000, 99999, 60)],
+            "c3": [f"{1000 + i} AB" for i in range(60)],  # Dutch
+        }
+    )
+    assert detect_pii(frame) == dict.fromkeys(frame.columns, "postcode")
+
+
+def test_no_postcode_false_positives_on_numeric_features():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "income": rng.integers(10000, 99999, 60),  # zip-like integers, no postcode name
+            "code": [f"{z:05d}" for z in rng.integers(10000, 99999, 60)],  # digits as text
+            "zip": rng.integers(0, 10, 60),  # a compression level 0-9
+            "zip_distance": rng.uniform(0, 30, 60).round(2),  # a measurement
+            "postcode_share": rng.uniform(0, 1, 60),
+        }
+    )
+    assert detect_pii(frame) == {}
+
+
+def test_a_detected_postcode_is_regenerated_by_a_synthesizer():
+    rng = np.random.default_rng(2)
+    real = pd.DataFrame({"zip": rng.integers(10000, 99999, 200), "age": rng.integers(18, 90, 200)})
+    with pytest.warns(tabgen.schema.SchemaWarning, match="'zip' \\(postcode\\)"):
+        model = tabgen.GaussianCopulaSynthesizer(random_state=0).fit(real)
+    assert model.schema_["zip"].info["pii"] == "postcode"
+    fake = model.sample(300, random_state=0)
+    assert fake["zip"].between(10000, 99999).all()  # the learned five-digit shape
+    assert not set(fake["zip"]) <= set(real["zip"])  # fresh values, not resampled ones
+    kept = tabgen.GaussianCopulaSynthesizer(schema={"zip": "categorical"}, random_state=0)
+    assert set(kept.fit(real).sample(300, random_state=0)["zip"]) <= set(real["zip"])
+
+
+def test_a_postcode_in_a_rule_is_modelled_not_regenerated():
+    from tabgen.constraints import Determines
+
+    rng = np.random.default_rng(3)
+    zips = rng.choice([f"{i:05d}" for i in range(100, 120)], 300)
+    real = pd.DataFrame({"zip_code": zips, "city": [f"c{int(z) % 5}" for z in zips]})
+    model = tabgen.GaussianCopulaSynthesizer(
+        constraints=[Determines("zip_code", "city")], random_state=0
+    ).fit(real)
+    fake = model.sample(200, random_state=0)
+    assert set(fake["zip_code"]) <= set(zips)
+    assert (fake["city"] == [f"c{int(z) % 5}" for z in fake["zip_code"]]).all()

@@ -186,3 +186,67 @@ def test_watch_sees_only_its_own_thread_and_no_dp_losses():
         thread.join()
     assert [p.epoch for p in mine] == [1, 2] and all(p.loss == {} for p in mine)
     assert other == []
+
+
+# -- a single large sample() and the imputer's transform ---------------------------------------
+class _Recorder:
+    """Stands in for the tqdm bar: records each update."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def update(self, n=1):
+        self.seen.append(n)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize(("name", "n"), [("vae", 45_000), ("diffusion", 12_000)])
+def test_a_large_sample_shows_a_bar_fed_by_the_models_loops(name, n, capfd, monkeypatch):
+    """The VAE advances it by its chunks of rows, diffusion by its solver steps."""
+    from tabgen import _progress
+
+    cls = tabgen.get_synthesizer(name)
+    model = cls(**{**cls._test_params(), "epochs": 1}, random_state=0).fit(_table(300))
+    quiet = model.sample(n, random_state=1)
+    capfd.readouterr()
+    model.set_params(verbose=True)
+    loud = model.sample(n, random_state=1)
+    err = capfd.readouterr().err
+    assert f"{n}/{n}" in err and "sampling" in err and "row" in err
+    pd.testing.assert_frame_equal(quiet, loud)  # the bar changes no row
+    seen = []
+    monkeypatch.setattr(_progress, "bar", lambda *a, **k: _Recorder(seen))
+    again = model.sample(n, random_state=1)
+    pd.testing.assert_frame_equal(quiet, again)
+    assert sum(seen) == n and len(seen) >= 2 and max(seen) < n  # advanced as rows came
+    seen.clear()
+    model.sample(_progress.SAMPLE_BAR_ROWS - 1, random_state=1)
+    assert seen == []  # a small sample shows no bar
+
+
+def test_sample_to_file_shows_one_bar_not_one_per_batch(tmp_path, monkeypatch):
+    from tabgen import _progress
+
+    model = tabgen.VAESynthesizer(epochs=1, batch_size=64, verbose=True, random_state=0)
+    model.fit(_table())
+    made = []
+    monkeypatch.setattr(_progress, "bar", lambda *a, **k: made.append(a) or _Recorder([]))
+    tabgen.sample_to_file(model, tmp_path / "a.csv", 30_000, batch_size=15_000, random_state=0)
+    assert made == [(30_000,)]
+
+
+def test_imputer_transform_shows_a_bar_in_columns(capfd):
+    holes = _table(200)
+    holes.loc[::5, "x"] = np.nan
+    holes.loc[1::7, "c"] = None
+    quiet = SyntheticImputer(random_state=0).fit(holes).transform(holes)
+    capfd.readouterr()
+    imputer = SyntheticImputer(random_state=0, verbose=True).fit(holes)
+    capfd.readouterr()
+    loud = imputer.transform(holes)
+    err = capfd.readouterr().err
+    n = len(imputer.chained_.order)
+    assert "imputing" in err and f"{n}/{n}" in err and "column" in err
+    pd.testing.assert_frame_equal(quiet, loud)

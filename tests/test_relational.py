@@ -500,3 +500,69 @@ def test_calibration_matches_counts_and_family_shares():
     assert abs(single_sex_share(on) - real) < abs(single_sex_share(off) - real)
     spread = on["pupils"].groupby("school_id")["score"].mean().std()
     assert spread > 1.4  # the schools' own levels survive (real: about 2)
+
+
+def test_rank_map_keeps_order_and_missing_and_takes_reference_values():
+    from tabgen.relational._calibrate import rank_map
+
+    values = pd.Series([3.0, 1.0, np.nan, 2.0, 2.0, 5.0])
+    reference = pd.Series([10.0, 40.0, np.nan, 20.0, 30.0, 50.0, 60.0])
+    out = rank_map(values, reference, None)
+    assert np.isnan(out[2])
+    got = out[~np.isnan(out)]
+    assert set(got) <= {10.0, 20.0, 30.0, 40.0, 50.0, 60.0}
+    # same order as the values; tied values in row order (rng=None): non-decreasing
+    assert out[1] < out[3] <= out[4] < out[0] < out[5]
+    assert values.isna().sum() == 1  # the input is not modified
+
+
+def test_marginals_give_child_columns_their_model_shape():
+    from tabgen.metrics import column_shapes
+
+    tables, meta = shop(n_users=150, seed=4)
+    kwargs = {"random_state": 0, "calibrate": False}
+    on = RelationalSynthesizer(meta, **kwargs).fit(tables).sample(random_state=1)
+    off = RelationalSynthesizer(meta, marginals=False, **kwargs).fit(tables)
+    off = off.sample(random_state=1)
+
+    def shape(fake):
+        real = tables["orders"][["amount"]]
+        return float(column_shapes(real, fake["orders"][["amount"]])["score"].iloc[0])
+
+    assert shape(on) > shape(off)
+    assert shape(on) > 0.9
+    # the dependence on the parent survives the map: richer users, pricier orders
+    joined = on["orders"].merge(on["users"], on="user_id")
+    assert np.corrcoef(joined["income"], joined["amount"])[0, 1] > 0.5
+    assert key_integrity(on, meta)["key_integrity"] == 1.0
+
+
+def test_iter_sample_yields_the_tables_of_sample_parents_first(fitted_shop):
+    _, _, synth = fitted_shop
+    whole = synth.sample(scale=0.5, random_state=3)
+    streamed = list(synth.iter_sample(scale=0.5, random_state=3))
+    assert [t for t, _ in streamed] == synth.metadata_.order()
+    for table, frame in streamed:
+        pd.testing.assert_frame_equal(frame, whole[table])
+    with pytest.raises(ValueError, match="scale"):
+        synth.iter_sample(scale=0)  # checked at the call, not at the first table
+
+
+def test_database_anonymizer_safeguards_count_copies_and_held_out_rows():
+    from tabgen.relational import DatabaseAnonymizer
+
+    tables, meta = shop(n_users=80, seed=5)
+    anon = DatabaseAnonymizer(meta, holdout=0.25, random_state=0).fit(tables)
+    guards = anon.safeguards()
+    assert guards["root"] == "users" and guards["held_out_rows"]["users"] == 20
+    assert "exact_copies" not in guards  # measured at export
+    fake = anon.export(n_jobs=1, detection_metrics=False)
+    guards = anon.safeguards()
+    assert set(guards["exact_copies"]) == {"users", "orders"}
+    assert all(0 <= n <= len(fake[t]) for t, n in guards["exact_copies"].items())
+    # a copy of the training rows is counted as such
+    from tabgen.relational.anonymizer import _copies
+
+    train = anon._train["orders"][["amount", "paid"]]
+    assert _copies(train.head(7), train) == 7
+    assert _copies(train.assign(amount=train["amount"] + 1e6).head(7), train) == 0

@@ -333,9 +333,6 @@ ALLOWED_PRIVATE = {
     ("tabgen.pipelines", "tabgen.metrics._encode"): "shared row encoding",
     ("tabgen.pipelines", "tabgen.metrics._columns"): "shared row encoding",
     ("tabgen.pipelines", "tabgen.metrics._neighbors"): "shared neighbour search",
-    # the web app checks its job form with each model's own parameter checks (issue #25)
-    ("tabgen.ui", "_validate_params"): "model hook: parameter checks of the job form",
-    ("tabgen.ui", "_validate_common_params"): "base parameter checks of the job form",
 }
 
 

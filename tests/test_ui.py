@@ -288,6 +288,20 @@ def test_a_kind_the_column_cannot_take_shows_the_schema_error(client):
     assert r.status_code == 303
 
 
+def test_rules_are_found_again_after_a_kind_changes(client):
+    df = _frame()
+    url = _upload(client, df)
+    assert "y &gt;= 0" in client.get(url).get_data(as_text=True)
+    ds = next(iter(client.application.extensions["tabgen_ui"].datasets.values()))
+    # y becomes a category: "y >= 0", accepted in the same submit, no longer applies
+    assert client.post(url, data={"kind-1": "categorical", "rule-0": "accept"}).status_code == 303
+    assert ds.kinds["y"] == "categorical" and ds.accepted_rules == []
+    assert "y &gt;= 0" not in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"kind-1": "integer"}).status_code == 303  # back
+    assert "y &gt;= 0" in client.get(url).get_data(as_text=True)  # found again, not accepted
+    assert ds.accepted_rules == []
+
+
 # -- jobs -------------------------------------------------------------------------------------
 def test_synthesize_with_conditions_and_downloads(app, client):
     df = _frame()
@@ -357,6 +371,15 @@ def test_impute_and_rebalance_jobs(client):
     assert status["state"] == "done", status["error"]
     out = pd.read_csv(io.BytesIO(client.get(f"/jobs/{job_id}/download/csv").data))
     assert out.shape == df.shape and out["x"].notna().all()
+    # preset best: the imputer's default engine (no synthesizer), as SyntheticImputer() fills
+    job_id = _start(client, url, kind="impute", model="preset:best", seed="4")
+    status = _wait(client, job_id)
+    assert status["state"] == "done", status["error"]
+    out = pd.read_csv(io.BytesIO(client.get(f"/jobs/{job_id}/download/csv").data))
+    expected = tabgen.pipelines.SyntheticImputer(random_state=4).fit_transform(df)
+    np.testing.assert_allclose(out["x"], expected["x"])
+    page = client.get(f"/jobs/{job_id}/result").get_data(as_text=True)
+    assert "per-column predictors" in page and "no model file" in page
     job_id = _start(client, url, kind="rebalance", model="copula", target="c",
                     strategy="c=60", selection="none")  # fmt: skip
     status = _wait(client, job_id)
@@ -633,4 +656,8 @@ def test_ui_presets_are_the_pipelines_presets():
         for preset, model in PRESETS[pipeline].items():
             assert preset_model(preset, kind) == model, (kind, preset)
     assert preset_model("fast", "synthesize") == "copula"
+    from tabgen.pipelines.imputation import PRESETS as IMPUTER
+
+    assert preset_model("fast", "impute") == IMPUTER["fast"][0]
+    assert preset_model("best", "impute") == "chained" and IMPUTER["chained"] is None
     assert preset_model("best", "anonymize", epsilon=1.0) == "copula"  # the DP default

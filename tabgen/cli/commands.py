@@ -9,6 +9,7 @@ from pathlib import Path
 from tabgen.cli.common import (
     UsageError,
     check_table_output,
+    fit_and_save,
     model_spec,
     note,
     print_scores,
@@ -61,14 +62,7 @@ def cmd_fit(args) -> int:
     cls, params = model_spec(args)
     check_output(args.output, overwrite=args.overwrite, inputs=[args.data])
     data = read_data(args, args.data)
-    model = cls(**params)
-    start = time.perf_counter()
-    model.fit(data)
-    model.save(args.output, overwrite=args.overwrite)
-    print(
-        f"fitted {args.model} on {len(data)} rows x {data.shape[1]} columns in "
-        f"{time.perf_counter() - start:.1f} s -> {args.output}"
-    )
+    fit_and_save(cls(**params), data, args, f"{len(data)} rows x {data.shape[1]} columns")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from tabgen._validation import parse_param
@@ -15,6 +16,14 @@ MODEL_NAMES = ("copula", "diffusion", "gan", "vae")
 #: The models that can fill any set of missing cells (``capabilities.inpainting``; a test
 #: keeps this list equal to the capabilities, which the parser cannot import).
 INPAINTING_MODELS = ("copula", "diffusion", "vae")
+#: ``--preset`` of the pipeline commands -> ``{preset: model}`` (``None``: no synthesizer),
+#: written out for the help text like :data:`MODEL_NAMES`; a test keeps it equal to the
+#: pipelines' own presets.
+PRESETS = {
+    "rebalance": {"fast": "copula", "best": "diffusion"},
+    "anonymize": {"fast": "copula", "best": "vae"},
+    "impute": {"chained": None, "fast": "copula", "diffusion": "diffusion"},
+}
 
 
 class CLIError(Exception):
@@ -185,6 +194,15 @@ def read_data(args, path, *, target: bool = False):
         )
     check_schema_columns(args, data)
     return data
+
+
+def fit_and_save(model, data, args, what: str) -> None:
+    """Fit ``model`` on ``data``, save it to ``args.output`` (``args.overwrite``) and print
+    what was fitted (``what``: the data's size) and how long it took."""
+    start = time.perf_counter()
+    model.fit(data)
+    model.save(args.output, overwrite=args.overwrite)
+    print(f"fitted {args.model} on {what} in {time.perf_counter() - start:.1f} s -> {args.output}")
 
 
 def check_table_output(args, *inputs) -> Path:

@@ -7,6 +7,7 @@ import argparse
 from tabgen.cli.common import (
     INPAINTING_MODELS,
     MODEL_NAMES,
+    PRESETS,
     holdout,
     key_value,
     param,
@@ -43,6 +44,21 @@ def _add_model(p, default: str | None, names=MODEL_NAMES, extra: str = "") -> No
         metavar="MODEL",
         help=f"synthesizer: {_models(names)}{extra}",
     )
+
+
+def _add_preset(p, command: str, default: str | None, names=MODEL_NAMES, extra: str = "") -> None:
+    """``--preset`` (a named choice of model, see ``docs/pipelines.md``) and ``-m``, which
+    exclude each other; without ``-m`` the preset's model is used."""
+    choices = PRESETS[command]
+    group = p.add_mutually_exclusive_group()
+    shown = ", ".join(f"{k} = {v or 'per-column predictors'}" for k, v in choices.items())
+    group.add_argument(
+        "--preset",
+        default=default,
+        choices=list(choices),
+        help=f"named model choice: {shown}{extra}",
+    )
+    _add_model(group, None, names, " (instead of --preset)")
 
 
 def _add_schema(p) -> None:
@@ -181,9 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, a float "
         "ratio, or counts like 'yes=5000,maybe=3000'",
     )
-    _add_model(
+    _add_preset(
         p,
-        "diffusion",
+        "rebalance",
+        "best",
         extra=" (diffusion is the best on the rebalancing benchmark but takes minutes on a "
         "CPU; copula takes seconds)",
     )
@@ -200,11 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("impute", "fill missing cells")
     p.add_argument("data", help="table with missing cells (.csv, .csv.gz, .parquet)")
-    _add_model(
+    _add_preset(
         p,
-        None,
+        "impute",
+        "chained",
         INPAINTING_MODELS,
-        " (the models that can fill any missing cells; default: none, per-column predictors)",
+        " (-m takes the models that can fill any missing cells)",
     )
     p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
     p.add_argument(
@@ -218,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--report", help="privacy report: x.html (and x.json beside it) or x.json (JSON only)"
     )
-    _add_model(p, None, extra=" (default: vae, or copula with --epsilon)")
+    _add_preset(p, "anonymize", None, extra=" (default: best, or fast with --epsilon)")
     p.add_argument(
         "-n", "--rows", type=positive_int, help="rows to export (default: as many as the input)"
     )

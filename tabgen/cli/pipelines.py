@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from tabgen.cli.common import (
+    PRESETS,
     UsageError,
     check_table_output,
     model_spec,
@@ -49,11 +50,12 @@ def cmd_rebalance(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticOverSampler
 
-    cls, params = model_spec(args)
+    model = args.model or PRESETS["rebalance"][args.preset]
+    cls, params = model_spec(args, model)
     strategy = parse_strategy(args.strategy)
     check_table_output(args, args.data)
     data = read_data(args, args.data, target=True)
-    if args.model == "diffusion" and not show_progress(args):
+    if model == "diffusion" and not show_progress(args):
         note(
             args,
             f"fitting the diffusion model on {len(data)} rows: minutes on a CPU "
@@ -80,12 +82,15 @@ def cmd_impute(args) -> int:
     from tabgen.io import write_table
     from tabgen.pipelines import SyntheticImputer
 
-    if args.model is None:  # the default: per-column predictors, no synthesizer
+    if args.model is None:  # a preset: the imputer builds its own model (chained: none)
         given = [f for f in ("epochs", "max_time", "device", "param") if getattr(args, f, None)]
         if given:
             flag = "--" + given[0].replace("_", "-")
-            raise UsageError(f"{flag} sets a synthesizer's parameter: choose one with -m MODEL")
-        engine = {"schema": schema_option(args)}
+            raise UsageError(
+                f"{flag} sets a synthesizer's parameter, which --preset {args.preset} "
+                "chooses itself: choose a model with -m MODEL"
+            )
+        engine = {"schema": schema_option(args), "preset": args.preset}
     else:
         cls, params = model_spec(args)
         if not cls.capabilities.inpainting:  # the parser's choices already say so
@@ -110,7 +115,8 @@ def cmd_impute(args) -> int:
 def cmd_anonymize(args) -> int:
     from tabgen.pipelines import Anonymizer
 
-    model = args.model or ("copula" if args.epsilon is not None else "vae")
+    preset = args.preset or ("fast" if args.epsilon is not None else "best")
+    model = args.model or PRESETS["anonymize"][preset]
     cls, params = model_spec(args, model, skip=("epsilon", "delta"))
     out = check_table_output(args, args.data)
     html = json_path = None

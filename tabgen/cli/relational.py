@@ -3,6 +3,7 @@
     tabgen fit-db FOLDER [--metadata m.json] -o model.tabgen
     tabgen sample-db model.tabgen -o OUT_FOLDER [--scale 2] [--format csv|parquet]
     tabgen evaluate-db REAL_FOLDER SYNTH_FOLDER [--metadata m.json] [-o report.html]
+    tabgen anonymize-db FOLDER -o OUT_FOLDER [--holdout 0.2] [--report report.html]
 
 A database is a folder with one table file per table (CSV, compressed CSV or Parquet).
 The metadata (:class:`tabgen.relational.Metadata` JSON) names each table's ``file``; without
@@ -14,24 +15,32 @@ printed for confirmation (save them with ``--save-metadata``).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
-from tabgen.cli.common import UsageError, note, positive_float
+from tabgen.cli.common import UsageError, holdout, note, positive_float, report_paths
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv")
 FORMATS = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}
 
 
+def _add_options(p, *, metadata: str | None, overwrite: str, seed: bool = True) -> None:
+    """The options the database commands share: ``--metadata`` (with its default),
+    ``--seed`` and ``--overwrite``."""
+    if metadata is not None:
+        p.add_argument(
+            "--metadata",
+            help=f"metadata JSON (tables, primary keys, relationships; default {metadata})",
+        )
+    if seed:
+        p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+
+
 def add_commands(command) -> None:
-    """Register ``fit-db`` and ``sample-db`` (``command``: the parser's factory)."""
+    """Register ``fit-db``, ``sample-db``, ``evaluate-db`` and ``anonymize-db``
+    (``command``: the parser's factory)."""
     p = command("fit-db", "fit a model of a database (a folder of related tables) and save it")
     p.add_argument("folder", help="folder with one table file per table")
-    p.add_argument(
-        "--metadata",
-        help="metadata JSON (tables, primary keys, relationships; default FOLDER/metadata.json, "
-        "else detected)",
-    )
     p.add_argument("-o", "--output", required=True, help="model file to write")
     p.add_argument(
         "-m",
@@ -40,7 +49,6 @@ def add_commands(command) -> None:
         metavar="MODEL",
         help="single-table model of every table: copula, vae, diffusion (gan for root tables only)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
         "--drop-orphans",
         action="store_true",
@@ -53,10 +61,10 @@ def add_commands(command) -> None:
         help="generate TABLE as sequences ordered by COLUMN within its parent (repeatable)",
     )
     p.add_argument("--save-metadata", metavar="PATH", help="also write the metadata used")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing output files (an input is never replaced)",
+    _add_options(
+        p,
+        metadata="FOLDER/metadata.json, else detected",
+        overwrite="replace existing output files (an input is never replaced)",
     )
     p.set_defaults(func=cmd_fit_db)
 
@@ -67,12 +75,7 @@ def add_commands(command) -> None:
         "--scale", type=positive_float, default=1.0, help="size relative to the training data"
     )
     p.add_argument("--format", choices=sorted(FORMATS), default="csv", help="table file format")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing table files in the output folder",
-    )
+    _add_options(p, metadata=None, overwrite="replace existing table files in the output folder")
     p.set_defaults(func=cmd_sample_db)
 
     p = command(
@@ -83,14 +86,42 @@ def add_commands(command) -> None:
     )
     p.add_argument("real", help="folder of the real tables")
     p.add_argument("synthetic", help="folder of the synthetic tables (<table>.csv or .parquet)")
-    p.add_argument("--metadata", help="metadata JSON (default REAL/metadata.json, else detected)")
     p.add_argument("-o", "--output", help="report: x.json, or x.html (and x.json beside it)")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing output files (an input is never replaced)",
+    _add_options(
+        p,
+        metadata="REAL/metadata.json, else detected",
+        overwrite="replace existing output files (an input is never replaced)",
+        seed=False,
     )
     p.set_defaults(func=cmd_evaluate_db)
+
+    p = command(
+        "anonymize-db",
+        "export a synthetic copy of a database with PII regenerated and a privacy report",
+        "Export a synthetic copy of a database: a share of the root entities is held out "
+        "with everything under them, PII columns of every table are kept from the model and "
+        "regenerated (or dropped), and the copy is scored against the training part (the "
+        "held-out part is the privacy yardstick). The fitted model is not saved.",
+    )
+    p.add_argument("folder", help="folder with one table file per table")
+    p.add_argument("-o", "--output", required=True, help="output folder (one file per table)")
+    p.add_argument("--root", help="table whose rows are the entities held out (default: a root)")
+    p.add_argument("--holdout", type=holdout, default=0.2, help="share or rows of the root held")
+    p.add_argument(
+        "--pii", choices=("regenerate", "drop"), default="regenerate", help="what becomes of PII"
+    )
+    p.add_argument("-m", "--model", default="copula", metavar="MODEL", help="per-table model")
+    p.add_argument(
+        "--scale", type=positive_float, default=1.0, help="size relative to the training part"
+    )
+    p.add_argument("--format", choices=sorted(FORMATS), default="csv", help="table file format")
+    p.add_argument("--report", help="report: x.json, or x.html (and x.json beside it)")
+    _add_options(
+        p,
+        metadata="FOLDER/metadata.json, else detected",
+        overwrite="replace existing output files (an input is never replaced)",
+    )
+    p.set_defaults(func=cmd_anonymize_db)
 
 
 def _table_file(folder: Path, table: str, entry: dict) -> Path:
@@ -145,7 +176,7 @@ def read_database(folder, metadata=None):
 
 def cmd_fit_db(args) -> int:
     from tabgen._output import check_output
-    from tabgen.cli.common import model_class
+    from tabgen.cli.common import fit_and_save, model_class
     from tabgen.relational import RelationalSynthesizer
 
     model_class(args.model)  # a wrong name is a usage error
@@ -163,23 +194,17 @@ def cmd_fit_db(args) -> int:
             raise UsageError(f"--order {pair}: expected TABLE=COLUMN with TABLE in {meta.tables}")
         meta.set_order(table, column)
     check_output(args.output, overwrite=args.overwrite, inputs=list(paths.values()))
-    start = time.perf_counter()
     synth = RelationalSynthesizer(
         meta, model=args.model, drop_orphans=args.drop_orphans, random_state=args.seed
-    ).fit(tables)
-    synth.save(args.output, overwrite=args.overwrite)
+    )
+    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
+    fit_and_save(synth, tables, args, f"{len(tables)} tables ({rows} rows)")
     if args.save_metadata:
         meta.save(args.save_metadata, overwrite=args.overwrite)
-    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
-    print(
-        f"fitted {args.model} on {len(tables)} tables ({rows} rows) in "
-        f"{time.perf_counter() - start:.1f} s -> {args.output}"
-    )
     return 0
 
 
 def cmd_sample_db(args) -> int:
-    from tabgen._output import check_output
     from tabgen.io import write_table
     from tabgen.persistence import load
     from tabgen.relational import RelationalSynthesizer
@@ -192,20 +217,17 @@ def cmd_sample_db(args) -> int:
         raise ValueError(
             f"{args.model_file!r} holds a single-table model; use 'tabgen sample' for it"
         )
-    suffix = FORMATS[args.format]
-    targets = {t: out / f"{t}{suffix}" for t in synth.metadata_.tables}
-    for path in targets.values():
-        check_output(path, overwrite=args.overwrite, inputs=[args.model_file], parents=True)
-    tables = synth.sample(scale=args.scale, random_state=args.seed)
-    for table, path in targets.items():
-        write_table(tables[table], path, overwrite=args.overwrite)
-    rows = ", ".join(f"{t} {len(df)}" for t, df in tables.items())
-    print(f"wrote {len(tables)} tables ({rows} rows) to {out}")
+    targets = _table_targets(out, synth.metadata_.tables, args, [args.model_file])
+    rows = []
+    for table, frame in synth.iter_sample(scale=args.scale, random_state=args.seed):
+        write_table(frame, targets[table], overwrite=args.overwrite)  # one table at a time
+        rows.append(f"{table} {len(frame)}")
+    print(f"wrote {len(rows)} tables ({', '.join(rows)} rows) to {out}")
     return 0
 
 
 def cmd_evaluate_db(args) -> int:
-    from tabgen.cli.common import print_scores, report_paths, write_report
+    from tabgen.cli.common import print_scores, write_report
     from tabgen.io import read_table
     from tabgen.metrics import evaluate_database
 
@@ -222,6 +244,66 @@ def cmd_evaluate_db(args) -> int:
     print_scores(report.scores)
     if json_path is not None:
         print(f"report -> {write_report(report, html, json_path, args.overwrite)}")
+    return 0
+
+
+def _table_targets(folder: Path, tables, args, inputs) -> dict:
+    """``{table: output file}`` in ``folder``, each checked before any work."""
+    from tabgen._output import check_output
+
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"the output {str(folder)!r} is a file; give a folder")
+    targets = {t: folder / f"{t}{FORMATS[args.format]}" for t in tables}
+    for path in targets.values():
+        check_output(path, overwrite=args.overwrite, inputs=inputs, parents=True)
+    return targets
+
+
+def cmd_anonymize_db(args) -> int:
+    from tabgen.cli.common import model_class, show_report
+    from tabgen.io import write_table
+    from tabgen.relational import DatabaseAnonymizer
+
+    model_class(args.model)  # a wrong name is a usage error
+    tables, meta, paths = read_database(args.folder, args.metadata)
+    inputs = [*paths.values(), *([args.metadata] if args.metadata else [])]
+    html = json_path = None
+    if args.report:  # checked first: a refused report leaves no output folder behind
+        html, json_path = report_paths(args.report, args.overwrite, inputs)
+    targets = _table_targets(Path(args.output), meta.tables, args, inputs)
+    reports = {Path(p).resolve() for p in (html, json_path) if p is not None}
+    if reports & {p.resolve() for p in targets.values()}:
+        raise ValueError(f"--report {args.report!r} is also a table output")
+    anonymizer = DatabaseAnonymizer(
+        meta,
+        root=args.root,
+        holdout=args.holdout,
+        model=args.model,
+        pii=args.pii,
+        random_state=args.seed,
+    ).fit(tables)
+    note(args, "sampling and scoring the synthetic database ...")
+    fake = anonymizer.export(
+        scale=args.scale, random_state=args.seed, n_jobs=1, detection_metrics=bool(args.report)
+    )
+    for table, path in targets.items():
+        write_table(fake[table], path, overwrite=args.overwrite)
+    guards = anonymizer.safeguards()
+    rows = ", ".join(f"{t} {len(df)}" for t, df in fake.items())
+    print(f"wrote {len(fake)} tables ({rows} rows) to {args.output}")
+    held = ", ".join(f"{t} {n}" for t, n in guards["held_out_rows"].items())
+    print(f"  held out by {guards['root']!r} entity: {held} rows")
+    pii = "; ".join(
+        f"{t}: " + ", ".join(f"{c} ({k})" for c, k in cols.items())
+        for t, cols in guards["pii_columns"].items()
+        if cols
+    )
+    print(f"  PII columns {args.pii}d: {pii or 'none'}")
+    copies = ", ".join(f"{t} {n}" for t, n in guards["exact_copies"].items()) or "none checked"
+    print(f"  exported rows equal to a training row: {copies}")
+    if json_path is not None:
+        show_report(anonymizer.report_, html, json_path, args.overwrite)
+    print("the fitted model was not saved (it has seen the real rows)")
     return 0
 
 

@@ -52,6 +52,7 @@ _DESCRIPTIONS = {
     "inference_risk_low": ("Lower end of its confidence interval", "0"),
     "inference_risk_high": ("Upper end of its confidence interval", "0"),
     "inference_risk_high_max": ("Largest upper end over all secret columns", "0"),
+    "inference_risk_high_floor": ("Leak-free floor of that upper end (same counts)", "≥ upper end"),
     "time_s": ("Evaluation time, seconds", "–"),
 }
 

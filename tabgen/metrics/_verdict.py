@@ -146,7 +146,11 @@ def _privacy(report: Report) -> str | None:
     if attack_keys:
         worst = max(attack_keys, key=lambda k: scores[k])
         parts.append(f"highest attack risk {scores[worst]:.2f} ({worst.removesuffix('_risk')})")
-        worry = worry or scores[worst] > 0.1
+        high, floor = scores.get(f"{worst}_high", math.nan), scores.get(f"{worst}_high_floor")
+        if _ok(high) and _ok(floor) and high <= floor:  # #27: within the leak-free floor
+            parts[-1] += f", upper bound {high:.2f} within what a release leaking nothing reaches"
+        else:
+            worry = worry or scores[worst] > 0.1
     if not _ok(dcr):
         parts.append("no holdout given, so closeness to the training rows is not measured")
     grade = "needs attention" if worry else "no sign of copying"

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from tabgen._output import check_output, write_text
 
 from ._columns import check_tables, resolve_kinds, select_columns
 from ._result import MetricResult, jsonable
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng
+from ._threads import thread_limit
 from .attacks import MIN_ROWS as _ATTACK_MIN_ROWS
 from .attacks import attack_risks
 from .detection import detection
@@ -391,9 +391,7 @@ def evaluate(
         )
         schema, metadata = metadata, None
     if n_jobs is not None:
-        if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
-            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
-        with threadpool_limits(limits=int(n_jobs)):
+        with thread_limit(n_jobs):
             return evaluate(
                 real,
                 synthetic,

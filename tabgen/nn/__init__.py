@@ -1,7 +1,8 @@
 """Shared torch building blocks for the neural synthesizers.
 
-The device policy, generator-driven initialisation, an MLP block, a weight average and the
-one trainer of every network (:mod:`tabgen.nn.trainer`). Nothing here knows a model.
+The device policy, generator-driven initialisation, an MLP block, a weight average, the
+one trainer of every network (:mod:`tabgen.nn.trainer`) and a network's weights as arrays
+(:mod:`tabgen.nn.weights`). Nothing here knows a model.
 """
 
 from tabgen.nn.device import resolve_device
@@ -10,6 +11,7 @@ from tabgen.nn.init import build_module, init_parameters
 from tabgen.nn.loop import epochs_for_steps, frozen, optimizer_step
 from tabgen.nn.mlp import MLP
 from tabgen.nn.trainer import EarlyStopping, ShuffledBatches, Trainer, TrainingLog
+from tabgen.nn.weights import load_weights, weight_arrays
 
 __all__ = [
     "MLP",
@@ -22,6 +24,8 @@ __all__ = [
     "epochs_for_steps",
     "frozen",
     "init_parameters",
+    "load_weights",
     "optimizer_step",
     "resolve_device",
+    "weight_arrays",
 ]

@@ -8,7 +8,14 @@ from collections.abc import Mapping
 import pandas as pd
 
 from tabgen.pii.names import _type_from_name
-from tabgen.pii.values import _STRONG, _is_flag, _is_text_dtype, _sample_values, _type_from_values
+from tabgen.pii.values import (
+    _STRONG,
+    _are_postcodes,
+    _is_flag,
+    _is_text_dtype,
+    _sample_values,
+    _type_from_values,
+)
 
 
 def detect_pii(
@@ -45,13 +52,17 @@ def detect_pii(
     ``credit card``, ``iban``, ``ssn``, ``notes`` ...); ``name`` alone is a person's name
     unless a word such as ``file``, ``host``, ``product`` or ``city`` qualifies it. Names with
     a token such as ``date``, ``count``, ``type``, ``verified`` (``email_verified``) or a
-    leading ``num``/``n`` are properties of the value, not the value. ``city`` and ``country``
+    leading ``num``/``n`` are properties of the value, not the value. A postcode name
+    (``zip``, ``postal_code``) also needs postcode-like values: whole numbers of 3-10 digits
+    or short codes of letters and digits (a ``zip`` column of fractions is a feature); plain
+    numbers are never postcodes by their values alone. ``city`` and ``country``
     are quasi-identifiers, not PII. Names matching :data:`tabgen.schema._ID_NAME` are keys.
 
     *By values* (text columns only): email, URL, IP, IBAN, Luhn-valid card and ``ddd-dd-dddd``
-    numbers, then phone numbers, street addresses, person names (2-3 capitalised words) and
-    free text (4 words or more on average); the last four also need at least 50 % distinct
-    values.
+    numbers, then postcodes of a distinctive format (UK ``SW1A 1AA``, Canada ``K1A 0B6``,
+    Netherlands ``1012 AB``, US ZIP+4 ``94105-1804``), phone numbers, street addresses,
+    person names (2-3 capitalised words) and free text (4 words or more on average); phone
+    numbers, person names and free text also need at least 50 % distinct values.
 
     A name hit wins, unless the values are clearly of another type with an unambiguous
     syntax (email, URL, IP, IBAN, card, SSN). Boolean and datetime columns and yes/no or 0/1
@@ -93,6 +104,8 @@ def detect_pii(
         if _is_flag(values):
             continue
         by_name = _type_from_name(name)
+        if by_name == "postcode" and not _are_postcodes(values, min_share):
+            by_name = None  # "zip" holding fractions or small numbers: a feature
         by_values = None
         if _is_text_dtype(col) and kind not in ("numerical", "integer"):
             by_values = _type_from_values(values, min_share)

@@ -29,6 +29,18 @@ _ADDRESS = re.compile(
     r"terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy)\b\.?.*",
     re.IGNORECASE,
 )
+#: Postcode formats distinct enough to be recognised without a column name: UK
+#: (``SW1A 1AA``), Canada (``K1A 0B6``), the Netherlands (``1012 AB``) and US ZIP+4
+#: (``94105-1804``). Plain digit strings (``"94105"``) are postcodes only by name.
+_POSTCODE = re.compile(
+    r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"  # UK
+    r"|[A-Z]\d[A-Z] ?\d[A-Z]\d"  # Canada
+    r"|[1-9]\d{3} ?[A-Z]{2}"  # Netherlands
+    r"|\d{5}-\d{4}"  # US ZIP+4
+)
+#: What a value of a column *named* as a postcode must look like: 3-10 letters and digits
+#: (at least one digit), maybe with one space or hyphen inside.
+_POSTCODE_LOOSE = re.compile(r"(?=[^\d]*\d)[A-Za-z\d]{2,}(?:[ -][A-Za-z\d]+)?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: Value types whose syntax is unambiguous: they override a name that says another type.
 _STRONG = ("email", "url", "ip", "iban", "card", "ssn")
@@ -115,6 +127,8 @@ def _type_from_values(values: list, min_share: float) -> str | None:
     for pii_type, check in _VALUE_CHECKS:
         if share(check) >= min_share:
             return pii_type
+    if share(lambda s: bool(_POSTCODE.fullmatch(s))) >= min_share:
+        return "postcode"
     distinct = len(set(strings)) / max(len(strings), 1)
     if distinct >= 0.5 and share(_is_phone) >= min_share:
         return "phone"
@@ -147,3 +161,23 @@ def _as_text(v) -> str:
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     return str(v)
+
+
+def _are_postcodes(values: list, min_share: float) -> bool:
+    """Whether the values of a column *named* as a postcode (``zip``) can be postcodes: whole
+    numbers of 3 to 10 digits (ZIP codes stored as numbers lose their leading zeros) or short
+    codes of letters and digits. Fractions, negative or short numbers (``zip`` holding 0-9, a
+    compression level) and long text are not, so the column stays a feature."""
+    if not values:
+        return False
+
+    def fits(v) -> bool:
+        if isinstance(v, str):
+            s = v.strip()
+            return 3 <= len(s) <= 10 and bool(_POSTCODE_LOOSE.fullmatch(s))
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            return False
+        f = float(v)
+        return f.is_integer() and 100 <= f < 1e10
+
+    return sum(map(fits, values)) >= min_share * len(values)

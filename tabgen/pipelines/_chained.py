@@ -3,13 +3,16 @@
 One predictor per column, fitted on the rows where that column is observed, from the *observed*
 cells of the other columns and their missingness flags: gradient-boosted trees take missing
 features as they are (they learn where a missing value goes), a linear model (ridge / logistic
-regression) sees them at the mean plus the flags. Nothing imputed is ever a feature, so a cell's
-prediction estimates its conditional mean given what its row shows, and held-out cells measure
-its error honestly. For each column the fit compares the two models on a held-out part of the
+regression) sees them at the mean plus the flags. In this first pass nothing imputed is a
+feature, so a cell's prediction estimates its conditional mean given what its row shows, and
+held-out cells measure its error honestly. For each column the fit compares the two models on a held-out part of the
 observed cells and keeps the blend (or the mean / mode) that predicts them best, so each table
-picks its own model. Multiple imputation draws the missing cells of a row one column after the
-other, each given the row's observed cells and the cells drawn before it (a sequential
-factorisation of their joint conditional), with the held-out residuals as noise.
+picks its own model. That first pass is then refined by MICE-style rounds (``_rounds``): each
+incomplete column refitted on the completed table, with randomised trees as a third
+candidate, kept only where held-out observed cells say it helps. Multiple imputation draws
+the missing cells of a row one column after the other (first-pass models), each given the
+row's observed cells and the cells drawn before it (a sequential factorisation of their
+joint conditional), with the held-out residuals as noise.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+from tabgen._progress import each
+from tabgen.pipelines import _rounds
 
 #: Levels one-hot encoded for the linear model (most frequent first); the rest share a column.
 MAX_ONEHOT = 32
@@ -40,12 +46,28 @@ class ChainedModel:
         ``{column: "num" | "cat"}`` for the columns to model, in table order.
     seed : int
         Seeds the held-out split and the trees.
+    max_rounds : int
+        Refinement rounds after the first pass, at most (``tabgen.pipelines._rounds``;
+        0: the first pass only).
+    arms : tuple of str
+        Candidate models of the rounds (``"linear"``, ``"boost"``, ``"forest"``).
     """
 
-    def __init__(self, kinds: dict, seed: int):
+    max_onehot = MAX_ONEHOT
+    max_tree_levels = MAX_TREE_LEVELS
+
+    def __init__(self, kinds: dict, seed: int, max_rounds: int = _rounds.MAX_ROUNDS, arms=None):
         self.kinds = dict(kinds)
         self.names = list(kinds)
         self.seed = seed
+        self.max_rounds = max_rounds
+        self.arms = tuple(_rounds.ARMS if arms is None else arms)
+
+    def is_num(self, j: int) -> bool:
+        return self.kinds[self.names[j]] == "num"
+
+    def n_levels(self, j: int) -> int:
+        return 0 if self.is_num(j) else len(self.levels[self.names[j]])
 
     # -- encoding -----------------------------------------------------------------------------
     def _setup(self, frame: pd.DataFrame) -> None:
@@ -128,8 +150,14 @@ class ChainedModel:
         self.flagged = [k for k in range(len(self.names)) if miss[:, k].any()]
         self.order = sorted(range(len(self.names)), key=lambda k: (miss[:, k].mean(), k))
         rng = np.random.default_rng(self.seed)
+        self._held = {}  # column -> rows of its held-out observed cells
         # complete columns get a cheap linear model, for new rows that miss them
         self.models = {j: self._fit_column(Z, j, not miss[:, j].any(), rng) for j in self.order}
+        held = self._held
+        del self._held
+        self.rounds = _rounds.fit_rounds(
+            self, Z, held, self.max_rounds, self.arms, self.seed + 104729
+        )
         return self
 
     def _fit_column(self, Z, j, cheap, rng) -> dict:
@@ -160,6 +188,7 @@ class ChainedModel:
         perm = rng.permutation(len(obs))
         n_hold = max(int(HOLDOUT * len(obs)), 10)
         hold, train = perm[:n_hold], perm[n_hold:]
+        self._held[j] = obs[hold]
         seed = self.seed + j
         part = self._fit_pair(lin_x[train], tree_x[train], treecat, y[train], num, None, seed)
         p_lin = self._predict_one(part.get("lin"), lin_x[hold], num, k)
@@ -232,9 +261,15 @@ class ChainedModel:
 
     # -- apply --------------------------------------------------------------------------------
     def fill(self, Z: np.ndarray) -> np.ndarray:
-        """Point estimate of every NaN of ``Z``, from each row's observed cells only."""
+        """Point estimate of every NaN of ``Z``: the first pass, refined by the kept rounds."""
+        F = self.fill_first(Z)
+        rounds = getattr(self, "rounds", [])  # model files saved before the rounds existed
+        return _rounds.apply_rounds(self, rounds, Z, F) if rounds else F
+
+    def fill_first(self, Z: np.ndarray) -> np.ndarray:
+        """First-pass estimate of every NaN of ``Z``, from each row's observed cells only."""
         F = Z.copy()
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(Z[:, j])
             if rows.any():
                 pred = self.predict(self.models[j], Z[rows], j)
@@ -247,7 +282,7 @@ class ChainedModel:
         as prediction plus a held-out residual, categories from the predicted
         probabilities."""
         F = np.tile(Z, (m, 1))
-        for j in self.order:
+        for j in each(self.order):  # advances the imputer's bar, if shown
             rows = np.isnan(F[:, j])
             if not rows.any():
                 continue

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from tabgen._progress import pass_verbose
+from tabgen._progress import pass_verbose, task
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen.pipelines._chained import ChainedModel
@@ -79,6 +79,13 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
     add_indicator : bool, default=False
         Append ``missingindicator_<col>`` boolean columns for the columns that had missing
         cells at fit time.
+    max_rounds : int, default=4
+        Chained engine: refinement rounds after the first pass, at most. A round refits
+        each incomplete column on the completed table (the other columns' latest
+        imputations and missingness flags), choosing among a linear model, boosted trees,
+        randomised trees (ExtraTrees) and their blends on held-out observed cells; a
+        column keeps a round only when its held-out error drops, and the rounds stop when
+        no column improves. ``0``: the first pass only (the default before the rounds).
     random_state : None, int or numpy.random.Generator
     verbose : bool, default=False
         Show progress bars on stderr (the synthesizer's training); ``False`` prints
@@ -126,6 +133,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         schema: dict | None = None,
         n_draws: int | None = None,
         add_indicator: bool = False,
+        max_rounds: int = 4,
         random_state=None,
         verbose: bool = False,
     ):
@@ -134,6 +142,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         self.schema = schema
         self.n_draws = n_draws
         self.add_indicator = add_indicator
+        self.max_rounds = max_rounds
         self.random_state = random_state
         self.verbose = verbose
 
@@ -144,6 +153,8 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             not isinstance(self.n_draws, (int, np.integer)) or self.n_draws < 1
         ):
             raise ValueError(f"n_draws must be a positive integer, got {self.n_draws!r}")
+        if not isinstance(self.max_rounds, (int, np.integer)) or self.max_rounds < 0:
+            raise ValueError(f"max_rounds must be a non-negative integer, got {self.max_rounds!r}")
         base = self._generative_model()
         frame = self._as_frame(X, fitting=True)
         rng = check_random_state(self.random_state)
@@ -162,7 +173,8 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             kinds = _chained_kinds(frame, self.schema_, empty)
             seed = int(rng.integers(0, 2**31 - 1))
             if kinds:
-                self.chained_ = ChainedModel(kinds, seed).fit(frame[list(kinds)])
+                model = ChainedModel(kinds, seed, max_rounds=int(self.max_rounds))
+                self.chained_ = model.fit(frame[list(kinds)])
             others = [
                 c for c in self._fillable_in(self.schema_) if c not in kinds and c not in empty
             ]
@@ -231,7 +243,10 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
             draws = self._draws(frame, self._draw_count(), self._sampling_rng)
             out = _combine(frame, draws, self._fillable(frame))
             return self._finish(out, frame, was_array)
-        out = self._chained_fill(frame, [frame.copy()], None)[0]
+        model = self.chained_  # a bar in columns; the generative engine's is its sample()'s
+        shown = bool(self.verbose) and model is not None
+        with task(len(model.order) if shown else 0, desc="imputing", unit="column", enabled=shown):
+            out = self._chained_fill(frame, [frame.copy()], None)[0]
         others = self._others()
         if others and frame[others].isna().any().any():
             draws = self._draws(frame, self._draw_count(), self._sampling_rng, others)

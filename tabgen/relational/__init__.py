@@ -7,19 +7,19 @@
 * :class:`DatabaseAnonymizer`: a synthetic copy of a database with PII columns regenerated,
   entities held out by root row, and a report per table and across tables.
 
-The metrics of a generated database are in :mod:`tabgen.metrics.relational`.
+The metrics of a generated database are in :mod:`tabgen.metrics.relational`. Nothing here
+imports torch (a neural per-table model loads it when it is fitted), so the names are
+imported directly, not lazily.
 """
 
-from tabgen._lazy import lazy_exports
+from tabgen.relational.anonymizer import DatabaseAnonymizer, split_by_root
+from tabgen.relational.metadata import Metadata, Relationship
+from tabgen.relational.synthesizer import RelationalSynthesizer
 
-_EXPORTS = {
-    "Metadata": "tabgen.relational.metadata",
-    "Relationship": "tabgen.relational.metadata",
-    "RelationalSynthesizer": "tabgen.relational.synthesizer",
-    "DatabaseAnonymizer": "tabgen.relational.anonymizer",
-    "split_by_root": "tabgen.relational.anonymizer",
-}
-
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DatabaseAnonymizer",
+    "Metadata",
+    "RelationalSynthesizer",
+    "Relationship",
+    "split_by_root",
+]

@@ -139,77 +139,25 @@ def count_distribution(counts: np.ndarray) -> list:
     return [[int(v), float(f / freq.sum())] for v, f in zip(values, freq)]
 
 
-def calibrate_counts(sampled: np.ndarray, distribution: list, rng) -> np.ndarray:
-    """Sampled counts replaced by the learnt distribution's quantiles at their ranks (ties
-    in random order): the order of the parents (what the model ties to their attributes)
-    is kept, the marginal is the training one."""
-    n = len(sampled)
-    if n == 0 or not distribution:
-        return sampled
-    values = np.array([v for v, _ in distribution], dtype="int64")
-    cum = np.cumsum([p for _, p in distribution])
-    order = np.lexsort((rng.random(n), np.asarray(sampled, dtype="float64")))
-    quantiles = (np.arange(n) + 0.5) / n
-    out = np.empty(n, dtype="int64")
-    out[order] = values[np.minimum(np.searchsorted(cum, quantiles), len(values) - 1)]
-    return out
-
-
-def calibrate_moments(x: np.ndarray, family: np.ndarray, mean, std, low, high) -> np.ndarray:
-    """Shift (and, where a spread is given, scale) each family's values to the family mean
-    and standard deviation its parent was generated with; clipped to ``[low, high]``.
-    ``family[i]``: the family of row ``i`` (-1: none, left alone); ``mean``/``std``: per
-    family (NaN: leave that moment)."""
-    x = np.asarray(x, dtype="float64").copy()
-    ok = (family >= 0) & ~np.isnan(x)
-    if not ok.any():
-        return x
-    g = family[ok]
-    size = np.bincount(g, minlength=len(mean))
-    cur = np.bincount(g, weights=x[ok], minlength=len(mean)) / np.maximum(size, 1)
-    dev = x[ok] - cur[g]
-    ss = np.bincount(g, weights=dev**2, minlength=len(mean))
-    cur_std = np.sqrt(ss / np.maximum(size - 1, 1))
-    scale = np.ones(len(mean))
-    if std is not None:
-        usable = (size > 1) & (cur_std > 0) & ~np.isnan(std)
-        scale[usable] = std[usable] / cur_std[usable]
-    target = np.where(np.isnan(mean), cur, mean)
-    x[ok] = np.clip(target[g] + dev * scale[g], low, high)
-    return x
-
-
-def share_flips(is_first, observed, family, target, rng) -> np.ndarray:
-    """Rows whose two-level value must flip so that each family holds
-    ``round(target * observed size)`` rows of the first level (random rows of the
-    over-represented level)."""
-    ok = (family >= 0) & observed
-    g = family[ok]
-    n_fam = len(target)
-    size = np.bincount(g, minlength=n_fam)
-    have = np.bincount(g, weights=is_first[ok].astype(float), minlength=n_fam)
-    want = np.where(np.isnan(target), have, np.round(np.nan_to_num(target) * size))
-    excess = (have - want).astype("int64")  # > 0: too many of the first level
-    rows = np.flatnonzero(ok)
-    order = rng.permutation(len(rows))
-    rows = rows[order]
-    fam = family[rows]
-    first = is_first[rows]
-    # take, per family, the first |excess| rows of the level to give up
-    give = np.where(excess[fam] > 0, first, ~first)
-    cand = rows[give]
-    cand_fam = fam[give]
-    sort = np.argsort(cand_fam, kind="stable")
-    cand, cand_fam = cand[sort], cand_fam[sort]
-    start = np.searchsorted(cand_fam, cand_fam, side="left")
-    rank = np.arange(len(cand)) - start
-    return np.sort(cand[rank < np.abs(excess[cand_fam])])
-
-
 def parent_positions(child_keys: pd.Series, parent_keys: pd.Series) -> np.ndarray:
     """Row position of each child's parent (-1 for a null key)."""
     index = pd.Index(parent_keys)
     return index.get_indexer(child_keys)
+
+
+def parent_context(full: dict, rel, positions: np.ndarray) -> pd.DataFrame:
+    """The parents' ``full`` rows at ``positions`` (-1: no parent, all missing), prefixed
+    as context columns of the child."""
+    parent = full[rel.parent]
+    ctx = parent.iloc[np.maximum(positions, 0)].reset_index(drop=True)
+    if len(parent) == 0:
+        ctx = pd.DataFrame(np.nan, index=range(len(positions)), columns=parent.columns)
+    missing = positions < 0
+    if missing.any():
+        ctx = ctx.astype({c: "float64" for c in ctx.columns if is_numeric(ctx[c])})
+        ctx.loc[missing, :] = np.nan
+    ctx.columns = [context_prefix(rel) + str(c) for c in ctx.columns]
+    return ctx
 
 
 def sequence_features(own: pd.DataFrame, groups: np.ndarray, order: np.ndarray, order_col: str):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 
+from tabgen._params import store_params
 from tabgen._rng import check_random_state, spawn_seed
 from tabgen.relational.metadata import Metadata
 from tabgen.relational.synthesizer import RelationalSynthesizer
@@ -81,9 +83,14 @@ class DatabaseAnonymizer:
     synthesizer_ : RelationalSynthesizer
     pii_columns_ : dict
         Table -> ``{column: pii_type}`` kept away from the models.
+    held_out_rows_ : dict
+        Table -> rows held out (the root's entities and everything under them).
     report_ : DatabaseReport
         Set by :meth:`export`: scores against the training part, ``dcr_share`` over the
         joined rows against the held-out part (0.5: no closer to training rows).
+    exact_copies_ : dict
+        Set by :meth:`export`: table -> exported rows whose attributes (keys and PII left
+        out) equal a training row's, for tables of two or more attributes.
 
     Examples
     --------
@@ -117,12 +124,7 @@ class DatabaseAnonymizer:
         pii: str = "regenerate",
         random_state=None,
     ):
-        self.metadata = metadata
-        self.root = root
-        self.holdout = holdout
-        self.model = model
-        self.pii = pii
-        self.random_state = random_state
+        store_params(self, locals())
 
     def fit(self, tables: dict) -> DatabaseAnonymizer:
         """Split by root entity, set PII columns aside, fit the database synthesizer."""
@@ -166,6 +168,7 @@ class DatabaseAnonymizer:
             {t: held[t].drop(columns=list(self.pii_columns_[t])) for t in meta.tables},
         )
         self._columns = {t: list(data[t].columns) for t in meta.tables}
+        self.held_out_rows_ = {t: len(held[t]) for t in meta.tables if held[t] is not data[t]}
         self._rng = np.random.default_rng(spawn_seed(rng))
         return self
 
@@ -208,10 +211,64 @@ class DatabaseAnonymizer:
             n_jobs=n_jobs,
             detection_metrics=detection_metrics,
         )
+        self.exact_copies_ = {}
         out = {}
         for table, frame in fake.items():
+            attributes = [
+                c for c in self._train[table].columns if c not in self.metadata_.key_columns(table)
+            ]
+            if len(attributes) >= 2:
+                train = self._train[table][attributes]
+                self.exact_copies_[table] = _copies(frame[attributes], train)
             frame = frame.copy()
             for col, gen in self.fakes_.get(table, {}).items():
                 frame[col] = gen.generate(len(frame), rng).to_numpy()
             out[table] = frame[[c for c in self._columns[table] if c in frame.columns]]
         return out
+
+    def safeguards(self) -> dict:
+        """What protects the exported database, for a summary or an audit.
+
+        Returns
+        -------
+        dict
+            ``root`` (the table whose entities were held out), ``held_out_rows`` (per
+            table), ``pii`` (``"regenerate"`` or ``"drop"``) and ``pii_columns`` (per table,
+            ``{column: type}``), and after :meth:`export` ``exact_copies`` (per table, the
+            exported rows equal to a training row on their attributes) and
+            ``joined_exact_copy_rate`` (per relationship, over the child rows joined with
+            their parent). The fitted model is never saved by the command line.
+        """
+        if not hasattr(self, "synthesizer_"):
+            raise ValueError("call fit before safeguards")
+        out = {
+            "root": self.root_,
+            "held_out_rows": dict(self.held_out_rows_),
+            "pii": self.pii,
+            "pii_columns": {t: dict(c) for t, c in self.pii_columns_.items()},
+        }
+        if hasattr(self, "report_"):
+            out["exact_copies"] = dict(self.exact_copies_)
+            out["joined_exact_copy_rate"] = {
+                k[: -len(".exact_copy_rate")]: v
+                for k, v in self.report_.scores.items()
+                if k.endswith(".exact_copy_rate")
+            }
+        return out
+
+
+def _copies(rows, reference) -> int:
+    """How many of ``rows`` equal one of ``reference``'s rows (values compared as text,
+    so that 3 and 3.0 match)."""
+
+    def keys(frame):
+        text = frame.astype(object).where(frame.notna(), "<NA>")
+        for col in text.columns:
+            numbers_ = pd.to_numeric(frame[col], errors="coerce")
+            if numbers_.notna().sum() == frame[col].notna().sum():
+                text[col] = numbers_.astype(float).map(repr).where(frame[col].notna(), "<NA>")
+            else:
+                text[col] = text[col].map(str)
+        return pd.util.hash_pandas_object(text, index=False)
+
+    return int(keys(rows).isin(set(keys(reference))).sum())

@@ -21,9 +21,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from tabgen._output import check_output, write_text
 
 logger = logging.getLogger("tabgen")
@@ -312,6 +309,7 @@ class Metadata:
 
         Examples
         --------
+        >>> import pandas as pd
         >>> meta = Metadata({"p": {"primary_key": "id"}, "c": {"primary_key": "cid"}},
         ...     [{"parent_table": "p", "parent_primary_key": "id",
         ...       "child_table": "c", "child_foreign_key": "pid"}])
@@ -324,74 +322,9 @@ class Metadata:
         >>> len(meta.validate({"p": p, "c": c}, drop_orphans=True)["c"])
         2
         """
-        if not isinstance(tables, dict):
-            raise TypeError(f"tables must be a dict of DataFrames, got {type(tables).__name__}")
-        missing = [t for t in self.tables if t not in tables]
-        if missing:
-            raise ValueError(
-                f"table(s) {missing} are in the metadata but not in the data "
-                f"(tables given: {sorted(map(str, tables))})"
-            )
-        extra = [t for t in tables if t not in self._tables]
-        if extra:
-            raise ValueError(
-                f"table(s) {sorted(map(str, extra))} are not in the metadata; add them or "
-                "leave them out"
-            )
-        out = {}
-        for name in self.order():
-            frame = tables[name]
-            if not isinstance(frame, pd.DataFrame):
-                raise TypeError(f"table {name!r} must be a DataFrame, got {type(frame).__name__}")
-            needed = self.key_columns(name) + [c for c in [self.order_by(name)] if c]
-            absent = [c for c in needed if c not in frame.columns]
-            if absent:
-                raise ValueError(
-                    f"table {name!r} lacks column(s) {absent} named in the metadata; its "
-                    f"columns are {list(frame.columns)}"
-                )
-            pk = self.primary_key(name)
-            if pk is not None:
-                keys = frame[pk]
-                if keys.isna().any():
-                    raise ValueError(
-                        f"table {name!r}: primary key {pk!r} has {int(keys.isna().sum())} "
-                        "missing value(s)"
-                    )
-                dup = keys.duplicated()
-                if dup.any():
-                    raise ValueError(
-                        f"table {name!r}: primary key {pk!r} has {int(dup.sum())} duplicate "
-                        f"value(s) (e.g. {keys[dup].iloc[0]!r})"
-                    )
-            keep = np.ones(len(frame), dtype=bool)
-            for rel in self.parents(name):
-                fk = frame[rel.child_key]
-                null = fk.isna().to_numpy()
-                if null.any() and not rel.nullable:
-                    raise ValueError(
-                        f"table {name!r}: foreign key {rel.child_key!r} has {int(null.sum())} "
-                        f"missing value(s) but relationship {rel.name} is not nullable (set "
-                        "nullable=True if a row may lack that parent)"
-                    )
-                parent_keys = out[rel.parent][rel.parent_key]
-                orphan = ~null & ~fk.isin(parent_keys).to_numpy()
-                if orphan.any() and not drop_orphans:
-                    raise ValueError(
-                        f"table {name!r}: {int(orphan.sum())} row(s) have a foreign key "
-                        f"{rel.child_key!r} with no parent in {rel.parent!r}.{rel.parent_key!r} "
-                        f"(e.g. {fk[orphan].iloc[0]!r}); fix the data or pass drop_orphans=True"
-                    )
-                if orphan.any():
-                    logger.warning(
-                        "table %r: dropping %d orphan row(s) (foreign key %r)",
-                        name,
-                        int(orphan.sum()),
-                        rel.child_key,
-                    )
-                keep &= ~orphan
-            out[name] = frame if keep.all() else frame.loc[keep].reset_index(drop=True)
-        return out
+        from tabgen.relational._validate import validate_tables
+
+        return validate_tables(self, tables, drop_orphans=drop_orphans)
 
     # -- detection --------------------------------------------------------------------------
     @classmethod
@@ -418,6 +351,7 @@ class Metadata:
 
         Examples
         --------
+        >>> import pandas as pd
         >>> users = pd.DataFrame({"user_id": [1, 2, 3], "age": [30, 41, 25]})
         >>> orders = pd.DataFrame({"order_id": [10, 11, 12, 13], "user_id": [1, 1, 3, 3],
         ...                        "amount": [5.0, 7.5, 1.0, 2.0]})

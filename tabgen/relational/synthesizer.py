@@ -22,6 +22,9 @@ How it works (details of the frames in :mod:`tabgen.relational._features`):
   continuous columns that the parent was generated with, and its two-level columns are
   brought to the parent's share by sampling the changed children again given the new value
   (inpainting).
+* **Marginals** (``marginals=True``). Each numeric column of a child table is mapped,
+  rank for rank, onto its model's unconditional draw: the conditional draws decide the
+  order of the values, the model's own marginal the values.
 * **Keys.** Primary keys are fresh (``1..n``, or ``"<table>_<i>"`` for text keys); every
   foreign key is a generated parent's key, null only where the relationship is nullable.
 """
@@ -36,10 +39,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 
+from tabgen._params import store_params
 from tabgen._rng import check_random_state, spawn_seed
-from tabgen.encoders.categorical import CategoricalEncoder
-from tabgen.encoders.numerical import NumericEncoder
+from tabgen._validation import check_integer
 from tabgen.relational import _features as F
+from tabgen.relational import _sampling as S
+from tabgen.relational._calibrate import calibrate, match_marginals
+from tabgen.relational._modelfile import load_model, save_model
 from tabgen.relational.metadata import Metadata
 
 logger = logging.getLogger("tabgen")
@@ -77,6 +83,15 @@ class RelationalSynthesizer(BaseEstimator):
         generated with (children shifted and scaled within their family; not a column
         that is a near-exact linear function of another, whose relation that would break).
         ``False``: the models' draws as they come.
+    marginals : bool, default True
+        After sampling (and calibration), give each numeric column of a child table the
+        marginal of its model's unconditional draw, rank for rank: conditioning on the
+        generated parents decides the order of the children's values (their dependence on
+        the parents), the model's marginal the values, so that a child table keeps the
+        shape its model has on its own. A sequence's order column too (a monotone map:
+        every sequence stays non-decreasing). Costs one unconditional draw per child
+        table. ``False``: the conditional draws as they come (model files written before
+        this option load with ``False``, so they sample as before).
     drop_orphans : bool, default False
         Drop child rows whose foreign key has no parent instead of raising.
     random_state : None, int or numpy.random.Generator
@@ -108,6 +123,9 @@ class RelationalSynthesizer(BaseEstimator):
     (20, np.True_)
     """
 
+    #: The single-table model of a table the ``model`` dict does not name.
+    DEFAULT_MODEL = DEFAULT_MODEL
+
     def __init__(
         self,
         metadata=None,
@@ -115,24 +133,15 @@ class RelationalSynthesizer(BaseEstimator):
         model="copula",
         aggregates: int = 12,
         calibrate: bool = True,
+        marginals: bool = True,
         drop_orphans: bool = False,
         random_state=None,
     ):
-        self.metadata = metadata
-        self.model = model
-        self.aggregates = aggregates
-        self.calibrate = calibrate
-        self.drop_orphans = drop_orphans
-        self.random_state = random_state
+        store_params(self, locals())
 
     # -- parameters -------------------------------------------------------------------------
     def _check_params(self) -> None:
-        if (
-            not isinstance(self.aggregates, numbers.Integral)
-            or isinstance(self.aggregates, bool)
-            or self.aggregates < 0
-        ):
-            raise ValueError(f"aggregates must be an integer >= 0, got {self.aggregates!r}")
+        check_integer(self.aggregates, "aggregates", minimum=0)
         check_random_state(self.random_state)
         spec = self.model
         specs = spec.values() if isinstance(spec, dict) else [spec]
@@ -232,7 +241,7 @@ class RelationalSynthesizer(BaseEstimator):
         full = {}
         for t in order:
             full[t] = pd.concat(
-                [down[t]] + [self._context(full, rel, groups[rel]) for rel in meta.parents(t)],
+                [down[t]] + [F.parent_context(full, rel, groups[rel]) for rel in meta.parents(t)],
                 axis=1,
             )
 
@@ -269,7 +278,7 @@ class RelationalSynthesizer(BaseEstimator):
                 rel = meta.parents(t)[0]
                 numbers_ = F.order_numbers(data[t][order_col])
                 seq = F.sequence_features(own[t], groups[rel], numbers_, order_col)
-                frame = pd.concat([frame.drop(columns=[order_col]), seq], axis=1)
+                frame = pd.concat([frame, seq], axis=1)
                 info["start"] = _median(seq[F.START])
                 info["gap"] = _median(seq[F.GAP])
             info["fill"] = F.fill_values(frame)
@@ -300,19 +309,6 @@ class RelationalSynthesizer(BaseEstimator):
         firm = [r for r in rels if not r.nullable]
         return (firm or rels)[0].name
 
-    @staticmethod
-    def _context(full: dict, rel, positions: np.ndarray) -> pd.DataFrame:
-        parent = full[rel.parent]
-        ctx = parent.iloc[np.maximum(positions, 0)].reset_index(drop=True)
-        if len(parent) == 0:
-            ctx = pd.DataFrame(np.nan, index=range(len(positions)), columns=parent.columns)
-        missing = positions < 0
-        if missing.any():
-            ctx = ctx.astype({c: "float64" for c in ctx.columns if F.is_numeric(ctx[c])})
-            ctx.loc[missing, :] = np.nan
-        ctx.columns = [F.context_prefix(rel) + str(c) for c in ctx.columns]
-        return ctx
-
     # -- persistence ------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False):
         """Write the fitted database model to one safe model file (JSON + arrays, no pickle).
@@ -332,7 +328,7 @@ class RelationalSynthesizer(BaseEstimator):
         -------
         pathlib.Path
         """
-        return _save(self, path, overwrite)
+        return save_model(self, path, overwrite)
 
     # -- sample -----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -359,214 +355,58 @@ class RelationalSynthesizer(BaseEstimator):
         dict of str to pandas.DataFrame
             One table per metadata table, with the training columns and dtypes.
         """
+        return dict(self.iter_sample(scale, random_state))
+
+    def iter_sample(self, scale: float = 1.0, random_state=None):
+        """Generate a database table by table, parents first (what :meth:`sample` collects).
+
+        Each table is yielded as soon as it is generated, and the generator keeps only what
+        the tables still to come need (their parents' keys and rows), so that a caller can
+        write each table and let it go (``tabgen sample-db`` does). The tables and the
+        random stream are those of :meth:`sample` with the same arguments.
+
+        Parameters
+        ----------
+        scale, random_state
+            As for :meth:`sample` (checked at once, not at the first table).
+
+        Returns
+        -------
+        iterator of (str, pandas.DataFrame)
+        """
         self._check_fitted()
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
             raise ValueError(f"scale must be a positive number, got {scale!r}")
         rng = self._sampling_rng if random_state is None else check_random_state(random_state)
+        return self._tables(scale, rng)
+
+    def _tables(self, scale, rng):
         meta = self.metadata_
-        full, keys, out = {}, {}, {}
-        for t in meta.order():
+        order = meta.order()
+        full, keys = {}, {}
+        for i, t in enumerate(order):
             info = self.tables_[t]
-            assign = self._assign_parents(t, full, scale, rng)
+            assign = S.assign_parents(self, t, full, scale, rng)
             n = (
                 max(1, round(scale * info["n_rows"]))
                 if not assign
                 else len(next(iter(assign.values())))
             )
-            ctx = [self._context(full, rel, pos) for rel, pos in assign.items()]
+            ctx = [F.parent_context(full, rel, pos) for rel, pos in assign.items()]
             context = pd.concat(ctx, axis=1) if ctx else pd.DataFrame(index=range(n))
-            frame = self._sample_table(t, n, context, assign, rng)
+            frame = S.sample_table(self, t, n, context, assign, rng)
             if self.calibrate:
-                frame = self._calibrate(t, frame, full, context, assign, rng)
+                frame = calibrate(self, t, frame, full, context, assign, rng)
+            if self.marginals:
+                frame = match_marginals(self, t, frame, rng)
             down = frame[info["down"]] if info["down"] else pd.DataFrame(index=range(n))
             full[t] = pd.concat([down.reset_index(drop=True), context], axis=1)
-            out[t], keys[t] = self._assemble(t, frame, assign, keys)
-        return out
-
-    def _calibrate(self, table, frame, full, context, assign, rng) -> pd.DataFrame:
-        """Counts to the learnt distribution; families to their parent's moments and
-        category shares (see ``calibrate``)."""
-        meta = self.metadata_
-        for rel in meta.children(table):
-            col = F.count_column(rel)
-            if col in frame.columns:
-                counts = _counts(frame[col])
-                frame[col] = F.calibrate_counts(
-                    counts, self.relationships_[rel.name]["counts"], rng
-                )
-        primary = self.tables_[table]["primary"]
-        rel = next((r for r in assign if r.name == primary), None)
-        if rel is None or len(frame) == 0:
-            return frame
-        specs = self.relationships_[rel.name]["aggregates"]
-        if meta.order_by(table) is None:
-            frame = self._calibrate_shares(table, frame, full, context, rel, assign[rel], rng)
-        parent = full[rel.parent]
-        ranges = self.tables_[table].get("ranges", {})
-        for spec in specs:
-            col = spec[1]
-            if (
-                spec[0] != "std"
-                or col not in frame.columns
-                or col == meta.order_by(table)
-                or col not in ranges
-                or col in self.tables_[table].get("linked", [])
-            ):
-                continue
-            mean = parent[F.aggregate_name(rel, ["mean", col])].to_numpy(dtype="float64")
-            std = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
-            x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
-            new = F.calibrate_moments(x, assign[rel], mean, std, *ranges[col])
-            dtype = pd.api.types.pandas_dtype(self.tables_[table]["dtypes"][col])
-            if pd.api.types.is_integer_dtype(dtype):
-                new = np.round(new)
-            frame[col] = _as_dtype(pd.Series(new), str(dtype)).to_numpy()
-        return frame
-
-    def _calibrate_shares(self, table, frame, full, context, rel, family, rng):
-        """Two-level columns: each family gets the share of the first level its parent was
-        generated with; the children whose level changes are sampled again given the new
-        level and their context (inpainting), so that their other columns agree."""
-        model = self.models_[table]
-        shares = [s for s in self.relationships_[rel.name]["aggregates"] if s[0] == "share"]
-        parent = full[rel.parent]
-        for spec in shares:
-            col, level = spec[1], spec[2]
-            if col not in frame.columns or model is None or col not in model.columns_:
-                continue
-            if model.schema_[col].kind != "categorical":
-                continue
-            cats = model.encoder_.encoders_[col].categories_
-            if len(cats) != 2 or level not in [str(c) for c in cats]:
-                continue
-            first = next(c for c in cats if str(c) == level)
-            other = next(c for c in cats if str(c) != level)
-            target = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
-            values = frame[col]
-            is_first = (values.astype(str) == level).to_numpy() & values.notna().to_numpy()
-            flips = F.share_flips(is_first, values.notna().to_numpy(), family, target, rng)
-            if len(flips) == 0:
-                continue
-            new_values = np.where(is_first[flips], other, first)
-            cond = F.apply_fill(
-                context.iloc[flips].reset_index(drop=True), self.tables_[table].get("fill", {})
-            )
-            cond = _conditions(model, cond)
-            cond = pd.DataFrame(index=range(len(flips))) if cond is None else cond
-            cond[col] = pd.Series(new_values, dtype=object)
-            redo = model.sample(conditions=cond, random_state=rng).reset_index(drop=True)
-            frame = frame.copy()
-            for c in frame.columns:
-                if c in redo.columns and not c.startswith("__tg_p."):
-                    column = frame[c].copy()
-                    column.iloc[flips] = redo[c].to_numpy()
-                    frame[c] = column
-        return frame
-
-    def _assign_parents(self, table, full, scale, rng) -> dict:
-        """Relationship -> the generated parent (row position, -1 for none) of each row."""
-        meta = self.metadata_
-        rels = meta.parents(table)
-        if not rels:
-            return {}
-        primary = next(r for r in rels if r.name == self.tables_[table]["primary"])
-        counts = _counts(full[primary.parent][F.count_column(primary)])
-        pos = np.repeat(np.arange(len(counts)), counts)
-        n_null = self.relationships_[primary.name]["n_null"]
-        if n_null:
-            pos = np.r_[pos, np.full(round(scale * n_null), -1)]
-        assign = {primary: pos}
-        for rel in rels:
-            if rel is primary:
-                continue
-            assign[rel] = _match(
-                _counts(full[rel.parent][F.count_column(rel)]),
-                len(pos),
-                self.relationships_[rel.name]["null_share"],
-                rng,
-            )
-        return assign
-
-    def _sample_table(self, table, n, context, assign, rng) -> pd.DataFrame:
-        model = self.models_[table]
-        if model is None or n == 0:
-            return pd.DataFrame(index=range(n))
-        if self.metadata_.order_by(table) is not None:
-            return self._sample_sequence(table, model, context, next(iter(assign.values())), rng)
-        cond = _conditions(model, F.apply_fill(context, self.tables_[table].get("fill", {})))
-        if cond is None:
-            return model.sample(n, random_state=rng).reset_index(drop=True)
-        return model.sample(conditions=cond, random_state=rng).reset_index(drop=True)
-
-    def _sample_sequence(self, table, model, context, parents, rng) -> pd.DataFrame:
-        """Rows of a sequence table, step by step: step ``k`` conditions on the position
-        ``k``, the parent's context and the row at step ``k - 1``."""
-        info = self.tables_[table]
-        order_col = self.metadata_.order_by(table)
-        n = len(parents)
-        first = np.r_[True, parents[1:] != parents[:-1]] | (parents < 0)
-        pos = np.arange(n)
-        index = pos - np.maximum.accumulate(np.where(first, pos, 0))
-        prev_cols = [c for c in model.columns_ if c.startswith("__tg_prev.")]
-        pieces = []
-        result = None
-        for k in range(int(index.max()) + 1 if n else 0):
-            rows = np.flatnonzero(index == k)
-            cond = context.iloc[rows].reset_index(drop=True)
-            cond[F.INDEX] = k
-            if k > 0:
-                prev = result.loc[rows - 1].reset_index(drop=True)
-                for c in prev_cols:
-                    cond[c] = prev[c[len("__tg_prev.") :]].to_numpy()
-            got = _conditions(model, F.apply_fill(cond, info.get("fill", {})))
-            step = model.sample(conditions=got, random_state=rng).reset_index(drop=True)
-            step.index = rows
-            pieces.append(step)
-            result = pd.concat(pieces).sort_index()
-        frame = result.sort_index().reset_index(drop=True)
-        start = pd.to_numeric(frame[F.START], errors="coerce").to_numpy(dtype="float64")
-        gap = pd.to_numeric(frame[F.GAP], errors="coerce").to_numpy(dtype="float64")
-        start = np.where(np.isnan(start), info["start"], start)
-        gap = np.maximum(np.where(np.isnan(gap), info["gap"], gap), 0.0)
-        values = np.empty(n)
-        for i in range(n):
-            values[i] = start[i] if index[i] == 0 else values[i - 1] + gap[i]
-        frame[order_col] = F.order_values(
-            values, pd.api.types.pandas_dtype(info["dtypes"][order_col])
-        ).to_numpy()
-        return frame
-
-    def _assemble(self, table, frame, assign, keys):
-        """The output table: fresh primary key, foreign keys of the generated parents,
-        the own columns in the training order and dtypes."""
-        info = self.tables_[table]
-        meta = self.metadata_
-        n = len(frame)
-        cols = {}
-        pk = meta.primary_key(table)
-        key_values = None
-        if pk is not None:
-            key_values = _fresh_keys(table, n, info["dtypes"][pk])
-            cols[pk] = key_values
-        for rel, pos in assign.items():
-            parent_keys = keys[rel.parent]
-            values = pd.Series(
-                parent_keys.to_numpy()[np.maximum(pos, 0)]
-                if len(parent_keys)
-                else np.full(len(pos), np.nan)
-            )
-            if (pos < 0).any():
-                values = values.astype(object).where(pd.Series(pos >= 0), None)
-            cols[rel.child_key] = _as_dtype(values, info["dtypes"][rel.child_key])
-        for c in info["columns"]:
-            if c not in cols:
-                cols[c] = (
-                    frame[c].reset_index(drop=True)
-                    if c in frame.columns
-                    else pd.Series(np.nan, index=range(n))
-                )
-        table_out = pd.DataFrame({c: cols[c] for c in info["columns"]})
-        return table_out, (key_values if key_values is not None else pd.Series(np.arange(n)))
+            table, keys[t] = S.assemble(self, t, frame, assign, keys)
+            del frame, context, ctx, down
+            needed = {r.parent for later in order[i + 1 :] for r in meta.parents(later)}
+            for done in [d for d in full if d not in needed]:  # no table to come needs them
+                del full[done], keys[done]
+            yield t, table
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -575,184 +415,8 @@ def _median(values) -> float:
     return float(x.median()) if len(x) else 0.0
 
 
-def _counts(values: pd.Series) -> np.ndarray:
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-    return np.maximum(np.nan_to_num(np.round(x), nan=0.0), 0).astype("int64")
-
-
-def _match(counts: np.ndarray, n: int, null_share: float, rng) -> np.ndarray:
-    """Parent position for each of ``n`` child rows, following the sampled ``counts``
-    rescaled to the rows that have a parent (the others get -1)."""
-    out = np.full(n, -1)
-    m = n - int(rng.binomial(n, null_share)) if null_share > 0 else n
-    if m == 0 or len(counts) == 0:
-        return out
-    weights = counts.astype("float64")
-    if weights.sum() == 0:
-        weights = np.ones(len(counts))
-    expected = weights / weights.sum() * m
-    base = np.floor(expected).astype("int64")
-    rest = m - int(base.sum())
-    if rest > 0:
-        frac = expected - base
-        extra = rng.choice(len(counts), size=rest, replace=False, p=frac / frac.sum())
-        base[extra] += 1
-    slots = np.repeat(np.arange(len(counts)), base)
-    rows = rng.permutation(n)[:m]
-    out[rows] = rng.permutation(slots)
-    return out
-
-
-def _conditions(model, context: pd.DataFrame) -> pd.DataFrame | None:
-    """The context columns ``model`` can condition on, with values it accepts: numbers
-    clipped to (and integers rounded within) its training range, unseen categories left
-    free (NaN)."""
-    cols = {}
-    for col in context.columns:
-        if col not in model.columns_ or not model.can_condition_on(col):
-            continue
-        enc = model.encoder_.encoders_[col]
-        values = context[col].reset_index(drop=True)
-        if isinstance(enc, CategoricalEncoder):
-            known = values.isin(enc.categories_) & values.notna()
-            cols[col] = values.astype(object).where(known, np.nan)
-        elif isinstance(enc, NumericEncoder):
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-            x = np.clip(x, enc.min_, enc.max_)
-            if model.schema_[col].kind == "integer":
-                x = np.clip(np.round(x), np.ceil(enc.min_), np.floor(enc.max_))
-            cols[col] = x
-    if not cols:
-        return None
-    return pd.DataFrame(cols)
-
-
-def _fresh_keys(table: str, n: int, dtype: str) -> pd.Series:
-    dt = pd.api.types.pandas_dtype(dtype)
-    if pd.api.types.is_integer_dtype(dt) or pd.api.types.is_float_dtype(dt):
-        return pd.Series(np.arange(1, n + 1)).astype(dt)
-    return pd.Series([f"{table}_{i}" for i in range(1, n + 1)], dtype=object)
-
-
-def _as_dtype(values: pd.Series, dtype: str) -> pd.Series:
-    dt = pd.api.types.pandas_dtype(dtype)
-    try:
-        if values.isna().any() and pd.api.types.is_integer_dtype(dt):
-            return values.astype("float64")
-        return values.astype(dt)
-    except (TypeError, ValueError):
-        return values
-
-
-# -- model file -------------------------------------------------------------------------------
-def _save(synth: RelationalSynthesizer, path, overwrite: bool):
-    from tabgen._output import check_output
-    from tabgen._version import __version__
-    from tabgen.persistence import model_parts, write_model_file
-
-    synth._check_fitted()
-    path = check_output(path, overwrite=overwrite, parents=True)
-    models, chunks, offset = {}, [], 0
-    for table, model in synth.models_.items():
-        if model is None:
-            models[table] = None
-            continue
-        header, data = model_parts(model)
-        models[table] = {"header": header, "offset": offset, "length": len(data)}
-        chunks.append(data)
-        offset += len(data)
-    spec = synth.model
-    header = {
-        "tabgen_version": __version__,
-        "class": "RelationalSynthesizer",
-        "container": "relational",
-        "params": {
-            "model": spec if isinstance(spec, str) else None,
-            "aggregates": synth.aggregates,
-            "calibrate": synth.calibrate,
-            "drop_orphans": synth.drop_orphans,
-            "random_state": synth.random_state if isinstance(synth.random_state, int) else None,
-        },
-        "metadata": synth.metadata_.to_dict(),
-        "state": {"tables": synth.tables_, "relationships": synth.relationships_},
-        "models": models,
-        "arrays": {},
-    }
-    return write_model_file(path, header, b"".join(chunks))
-
-
-_TABLE_FIELDS = {"columns": list, "dtypes": dict, "n_rows": int, "down": list}
-
-
 def load_relational(header: dict, data: bytes, where: str) -> RelationalSynthesizer:
     """Rebuild a :class:`RelationalSynthesizer` from a validated model file's ``header``
     and bytes (called by :func:`tabgen.load`; every sub-model goes through the same checks
     as a single-table model file)."""
-    from tabgen.persistence import ModelFileError, model_from_parts
-
-    def bad(msg):
-        return ModelFileError(f"{where} has an invalid relational model: {msg}")
-
-    try:
-        meta = Metadata.from_dict(header["metadata"])
-        params = header["params"]
-        synth = RelationalSynthesizer(
-            meta,
-            model=params.get("model") or DEFAULT_MODEL,
-            aggregates=params.get("aggregates", 12),
-            calibrate=bool(params.get("calibrate", True)),
-            drop_orphans=bool(params.get("drop_orphans", False)),
-            random_state=params.get("random_state"),
-        )
-        synth._check_params()
-        state, models = header["state"], header["models"]
-        tables, rels = state["tables"], state["relationships"]
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise bad(f"{type(exc).__name__}: {exc}") from None
-    if not isinstance(tables, dict) or sorted(tables) != sorted(meta.tables):
-        raise bad("its tables differ from its metadata's")
-    if not isinstance(models, dict) or sorted(models) != sorted(meta.tables):
-        raise bad("its models differ from its metadata's tables")
-    if not isinstance(rels, dict) or sorted(rels) != sorted(r.name for r in meta.relationships):
-        raise bad("its relationships differ from its metadata's")
-    for table, info in tables.items():
-        for name, kind in _TABLE_FIELDS.items():
-            if not isinstance(info, dict) or not isinstance(info.get(name), kind):
-                raise bad(f"table {table!r} lacks a valid {name!r}")
-    for name, info in rels.items():
-        if not isinstance(info, dict) or not isinstance(info.get("n_null"), int):
-            raise bad(f"relationship {name!r} lacks a valid 'n_null'")
-    fitted = {}
-    for table, entry in models.items():
-        if entry is None:
-            fitted[table] = None
-            continue
-        try:
-            start, length = entry["offset"], entry["length"]
-            sub = entry["header"]
-        except (KeyError, TypeError):
-            raise bad(f"the model of table {table!r} has no valid description") from None
-        if not all(isinstance(v, int) and v >= 0 for v in (start, length)) or (
-            start + length > len(data)
-        ):
-            raise bad(f"the model of table {table!r} points outside the file")
-        if not isinstance(sub, dict):
-            raise bad(f"the model of table {table!r} has no valid header")
-        model = model_from_parts(sub, data[start : start + length], f"{where} (table {table!r})")
-        missing = [
-            c
-            for c in tables[table]["down"]
-            if c not in model.columns_ and c != meta.order_by(table)
-        ]
-        if missing:
-            raise bad(f"the model of table {table!r} lacks the columns {missing[:5]}")
-        fitted[table] = model
-    synth.metadata_ = meta
-    synth.tables_ = tables
-    synth.relationships_ = rels
-    synth.models_ = fitted
-    seed = synth.random_state if isinstance(synth.random_state, int) else None
-    synth._sampling_rng = np.random.default_rng(seed)
-    return synth
+    return load_model(RelationalSynthesizer, header, data, where)

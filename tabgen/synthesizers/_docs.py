@@ -12,10 +12,14 @@ writes them there, with the marker's indentation:
 ``[DP parameters]``
     ``delta``, ``max_grad_norm`` (neural models only) and ``domain``;
 ``[fitted attributes]``
-    ``schema_`` and ``postprocessors_`` (every synthesizer).
+    ``schema_`` and ``postprocessors_`` (every synthesizer);
+``[training attributes]``
+    ``device_``, ``n_epochs_`` and ``privacy_`` (the neural models).
 """
 
 from __future__ import annotations
+
+import textwrap
 
 _COMMON = [
     "schema : dict, optional",
@@ -78,17 +82,36 @@ def _dp_entries(rest: str, clipped: str | None) -> list[str]:
     ]
 
 
-def shared_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD"):
+def _training_attributes(privacy_keys: str) -> list[str]:
+    report = (
+        "Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split "
+        "(``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the "
+        "accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``, "
+        f"``sample_rate``, ``steps``{privacy_keys} and what the guarantee ``covers``."
+    )
+    return [
+        "device_ : torch.device",
+        "    The device the model runs on.",
+        "n_epochs_ : int",
+        "    Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).",
+        "privacy_ : dict",
+        *("    " + line for line in textwrap.wrap(report, 84)),
+    ]
+
+
+def shared_parameters(rest: str = "DP-SGD", clipped: str | None = "DP-SGD", privacy_keys: str = ""):
     """Class decorator: replace each marker line of the docstring (see the module
     docstring) by its entries; in the ``delta`` entry the budget beyond the category sets
     goes to ``rest``, and ``max_grad_norm`` describes the clipping of ``clipped`` (left out
-    when ``None``). A docstring without any marker is an error."""
+    when ``None``); ``privacy_keys`` lists the keys of ``privacy_`` after ``steps``. A
+    docstring without any marker is an error."""
     blocks = {
         "[common parameters]": _COMMON,
         "[postprocess parameter]": _POSTPROCESS,
         "[training parameters]": _TRAINING,
         "[DP parameters]": _dp_entries(rest, clipped),
         "[fitted attributes]": _FITTED,
+        "[training attributes]": _training_attributes(privacy_keys),
     }
 
     def decorate(cls):

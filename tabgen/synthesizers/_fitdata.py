@@ -84,7 +84,9 @@ def training_data(model, X, rng, private: bool):
 
 
 def _fit_encoder(model, frame: pd.DataFrame) -> None:
-    model.schema_ = pii_schema(frame, schema_kinds(model.schema))  # PII columns as ids
+    rules = getattr(model, "constraints_", None)  # columns in a rule are modelled, never PII
+    ruled = {c for rule in rules.rules for c in rule.columns} if rules is not None else ()
+    model.schema_ = pii_schema(frame, schema_kinds(model.schema), ruled)  # PII columns as ids
     model.encoder_ = model._make_encoder().fit(frame, model.schema_)
 
 

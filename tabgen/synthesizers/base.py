@@ -184,6 +184,25 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             if hasattr(self, stale):
                 delattr(self, stale)
 
+    def check_params(self) -> None:
+        """Check the constructor parameters without fitting: the errors ``fit`` raises first.
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the parameter and its value.
+
+        Examples
+        --------
+        >>> import tabgen
+        >>> tabgen.VAESynthesizer(epochs=0).check_params()
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs must be a positive integer, got 0
+        """
+        self._validate_common_params()
+        self._validate_params()
+
     def _validate_common_params(self) -> None:
         schema_kinds(getattr(self, "schema", None))  # raises for a bad form
         check_random_state(self.random_state)  # raises for bad values
@@ -238,9 +257,14 @@ class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
             The fitted columns with their dtypes (Arrow-backed columns, as from polars or
             pyarrow input, come back Arrow-backed); every row satisfies its conditions.
         """
-        frame = self._sample_frame(
-            n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
-        )
+        from tabgen._progress import SAMPLE_BAR_ROWS, task
+
+        rows = len(conditions) if isinstance(conditions, pd.DataFrame) else n
+        show = getattr(self, "verbose", False) and isinstance(rows, numbers.Integral)
+        with task(rows or 0, desc="sampling", unit="row", enabled=show and rows >= SAMPLE_BAR_ROWS):
+            frame = self._sample_frame(
+                n, conditions, random_state, id_offset=id_offset, fill_missing=fill_missing
+            )
         if getattr(self, "constraints_", None) is not None:
             return frame  # the constraints' inverse gave the columns their dtypes back
         return restore_dtypes(frame, self.schema_)

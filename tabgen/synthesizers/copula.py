@@ -13,13 +13,12 @@ conditional for the free coordinates), never by rejection.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from tabgen._params import store_params
+from tabgen._validation import check_integer
 from tabgen.encoders import TableEncoder
 from tabgen.encoders._cdf import PiecewiseCDF
 from tabgen.privacy._params import check_dp_params
@@ -198,12 +197,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
     _supports_inpainting = True
 
     def _validate_params(self) -> None:
-        if (
-            not isinstance(self.max_knots, numbers.Integral)
-            or isinstance(self.max_knots, bool)
-            or self.max_knots < 4
-        ):
-            raise ValueError(f"max_knots must be an integer >= 4, got {self.max_knots!r}")
+        check_integer(self.max_knots, "max_knots", minimum=4)
         check_dp_params(self)
 
     def _make_encoder(self) -> TableEncoder:

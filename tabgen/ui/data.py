@@ -50,7 +50,7 @@ def analyse(dataset_id: str, name: str, frame: pd.DataFrame) -> Dataset:
         warnings.simplefilter("always")
         kinds = Schema.detect(frame).kinds
         pii = detect_pii(frame, kinds)
-        rules = discover(frame)
+        rules = discover(rule_view(frame, kinds))
     notes = sorted({str(w.message) for w in caught})
     missing = {c: float(frame[c].isna().mean()) for c in frame.columns}
     return Dataset(
@@ -65,6 +65,22 @@ def analyse(dataset_id: str, name: str, frame: pd.DataFrame) -> Dataset:
         accepted=[False] * len(rules),
         notes=notes,
     )
+
+
+def rule_view(frame: pd.DataFrame, kinds: dict) -> pd.DataFrame:
+    """The table as rule discovery should see it under the chosen ``kinds``: categorical
+    columns as categories (no order rules such as ``grade >= 0``), id and constant columns
+    left out."""
+    view = {}
+    for col in frame.columns:
+        kind = kinds.get(col)
+        if kind in ("id", "constant"):
+            continue
+        values = frame[col]
+        if kind == "categorical" and not isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype("category")
+        view[col] = values
+    return pd.DataFrame(view, index=frame.index)
 
 
 def rule_text(rule) -> str:
@@ -86,7 +102,12 @@ def rule_text(rule) -> str:
 
 def apply_column_form(dataset: Dataset, form) -> None:
     """Take the edited kinds and the accepted rules; check the kinds with the schema's own
-    checks (``Schema.detect`` with the overrides), raising :class:`FormError`."""
+    checks (``Schema.detect`` with the overrides), raising :class:`FormError`.
+
+    When a kind changed, the rules are discovered again for the new kinds: a rule accepted
+    in the same form stays accepted only if it is still found (``grade >= 0`` is not, once
+    ``grade`` is a category); new rules start unaccepted.
+    """
     from tabgen.schema import Schema
 
     errors = {}
@@ -111,5 +132,14 @@ def apply_column_form(dataset: Dataset, form) -> None:
             errors[f"kind-{list(dataset.frame.columns).index(col)}"] = str(exc)
     if errors:
         raise FormError(errors)
+    if kinds != dataset.kinds:
+        from tabgen.constraints import discover
+
+        chosen = {rule_text(r) for r, ok in zip(dataset.rules, accepted) if ok}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rules = list(discover(rule_view(dataset.frame, kinds)))
+        dataset.rules = rules
+        accepted = [rule_text(r) in chosen for r in rules]
     dataset.kinds = kinds
     dataset.accepted = accepted

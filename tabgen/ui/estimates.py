@@ -15,6 +15,9 @@ _REFERENCE = {
     "diffusion": (561.0, 1024, (8000, 300, 10_000)),
 }
 _ADULT_ROWS, _ADULT_COLS = 32_561, 15
+#: The imputer's chained engine (impute job, preset best): fit and transform seconds of
+#: 10,000 rows x 20 columns (``results/impute_unseen_timing.json``, a busy 2-core CPU).
+_CHAINED = (52.3, 10_000, 20)
 #: Seconds a neural job spends before its first epoch (importing torch, building the model).
 _STARTUP = 4.0
 
@@ -36,6 +39,9 @@ def expected_seconds(model: str, n_rows: int, n_cols: int, epochs=None, max_time
     >>> round(expected_seconds("vae", 32_561, 15))
     105
     """
+    if model == "chained":
+        seconds, rows, cols = _CHAINED
+        return max(seconds * n_rows * max(n_cols, 1) / (rows * cols), 0.5)
     seconds, batch, rule = _REFERENCE[model]
     if batch is None:
         return max(seconds * n_rows * max(n_cols, 1) / (_ADULT_ROWS * _ADULT_COLS), 0.1)

@@ -24,6 +24,11 @@ JOB_KINDS = ("synthesize", "rebalance", "impute", "anonymize")
 MODELS = ("copula", "vae", "gan", "diffusion")
 #: Models that can fill arbitrary missing cells (imputation).
 INPAINTING = ("copula", "vae", "diffusion")
+#: The imputer's default engine (one predictor per column, no synthesizer): what
+#: ``preset:best`` runs for an impute job (``SyntheticImputer()``).
+CHAINED = "chained"
+#: How the job summary names a model that is not a registered synthesizer.
+MODEL_LABELS = {CHAINED: "per-column predictors (the imputer's default)"}
 #: The rebalancing strategies offered by name (a ratio or ``CLASS=N`` counts also work).
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
 
@@ -64,10 +69,11 @@ class JobSpec:
 
 def preset_model(preset: str, kind: str, epsilon=None) -> str:
     """The model of a preset: ``fast`` is the copula (seconds); ``best`` the strongest model
-    of the job on the benchmarks (minutes on a CPU)."""
+    of the job on the benchmarks (minutes on a CPU), for an impute job the imputer's default
+    engine (:data:`CHAINED`)."""
     if preset == "fast" or (kind == "anonymize" and epsilon is not None):
         return "copula"
-    return "vae" if kind == "anonymize" else "diffusion"
+    return {"anonymize": "vae", "impute": CHAINED}.get(kind, "diffusion")
 
 
 def _text(form, name) -> str:
@@ -175,12 +181,6 @@ def build_model(spec: JobSpec, *, for_pipeline: bool = False):
     return cls(**params)
 
 
-def check_model(model) -> None:
-    """The model's own parameter checks (the errors ``fit`` would raise first)."""
-    model._validate_common_params()
-    model._validate_params()
-
-
 def parse_job_form(form, dataset: Dataset) -> JobSpec:
     """Check the job form against ``dataset``; raise :class:`FormError` naming each field."""
     errors: dict = {}
@@ -202,11 +202,11 @@ def parse_job_form(form, dataset: Dataset) -> JobSpec:
         if model not in MODELS:
             errors["model"] = f"unknown model {model!r}; available models: {', '.join(MODELS)}"
             model = "copula"
-    if kind == "impute" and model not in INPAINTING:
+    if kind == "impute" and model not in (*INPAINTING, CHAINED):
         errors["model"] = f"the {model} model cannot fill missing cells; use one of {INPAINTING}"
     seed = parse_int(form, "seed", errors, "seed", default=0, minimum=0)
     spec = JobSpec(kind=kind, model=model, seed=seed, detection=form.get("detection") == "on")
-    if model != "copula":
+    if model not in ("copula", CHAINED):
         spec.epochs = parse_int(form, "epochs", errors, "epochs")
         spec.max_time = parse_float(form, "max_time", errors, "max_time")
     spec.schema = dataset.overrides
@@ -299,9 +299,11 @@ def _holdout(text: str, n: int, errors):
 
 def _check_with_api(spec: JobSpec, dataset: Dataset, errors: dict) -> None:
     """Run the API's own parameter checks on what the form built."""
+    if spec.model == CHAINED:
+        return  # no synthesizer; the draws were checked above
     try:
         model = build_model(spec)
-        check_model(model)
+        model.check_params()  # the errors fit would raise first
     except (ValueError, TypeError) as exc:
         field_name = next(
             (f for f in ("epochs", "max_time") if f in str(exc)),

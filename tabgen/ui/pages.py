@@ -165,12 +165,12 @@ def register_data_pages(app, state) -> None:
         kind = request.args.get("kind", "synthesize")
         if model.startswith("preset:"):
             model = forms.preset_model(model.split(":", 1)[1], kind)
-        if model not in forms.MODELS:
+        if model not in (*forms.MODELS, forms.CHAINED):
             abort(400, f"unknown model {model!r}")
         errors: dict = {}
         epochs = forms.parse_int(request.args, "epochs", errors, "epochs")
         max_time = forms.parse_float(request.args, "max_time", errors, "max_time")
-        if errors or model == "copula":
+        if errors or model in ("copula", forms.CHAINED):
             epochs = max_time = None
         n, d = ds.frame.shape
         t = estimates.expected_seconds(model, n, d, epochs, max_time)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tabgen.ui.forms import build_model
+from tabgen.ui.forms import CHAINED, MODEL_LABELS, build_model
 
 
 @dataclass
@@ -49,16 +49,45 @@ def _metrics(spec, *groups) -> tuple:
     return (*groups, "detection") if spec.detection else groups
 
 
-def _common(spec) -> list:
-    """Summary lines every job shares: the kinds and rules the user set."""
+def _summary(spec, *lines) -> list:
+    """The job's summary: what every job shows (the job, the model, the kinds and rules the
+    user set), then ``lines``."""
     kinds = ", ".join(f"{c} → {k}" for c, k in spec.schema.items()) or "none (as detected)"
-    rules = len(spec.rules) if spec.kind != "anonymize" else 0
-    return [("Column kinds you set", kinds), ("Rules applied", str(rules))]
+    rules = len(spec.rules) if spec.kind != "anonymize" and spec.model != CHAINED else 0
+    return [
+        ("Job", spec.kind),
+        ("Model", MODEL_LABELS.get(spec.model, spec.model)),
+        ("Column kinds you set", kinds),
+        ("Rules applied", str(rules)),
+        *lines,
+    ]
+
+
+def _quality(job, workspace, real, synthetic, schema, groups: tuple, start: float):
+    """The evaluation report of ``synthetic`` against ``real`` (at most 5,000 rows a side) as
+    the job's last stage; returns the report page's path."""
+    from tabgen.metrics import evaluate
+
+    spec = job.spec
+    _, path = _report(
+        job,
+        workspace,
+        lambda: evaluate(
+            real,
+            synthetic,
+            schema=schema,
+            metrics=_metrics(spec, *groups),
+            random_state=spec.seed,
+            max_rows=5000,
+        ),
+        "measuring quality",
+        start,
+    )
+    return path
 
 
 def _synthesize(job, workspace) -> Result:
     from tabgen.io import read_table, sample_to_file
-    from tabgen.metrics import evaluate
 
     spec, frame = job.spec, job.dataset.frame
     model = build_model(spec)
@@ -84,29 +113,14 @@ def _synthesize(job, workspace) -> Result:
     )
     synthetic = read_table(out_path)
     out_path.unlink()
-    _, path = _report(
-        job,
-        workspace,
-        lambda: evaluate(
-            frame,
-            synthetic,
-            schema=model.schema_,
-            metrics=_metrics(spec, "fidelity", "privacy"),
-            random_state=spec.seed,
-            max_rows=5000,
-        ),
-        "measuring quality",
-        0.85,
-    )
+    path = _quality(job, workspace, frame, synthetic, model.schema_, ("fidelity", "privacy"), 0.85)
     return Result(
         output=synthetic,
-        summary=[
-            ("Job", "synthesize"),
-            ("Model", spec.model),
-            *_common(spec),
+        summary=_summary(
+            spec,
             ("Rows generated", f"{len(synthetic):,}"),
             ("Conditions", ", ".join(f"{k}={v}" for k, v in spec.conditions.items()) or "none"),
-        ],
+        ),
         report_path=path,
         report_title="Evaluation report (fidelity and privacy, synthetic vs. uploaded table)",
         model=model,
@@ -114,7 +128,6 @@ def _synthesize(job, workspace) -> Result:
 
 
 def _rebalance(job, workspace) -> Result:
-    from tabgen.metrics import evaluate
     from tabgen.pipelines import SyntheticOverSampler
 
     spec, frame = job.spec, job.dataset.frame
@@ -135,30 +148,15 @@ def _rebalance(job, workspace) -> Result:
     added = out[mask]
     path = None
     if len(added):
-        _, path = _report(
-            job,
-            workspace,
-            lambda: evaluate(
-                frame,
-                added,
-                schema=dict(spec.kinds),
-                metrics=_metrics(spec, "fidelity"),
-                random_state=spec.seed,
-                max_rows=5000,
-            ),
-            "measuring quality",
-            0.8,
-        )
+        path = _quality(job, workspace, frame, added, dict(spec.kinds), ("fidelity",), 0.8)
     return Result(
         output=out,
-        summary=[
-            ("Job", "rebalance"),
-            ("Model", spec.model),
-            *_common(spec),
+        summary=_summary(
+            spec,
             ("Target", spec.target),
             ("Synthetic rows added", f"{int(mask.sum()):,}"),
             ("Class counts (before → after)", counts),
-        ],
+        ),
         report_path=path,
         report_title="Evaluation report (fidelity of the added rows vs. the uploaded table)",
         model=sampler.synthesizer_,
@@ -166,48 +164,40 @@ def _rebalance(job, workspace) -> Result:
 
 
 def _impute(job, workspace) -> Result:
-    from tabgen.metrics import evaluate
     from tabgen.pipelines import SyntheticImputer
 
     spec, frame = job.spec, job.dataset.frame
-    imputer = SyntheticImputer(
-        synthesizer=build_model(spec), n_draws=spec.draws, random_state=spec.seed
-    )
-    job.begin_stage(f"training the {spec.model} model", 0.0, 0.6)
+    if spec.model == CHAINED:  # the imputer's default engine: one predictor per column
+        engine = {"schema": dict(spec.schema) or None}
+        stage = "fitting one predictor per column"
+    else:
+        engine = {"synthesizer": build_model(spec)}
+        stage = f"training the {spec.model} model"
+    imputer = SyntheticImputer(**engine, n_draws=spec.draws, random_state=spec.seed)
+    job.begin_stage(stage, 0.0, 0.6)
     imputer.fit(frame)
     job.begin_stage("filling the missing cells", 0.6, 0.85)
     filled = imputer.transform(frame)
     cells = int(frame.isna().sum().sum() - filled.isna().sum().sum())
     per_column = frame.isna().sum()
-    _, path = _report(
-        job,
-        workspace,
-        lambda: evaluate(
-            frame.dropna(),
-            filled,
-            schema=dict(spec.kinds),
-            metrics=_metrics(spec, "fidelity"),
-            random_state=spec.seed,
-            max_rows=5000,
-        ),
-        "measuring quality",
-        0.85,
-    )
+    path = _quality(job, workspace, frame.dropna(), filled, dict(spec.kinds), ("fidelity",), 0.85)
+    chained = spec.model == CHAINED
     return Result(
         output=filled,
-        summary=[
-            ("Job", "impute"),
-            ("Model", spec.model),
-            *_common(spec),
+        summary=_summary(
+            spec,
             ("Cells filled", f"{cells:,}"),
             (
                 "Per column",
                 ", ".join(f"{c}: {int(v)}" for c, v in per_column.items() if v) or "none",
             ),
-        ],
+        ),
         report_path=path,
         report_title="Evaluation report (filled table vs. the complete rows of the upload)",
-        model=imputer.synthesizer_,
+        model=None if chained else imputer.synthesizer_,
+        model_note="The per-column predictors are not a synthesizer: there is no model file."
+        if chained
+        else "",
     )
 
 
@@ -243,10 +233,8 @@ def _anonymize(job, workspace) -> Result:
     dp = guards.get("differential_privacy")
     return Result(
         output=synthetic,
-        summary=[
-            ("Job", "anonymize"),
-            ("Model", spec.model),
-            *_common(spec),
+        summary=_summary(
+            spec,
             ("Rows exported", f"{len(synthetic):,}"),
             ("Training / holdout rows", f"{guards['rows_train']:,} / {guards['rows_holdout']:,}"),
             (
@@ -259,7 +247,7 @@ def _anonymize(job, workspace) -> Result:
                 "Differential privacy",
                 f"epsilon {dp['epsilon']:.3g}, delta {dp['delta']:.3g}" if dp else "off",
             ),
-        ],
+        ),
         report_path=path,
         report_title="Privacy report (exported rows vs. training and holdout rows)",
         model=None,

@@ -32,8 +32,8 @@ categories), random synthetic rows as neighbours (linkability) or as guesses (in
 
 Membership inference is measured separately (:func:`membership_attacks`, run by
 :func:`tabgen.metrics.privacy`: distance, distance-ratio, DOMIAS-style density-ratio and
-classifier attacks, worst case first; :func:`shadow_attack` trains the generator itself and is
-run by the benchmarks).
+classifier attacks, worst case first; with ``shadow=`` it also trains the generator itself,
+the shadow-model attack, run by the benchmarks).
 
 These are *empirical* risk estimates against a holdout control, not a guarantee: only
 differential privacy gives one (``references/privacy.md``).
@@ -46,7 +46,6 @@ shared encoding (see :func:`attack_risks`) instead of a Gower-like L1.
 """
 
 from .membership import MEMBERSHIP_ATTACKS, membership_attacks
-from .mia_shadow import shadow_attack
 from .risks import ATTACKS, MIN_ROWS, attack_risks
 from .statistics import residual_risk, wilson_interval
 
@@ -57,6 +56,5 @@ __all__ = [
     "attack_risks",
     "membership_attacks",
     "residual_risk",
-    "shadow_attack",
     "wilson_interval",
 ]

@@ -11,7 +11,12 @@ import pandas as pd
 
 from .._columns import to_float
 from .space import NeighbourSpace
-from .statistics import _summary
+from .statistics import _summary, null_upper_bounds
+
+#: Share of leak-free releases that stay under every secret's floor at once.
+FLOOR_LEVEL = 0.95
+#: Leak-free redraws behind the floors.
+NULL_DRAWS = 10_000
 
 
 def _inference_correct(
@@ -37,10 +42,13 @@ def _per_secret_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         "control_rate",
         "baseline_rate",
         "n_attacks",
+        "floor",
     ]
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows).rename(columns={"risk_low": "low", "risk_high": "high"})
+    if "floor" not in frame:
+        frame["floor"] = float("nan")
     frame = frame[columns].sort_values("risk", ascending=False, kind="stable")
     return frame.reset_index(drop=True)
 
@@ -105,3 +113,34 @@ def headline(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None, fl
         note = f"for secrets {weak!r} the attack is no better than random guessing"
     highs = [r["risk_high"] for r in rows if not math.isnan(r["risk_high"])]
     return summary, note, max(highs) if highs else float("nan")
+
+
+def leak_free_floor(
+    rows: list[dict[str, Any]], confidence: float, rng: np.random.Generator
+) -> float:
+    """The leak-free floor of the inference headline's upper bound, and each secret's own
+    floor (under ``"floor"`` in ``rows``).
+
+    A secret's floor is the quantile ``1 - 0.05/S`` (``S`` secrets, Bonferroni) of the upper
+    bounds a release leaking nothing gets at its counts (:func:`~.statistics.null_upper_bounds`):
+    a leak-free release stays under every secret's floor at once at least 95 % of the time, so
+    it also stays under the floor of whichever secret the headline picks. The headline's floor
+    is the floor of its secret (the riskiest one). NaN without usable secrets.
+    """
+    usable = [r for r in rows if not math.isnan(r["risk"]) and r["n_attacks"] > 0]
+    for r in rows:
+        r["floor"] = float("nan")
+    if not usable:
+        return float("nan")
+    _, high = null_upper_bounds(
+        np.array([r["attack_successes"] for r in usable]),
+        np.array([r["control_successes"] for r in usable]),
+        np.array([r["n_attacks"] for r in usable]),
+        confidence,
+        rng,
+        draws=NULL_DRAWS,
+    )
+    level = 1.0 - (1.0 - FLOOR_LEVEL) / len(usable)
+    for j, r in enumerate(usable):
+        r["floor"] = float(np.quantile(high[:, j], level))
+    return max(usable, key=lambda r: r["risk"])["floor"]

@@ -15,6 +15,8 @@ per-record risk). All attacks work in tabgen's one row encoding
 ``density_knn``           DOMIAS-style ratio of kNN densities (k = 5)
 ``density_kde``           DOMIAS-style ratio of Gaussian KDEs (principal components)
 ``classifier``            synthetic-vs-reference classifier's log-odds
+``shadow``                shadow models, per-record calibrated (only with ``shadow=``;
+                          :mod:`~tabgen.metrics.attacks.mia_shadow`)
 ========================  ======================================================
 
 For each attack: ROC-AUC and the true-positive rate at 1 % and 0.1 % false-positive rate,
@@ -42,6 +44,7 @@ from .._sampling import RandomState, check_max_rows, child_seed, resolve_rng
 from .mia_classifier import classifier
 from .mia_density import density_kde, density_knn
 from .mia_distance import distance, distance_ratio
+from .mia_shadow import shadow_scores
 from .roc import TPR_KEYS, record_risk, summarize
 
 #: The attacks, in report order: name -> scoring function.
@@ -71,6 +74,9 @@ def membership_attacks(
     n_bootstrap: int = 200,
     confidence: float = 0.95,
     n_riskiest: int = 20,
+    shadow: Callable | None = None,
+    n_shadows: int = 8,
+    shadow_targets: int = 200,
     random_state: RandomState = 0,
 ) -> MetricResult:
     """Membership-inference attacks on a synthetic table, worst case first.
@@ -95,6 +101,14 @@ def membership_attacks(
     confidence : float, default 0.95
     n_riskiest : int, default 20
         How many of the riskiest training rows' indices to list.
+    shadow : callable, optional
+        ``shadow(seed)`` returns an unfitted synthesizer (``fit(df)``, ``sample(n,
+        random_state=...)``) of the kind that produced ``synthetic``: adds the ``shadow``
+        attack (:mod:`~tabgen.metrics.attacks.mia_shadow`), which trains ``n_shadows`` of them
+        on the reference rows plus random halves of ``shadow_targets`` members and as many
+        non-members. It enters the worst case, not the per-record risk.
+    n_shadows : int, default 8
+    shadow_targets : int, default 200
     random_state : int, numpy Generator or None, default 0
 
     Returns
@@ -133,6 +147,11 @@ def membership_attacks(
         raise ValueError(f"attacks must name some of {list(MEMBERSHIP_ATTACKS)}, got {attacks!r}")
     if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
         raise ValueError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}")
+    if shadow is not None and not callable(shadow):
+        raise ValueError(f"shadow must be a callable returning a synthesizer, got {shadow!r}")
+    for value, name in ((n_shadows, "n_shadows"), (shadow_targets, "shadow_targets")):
+        if not isinstance(value, (int, np.integer)) or value < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
     kinds = resolve_kinds(real, metadata)
     rng = resolve_rng(random_state)
     synthetic = select_columns(synthetic, real.columns)
@@ -170,6 +189,28 @@ def membership_attacks(
         rows.append({"attack": name, **stats})
         risks.append(record_risk(s_mem, s_non))
         risks_non.append(record_risk(s_non, s_non))
+    if shadow is not None:
+        n_t = min(int(shadow_targets), n_bal)
+        arng = np.random.default_rng(child_seed(rng))
+        scores, settings = shadow_scores(
+            shadow,
+            pd.concat([members.iloc[:n_t], non_members.iloc[:n_t]], ignore_index=True),
+            reference,
+            space.transform,
+            x_syn,
+            x_ref,
+            n_shadows=int(n_shadows),
+            rng=arng,
+        )
+        stats = summarize(
+            scores[:n_t],
+            scores[n_t:],
+            n_bootstrap=int(n_bootstrap),
+            confidence=confidence,
+            rng=arng,
+        )
+        rows.append({"attack": "shadow", **stats})
+        result.details["shadow_settings"] = {"targets_per_class": n_t, **settings}
     table = pd.DataFrame(rows)
     worst = table.loc[table["auc"].idxmax()]
     result.scores["mia_auc_worst"] = float(worst["auc"])

@@ -17,7 +17,7 @@ from .._columns import (
 )
 from .._result import MetricResult
 from .._sampling import RandomState, child_seed, resolve_rng, subsample
-from .inference import _per_secret_frame, headline, inference
+from .inference import _per_secret_frame, headline, inference, leak_free_floor
 from .linkability import linkability
 from .queries import _query_columns
 from .singling_out import _singling_out
@@ -99,6 +99,7 @@ def attack_risks(
     tolerance: float = 0.05,
     confidence: float = 0.95,
     max_attempts: int | None = None,
+    attacks: Sequence[str] | None = None,
     random_state: RandomState = 0,
 ) -> MetricResult:
     """Singling-out, linkability and inference risks with confidence intervals (Anonymeter).
@@ -155,6 +156,8 @@ def attack_risks(
         Candidate predicates drawn for multivariate singling out; default ``500·n_attacks``.
         Few random conjunctions single out one row, so the search
         may stop short of ``n_attacks`` predicates (said in ``notes``).
+    attacks : sequence of str, optional
+        Names from :data:`ATTACKS` to run (default all); the others get no scores.
     random_state : int, numpy Generator or None, default 0
         Seeds every subsample, predicate, split and random guess.
 
@@ -164,9 +167,14 @@ def attack_risks(
         ``scores``: ``<attack>_risk``, ``<attack>_risk_low`` and ``<attack>_risk_high`` for
         ``singling_out_univariate``, ``singling_out_multivariate``, ``linkability`` and
         ``inference`` (the secret with the highest risk), and ``inference_risk_high_max``, the
-        largest upper bound over all secrets. ``details``: per attack the attack,
-        control and baseline rates with their errors and success counts, the numbers of
-        attacks used, the risk; ``inference_per_secret`` (DataFrame, highest risk first);
+        largest upper bound over all secrets, and ``inference_risk_high_floor``, the leak-free
+        floor of the inference upper bound: the headline secret's floor, the bound that a
+        release leaking nothing stays under, for every secret at once, 95 % of the time at
+        these counts (``inference.leak_free_floor``; a secret the other columns nearly
+        determine, control rate near 1, has a wide one). ``details``:
+        per attack the attack, control and baseline rates with their errors and success
+        counts, the numbers of attacks used, the risk; ``inference_per_secret`` (DataFrame,
+        highest risk first, each secret's own floor in ``floor``);
         ``settings``. ``notes``: subsampling, attacks short of predicates, attacks no better
         than random guessing.
 
@@ -222,6 +230,9 @@ def attack_risks(
     _check_confidence(confidence)
     if not isinstance(tolerance, (int, float, np.floating)) or not tolerance >= 0:
         raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
+    run = list(ATTACKS) if attacks is None else list(dict.fromkeys(attacks))
+    if not run or any(a not in ATTACKS for a in run):
+        raise ValueError(f"attacks must name some of {list(ATTACKS)}, got {attacks!r}")
     kinds = resolve_kinds(real, metadata)
     columns = list(kinds)
     secret_list = _resolve_secrets(secrets, kinds)
@@ -270,6 +281,8 @@ def attack_risks(
         ("singling_out_univariate", True),
         ("singling_out_multivariate", False),
     ):
+        if name not in run:
+            continue
         summary, note = _singling_out(
             tables,
             info,
@@ -290,18 +303,22 @@ def attack_risks(
                 result.scores[f"{name}_{suffix}"] = float("nan")
             result.notes[name] = "needs at least two columns"
         result.scores["inference_risk_high_max"] = float("nan")
+        result.scores["inference_risk_high_floor"] = float("nan")
         result.details["inference_per_secret"] = _per_secret_frame([])
         return result
     space = NeighbourSpace.encode(real_t, hold_t, synthetic, kinds)
-    summary = linkability(
-        space,
-        (cols_a, cols_b),
-        n=n,
-        n_neighbors=n_neighbors,
-        confidence=confidence,
-        rng=np.random.default_rng(seeds["linkability"]),
-    )
-    record("linkability", summary)
+    if "linkability" in run:
+        summary = linkability(
+            space,
+            (cols_a, cols_b),
+            n=n,
+            n_neighbors=n_neighbors,
+            confidence=confidence,
+            rng=np.random.default_rng(seeds["linkability"]),
+        )
+        record("linkability", summary)
+    if "inference" not in run:
+        return result
     rows = inference(
         space,
         tables,
@@ -313,10 +330,15 @@ def attack_risks(
         confidence=confidence,
         rng=np.random.default_rng(seeds["inference"]),
     )
+    floor_rng = np.random.default_rng(
+        [seeds["inference"], 1]
+    )  # leaves the other draws as they were
+    floor = leak_free_floor(rows, confidence, floor_rng)
     result.details["inference_per_secret"] = _per_secret_frame(rows)
     summary, note, high_max = headline(rows)
     record("inference", summary, note)
     result.scores["inference_risk_high_max"] = high_max
+    result.scores["inference_risk_high_floor"] = floor
     return result
 
 

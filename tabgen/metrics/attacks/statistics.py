@@ -108,6 +108,43 @@ def _summary(k: tuple[int, int, int], n: tuple[int, int, int], confidence: float
     return out
 
 
+def null_upper_bounds(
+    k_attack: np.ndarray,
+    k_control: np.ndarray,
+    n: np.ndarray,
+    confidence: float,
+    rng: np.random.Generator,
+    draws: int = 2000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Residual risks and upper bounds that a release leaking nothing would get, ``draws``
+    times, for attacks with these success counts (one column per attack).
+
+    Under "no leak" the main and control attacks succeed equally often given the release, so
+    each attack's main and control counts are redrawn as independent binomials with ``n``
+    trials and the pooled rate ``(k_attack + k_control) / 2n``, and scored exactly as the
+    measured ones (Wilson rates, :func:`residual_risk`). Returns ``(risk, high)``, arrays of
+    shape ``(draws, attacks)``. Where the control rate is near 1 (a secret the other columns
+    nearly determine, such as Adult's education_num given education) the residual risk divides
+    by ``1 - control`` and even a leak-free release gets wide upper bounds; their quantiles are
+    the floor a measured upper bound is compared with.
+    """
+    n = np.asarray(n, dtype=float)
+    p = (np.asarray(k_attack) + np.asarray(k_control)) / (2.0 * n)
+    shape = (int(draws), len(n))
+    rates = []
+    z = _z(confidence)
+    z2 = z * z
+    for _ in range(2):
+        k = rng.binomial(n.astype(np.int64), p, size=shape).astype(float)
+        rate = (k + z2 / 2.0) / (n + z2)
+        error = z / (n + z2) * np.sqrt(k * (n - k) / n + z2 / 4.0)
+        rates.append((rate, error))
+    (a, e_a), (c, e_c) = rates
+    risk = (a - c) / (1.0 - c)
+    error = np.sqrt((e_a / (1.0 - c)) ** 2 + (e_c * (1.0 - a) / (1.0 - c) ** 2) ** 2)
+    return np.clip(risk, 0.0, 1.0), np.clip(risk + error, 0.0, 1.0)
+
+
 def _check_confidence(confidence: float) -> None:
     if not isinstance(confidence, (int, float, np.floating)) or not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")

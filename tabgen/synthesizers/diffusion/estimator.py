@@ -10,13 +10,12 @@ import torch
 
 from tabgen._params import store_params
 from tabgen._rng import check_random_state, torch_generator
-from tabgen.encoders import TableEncoder
-from tabgen.nn import epochs_for_steps, resolve_device
+from tabgen.nn import load_weights, weight_arrays
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.schema import check_frame
 from tabgen.synthesizers._docs import shared_parameters
-from tabgen.synthesizers._losses import LossHistory
+from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
@@ -57,8 +56,8 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 
 
-@shared_parameters()
-class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
+@shared_parameters(privacy_keys=", ``private_network``")
+class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF,
@@ -67,7 +66,11 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     2022), predicts the clean numbers (squared error) and the category and missingness
     probabilities (cross-entropy). Sampling integrates the probability-flow ODE in
     ``n_steps`` steps of DPM-Solver++(2M) (or Heun's method, see ``sampler``) using an
-    exponential moving average of the weights.
+    exponential moving average of the weights. By default each unconditional or
+    conditional row is then the pick among four such draws by a row discriminator's
+    density ratio (post-processor ``"selection"``, fitted after training; ``postprocess``
+    switches it off), which makes the rows much harder to tell from real ones at four
+    times the sampling cost.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed.
 
@@ -140,18 +143,10 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     [fitted attributes]
     denoiser_ : torch.nn.Module
         The EMA denoiser used for sampling.
-    device_ : torch.device
-        The device the model runs on.
     loss_history_ : list of float
         Mean training loss of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
-    n_epochs_ : int
-        Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
-    privacy_ : dict
-        Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split
-        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the
-        accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``,
-        ``sample_rate``, ``steps``, ``private_network`` and what the guarantee ``covers``.
+    [training attributes]
 
     Notes
     -----
@@ -192,6 +187,7 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     _row_conditions = True  # conditions are a per-row mask: no grouping by pattern
     _supports_inpainting = True
     _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
+    _sampling_network = "denoiser_"
 
     def __init__(
         self,
@@ -220,12 +216,12 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
     ):
         store_params(self, locals())
 
-    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
-    _dp_fraction = 0.1
-    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
-    #: better on Adult; snapping changed nothing and selection cost shape and trend
-    #: (benchmarks/bench_postprocess.py, RESULTS.md).
-    default_postprocessors = ("dependencies",)
+    #: Post-processors (tabgen.synthesizers.postprocess): category dependencies and the
+    #: discriminator selection (4 candidates per row) measured better on Adult at the full
+    #: training budget (gradient-boosting detection .886 -> .925, DCR share and MIA AUC
+    #: unchanged; bench_diffusion_ablation.py, RESULTS.md); snapping changed nothing.
+    #: ``inpaint`` never selects (it completes given rows).
+    default_postprocessors = ("dependencies", "selection")
 
     @classmethod
     def from_preset(cls, name: str, **params) -> DiffusionSynthesizer:
@@ -247,12 +243,6 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             raise ValueError(f"sampler must be 'dpm' or 'heun', got {self.sampler!r}")
         check_dp_params(self)
 
-    def _make_encoder(self) -> TableEncoder:
-        return TableEncoder(numerical="quantile", categorical="onehot")
-
-    def _dequantize_rng(self, rng):
-        return rng  # spread tied values (atoms) over their quantile interval
-
     # -- fit --------------------------------------------------------------------------------
     def _build_denoiser(self, dim: int) -> process.MixedDenoiser:
         network = MLPDenoiser(dim, hidden=self.hidden, n_layers=self.n_layers)
@@ -271,36 +261,18 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
         weight average is post-processing. There is no normalisation or other cross-row
         layer to replace.
         """
-        from tabgen.privacy.dpsgd import DPSGDSettings
-
-        epochs = _DP_EPOCHS if self.epochs is None else int(self.epochs)
-        settings = DPSGDSettings(
-            budget["epsilon_model"],
-            budget["delta_model"],
-            float(self.max_grad_norm),
-            int(self.batch_size),
-            epochs,
-        )
-        report = self._train(Z, rng, settings)
+        report = self._train(Z, rng, self._dpsgd_settings(budget, len(Z)))
         if report is None:  # only constant / id columns: nothing was trained
-            report = {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
-            report["private_network"] = "denoiser"
+            report = untrained_privacy_report(private_network="denoiser")
         return report
 
-    def _n_epochs(self, n_rows: int) -> int:
-        """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
-        if self.epochs is not None:
-            return int(self.epochs)
-        if self.epsilon is not None:
-            return _DP_EPOCHS
-        return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
+    def _epoch_defaults(self):  # see the class docstring
+        return _TARGET_STEPS, _EPOCH_RANGE, _DP_EPOCHS
 
     def _train(self, Z, rng, privacy) -> dict | None:
         """Build and train the denoiser (DP-SGD with ``privacy`` settings); the privacy
         report of a DP run."""
-        self.device_ = resolve_device(self.device)
-        self.layout_ = process.Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_, self.n_epochs_, self.denoiser_ = [], 0, None
+        self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
         gen = torch_generator(rng, self.device_)
@@ -330,18 +302,10 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
             ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
-        self.loss_history_ = [float(v) for v in log.losses]
-        self.n_epochs_ = log.n_epochs
+        self._record_training(log, loss_history_=log.losses)
         return report
 
     # -- sample -----------------------------------------------------------------------------
-    def _runtime_device(self) -> torch.device:
-        if self.device_ is None:  # loaded from a file: resolve and move lazily
-            self.device_ = resolve_device(self.device, strict=False)
-            if self.denoiser_ is not None:
-                self.denoiser_.to(self.device_)
-        return self.device_
-
     def _generate(self, n: int, known, mask, rng) -> np.ndarray:
         dim = self.layout_.dim
         if dim == 0:
@@ -420,34 +384,18 @@ class DiffusionSynthesizer(LossHistory, BaseSynthesizer):
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
-        state = {
-            "dim": self.layout_.dim,
-            "loss_history": [float(v) for v in self.loss_history_],
-            "n_epochs": int(self.n_epochs_),
-        }
-        if hasattr(self, "privacy_"):
-            state["privacy"] = self.privacy_
-        arrays = {}
-        if self.denoiser_ is not None:
-            arrays = {
-                k: v.detach().cpu().numpy().astype("float32")
-                for k, v in self.denoiser_.network.state_dict().items()
-            }
+        state = {"dim": self.layout_.dim, **self._training_state()}
+        arrays = {} if self.denoiser_ is None else weight_arrays(self.denoiser_.network)
         return state, arrays
 
     def _set_state(self, state, arrays):
         self.layout_ = process.Layout.from_spans(self.encoder_.spans, int(state["dim"]))
-        self.loss_history_ = list(state["loss_history"])
-        self.n_epochs_ = int(state["n_epochs"])
-        if "privacy" in state:
-            self.privacy_ = dict(state["privacy"])
+        self._restore_training(state)
         self.denoiser_ = None
         if self.layout_.dim:
             denoiser = self._build_denoiser(self.layout_.dim)
-            tensors = {k: torch.from_numpy(np.array(v, dtype="float32")) for k, v in arrays.items()}
-            denoiser.network.load_state_dict(tensors)
+            load_weights(denoiser.network, arrays)
             self.denoiser_ = denoiser.requires_grad_(False).eval()
-        self.device_ = None  # resolved on first use
 
     @classmethod
     def _test_params(cls):

@@ -14,6 +14,8 @@ import math
 
 import torch
 
+from tabgen._progress import each
+
 
 @torch.no_grad()
 def solve(
@@ -80,7 +82,7 @@ def solve(
 def _heun_steps(x, D, sigmas: list, churn: float, mask, generator, device) -> torch.Tensor:
     """Heun's method over ``sigmas`` with EDM's churn (see :func:`solve`)."""
     gamma = min(churn / max(len(sigmas) - 1, 1), 2**0.5 - 1)
-    for s_cur, s_next in itertools.pairwise(sigmas):
+    for s_cur, s_next in each(list(itertools.pairwise(sigmas)), rows=x.shape[0]):
         if gamma > 0:
             s_hat = s_cur * (1 + gamma)
             eps = torch.randn(x.shape, generator=generator, device=device)
@@ -108,7 +110,7 @@ def _dpm_steps(x, D, sigmas: list) -> torch.Tensor:
     (to ``sigma = 0``) returns ``D``.
     """
     previous, h_previous = None, None
-    for s_cur, s_next in itertools.pairwise(sigmas):
+    for s_cur, s_next in each(list(itertools.pairwise(sigmas)), rows=x.shape[0]):
         denoised = D(x, s_cur)
         if s_next <= 0:
             return denoised

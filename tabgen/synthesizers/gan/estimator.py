@@ -11,14 +11,15 @@ import torch
 from scipy.special import ndtri
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
-from tabgen.nn import build_module, epochs_for_steps, resolve_device
+from tabgen.nn import build_module
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
-from tabgen.synthesizers._losses import LossHistory
+from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.gan.conditioning import (
     numeric_conditions,
@@ -54,8 +55,11 @@ _DP_EPOCHS = 20
 _QUANTILE_BOUND = float(-ndtri(_QUANTILE_EPS))
 
 
-@shared_parameters(clipped="the critic's DP-SGD")
-class GANSynthesizer(LossHistory, BaseSynthesizer):
+@shared_parameters(
+    clipped="the critic's DP-SGD",
+    privacy_keys=' (private critic steps), ``private_network`` (``"critic"``), ``loss``',
+)
+class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     """Conditional tabular GAN: mode-specific normalization, training-by-sampling, a PacGAN
     critic with the WGAN-GP loss, a residual generator with layout-driven heads.
 
@@ -168,22 +172,13 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         generated rows from the real ones).
     generator_ : torch.nn.Module or None
         The trained generator (``None`` when the table has nothing to learn).
-    n_epochs_ : int
-        Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
     loss_history_ : list of float
         Mean generator loss of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
     critic_loss_history_ : list of float
         Mean critic loss of each epoch (Wasserstein distance estimate plus gradient
         penalty). Empty after a differentially private fit.
-    device_ : torch.device
-        Where the generator lives.
-    privacy_ : dict
-        Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split
-        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the
-        accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``,
-        ``sample_rate``, ``steps`` (private critic steps), ``private_network`` (``"critic"``),
-        ``loss`` and what the guarantee ``covers``.
+    [training attributes]
 
     Examples
     --------
@@ -210,6 +205,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     _numeric_conditions = True
     _supports_data_parallel = True  # under torchrun: see tabgen.scale.train_ddp
+    _sampling_network = "generator_"
 
     def __init__(
         self,
@@ -239,8 +235,6 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
     ):
         store_params(self, locals())
 
-    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
-    _dp_fraction = 0.1
     #: Critic loss of the DP mode (see :data:`tabgen.synthesizers.gan.private.LOSSES`).
     _dp_loss = "logistic"
     #: Start the continuous heads as the identity in the DP mode (see shrink_continuous_heads).
@@ -303,9 +297,6 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         quantile = getattr(self.encoder_, "numerical", None) == "quantile"
         return GanLayout(self.encoder_.spans, _QUANTILE_BOUND if quantile else 1.0)
 
-    def _dequantize_rng(self, rng):
-        return rng  # the mode of each number is drawn from the mixture posterior
-
     # -- fit --------------------------------------------------------------------------------
     def _build_generator(self) -> Generator:
         return build_generator(self.layout_, self.embedding_dim, self.generator_dim)
@@ -315,10 +306,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
 
     def _fit(self, Z, rng):
         self._refine_seed = int(rng.integers(0, 2**63 - 1))
-        self.device_ = resolve_device(self.device)
-        self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
-        self.generator_ = None
+        self._start_training(self._make_layout())
         self.quantiles_ = {}
         if self.layout_.width == 0:
             self.sampler_ = ConditionSampler.from_counts(np.zeros(0, "int64"), [])
@@ -335,9 +323,11 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         log = trainer.run(
             epochs=self._n_epochs(len(dense)), max_time=self.max_time, verbose=self.verbose
         )
-        self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
-        self.critic_loss_history_ = [float(v) for v in log.history.get("critic", [])]
+        self._record_training(
+            log,
+            loss_history_=log.history.get("generator", []),
+            critic_loss_history_=log.history.get("critic", []),
+        )
         self.generator_ = trainer.sampling_generator()
 
     def _parts(self, rng, dense, codes, shrink: bool = False) -> GanParts:
@@ -370,15 +360,12 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         post-processing. The generator has no data-dependent initialisation to replace.
         """
         # no row discriminator: it would read the rows outside the DP accounting
-        self.device_ = resolve_device(self.device)
-        self.layout_ = self._make_layout()
-        self.n_epochs_, self.loss_history_, self.critic_loss_history_ = 0, [], []
-        self.generator_ = None
+        self._start_training(self._make_layout())
         counts = released_counts(self.encoder_, self.layout_)
         self.sampler_ = ConditionSampler.from_counts(counts, self.layout_.sizes)
         self.quantiles_ = released_quantiles(self.schema_, self.encoder_)
         if self.layout_.width == 0:  # only constant / id columns: nothing to learn
-            return {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
+            return untrained_privacy_report()
         parts = self._parts(rng, self.layout_.dense_part(Z), self.layout_.codes(Z), self._dp_shrink)
         config = PrivateGanConfig(
             epochs=self._n_epochs(len(Z)),
@@ -392,18 +379,12 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
         log, report, self.generator_ = train_private(
             parts, config, float(self.max_grad_norm), budget
         )
-        self.n_epochs_ = log.n_epochs
-        self.loss_history_ = [float(v) for v in log.history.get("generator", [])]
-        self.critic_loss_history_ = []  # the critic's raw loss reads the rows without noise
+        # no critic history: the critic's raw loss reads the rows without noise
+        self._record_training(log, loss_history_=log.history.get("generator", []))
         return report
 
-    def _n_epochs(self, n_rows: int) -> int:
-        """``epochs``, or the default for ``n_rows`` training rows (see the class docstring)."""
-        if self.epochs is not None:
-            return int(self.epochs)
-        if self.epsilon is not None:
-            return _DP_EPOCHS
-        return epochs_for_steps(n_rows, self.batch_size, _TARGET_STEPS, _EPOCH_RANGE)
+    def _epoch_defaults(self):  # see the class docstring
+        return _TARGET_STEPS, _EPOCH_RANGE, _DP_EPOCHS
 
     def _training_data(self, Z):
         lay = self.layout_
@@ -421,7 +402,7 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
             return self._generate_once(category, n, gens, observed)
         parts = []
         low = low_precision_fast(self._runtime_device())
-        for a in range(0, n, CHUNK):  # bounded memory: k x chunk candidates at a time
+        for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             # scored from their encoded rows: only the kept rows are decoded
@@ -449,12 +430,6 @@ class GANSynthesizer(LossHistory, BaseSynthesizer):
             self.generator_, self.layout_, self.sampler_, self.embedding_dim, category, n, gens,
             observed, low_precision, score,
         )  # fmt: skip
-
-    def _runtime_device(self) -> torch.device:
-        if self.device_ is None:  # loaded from a file: resolve and move lazily
-            self.device_ = resolve_device(self.device, strict=False)
-            self.generator_.to(self.device_)
-        return self.device_
 
     def _sample(self, n, conditions: Conditions | None, rng):
         if self.generator_ is None:

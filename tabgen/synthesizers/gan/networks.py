@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tabgen._progress import chunks
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.embedding import WIDE
 from tabgen.synthesizers.gan.generator import Generator, sample_compact
@@ -93,7 +94,7 @@ def _compact_chunks(
         else:
             low = generator.low_precision_weights(weights, tanh)
     with torch.no_grad():
-        for a in range(0, n, chunk):
+        for a in chunks(n, chunk):
             b = min(a + chunk, n)
             noise = torch.randn(b - a, noise_dim, generator=gen, device=gen.device)
             if lookup:

@@ -3,8 +3,7 @@
 Every synthesizer's fit finds the PII-like columns of its table (:func:`pii_schema`): the ones
 :func:`tabgen.pii.detect_pii` recognises among the columns whose kind the ``schema`` does not
 declare, and the ones the ``schema`` declares with a PII type (``schema={"contact":
-"email"}``, any of :data:`tabgen.pii.PII_TYPES` but ``key``; postcodes are regenerated
-only when declared so). They are modelled as ``id``
+"email"}``, any of :data:`tabgen.pii.PII_TYPES` but ``key``). They are modelled as ``id``
 columns, so the model learns nothing of them (no slot, no category list in the model file);
 the column's spec records the type in ``schema_[column].info["pii"]``.
 
@@ -29,10 +28,10 @@ import pandas as pd
 
 from tabgen.pii.names import PII_TYPES
 
-#: PII types a synthesizer regenerates. Keys are already regenerated as ``id`` columns;
-#: postcodes stay categories (a quasi-identifier that analyses need; the Anonymizer
-#: regenerates them), unless declared: ``schema={"zip": "postcode"}``.
-REGENERATED = tuple(t for t in PII_TYPES if t not in ("postcode", "key"))
+#: PII types a synthesizer regenerates (keys are already regenerated as ``id`` columns).
+#: Postcodes are detected by name with postcode-like values, or by a distinctive format
+#: (:func:`tabgen.pii.detect_pii`); ``schema={"zip": "categorical"}`` models one instead.
+REGENERATED = tuple(t for t in PII_TYPES if t != "key")
 #: Other spellings accepted as declared kinds.
 _ALIASES = {"name": "person_name", "phone_number": "phone", "ip_address": "ip"}
 
@@ -42,14 +41,14 @@ def declared_pii(overrides: dict | None) -> tuple[dict, dict]:
     kinds, pii = {}, {}
     for column, kind in (overrides or {}).items():
         pii_type = _ALIASES.get(kind, kind)
-        if pii_type in (*REGENERATED, "postcode"):
+        if pii_type in REGENERATED:
             pii[column] = pii_type
         else:
             kinds[column] = kind
     return kinds, pii
 
 
-def pii_schema(frame: pd.DataFrame, overrides: dict | None):
+def pii_schema(frame: pd.DataFrame, overrides: dict | None, ruled=()):
     """The schema of a fit, PII columns (detected or declared) as ``id`` with their type.
 
     Parameters
@@ -58,6 +57,9 @@ def pii_schema(frame: pd.DataFrame, overrides: dict | None):
         The training rows (a validated frame).
     overrides : dict or None
         ``{column: kind}`` from the model's ``schema=``; a kind may be a PII type.
+    ruled : collection of str
+        Columns of the model's ``constraints`` (``Determines("zip", "city")``): modelled
+        by the rule, never detected as PII.
 
     Returns
     -------
@@ -67,7 +69,7 @@ def pii_schema(frame: pd.DataFrame, overrides: dict | None):
     from tabgen.schema import Schema, SchemaWarning
 
     kinds, pii = declared_pii(overrides)
-    free = [c for c in frame.columns if c not in kinds and c not in pii]
+    free = [c for c in frame.columns if c not in kinds and c not in pii and c not in ruled]
     detected = {}
     if free:
         found = detect_pii(frame[free])

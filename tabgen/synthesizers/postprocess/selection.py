@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from tabgen._progress import chunks
 from tabgen.synthesizers.postprocess.density_ratio import pick_per_row
 
 logger = logging.getLogger("tabgen")
@@ -314,7 +315,7 @@ class DiscriminatorSelection:
         if draws < 2 or n == 0:
             return model._sample(n, conditions, rng)
         parts = []
-        for a in range(0, n, CHUNK):  # bounded memory: draws x chunk rows at a time
+        for a in chunks(n, CHUNK):  # bounded memory: draws x chunk rows at a time
             m = min(CHUNK, n - a)
             if conditions is None:
                 Z = model._sample(draws * m, None, rng)
@@ -329,27 +330,17 @@ class DiscriminatorSelection:
 
     def get_state(self) -> tuple[dict, dict]:
         state = {"features": self.features.get_state(), "info": self.info}
-        arrays = {
-            f"discriminator.{k}": v.detach().cpu().numpy().astype("float32")
-            for k, v in self.model.state_dict().items()
-        }
-        return state, arrays
+        from tabgen.nn import weight_arrays
+
+        return state, weight_arrays(self.model, "discriminator.")
 
     @classmethod
     def from_state(cls, state: dict, arrays: dict) -> DiscriminatorSelection:
-        from tabgen.nn import build_module
+        from tabgen.nn import build_module, load_weights
 
         features = RowFeatures.from_state(state["features"])
         model = build_module(lambda: RowDiscriminator(features.width))
-        prefix = "discriminator."
-        model.load_state_dict(
-            {
-                k[len(prefix) :]: torch.from_numpy(np.array(v, dtype="float32"))
-                for k, v in arrays.items()
-                if k.startswith(prefix)
-            }
-        )
-        return cls(model.requires_grad_(False).eval(), features, state["info"])
+        return cls(load_weights(model, arrays, "discriminator."), features, state["info"])
 
 
 def numeric_quantiles(frame: pd.DataFrame, schema) -> dict:

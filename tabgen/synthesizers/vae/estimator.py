@@ -6,14 +6,14 @@ import numpy as np
 import torch
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
-from tabgen.encoders import TableEncoder
-from tabgen.nn import build_module, resolve_device
+from tabgen.nn import build_module, load_weights, weight_arrays
 from tabgen.nn.params import check_positive_ints, check_ranges, check_training_params
 from tabgen.nn.rows import ArrayRows
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
-from tabgen.synthesizers._losses import LossHistory
+from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.vae.conditioning import ConditionBuilder
 from tabgen.synthesizers.vae.decoder import Decoder, draw_rows, prior_bias, public_prior_bias
@@ -25,7 +25,7 @@ _SAMPLE_CHUNK = 20_000  # rows decoded at once
 
 
 @shared_parameters()
-class VAESynthesizer(LossHistory, BaseSynthesizer):
+class VAESynthesizer(NeuralSynthesizer, BaseSynthesizer):
     """Conditional tabular VAE (TVAE-style, with a masked condition vector).
 
     Numbers and datetimes are mapped to standard normals through their empirical CDF (tied
@@ -93,18 +93,10 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     decoder_ : torch.nn.Module or None
         The (weight-averaged) decoder used for sampling; ``None`` when there is nothing to
         learn (only constant or id columns).
-    device_ : torch.device
-        The device the model runs on.
     loss_history_ : list of float
         Mean training loss (negative ELBO, nats per row) of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
-    n_epochs_ : int
-        Epochs actually run (fewer than ``epochs`` when ``max_time`` stopped training).
-    privacy_ : dict
-        Only with ``epsilon``: total ``epsilon`` and ``delta`` spent and their split
-        (``epsilon_domain``, ``epsilon_marginals``, ``epsilon_sgd`` as reported by the
-        accountant), ``accountant``, ``noise_multiplier``, ``max_grad_norm``,
-        ``sample_rate``, ``steps`` and what the guarantee ``covers``.
+    [training attributes]
 
     Examples
     --------
@@ -132,6 +124,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     _supports_inpainting = True
     _supports_data_parallel = True  # under torchrun, see training.train
     _streams_training_data = True  # fit(path): a memmap read by minibatches
+    _sampling_network = "decoder_"
 
     def __init__(
         self,
@@ -163,8 +156,6 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     ):
         store_params(self, locals())
 
-    #: Share of ``epsilon`` for the domain and marginal histograms (DP mode).
-    _dp_fraction = 0.1
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies measured
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
@@ -187,12 +178,6 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         if self.scale not in ("slot", "row"):
             raise ValueError(f"scale must be 'slot' or 'row', got {self.scale!r}")
         check_dp_params(self)
-
-    def _make_encoder(self) -> TableEncoder:
-        return TableEncoder(numerical="quantile", categorical="onehot")
-
-    def _dequantize_rng(self, rng):
-        return rng  # spread tied values (atoms such as 0) over their quantile interval
 
     # -- fit --------------------------------------------------------------------------------
     def _build_decoder(self) -> Decoder:
@@ -235,18 +220,9 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         masks are drawn inside each private step; the decoder's weight average is
         post-processing. There is no BatchNorm or other cross-row layer to replace.
         """
-        from tabgen.privacy.dpsgd import DPSGDSettings
-
-        settings = DPSGDSettings(
-            budget["epsilon_model"],
-            budget["delta_model"],
-            float(self.max_grad_norm),
-            self.batch_size,
-            self.epochs,
-        )
-        report = self._train(Z, rng, settings)
+        report = self._train(Z, rng, self._dpsgd_settings(budget, len(Z)))
         if report is None:  # only constant / id columns: nothing was trained
-            report = {"epsilon": 0.0, "delta": 0.0, "epsilon_sgd": 0.0, "steps": 0}
+            report = untrained_privacy_report()
         return report
 
     def _fit(self, Z, rng):
@@ -255,9 +231,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
     def _train(self, Z, rng, privacy) -> dict | None:
         """Build and train the networks (DP-SGD with ``privacy`` settings); the privacy
         report of a DP run."""
-        self.device_ = resolve_device(self.device)
-        self.layout_ = Layout.from_spans(self.encoder_.spans, Z.shape[1])
-        self.loss_history_, self.n_epochs_, self.decoder_ = [], 0, None
+        self._start_training(Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
         init = torch_generator(rng)
@@ -276,18 +250,10 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         log, self.decoder_, report = train(
             encoder, decoder, X, self.layout_, self._train_config(), gen, privacy
         )
-        self.loss_history_ = [float(v) for v in log.losses]
-        self.n_epochs_ = log.n_epochs
+        self._record_training(log, loss_history_=log.losses)
         return report
 
     # -- sample -----------------------------------------------------------------------------
-    def _runtime_device(self) -> torch.device:
-        if self.device_ is None:  # loaded from a file: resolve and move lazily
-            self.device_ = resolve_device(self.device, strict=False)
-            if self.decoder_ is not None:
-                self.decoder_.to(self.device_)
-        return self.device_
-
     def _condition_rows(self, n: int, conditions: Conditions | None):
         """Encoded rows holding the condition values and the ``(n, n_cond)`` include mask."""
         layout = self.layout_
@@ -317,7 +283,7 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
         builder = ConditionBuilder(layout, device)
         fixed, include = self._condition_rows(n, conditions)
         parts = []
-        for a in range(0, n, _SAMPLE_CHUNK):
+        for a in chunks(n, _SAMPLE_CHUNK):  # advances a sample() bar
             fx = torch.from_numpy(fixed[a : a + _SAMPLE_CHUNK]).to(device)
             inc = torch.from_numpy(include[a : a + _SAMPLE_CHUNK]).to(device)
             with torch.no_grad():
@@ -339,34 +305,16 @@ class VAESynthesizer(LossHistory, BaseSynthesizer):
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
-        state = {
-            "dim": self.layout_.dim,
-            "loss_history": [float(v) for v in self.loss_history_],
-            "n_epochs": int(self.n_epochs_),
-        }
-        if hasattr(self, "privacy_"):
-            state["privacy"] = self.privacy_
-        arrays = {}
-        if self.decoder_ is not None:
-            arrays = {
-                k: v.detach().cpu().numpy().astype("float32")
-                for k, v in self.decoder_.state_dict().items()
-            }
+        state = {"dim": self.layout_.dim, **self._training_state()}
+        arrays = {} if self.decoder_ is None else weight_arrays(self.decoder_)
         return state, arrays
 
     def _set_state(self, state, arrays):
         self.layout_ = Layout.from_spans(self.encoder_.spans, int(state["dim"]))
-        self.loss_history_ = [float(v) for v in state["loss_history"]]
-        self.n_epochs_ = int(state["n_epochs"])
-        if "privacy" in state:
-            self.privacy_ = dict(state["privacy"])
+        self._restore_training(state)
         self.decoder_ = None
-        if self.layout_.dim:
-            decoder = build_module(self._build_decoder)  # weights come from the file
-            tensors = {k: torch.from_numpy(np.array(v, dtype="float32")) for k, v in arrays.items()}
-            decoder.load_state_dict(tensors)
-            self.decoder_ = decoder.requires_grad_(False).eval()
-        self.device_ = None  # resolved on first use
+        if self.layout_.dim:  # weights come from the file
+            self.decoder_ = load_weights(build_module(self._build_decoder), arrays)
 
     @classmethod
     def _test_params(cls):

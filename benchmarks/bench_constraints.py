@@ -22,10 +22,10 @@ columns SDV detects as PII, such as latitude/longitude, are declared numerical o
 categorical as for tabgen; inpainting through ``sample_remaining_columns`` with 50 tries
 per batch).
 
-    PYTHONPATH=. /work/venv-bench/bin/python -m benchmarks.bench_constraints [--train 3000]
-        [--rows 3000] [--epochs 100] [--step-limit 120] [--seeds 0]
+    OMP_NUM_THREADS=1 PYTHONPATH=. /work/venv-bench/bin/python -m benchmarks.bench_constraints
+        [--train 3000] [--rows 3000] [--epochs 100] [--step-limit 120] [--seeds 0]
         [--models copula,diffusion,vae,gan,sdv_copula,sdv_ctgan]
-        [--datasets adult,california,magic] [--output constraints.json]
+        [--datasets adult,california,magic] [--arms without,with] [--output constraints.json]
 
 Writes ``benchmarks/results/constraints.json`` and prints a Markdown table.
 """
@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import time
 import traceback
@@ -316,6 +317,7 @@ def main(argv=None) -> None:
     p.add_argument("--datasets", default=",".join(NAMED))
     p.add_argument("--seeds", default="0")
     p.add_argument("--output", default="constraints.json")
+    p.add_argument("--arms", default="without,with", help="fits without and/or with the rules")
     p.add_argument("--debug", action="store_true")
     p.add_argument(
         "--step-limit", type=int, default=120, help="seconds for each conditional/inpaint step"
@@ -323,6 +325,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     results = {"machine": machine_info(), "args": vars(args), "datasets": {}, "runs": []}
+    results["machine"]["omp_num_threads"] = os.environ.get("OMP_NUM_THREADS")
     try:
         import sdv
 
@@ -349,7 +352,7 @@ def main(argv=None) -> None:
         }
         for model_name in args.models.split(","):
             for seed in [int(s) for s in args.seeds.split(",")]:
-                for with_rules in (False, True):
+                for with_rules in [a == "with" for a in args.arms.split(",")]:
                     try:
                         out = run_one(
                             model_name,

@@ -36,13 +36,16 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
             f"`PYTHONPATH=. nice -n 5 /work/venv-bench/bin/python -m "
             f"benchmarks.bench_constraints --train {c['train']} --rows {c['rows']} "
             f"--epochs {c['epochs']} --step-limit {c.get('step_limit', 120)} "
-            f"--models {c['models']} --datasets {c['datasets']} --output {c['output']}`"
+            f"--models {c['models']} --datasets {c['datasets']} --seeds {c.get('seeds', 0)} "
+            f"--output {c['output']}`"
             for c in res.get("commands", [a])
         )
-        + f" (2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by eight "
-        "engineers: times are inflated and noisy, quality is not, every neural model and "
-        f"CTGAN trains a fixed {a['epochs']} epochs). One seed ({a['seeds']}): the run-to-run "
-        "spread is not measured here.",
+        + f" (2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by seven "
+        "or eight engineers: times are inflated and noisy, quality is not, every neural model "
+        f"and CTGAN trains a fixed {a['epochs']} epochs; the `constraints_c_*` runs with "
+        "`OMP_NUM_THREADS=1`). A run of a later file replaces the same "
+        "data/model/rules/seed of an earlier one. Where several seeds ran, the run-to-run "
+        "spread is given below the table.",
         "",
         "Validity = share of sampled rows obeying every rule (FixedCombinations checked "
         "against the training combinations); *cond.*: 500 rows with the target column "
@@ -59,9 +62,9 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
         )
     lines += [
         "",
-        "| data | model | rules | validity | cond. | inpaint | shape | trend | detection "
+        "| data | model | rules | seed | validity | cond. | inpaint | shape | trend | detection "
         "| fit s | sample s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
     for r in res["runs"]:
@@ -70,6 +73,7 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
             r["dataset"],
             r["model"],
             "with" if r["rules"] else "without",
+            str(r.get("seed", 0)),
             _pct(r.get("validity")),
             _pct(r.get("validity_conditional")) if "conditional_error" not in r else "error¹",
             _pct(r.get("validity_inpaint")) if "inpaint_error" not in r else "error¹",
@@ -98,7 +102,7 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
                     notes.append(f"{data} {model} {what} rules: not run (out of time)")
     if notes:
         lines += ["", "¹ Errors and notes:", ""] + [f"- {n}" for n in dict.fromkeys(notes)]
-    lines += ["", *_targets(res)]
+    lines += ["", *_spread(res), *_targets(res)]
     if disc is not None:
         lines += ["", *_discover(disc)]
     return lines
@@ -107,17 +111,23 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
 def _targets(res: dict) -> list[str]:
     ours = ("copula", "diffusion", "vae", "gan")
     misses, deltas = [], []
-    by = {(r["dataset"], r["model"], r["rules"]): r for r in res["runs"]}
-    for (data, model, rules), r in by.items():
-        if model in ours and rules:
+    for r in res["runs"]:
+        if r["model"] in ours and r["rules"]:
             for key in ("validity", "validity_conditional", "validity_inpaint"):
                 v = r.get(key)
                 if v is not None and v < 1:
-                    misses.append(f"{data} {model} {key} {_pct(v)} (short by {_pct(1 - v)})")
-            base = by.get((data, model, False), {}).get("scores", {})
-            for k in ("shape", "trend", "detection_score_gb"):
-                if base.get(k) is not None and r.get("scores", {}).get(k) is not None:
-                    deltas.append((data, model, k, r["scores"][k] - base[k]))
+                    misses.append(
+                        f"{r['dataset']} {r['model']} seed {r.get('seed', 0)} {key} {_pct(v)} "
+                        f"(short by {_pct(1 - v)})"
+                    )
+    groups = _groups(res)
+    for (data, model), arms in groups.items():
+        if model in ours and arms.get(True) and arms.get(False):
+            for k in _METRICS:
+                w, wo = _scores(arms[True], k), _scores(arms[False], k)
+                if w and wo:
+                    sd = max(_sd(w), _sd(wo)) if min(len(w), len(wo)) > 1 else None
+                    deltas.append((data, model, k, _mean(w) - _mean(wo), sd))
     unmeasured = [
         f"{r['dataset']} {r['model']} {key.split('_')[0]}"
         for r in res["runs"]
@@ -130,33 +140,113 @@ def _targets(res: dict) -> list[str]:
         "- 100 % valid rows for our four models with rules: "
         + ("met in every measured run above" if not misses else "missed: " + "; ".join(misses))
         + (
-            "; not measured (the step failed or timed out, see the notes): " + ", ".join(unmeasured)
+            "; not measured (the step failed or timed out, see the notes): "
+            + ", ".join(dict.fromkeys(unmeasured))
             if unmeasured
             else ""
         )
         + "."
     )
     worse = [d for d in deltas if d[3] < -0.01]
+    beyond = [d for d in worse if d[4] is not None and d[3] < -d[4]]
+    single = [d for d in worse if d[4] is None]
     lines.append(
-        "- Fidelity with rules vs without (with − without; worse by more than 0.01 listed): "
+        "- Fidelity with rules ≥ without within the run-to-run spread (mean with − mean "
+        "without over the seeds; worse by more than 0.01 listed, with the spread *s*, the "
+        "larger standard deviation of the two arms over the seeds): "
         + (
-            "none."
+            "no run worse by more than 0.01."
             if not worse
-            else "; ".join(f"{d} {m} {k} {v:+.3f}" for d, m, k, v in worse)
-            + " (one seed: the spread is not measured, so this is not yet a verdict)."
+            else "; ".join(
+                f"{d} {m} {k} {v:+.3f}" + ("" if sd is None else f" (s {sd:.3f})")
+                for d, m, k, v, sd in worse
+            )
+            + ". "
+            + (
+                "Met within the spread for every group with several seeds."
+                if not beyond
+                else "Worse by more than the spread: "
+                + ", ".join(f"{d} {m} {k}" for d, m, k, _, _ in beyond)
+                + "."
+            )
+            + (
+                " One seed only (no verdict): "
+                + ", ".join(f"{d} {m} {k}" for d, m, k, _, _ in single)
+                + "."
+                if single
+                else ""
+            )
         )
     )
     if deltas:
         mean = {
             k: sum(d[3] for d in deltas if d[2] == k) / max(1, sum(d[2] == k for d in deltas))
-            for k in ("shape", "trend", "detection_score_gb")
+            for k in _METRICS
         }
         lines.append(
-            "- Mean change with rules over the runs: "
+            "- Mean change with rules over the data/model groups: "
             + ", ".join(f"{k} {v:+.3f}" for k, v in mean.items())
             + "."
         )
     return lines
+
+
+_METRICS = ("shape", "trend", "detection_score_gb")
+
+
+def _groups(res: dict) -> dict:
+    """``{(data, model): {rules: [runs]}}`` of the runs with scores."""
+    out: dict = {}
+    for r in res["runs"]:
+        if r.get("scores"):
+            out.setdefault((r["dataset"], r["model"]), {}).setdefault(r["rules"], []).append(r)
+    return out
+
+
+def _scores(runs: list, key: str) -> list:
+    return [r["scores"][key] for r in runs if r["scores"].get(key) is not None]
+
+
+def _mean(values: list) -> float:
+    return sum(values) / len(values)
+
+
+def _sd(values: list) -> float:
+    """Sample standard deviation (0 for one value)."""
+    if len(values) < 2:
+        return 0.0
+    m = _mean(values)
+    return (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def _spread(res: dict) -> list[str]:
+    """Mean ± standard deviation over the seeds, for the groups run with several seeds."""
+    rows = []
+    for (data, model), arms in _groups(res).items():
+        n = {rules: len(runs) for rules, runs in arms.items()}
+        if min(n.get(True, 0), n.get(False, 0)) < 2:
+            continue
+        cells = [data, model, f"{n[False]} / {n[True]}"]
+        for k in _METRICS:
+            wo, w = _scores(arms[False], k), _scores(arms[True], k)
+            cells += [
+                f"{_mean(wo):.3f} ± {_sd(wo):.3f}",
+                f"{_mean(w):.3f} ± {_sd(w):.3f}",
+                f"{_mean(w) - _mean(wo):+.3f}",
+            ]
+        rows.append("| " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "**Run-to-run spread** (mean ± sample standard deviation over the seeds; Δ = mean "
+        "with − mean without):",
+        "",
+        "| data | model | seeds without / with | shape without | with | Δ | trend without "
+        "| with | Δ | detection without | with | Δ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _discover(disc: dict) -> list[str]:
@@ -199,12 +289,15 @@ def merged(paths) -> dict:
             "models": ",".join(dict.fromkeys(r["model"] for r in res["runs"])),
         }
         command = dict(res["args"], **done)
+        command["seeds"] = ",".join(dict.fromkeys(str(r.get("seed", 0)) for r in res["runs"]))
         if out is None:
             out = res
             out["commands"] = [command]
             continue
         out["datasets"].update(res["datasets"])
-        out["runs"] += res["runs"]
+        key = lambda r: (r["dataset"], r["model"], r["rules"], r.get("seed", 0))  # noqa: E731
+        again = {key(r) for r in res["runs"]}  # a later run replaces the same fit
+        out["runs"] = [r for r in out["runs"] if key(r) not in again] + res["runs"]
         out["commands"].append(command)
     out["datasets"] = {
         k: v for k, v in out["datasets"].items() if any(r["dataset"] == k for r in out["runs"])

@@ -536,3 +536,28 @@ def test_discover_on_real_tables_finds_the_named_rules(shared_data_dir):
         ), exact
     conc = next(r for r in found if r == named["magic"][0])  # the last table's
     assert conc.support == 1.0 and conc.confidence == 1.0
+
+
+def test_row_discriminator_compares_the_models_own_rows(monkeypatch):
+    """The selection's discriminator learns the inner (transformed) training rows against
+    inner generated rows, as candidates are scored; generated rows after the rules' inverse
+    transform (other columns, other values) would let it tell them apart by that alone."""
+    from tabgen.synthesizers.postprocess import selection
+
+    seen = []
+    transform = selection.RowFeatures.transform
+
+    def spy(self, frame):
+        seen.append(frame)
+        return transform(self, frame)
+
+    monkeypatch.setattr(selection.RowFeatures, "transform", spy)
+    rules = [Inequality("a", "<", "b"), FixedCombinations(["cat", "code"])]
+    params = {**GANSynthesizer._test_params(), "epochs": 2}
+    GANSynthesizer(constraints=rules, random_state=0, **params).fit(ruled_frame(300))
+    real, fake = seen[0], seen[1]
+    assert "code" not in real.columns  # the pair is one joint column of the inner table
+    assert list(fake.columns) == list(real.columns)
+    assert set(fake["cat"].dropna()) <= set(real["cat"])
+    # b is a non-negative gap over a on both sides
+    assert (fake["b"] >= 0).all() and fake["b"].median() < real["b"].max()

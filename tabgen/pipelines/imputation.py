@@ -245,6 +245,11 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         if self.method_ == "generative":
             draws = self._draws(frame, self._draw_count(), self._sampling_rng)
             out = _combine(frame, draws, self._fillable(frame))
+            rules = getattr(self.synthesizer_, "constraints_", None)
+            if rules is not None and len(draws) > 1:  # rounded means can break a rule:
+                bad = rules.violations_of(out)  # those rows take one draw, which obeys
+                for col in self._fillable(frame):
+                    out.loc[bad, col] = draws[0].loc[bad, col]
             return self._finish(out, frame, was_array)
         model = self.chained_  # a bar in columns; the generative engine's is its sample()'s
         shown = bool(self.verbose) and model is not None

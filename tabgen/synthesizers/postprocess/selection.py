@@ -231,7 +231,9 @@ class DiscriminatorSelection:
             return None
         if len(real) > MAX_POOL:
             real = real.iloc[rng.choice(len(real), MAX_POOL, replace=False)]
-        fake = model._sample_frame(len(real), None, rng, id_offset=0)
+        # the model's own (inner) rows, as ``real`` is and as candidates are scored: with
+        # ``constraints``, the rows after the rules' inverse transform have other columns
+        fake = model._sample_rows(len(real), None, rng, id_offset=0)
         quantiles = getattr(model, "quantiles_", None) or numeric_quantiles(real, model.schema_)
         categorical = [s.name for s in model.schema_ if s.kind == "categorical"]
         self.features = RowFeatures.from_frame(real, quantiles, categorical)

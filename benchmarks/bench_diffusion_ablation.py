@@ -74,7 +74,7 @@ def refit_postprocessors(model, train, names, seed: int) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="adult")
-    parser.add_argument("--arm", required=True, help="name of this arm in the results")
+    parser.add_argument("--arm", default="default", help="name of this arm in the results")
     parser.add_argument("--params", default="{}", help="constructor parameters (JSON)")
     parser.add_argument("--load", type=Path, default=None, help="a saved model: no fit")
     parser.add_argument("--save", type=Path, default=None)
@@ -209,7 +209,8 @@ def render(results: dict) -> str:
             cells = [r["arm"], r["variant"], str(r["train_rows"]), str(r["epochs_run"])]
             for key, _ in COLUMNS:
                 v = r.get(key)
-                cells.append("–" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.0f}"))
+                fmt = "{:.1f}" if key.endswith("_s") else "{:.3f}"
+                cells.append("–" if v is None else fmt.format(v))
             cells += [str(r.get("load_1m", "")), f"`{r['command']}`"]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

@@ -213,14 +213,20 @@ def _vae_loglik(fitted, canaries: pd.DataFrame, seed: int, draws: int = 1024) ->
     return np.array(out)
 
 
-def one_run_audit(model: str, epsilon, epochs: int, m: int, data, domain, schema, seed=0):
-    """One fit with ``m`` random canaries, each in with probability 1/2: the lower bound."""
+def one_run_audit(
+    model: str, epsilon, epochs: int, m: int, data, domain, schema, seed=0, tokens=False
+):
+    """One fit with ``m`` random canaries, each in with probability 1/2: the lower bound.
+    With ``tokens`` each canary carries its own category of ``TOKEN_COLUMN`` (declared in
+    the public domain, in no real row), and the count of release rows with it is scored too."""
     from sklearn.neighbors import NearestNeighbors
 
     from tabgen.metrics._encode import RowSpace
 
     rng = np.random.default_rng(seed)
     canaries = _random_canaries(m, domain, rng)
+    if tokens:
+        canaries[TOKEN_COLUMN] = _tokens(m)
     inside = rng.random(m) < 0.5
     frame = pd.concat([data, canaries[inside]], ignore_index=True)
     cls, params = _make_neural(model, epsilon, epochs, seed)
@@ -236,7 +242,10 @@ def one_run_audit(model: str, epsilon, epochs: int, m: int, data, domain, schema
     nn = NearestNeighbors(n_neighbors=1).fit(space.transform(release[list(data.columns)]))
     dist, _ = nn.kneighbors(space.transform(canaries))
     statistics = {"black_box": -dist[:, 0]}
-    if model == "vae":
+    if tokens:
+        counts = release[TOKEN_COLUMN].value_counts()
+        statistics["token_count"] = counts.reindex(_tokens(m), fill_value=0).to_numpy(float)
+    elif model == "vae":
         statistics["white_box"] = _vae_loglik(fitted, canaries, seed)
     for name, score in statistics.items():
         # random tie-break; Bonferroni over the statistics too
@@ -257,12 +266,21 @@ def one_run_audit(model: str, epsilon, epochs: int, m: int, data, domain, schema
         "noise_multiplier": None if claimed is None else fitted.privacy_.get("noise_multiplier"),
         "fit_s": round(fit_s, 1),
     }
-    if "white_box" in out:
-        wb = out["white_box"]
-        result["white_box"] = {**wb, "guesses": 2 * wb.get("k", 0)}
-        if claimed is not None:
-            result["white_box"]["below_claimed"] = wb["epsilon_lower_bound"] < claimed
+    for name in ("white_box", "token_count"):
+        if name in out:
+            wb = out[name]
+            result[name] = {**wb, "guesses": 2 * wb.get("k", 0)}
+            if claimed is not None:
+                result[name]["below_claimed"] = wb["epsilon_lower_bound"] < claimed
     return result
+
+
+#: The column whose category marks each token canary.
+TOKEN_COLUMN = "race"
+
+
+def _tokens(m: int) -> list[str]:
+    return [f"{CANARY}_{i:03d}" for i in range(m)]
 
 
 def _guesses(score: np.ndarray, inside: np.ndarray, m: int, n_statistics: int) -> dict:
@@ -284,18 +302,28 @@ def main_neural(args) -> None:
     domain = {
         c: ([v for v in d if v != CANARY] if c in CATEGORICAL else d) for c, d in domain.items()
     }
+    if args.tokens:
+        domain[TOKEN_COLUMN] = [*domain[TOKEN_COLUMN], *_tokens(args.canaries)]
     results = []
     arms = [(float(e), args.epochs) for e in args.epsilons.split(",")]
     arms.append((None, args.epochs_nondp))
     for eps, epochs in arms:
-        res = one_run_audit(args.model, eps, epochs, args.canaries, data, domain, schema)
+        res = one_run_audit(
+            args.model, eps, epochs, args.canaries, data, domain, schema, tokens=args.tokens
+        )
         print(res, flush=True)
         results.append(res)
     method = (
         "one-run audit (Steinke, Nasr & Jagielski 2023), random-domain canaries, "
         "black-box statistic: minus the distance to the nearest of 20,000 synthetic rows"
     )
-    _write(args.tag or args.model, args.rows, results, model=args.model, method=method)
+    if args.tokens:
+        method += (
+            f"; token canaries: each carries its own {TOKEN_COLUMN} category (public domain, "
+            "no real row), scored by the count of release rows with it"
+        )
+    tag = args.tag or (f"{args.model}_tokens" if args.tokens else args.model)
+    _write(tag, args.rows, results, model=args.model, method=method)
 
 
 def _write(tag: str, rows: int, results: list, **info) -> None:
@@ -323,6 +351,9 @@ def main(argv=None) -> None:
     parser.add_argument("--canaries", type=int, default=200, help="neural models")
     parser.add_argument("--epochs", type=int, default=10, help="neural models, DP fits")
     parser.add_argument("--epochs-nondp", type=int, default=100, help="the non-DP control")
+    parser.add_argument(
+        "--tokens", action="store_true", help="canaries with their own category (neural)"
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.model != "copula":

@@ -26,17 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from tabgen.metrics.attacks import membership_attacks
-
-KEYS = (
-    "mia_auc_worst",
-    "mia_auc_worst_low",
-    "mia_auc_worst_high",
-    "mia_tpr_at_1pct_fpr",
-    "mia_tpr_at_1pct_fpr_high",
-    "mia_tpr_at_0.1pct_fpr",
-    "records_at_risk",
-    "records_at_risk_holdout",
-)
+from tabgen.metrics.attacks.membership import HEADLINE_KEYS as KEYS
 
 
 def _summary(res) -> dict:

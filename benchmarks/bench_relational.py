@@ -143,7 +143,7 @@ def run_hma(db: str, timeout: float) -> tuple[dict | None, dict]:
         return fake, times
 
 
-def run_tabgen(tables, meta, **params) -> tuple[dict, dict]:
+def run_tabgen(tables, meta, seeds: int = 1, **params) -> tuple[dict, dict]:
     from tabgen.relational import RelationalSynthesizer
 
     start = time.perf_counter()
@@ -151,25 +151,57 @@ def run_tabgen(tables, meta, **params) -> tuple[dict, dict]:
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     fake = synth.sample(random_state=1)
-    return fake, {"fit_s": fit_s, "sample_s": time.perf_counter() - start}
+    info = {"fit_s": fit_s, "sample_s": time.perf_counter() - start}
+    if seeds > 1:  # the same fit sampled again: the spread of the cheap scores
+        draws = [synth.sample(random_state=s) for s in range(1, seeds + 1)]
+        info["seeds"] = spread([cheap_scores(tables, d, meta) for d in draws])
+    return fake, info
 
 
-def run_single(tables, meta) -> dict:
-    """Per-table shape / trend of a copula fitted on each table alone."""
+def cheap_scores(real, fake, meta) -> dict:
+    """Key integrity, cardinality, parent-child trend and per-table shape / trend (no
+    classifier, no distances)."""
+    from tabgen.metrics import evaluate_database
+
+    report = evaluate_database(
+        real, fake, meta, privacy_metrics=False, detection_metrics=False, n_jobs=1
+    )
+    return {k: v for k, v in report.scores.items() if v == v and k != "time_s"}
+
+
+def spread(runs: list) -> dict:
+    """``{score: [mean, sd, n]}`` over runs (sd with ``ddof=1``)."""
+    import numpy as np
+
+    keys = set.intersection(*(set(r) for r in runs))
+    return {
+        k: [float(np.mean(v)), float(np.std(v, ddof=1)), len(v)]
+        for k in sorted(keys)
+        for v in [[r[k] for r in runs]]
+    }
+
+
+def run_single(tables, meta, seeds: int = 1) -> dict:
+    """Per-table shape / trend of a copula fitted on each table alone (sampled with seeds
+    ``1..seeds``; the first draw's scores, and their spread over the draws)."""
     from tabgen import GaussianCopulaSynthesizer
     from tabgen.metrics import fidelity
 
-    scores = {}
+    runs = [{} for _ in range(seeds)]
     for name, frame in tables.items():
         attrs = frame.drop(columns=meta.key_columns(name))
         if attrs.shape[1] == 0:
             continue
         model = GaussianCopulaSynthesizer(random_state=0).fit(attrs)
-        fake = model.sample(len(attrs), random_state=1)
-        fid = fidelity(attrs, fake)
-        scores[f"{name}.shape"] = fid.scores["shape"]
-        scores[f"{name}.trend"] = fid.scores["trend"]
-    return {k: v for k, v in scores.items() if v == v}  # NaN (one column: no trend) left out
+        for i, scores in enumerate(runs):
+            fid = fidelity(attrs, model.sample(len(attrs), random_state=i + 1))
+            scores[f"{name}.shape"] = fid.scores["shape"]
+            scores[f"{name}.trend"] = fid.scores["trend"]
+    runs = [{k: v for k, v in r.items() if v == v} for r in runs]  # NaN (no trend) left out
+    out = {"scores": runs[0]}
+    if seeds > 1:
+        out["seeds"] = spread(runs)
+    return out
 
 
 def run_bootstrap(tables, meta, seed: int = 0):
@@ -215,6 +247,13 @@ def main() -> None:
     parser.add_argument("--dbs", default=",".join(DATABASES))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--hma-timeout", type=float, default=1500.0)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="sampling seeds of tabgen and the single-table copula for the spread of the "
+        "cheap scores (the full scores are the first seed's)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "relational.json"))
     parser.add_argument("--hma-worker", nargs=2, metavar=("DB", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -255,7 +294,8 @@ def main() -> None:
             print(f"{db}: {method} ...", flush=True)
             with threadpool_limits(limits=1):
                 if method == "single":
-                    entry["methods"][method] = {"scores": run_single(tables, meta)}
+                    entry["methods"][method] = run_single(tables, meta, args.seeds)
+                    out.write_text(json.dumps(results, indent=1))
                     continue
                 if method == "hma":
                     if machine["sdv"] is None:
@@ -263,9 +303,9 @@ def main() -> None:
                         continue
                     fake, info = run_hma(db, args.hma_timeout)
                 elif method == "tabgen":
-                    fake, info = run_tabgen(tables, meta)
+                    fake, info = run_tabgen(tables, meta, args.seeds)
                 elif method == "tabgen-nomarg":
-                    fake, info = run_tabgen(tables, meta, marginals=False)
+                    fake, info = run_tabgen(tables, meta, args.seeds, marginals=False)
                 elif method in ("tabgen-vae", "tabgen-diffusion"):
                     from tabgen.synthesizers import get_synthesizer
 

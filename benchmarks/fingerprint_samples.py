@@ -21,6 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# this checkout's tabgen, not the one the environment has installed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import tabgen
 
 MODELS = {

@@ -54,10 +54,10 @@ def test_reports_its_guarantee(dp_model):
     assert p["epsilon"] <= 3.0 * 1.01
     assert p["epsilon_sgd"] <= p["target_epsilon_sgd"] * 1.01
     assert p["epsilon_domain"] == 0.0  # the declared domain covers every column
-    assert p["epsilon_basic"] == pytest.approx(
+    assert p["epsilon_basic_composition"] == pytest.approx(
         p["epsilon_domain"] + p["epsilon_marginals"] + p["epsilon_sgd"]
     )
-    assert p["epsilon"] == min(p["epsilon_rdp"], p["epsilon_basic"])  # RDP total, #27
+    assert p["epsilon"] == min(p["epsilon_rdp"], p["epsilon_basic_composition"])  # RDP total, #27
     assert p["delta"] == pytest.approx(1e-5)
     assert p["accountant"] == "opacus rdp" and p["max_grad_norm"] == 1.0
     assert p["noise_multiplier"] > 0

@@ -98,7 +98,7 @@ def test_dp_vae_reports_its_guarantee(dp_vae):
     assert p["epsilon"] <= 3.0 * 1.01
     assert p["epsilon_sgd"] <= p["target_epsilon_sgd"] * 1.01
     assert p["epsilon_domain"] == 0.0  # the declared domain covers every column
-    assert p["epsilon_basic"] == pytest.approx(
+    assert p["epsilon_basic_composition"] == pytest.approx(
         p["epsilon_domain"] + p["epsilon_marginals"] + p["epsilon_sgd"]
     )
     # the total composes DP-SGD with the discrete Laplace marginals in RDP, checked against
@@ -113,7 +113,7 @@ def test_dp_vae_reports_its_guarantee(dp_vae):
             mine_total, rdp + math.log((a - 1) / a) - (math.log(d) + math.log(a)) / (a - 1)
         )
     assert p["epsilon_rdp"] <= mine_total + 1e-9 and p["epsilon_rdp"] >= 0.9 * mine_total
-    assert p["epsilon_rdp"] < p["epsilon_basic"]  # tighter than adding the epsilons
+    assert p["epsilon_rdp"] < p["epsilon_basic_composition"]  # tighter than adding the epsilons
     assert p["epsilon"] == p["epsilon_rdp"] and "RDP" in p["composition"]
     assert "_rdp" not in p and "secrets" in p["noise"]
     assert p["delta"] == pytest.approx(1e-5)  # min(1e-5, 1/(300*sqrt(300))=1.9e-4)

@@ -508,7 +508,9 @@ def test_anonymize_db_keeps_files(tmp_path, capsys):
     assert cli.main([*run, str(tmp_path / "fake2"), "--report", str(report)]) == 1
     assert report.read_text() == "keep me" and not (tmp_path / "fake2").exists()
     capsys.readouterr()
-    assert cli.main([*run, str(out), "--overwrite"]) == 0
+    html = tmp_path / "privacy.html"
+    assert cli.main([*run, str(out), "--overwrite", "--report", str(html)]) == 0
+    assert html.is_file() and json.loads(html.with_suffix(".json").read_text())
     printed = capsys.readouterr().out
     assert "email (email)" in printed and "not saved" in printed
     fake_users = pd.read_csv(out / "users.csv")

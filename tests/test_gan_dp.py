@@ -52,10 +52,10 @@ def test_dp_gan_reports_its_guarantee(dp_gan):
     p = dp_gan.privacy_
     assert p["epsilon"] <= 3.0 * 1.01
     assert p["epsilon_sgd"] <= p["target_epsilon_sgd"] * 1.01
-    assert p["epsilon_basic"] == pytest.approx(
+    assert p["epsilon_basic_composition"] == pytest.approx(
         p["epsilon_domain"] + p["epsilon_marginals"] + p["epsilon_sgd"]
     )
-    assert p["epsilon"] == min(p["epsilon_rdp"], p["epsilon_basic"])  # RDP total, #27
+    assert p["epsilon"] == min(p["epsilon_rdp"], p["epsilon_basic_composition"])  # RDP total, #27
     assert p["accountant"] == "opacus rdp" and p["max_grad_norm"] == 1.0
     assert p["noise_multiplier"] > 0
     assert p["private_network"] == "critic"

@@ -566,3 +566,30 @@ def test_database_anonymizer_safeguards_count_copies_and_held_out_rows():
     train = anon._train["orders"][["amount", "paid"]]
     assert _copies(train.head(7), train) == 7
     assert _copies(train.assign(amount=train["amount"] + 1e6).head(7), train) == 0
+
+
+def test_match_levels_changes_fewest_cells_to_reach_the_shares():
+    from tabgen.relational._calibrate import match_levels
+
+    rng = np.random.default_rng(0)
+    values = pd.Series(["a"] * 70 + ["b"] * 30 + [None] * 5)
+    reference = pd.Series(["a"] * 50 + ["b"] * 40 + ["c"] * 10)
+    out = match_levels(values, reference, rng)
+    assert out.isna().sum() == 5 and out[values.isna()].isna().all()
+    assert out.value_counts().to_dict() == {"a": 50, "b": 40, "c": 10}
+    assert int((out != values)[values.notna()].sum()) == 20  # only the 20 surplus "a"
+    assert (out[values == "b"] == "b").all()  # under-represented levels are kept
+    assert values.tolist()[:2] == ["a", "a"]  # the input is not modified
+
+
+def test_database_report_verdict(fitted_shop):
+    tables, meta, synth = fitted_shop
+    fake = synth.sample(random_state=4)
+    report = evaluate_database(tables, fake, meta, privacy_metrics=False, n_jobs=1)
+    verdict = report.verdict
+    assert verdict["keys"].startswith("every primary key")
+    assert set(verdict) == {"keys", "cardinality", "parent_child_trends", "aggregate_detection"}
+    fake["orders"].loc[0, "user_id"] = -1  # an orphan
+    broken = evaluate_database(tables, fake, meta, privacy_metrics=False, detection_metrics=False)
+    assert broken.verdict["keys"].startswith("only")
+    assert "aggregate_detection" not in broken.verdict

@@ -380,6 +380,9 @@ def test_impute_and_rebalance_jobs(client):
     np.testing.assert_allclose(out["x"], expected["x"])
     page = client.get(f"/jobs/{job_id}/result").get_data(as_text=True)
     assert "per-column predictors" in page and "no model file" in page
+    dataset_id = url.rsplit("/", 1)[-1]
+    r = client.get(f"/api/estimate/{dataset_id}?model=preset:best&kind=impute&epochs=5")
+    assert r.status_code == 200 and r.get_json()["model"] == "chained"
     job_id = _start(client, url, kind="rebalance", model="copula", target="c",
                     strategy="c=60", selection="none")  # fmt: skip
     status = _wait(client, job_id)

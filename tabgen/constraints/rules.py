@@ -47,6 +47,9 @@ class Rule:
     """Base class of the rule kinds (see the module docstring)."""
 
     kind: str = ""
+    #: The arguments :meth:`to_dict` writes, each stored under its own name (a rule with
+    #: optional arguments left out when unset overrides :meth:`to_dict`).
+    _fields: tuple = ()
 
     @property
     def columns(self) -> list:
@@ -55,7 +58,11 @@ class Rule:
 
     def to_dict(self) -> dict:
         """The rule as JSON-able data (``{"kind": ..., arguments}``)."""
-        raise NotImplementedError
+        out = {"kind": self.kind}
+        for name in self._fields:
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, (list, tuple)) else value
+        return out
 
     def violations(self, frame: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows of ``frame`` that break the rule (rows with a missing
@@ -104,6 +111,7 @@ class Inequality(Rule):
     """
 
     kind = "inequality"
+    _fields = ("left", "op", "right")
 
     def __init__(self, left, op: str, right):
         if op not in _OPS:
@@ -132,9 +140,6 @@ class Inequality(Rule):
     def columns(self) -> list:
         return [v for v in (self.left, self.right) if not _is_const(v)]
 
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "left": self.left, "op": self.op, "right": self.right}
-
     def violations(self, frame):
         lo, hi = _values(frame, self.low), _values(frame, self.high)
         with np.errstate(invalid="ignore"):
@@ -152,6 +157,7 @@ class Range(Rule):
     """
 
     kind = "range"
+    _fields = ("low", "value", "high", "strict")
 
     def __init__(self, low, value: str, high, *, strict: bool = False):
         self.low = _check_name(low, "low", "Range")
@@ -169,15 +175,6 @@ class Range(Rule):
     @property
     def columns(self) -> list:
         return [v for v in (self.low, self.value, self.high) if not _is_const(v)]
-
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "low": self.low,
-            "value": self.value,
-            "high": self.high,
-            "strict": self.strict,
-        }
 
     def parts(self) -> list:
         """The two inequalities the range is made of."""
@@ -210,6 +207,7 @@ class LinearEquality(Rule):
     """
 
     kind = "linear_equality"
+    _fields = ("total", "parts", "coefficients", "constant", "tolerance")
 
     def __init__(self, total: str, parts, *, coefficients=None, constant=0.0, tolerance=1e-6):
         if not isinstance(total, str):
@@ -235,16 +233,6 @@ class LinearEquality(Rule):
     @property
     def columns(self) -> list:
         return [self.total, *self.parts]
-
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "total": self.total,
-            "parts": list(self.parts),
-            "coefficients": list(self.coefficients),
-            "constant": self.constant,
-            "tolerance": self.tolerance,
-        }
 
     def combine(self, frame) -> np.ndarray:
         """The weighted sum of the parts (NaN where one is missing)."""
@@ -286,6 +274,7 @@ class Custom(Rule):
     """
 
     kind = "custom"
+    _fields = ("name", "max_tries", "min_acceptance")
 
     def __init__(self, predicate, name: str = "custom", *, max_tries=20, min_acceptance=0.01):
         if predicate is not None and not callable(predicate):
@@ -304,14 +293,6 @@ class Custom(Rule):
     @property
     def columns(self) -> list:
         return []
-
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "max_tries": self.max_tries,
-            "min_acceptance": self.min_acceptance,
-        }
 
     def violations(self, frame):
         if self.predicate is None:

@@ -63,18 +63,24 @@ class _Step:
     rule: Rule
     reads: list
     writes: list
+    type: str = ""
+    #: ``(key, attribute)`` pairs :meth:`get_state` saves besides the type and the rule.
+    _saved: tuple = ()
 
     def fit(self, X, private: bool = False) -> None:
         """Learn what the step needs from the training rows (nothing with ``private``)."""
 
     def get_state(self) -> dict:
-        raise NotImplementedError
+        state = {"type": self.type, "rule": self.rule.to_dict()}
+        state.update((key, getattr(self, attr)) for key, attr in self._saved)
+        return state
 
 
 class _Gap(_Step):
     """``write`` modelled as ``|write - other|`` where both are present."""
 
     type = "gap"
+    _saved = (("write", "write"), ("other", "other"), ("datetime", "datetime"))
 
     def __init__(self, rule, write, other, datetime):
         self.rule, self.write, self.other, self.datetime = rule, write, other, datetime
@@ -151,15 +157,6 @@ class _Gap(_Step):
 
         return fix
 
-    def get_state(self):
-        return {
-            "type": self.type,
-            "rule": self.rule.to_dict(),
-            "write": self.write,
-            "other": self.other,
-            "datetime": self.datetime,
-        }
-
     @classmethod
     def from_state(cls, s, rules):
         rule = _find_rule(s["rule"], rules)
@@ -195,6 +192,7 @@ class _Joint(_Step):
     seen in training (missing cells included in a combination)."""
 
     type = "joint"
+    _saved = (("combos", "combos_"), ("weights", "weights_"))
 
     def __init__(self, rule):
         self.rule = rule
@@ -270,14 +268,6 @@ class _Joint(_Step):
             del cond[c]
         cond[self.cols[0]] = pd.Series(labels, index=cond.index, dtype=object)
         return None
-
-    def get_state(self):
-        return {
-            "type": self.type,
-            "rule": self.rule.to_dict(),
-            "combos": self.combos_,
-            "weights": self.weights_,
-        }
 
     @classmethod
     def from_state(cls, s, rules):

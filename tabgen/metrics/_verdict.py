@@ -10,7 +10,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .report import Report
+    from ._report import Report
 
 #: The Anonymeter-style risks of the ``attacks`` group.
 _ATTACK_RISKS = (
@@ -40,11 +40,8 @@ def headline_detector(scores: dict[str, float]) -> str | None:
     return max(aucs, key=lambda k: (aucs[k], k == "gb"))
 
 
-def _fidelity(report: Report) -> str | None:
-    scores = report.scores
+def _fidelity(report: Report, scores: dict) -> str:
     shape, trend = scores["shape"], scores["trend"]
-    if not _ok(shape):
-        return None
     worst = min(shape, trend) if _ok(trend) else shape
     text = f"{_grade(worst, 0.9, 0.8)}: single-column distributions match at shape {shape:.2f}"
     if _ok(trend):
@@ -58,11 +55,8 @@ def _fidelity(report: Report) -> str | None:
     return text + "."
 
 
-def _detection(report: Report) -> str | None:
-    scores = report.scores
+def _detection(report: Report, scores: dict) -> str:
     best = headline_detector(scores)
-    if best is None:
-        return None
     auc = scores[f"detection_{best}_auc"]
     if auc <= 0.6:
         grade, meaning = "good", "hard to tell from real rows"
@@ -94,11 +88,8 @@ def _detection(report: Report) -> str | None:
     return text + "."
 
 
-def _utility(report: Report) -> str | None:
-    scores = report.scores
+def _utility(report: Report, scores: dict) -> str:
     syn, real = scores["utility_synthetic"], scores["utility_real"]
-    if not _ok(syn):
-        return None
     result = report.results.get("utility")
     metric = "score" if result is None else str(result.details.get("metric", "score"))
     text = f"a model trained on synthetic rows scores {metric} {syn:.3f} on the holdout"
@@ -111,11 +102,8 @@ def _utility(report: Report) -> str | None:
     return text + "."
 
 
-def _privacy(report: Report) -> str | None:
-    scores = report.scores
+def _privacy(report: Report, scores: dict) -> str:
     copies, copies_hold = scores["exact_copy_rate"], scores["exact_copy_rate_holdout"]
-    if not _ok(copies):
-        return None
     parts = [f"{copies:.1%} of synthetic rows copy a training row"]
     if _ok(copies_hold):
         parts[0] += f" ({copies_hold:.1%} match a holdout row by chance)"
@@ -158,17 +146,18 @@ def _privacy(report: Report) -> str | None:
 
 
 def verdict(report: Report) -> dict[str, str]:
-    """``{group: sentence}`` for fidelity, detection, utility and privacy (what ran)."""
+    """``{group: sentence}`` for fidelity, detection, utility and privacy (what ran): a
+    group has a sentence when one of the scores it needs was measured."""
+    scores = report.scores
     out = {}
-    for group, make in (
-        ("fidelity", _fidelity),
-        ("detection", _detection),
-        ("utility", _utility),
-        ("privacy", _privacy),
+    for group, needs, make in (
+        ("fidelity", ("shape",), _fidelity),
+        ("detection", tuple(f"detection_{k}_auc" for k in DETECTORS), _detection),
+        ("utility", ("utility_synthetic",), _utility),
+        ("privacy", ("exact_copy_rate",), _privacy),
     ):
-        line = make(report)
-        if line is not None:
-            out[group] = line
+        if any(_ok(scores.get(key, math.nan)) for key in needs):
+            out[group] = make(report, scores)
         elif group in report.skipped:
             out[group] = f"not measured: {report.skipped[group]}."
     return out

@@ -50,7 +50,7 @@ from ._encode import RowSpace
 from ._neighbors import check_metric, kneighbors
 from ._result import MetricResult
 from ._sampling import RandomState, check_max_rows, child_seed, resolve_rng, subsample
-from .attacks.membership import MIN_HOLDOUT, membership_attacks
+from .attacks.membership import HEADLINE_KEYS, MIN_HOLDOUT, membership_attacks
 
 __all__ = ["exact_copy_rate", "privacy"]
 
@@ -221,7 +221,7 @@ def privacy(
             result.scores[key] = np.nan
             result.notes[key] = "needs a holdout set (real rows not used for training)"
         if membership:
-            result.scores.update(dict.fromkeys(_MEMBERSHIP_KEYS, np.nan))
+            result.scores.update(dict.fromkeys(HEADLINE_KEYS, np.nan))
             result.notes["mia_auc_worst"] = "needs a holdout set (real rows not used for training)"
         return result
 
@@ -250,23 +250,10 @@ def privacy(
     return result
 
 
-_MEMBERSHIP_KEYS = (
-    "mia_auc_worst",
-    "mia_auc_worst_low",
-    "mia_auc_worst_high",
-    "mia_tpr_at_1pct_fpr",
-    "mia_tpr_at_1pct_fpr_high",
-    "mia_tpr_at_0.1pct_fpr",
-    "mia_tpr_at_0.1pct_fpr_high",
-    "records_at_risk",
-    "records_at_risk_holdout",
-)
-
-
 def _membership(result, real, synthetic, holdout, kinds, cap, n_bootstrap, rng) -> None:
     """Add the membership attacks' worst case to ``result`` (NaN with a note if impossible)."""
     if len(holdout) < MIN_HOLDOUT:
-        for key in _MEMBERSHIP_KEYS:
+        for key in HEADLINE_KEYS:
             result.scores[key] = np.nan
         result.notes["mia_auc_worst"] = (
             f"the membership attacks need a holdout of at least {MIN_HOLDOUT} rows"
@@ -281,7 +268,7 @@ def _membership(result, real, synthetic, holdout, kinds, cap, n_bootstrap, rng) 
         n_bootstrap=n_bootstrap,
         random_state=child_seed(rng),
     )
-    result.scores.update({k: found.scores[k] for k in _MEMBERSHIP_KEYS})
+    result.scores.update({k: found.scores[k] for k in HEADLINE_KEYS})
     result.details.update(found.details)
     result.arrays["record_risk"] = found.arrays["record_risk"]
     result.notes.update(found.notes)

@@ -5,14 +5,14 @@ cells of the other columns and their missingness flags: gradient-boosted trees t
 features as they are (they learn where a missing value goes), a linear model (ridge / logistic
 regression) sees them at the mean plus the flags. In this first pass nothing imputed is a
 feature, so a cell's prediction estimates its conditional mean given what its row shows, and
-held-out cells measure its error honestly. For each column the fit compares the two models on a
-held-out part of the observed cells and keeps the blend (or the mean / mode) that predicts them
-best, so each table picks its own model. That first pass is then refined by MICE-style rounds
-(``_rounds``): each incomplete column refitted on the completed table, with randomised trees as
-a third candidate, kept only where held-out observed cells say it helps. Multiple imputation
-draws the missing cells of a row one column after the other (first-pass models), each given the
-row's observed cells and the cells drawn before it (a sequential factorisation of their joint
-conditional), with the held-out residuals as noise.
+held-out cells measure its error honestly. For each column the fit compares the two models
+on a held-out part of the observed cells and keeps the blend (or the mean / mode) that
+predicts them best, so each table picks its own model. The first pass is then refined by
+MICE-style rounds (``_rounds``): each incomplete column refitted on the completed table, with
+randomised trees as a third candidate, kept only where held-out observed cells say it helps.
+Multiple imputation draws the missing cells of a row one column after the other (first-pass
+models), each given the row's observed cells and the cells drawn before it (a sequential
+factorisation of their joint conditional), with the held-out residuals as noise.
 """
 
 from __future__ import annotations

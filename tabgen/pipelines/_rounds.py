@@ -24,6 +24,8 @@ import warnings
 
 import numpy as np
 
+from tabgen._progress import each
+
 #: Rounds after the first pass, at most (early stopping usually ends sooner).
 MAX_ROUNDS = 4
 #: The per-column candidate models of a round.
@@ -205,7 +207,7 @@ def apply_rounds(chain, rounds: list, Z: np.ndarray, F: np.ndarray) -> np.ndarra
     miss = np.isnan(Z)
     F = F.copy()
     for kept in rounds:
-        for j in chain.order:
+        for j in each(chain.order):  # advances the imputer's bar, if shown
             rows = miss[:, j]
             if j not in kept or not rows.any():
                 continue

@@ -235,7 +235,7 @@ def _rdp_total(rdp, eps_domain, delta_domain, eps_marg, delta_model, basic) -> d
         "delta": float(delta_domain + delta_model),
         "accountant": name if tight < basic else "basic (epsilons and deltas add)",
         "epsilon_rdp": float(tight),
-        "epsilon_basic": float(basic),
+        "epsilon_basic_composition": float(basic),
     }
 
 

@@ -8,7 +8,7 @@ against an independent computation; it is slightly conservative compared to PRV.
 calibrated for the model's share of the budget; the fit's total composes that run with the
 discrete Laplace counts of the domain and marginals in RDP (:func:`compose_rdp`) and reports
 it beside the basic sum, keeping the smaller (``privacy_["epsilon"]``,
-``privacy_["epsilon_basic"]``). Noise and
+``privacy_["epsilon_basic_composition"]``). Noise and
 Poisson sampling draw from ``torch.Generator`` objects seeded from the operating system's
 entropy (:func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``: a DP
 fit is not reproducible. The gradient noise is hardened by :func:`secure_noise`: Opacus'

@@ -166,8 +166,9 @@ def share_flips(is_first, observed, family, target, rng) -> np.ndarray:
 def match_marginals(synth, table, frame, rng) -> pd.DataFrame:
     """Each numeric own column of a child table given the marginal of its model's
     unconditional draw, by rank: conditioning decides the order of the rows (hence their
-    dependence on the parents), the model's own marginal the values. A sequence's order
-    column likewise (a monotone map: each sequence stays non-decreasing)."""
+    dependence on the parents), the model's own marginal the values. Categorical columns
+    get the draw's level shares (:func:`match_levels`). A sequence's order column is
+    mapped like the numbers (a monotone map: each sequence stays non-decreasing)."""
     model = synth.models_[table]
     if model is None or not synth.metadata_.parents(table) or len(frame) == 0:
         return frame
@@ -183,6 +184,11 @@ def match_marginals(synth, table, frame, rng) -> pd.DataFrame:
     for col in cols:
         new = rank_map(frame[col], ref[col], rng)
         frame[col] = S.as_dtype(pd.Series(new), synth.tables_[table]["dtypes"][col]).to_numpy()
+    for col in model.columns_:
+        if col in cols or col == order_col or col not in synth.tables_[table]["columns"]:
+            continue
+        if col in frame.columns and col in ref.columns and not F.is_numeric(frame[col]):
+            frame[col] = match_levels(frame[col], ref[col], rng)
     if sequence and order_col in ref.columns:
         x = rank_map(
             pd.Series(F.order_numbers(frame[order_col])),
@@ -210,3 +216,36 @@ def rank_map(values: pd.Series, reference: pd.Series, rng) -> np.ndarray:
     ranks[order] = np.arange(m)
     x[ok] = y[np.minimum(((ranks + 0.5) / m * len(y)).astype("int64"), len(y) - 1)]
     return x
+
+
+def match_levels(values: pd.Series, reference: pd.Series, rng) -> pd.Series:
+    """``values`` with the fewest cells changed (random ones of the over-represented levels,
+    given to the under-represented ones) so that the levels' counts follow their shares in
+    ``reference``; missing cells stay missing."""
+    seen = values.notna().to_numpy()
+    m = int(seen.sum())
+    ref = reference.dropna().astype(str)
+    if m == 0 or len(ref) == 0:
+        return values
+    text = values.astype(str).to_numpy()
+    levels = sorted(set(ref) | set(text[seen]))
+    share = ref.value_counts(normalize=True).reindex(levels, fill_value=0.0).to_numpy()
+    want = np.floor(share * m).astype("int64")
+    rest = m - int(want.sum())
+    if rest > 0:
+        want[np.argsort(-(share * m - want), kind="stable")[:rest]] += 1
+    have = np.array([(text[seen] == lv).sum() for lv in levels])
+    rows = np.flatnonzero(seen)
+    free = []
+    for level, excess in zip(levels, have - want):
+        if excess > 0:
+            mine = rows[text[rows] == level]
+            free.extend(rng.choice(mine, size=excess, replace=False))
+    if not free:
+        return values
+    free = rng.permutation(np.array(free))
+    new_levels = np.repeat(np.array(levels, dtype=object), np.maximum(want - have, 0))
+    out = values.astype(object).copy()
+    originals = {str(v): v for v in pd.unique(pd.concat([values.dropna(), reference.dropna()]))}
+    out.iloc[free] = [originals[lv] for lv in new_levels]
+    return out.astype(values.dtype) if values.dtype != object else out

@@ -24,7 +24,8 @@ How it works (details of the frames in :mod:`tabgen.relational._features`):
   (inpainting).
 * **Marginals** (``marginals=True``). Each numeric column of a child table is mapped,
   rank for rank, onto its model's unconditional draw: the conditional draws decide the
-  order of the values, the model's own marginal the values.
+  order of the values, the model's own marginal the values; each categorical column gets
+  the draw's level shares with the fewest cells changed.
 * **Keys.** Primary keys are fresh (``1..n``, or ``"<table>_<i>"`` for text keys); every
   foreign key is a generated parent's key, null only where the relationship is nullable.
 """
@@ -88,7 +89,9 @@ class RelationalSynthesizer(BaseEstimator):
         marginal of its model's unconditional draw, rank for rank: conditioning on the
         generated parents decides the order of the children's values (their dependence on
         the parents), the model's marginal the values, so that a child table keeps the
-        shape its model has on its own. A sequence's order column too (a monotone map:
+        shape its model has on its own. Each categorical column gets the draw's level
+        shares, with the fewest cells changed (random cells of the over-represented
+        levels). A sequence's order column too (a monotone map:
         every sequence stays non-decreasing). Costs one unconditional draw per child
         table. ``False``: the conditional draws as they come (model files written before
         this option load with ``False``, so they sample as before).

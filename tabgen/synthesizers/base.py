@@ -6,7 +6,9 @@ schema and the randomness, check that the model is fitted, parse conditions
 pipeline for a DataFrame, a Parquet path and a differentially private fit: validate ->
 schema -> encoder (:mod:`tabgen.synthesizers._fitdata`) -> optional privatisation
 (:mod:`tabgen.privacy._fit`) -> the model's ``_fit`` -> post-processors
-(:mod:`tabgen.synthesizers.postprocess`). A model implements a few private hooks:
+(:mod:`tabgen.synthesizers.postprocess`). ``inpaint`` (:mod:`tabgen.synthesizers.inpainting`)
+fills missing cells through the same conditional sampling, for every model whose
+``capabilities.inpainting`` is true. A model implements a few private hooks:
 
 ``_make_encoder()``
     the :class:`~tabgen.encoders.TableEncoder` configuration it wants;
@@ -43,6 +45,7 @@ from tabgen.schema import restore_dtypes
 from tabgen.synthesizers._fitdata import training_data
 from tabgen.synthesizers.capabilities import CapabilitiesOf
 from tabgen.synthesizers.conditions import ConditionHandling, Conditions
+from tabgen.synthesizers.inpainting import Inpainting
 from tabgen.synthesizers.postprocess import PostProcessing, check_postprocess
 
 __all__ = ["BaseSynthesizer", "Conditions"]
@@ -50,7 +53,7 @@ __all__ = ["BaseSynthesizer", "Conditions"]
 logger = logging.getLogger("tabgen")
 
 
-class BaseSynthesizer(ConditionHandling, PostProcessing, BaseEstimator):
+class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimator):
     """Base class of all synthesizers (see the module docstring for the hooks).
 
     Subclasses define a keyword-only ``__init__`` that stores each parameter unchanged under

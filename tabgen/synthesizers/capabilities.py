@@ -19,8 +19,8 @@ class Capabilities:
     numeric_conditions : bool
         Numeric columns can be conditioned on as well (exact values).
     inpainting : bool
-        Any set of observed cells conditions a row natively (no rejection); imputation
-        needs it.
+        Any set of observed cells conditions a row natively (no rejection):
+        :meth:`~tabgen.synthesizers.base.BaseSynthesizer.inpaint` and imputation need it.
     row_conditions : bool
         Conditions may differ per row (NaN marks a free cell), sampled in one call rather
         than grouped by which columns are fixed.

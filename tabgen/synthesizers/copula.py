@@ -362,16 +362,12 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             "marginals": [m.get_state() for m in self.marginals_],
             "orders": {str(j): r.tolist() for j, r in self.orders_.items()},
         }
-        if hasattr(self, "privacy_"):
-            state["privacy"] = self.privacy_
-        return state, {"correlation": self.correlation_}
+        return state, {"correlation": self.correlation_}  # privacy_: saved by the base class
 
     def _set_state(self, state, arrays):
         self.marginals_ = [PiecewiseCDF.from_state(s) for s in state["marginals"]]
         self.orders_ = {int(j): np.asarray(r, dtype="float64") for j, r in state["orders"].items()}
         self.correlation_ = np.array(arrays["correlation"], dtype="float64")
-        if "privacy" in state:
-            self.privacy_ = dict(state["privacy"])
 
     @classmethod
     def _test_params(cls):

@@ -62,6 +62,19 @@ MIN_HOLDOUT = 20
 #: Record risk above which a training row counts as exposed (flagged at 1 % FPR).
 RISK_LEVEL = 0.99
 
+#: The headline scores of :func:`membership_attacks`: worst cases and shares of exposed rows.
+HEADLINE_KEYS = (
+    "mia_auc_worst",
+    "mia_auc_worst_low",
+    "mia_auc_worst_high",
+    "mia_tpr_at_1pct_fpr",
+    "mia_tpr_at_1pct_fpr_high",
+    "mia_tpr_at_0.1pct_fpr",
+    "mia_tpr_at_0.1pct_fpr_high",
+    "records_at_risk",
+    "records_at_risk_holdout",
+)
+
 
 def membership_attacks(
     real: pd.DataFrame,

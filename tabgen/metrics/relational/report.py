@@ -43,6 +43,37 @@ class DatabaseReport(Report):
         out["time_s"] = float(self.time_s)
         return out
 
+    @property
+    def verdict(self) -> dict[str, str]:
+        """One plain-language sentence per database score that ran (keys, cardinality,
+        parent-child trends, aggregate detection); the single-table verdicts do not apply."""
+        s = self.scores
+        out = {}
+        if "key_integrity" in s:
+            keys = s["key_integrity"]
+            out["keys"] = (
+                "every primary key is unique and every foreign key points to a parent"
+                if keys == 1.0
+                else f"only {keys:.1%} of the key checks hold (see key_integrity details)"
+            )
+        if s.get("cardinality_shape_min", math.nan) == s.get("cardinality_shape_min"):
+            out["cardinality"] = (
+                "children per parent: KS complement "
+                f"{s['cardinality_shape_min']:.3f} on the worst relationship (1 is identical)"
+            )
+        if s.get("parent_child_trend", math.nan) == s.get("parent_child_trend"):
+            out["parent_child_trends"] = (
+                f"parent x child column pairs: trend score {s['parent_child_trend']:.3f} "
+                "(1 is identical)"
+            )
+        auc = s.get("aggregate_detection_gb_auc", math.nan)
+        if auc == auc:
+            out["aggregate_detection"] = (
+                f"a classifier tells real from synthetic parents with their children's "
+                f"aggregates at AUC {auc:.3f} (0.5: it cannot)"
+            )
+        return out
+
     def to_html(self, path, *, max_columns: int = 30, overwrite: bool = False) -> Path:
         """Write the scores as one plain HTML table (atomically; ``overwrite`` as for
         :meth:`~tabgen.metrics.Report.to_json`)."""

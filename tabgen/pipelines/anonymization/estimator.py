@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
+from tabgen._params import store_params
 from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state, spawn_seed
 from tabgen._tags import table_input_tags
@@ -82,6 +83,8 @@ class Anonymizer(BaseEstimator):
         Public domain for DP mode (``{"age": (17, 90), "sex": ["Female", "Male"]}``); what it
         does not declare is measured privately, spending part of ``epsilon``.
     random_state : None, int or numpy.random.Generator
+        Seed of the fit: the holdout split, the outlier bounds, the synthesizer's fit (its
+        own ``random_state`` is set from it) and the default stream of :meth:`sample`.
     verbose : bool, default=False
         Show progress bars on stderr (the synthesizer's training); ``False`` prints nothing
         of its own and leaves the synthesizer's ``verbose`` as set.
@@ -137,22 +140,7 @@ class Anonymizer(BaseEstimator):
         random_state=None,
         verbose: bool = False,
     ):
-        self.synthesizer = synthesizer
-        self.preset = preset
-        self.holdout = holdout
-        self.target = target
-        self.pii = pii
-        self.pii_columns = pii_columns
-        self.keep_columns = keep_columns
-        self.rare_threshold = rare_threshold
-        self.clip_outliers = clip_outliers
-        self.distance_quantile = distance_quantile
-        self.schema = schema
-        self.epsilon = epsilon
-        self.delta = delta
-        self.domain = domain
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     # -- fit --------------------------------------------------------------------------------
     def __sklearn_tags__(self):

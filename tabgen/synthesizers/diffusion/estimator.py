@@ -9,18 +9,17 @@ import numpy as np
 import torch
 
 from tabgen._params import store_params
-from tabgen._rng import check_random_state, torch_generator
+from tabgen._rng import torch_generator
 from tabgen.nn import load_weights, weight_arrays
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
-from tabgen.schema import check_frame
 from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
 from tabgen.synthesizers.diffusion.sampler import solve
-from tabgen.synthesizers.diffusion.slots import condition_slots, fill_missing, observed_slots
+from tabgen.synthesizers.diffusion.slots import condition_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
 
 logger = logging.getLogger("tabgen")
@@ -338,49 +337,6 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         if conditions is not None:
             known, mask = condition_slots(self.encoder_, self.layout_, n, conditions)
         return self._generate(n, known, mask, rng)
-
-    # -- inpainting -------------------------------------------------------------------------
-    def inpaint(self, X, n_draws: int = 1, random_state=None):
-        """Complete the missing cells of ``X`` conditioned on the observed cells of each row.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Rows with the fitted columns; NaN/None/NaT cells are filled. Observed cells are
-            returned unchanged.
-        n_draws : int, default=1
-            Number of independent completions (multiple imputation).
-        random_state : None, int or numpy.random.Generator
-            Seed of this call. ``None`` continues the estimator's own stream.
-
-        Returns
-        -------
-        pandas.DataFrame or list of pandas.DataFrame
-            One completed copy of ``X`` (same index, columns and dtypes where the filled
-            values allow) when ``n_draws == 1``, else a list of ``n_draws`` copies.
-        """
-        self._check_fitted()
-        if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
-            raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
-        X = check_frame(X)
-        missing = [c for c in self.columns_ if c not in X.columns]
-        extra = [c for c in X.columns if c not in self.columns_]
-        if missing or extra:
-            raise ValueError(
-                f"X must hold exactly the fitted columns; missing {missing!r}, unknown {extra!r}"
-            )
-        X = X[self.columns_]
-        rng = self._sampling_rng if random_state is None else check_random_state(random_state)
-        known, mask = observed_slots(self.encoder_, self.layout_, X)
-        n = len(X)
-        Z = self._generate(
-            n * n_draws, np.tile(known, (n_draws, 1)), np.tile(mask, (n_draws, 1)), rng
-        )
-        draws = []
-        for k in range(n_draws):
-            decoded = self.encoder_.inverse_transform(Z[k * n : (k + 1) * n])
-            draws.append(fill_missing(X, decoded))
-        return draws[0] if n_draws == 1 else draws
 
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):

@@ -4,7 +4,6 @@ sampling time they stay fixed and the denoiser fills the others."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from tabgen.synthesizers.diffusion import process
 
@@ -35,43 +34,3 @@ def condition_slots(encoder, layout, n: int, conditions):
     if not mask.any():
         return None, None
     return process.to_model(Z, layout), mask
-
-
-def observed_slots(encoder, layout, X: pd.DataFrame):
-    """Model-space values and mask of the observed cells of ``X`` (the missing slot of a
-    cell to fill is known: it is wanted observed)."""
-    dim = layout.dim
-    Z = np.zeros((len(X), dim))
-    mask = np.zeros((len(X), dim), dtype=bool)
-    for name, enc in encoder.encoders_.items():
-        sl = encoder.slices_[name]
-        if sl.stop == sl.start:
-            continue
-        nan = X[name].isna().to_numpy()
-        if (~nan).any():
-            Z[~nan, sl] = enc.transform(X[name][~nan])
-            mask[~nan, sl] = True
-        for s in encoder.column_spans(name):
-            if s.role == "missing":  # a cell to fill is wanted observed
-                Z[nan, s.start] = 0.0
-                mask[nan, s.start] = True
-    return process.to_model(Z, layout), mask
-
-
-def fill_missing(X: pd.DataFrame, decoded: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with its missing cells taken from ``decoded`` (same row order)."""
-    out = X.copy()
-    for name in X.columns:
-        nan = X[name].isna().to_numpy()
-        if not nan.any():
-            continue
-        fill = decoded[name].to_numpy()[nan]
-        col = out[name]
-        try:
-            col = col.copy()
-            col.iloc[np.flatnonzero(nan)] = fill
-        except (TypeError, ValueError):
-            col = col.astype(object)
-            col.iloc[np.flatnonzero(nan)] = fill
-        out[name] = col
-    return out

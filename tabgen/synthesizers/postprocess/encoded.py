@@ -73,15 +73,9 @@ class EncodedFeatures:
             precision = np.dtype(dtype) if dtype in ("float16", "float32") else None
             dep = None
             if name in source:
-                det, mapping = source[name]
-                det_enc = encoder.encoders_[det]
-                keys = _categories(det_enc)
-                hit = pd.Index(list(mapping), dtype=object).get_indexer(keys) >= 0
-                values = pd.to_numeric(
-                    pd.Series([mapping[k] if h else None for k, h in zip(keys, hit)], dtype=object),
-                    errors="coerce",
-                ).to_numpy(dtype="float64")
-                dep = (det_enc, encoder.slices_[det].start, hit, values)
+                det_enc, det_start, hit, mapped = _dependency(encoder, *source[name])
+                values = pd.to_numeric(mapped, errors="coerce").to_numpy(dtype="float64")
+                dep = (det_enc, det_start, hit, values)
             support = None
             if name in supports:
                 support = np.asarray(supports[name], dtype="float64")
@@ -99,14 +93,8 @@ class EncodedFeatures:
             slots = features.slots(name, decoded)
             dep = None
             if name in source:
-                det, mapping = source[name]
-                det_enc = encoder.encoders_[det]
-                keys = _categories(det_enc)
-                hit = pd.Index(list(mapping), dtype=object).get_indexer(keys) >= 0
-                mapped = pd.Series(
-                    [mapping[k] if h else None for k, h in zip(keys, hit)], dtype=object
-                )
-                dep = (det_enc, encoder.slices_[det].start, hit, features.slots(name, mapped))
+                det_enc, det_start, hit, mapped = _dependency(encoder, *source[name])
+                dep = (det_enc, det_start, hit, features.slots(name, mapped))
             categorical.append((enc, start, slots, dep, j))
             j += len(levels) + 1
         return cls(features.width, numeric, categorical)
@@ -154,6 +142,17 @@ def _categories(enc) -> np.ndarray:
     cats = np.empty(len(enc.categories_), dtype=object)
     cats[:] = enc.categories_
     return cats
+
+
+def _dependency(encoder, det: str, mapping: dict) -> tuple:
+    """A column kept as a function of the categorical column ``det`` (``{level: value}``):
+    ``det``'s encoder, its first slot, which of its categories ``mapping`` holds, and the
+    value of each category (``None`` where it holds none), as an object Series."""
+    det_enc = encoder.encoders_[det]
+    keys = _categories(det_enc)
+    hit = pd.Index(list(mapping), dtype=object).get_indexer(keys) >= 0
+    mapped = pd.Series([mapping[k] if h else None for k, h in zip(keys, hit)], dtype=object)
+    return det_enc, encoder.slices_[det].start, hit, mapped
 
 
 def _codes(enc, Z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:

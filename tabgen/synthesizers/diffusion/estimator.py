@@ -216,9 +216,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         store_params(self, locals())
 
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies and the
-    #: discriminator selection (4 candidates per row) measured better on Adult at the full
-    #: training budget (gradient-boosting detection .886 -> .925, DCR share and MIA AUC
-    #: unchanged; bench_diffusion_ablation.py, RESULTS.md); snapping changed nothing.
+    #: discriminator selection (4 candidates per row) lower gradient-boosting detection on
+    #: Adult at the full training budget without moving DCR share or membership AUC; snapping
+    #: changed nothing (figures: bench_diffusion_ablation.py, benchmarks/RESULTS.md).
     #: ``inpaint`` never selects (it completes given rows).
     default_postprocessors = ("dependencies", "selection")
 

@@ -42,8 +42,8 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
         )
         + f" (2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by seven "
         "or eight engineers: times are inflated and noisy, quality is not, every neural model "
-        f"and CTGAN trains a fixed {a['epochs']} epochs; the `constraints_c_*` runs with "
-        "`OMP_NUM_THREADS=1`). A run of a later file replaces the same "
+        f"and CTGAN trains a fixed {a['epochs']} epochs; the `constraints_c_*`, `_d_*` and "
+        "`_e_*` runs with `OMP_NUM_THREADS=1`). A run of a later file replaces the same "
         "data/model/rules/seed of an earlier one. Where several seeds ran, the run-to-run "
         "spread is given below the table.",
         "",

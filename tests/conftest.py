@@ -94,3 +94,7 @@ def pinned_dp_noise(monkeypatch):
     from tabgen.privacy import _mechanisms
 
     monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 12345)
+    # the DP-SGD gradient noise reads os.urandom: each run gets the same fixed byte stream
+    monkeypatch.setattr(
+        _mechanisms, "secret_bytes_source", lambda: np.random.default_rng(12345).bytes
+    )

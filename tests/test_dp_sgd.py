@@ -115,7 +115,7 @@ def test_dp_vae_reports_its_guarantee(dp_vae):
     assert p["epsilon_rdp"] <= mine_total + 1e-9 and p["epsilon_rdp"] >= 0.9 * mine_total
     assert p["epsilon_rdp"] < p["epsilon_basic_composition"]  # tighter than adding the epsilons
     assert p["epsilon"] == p["epsilon_rdp"] and "RDP" in p["composition"]
-    assert "_rdp" not in p and "secrets" in p["noise"]
+    assert "_rdp" not in p and "os.urandom" in p["noise"] and "4 draws" in p["noise"]
     assert p["delta"] == pytest.approx(1e-5)  # min(1e-5, 1/(300*sqrt(300))=1.9e-4)
     assert p["accountant"] == "opacus rdp" and p["max_grad_norm"] == 1.0
     assert p["sample_rate"] == pytest.approx(50 / 300)
@@ -210,36 +210,71 @@ def test_every_builtin_model_has_a_dp_mode_and_others_are_refused():
         check_dp_support(NoPrivacy())
 
 
-def test_gradient_noise_is_float_safe_and_rekeyed_every_step(monkeypatch):
+def test_csprng_gaussian_has_the_right_moments_and_sums_four_draws():
+    from tabgen.privacy.dpsgd import csprng_gaussian
+
+    x = csprng_gaussian(200_000, 1.0).numpy()
+    assert x.shape == (200_000,) and x.dtype == np.float64
+    assert abs(x.mean()) < 0.01 and abs(x.std() - 1.0) < 0.01
+    assert abs(np.mean(x**4) / np.mean(x**2) ** 2 - 3.0) < 0.1  # Gaussian kurtosis
+    assert abs(csprng_gaussian(50_000, 3.0).std().item() / 3.0 - 1.0) < 0.02
+    # each value is half the sum of four Box-Muller normals built from the bytes given
+    stream = np.random.default_rng(7).bytes(16 * 2 * 3)
+    words = np.frombuffer(stream, dtype=np.uint64) >> np.uint64(11)
+    u = (words.astype(np.float64) + 1.0) / 2.0**53
+    r, t = np.sqrt(-2 * np.log(u[:6])), 2 * np.pi * u[6:]
+    z = np.concatenate([r * np.cos(t), r * np.sin(t)]).reshape(4, 3)
+    got = csprng_gaussian(3, 2.0, source=lambda k: stream[:k])
+    np.testing.assert_allclose(got.numpy(), z.sum(axis=0), rtol=1e-12)
+
+
+def _private_linear(seed):
+    """A Linear(500, 500) made private (250 500 weights), its summed gradient zero: one
+    ``add_noise`` leaves pure noise in ``grad``."""
     import torch
 
-    from tabgen.privacy import _mechanisms
-    from tabgen.privacy.dpsgd import secure_noise
+    from tabgen.privacy.dpsgd import DPSGDSettings, make_private
 
-    gen = torch.Generator()
+    torch.manual_seed(seed)
+    module = torch.nn.Linear(500, 500)
+    run = make_private(
+        module,
+        torch.optim.SGD(module.parameters(), lr=0.1),
+        torch.zeros(100, 500),
+        DPSGDSettings(epsilon=3.0, delta=1e-5, max_grad_norm=2.0, batch_size=10, epochs=1),
+    )
+    for p in run.optimizer.params:
+        p.summed_grad = torch.zeros_like(p)
+    return run
 
-    class FakeOptimizer:  # the one method Opacus' pre_step calls to add the noise
-        secure_mode = False
 
-        def __init__(self):
-            self.draws = []
+def test_gradient_noise_comes_from_the_os_csprng_not_torch():
+    import torch
 
-        def add_noise(self):
-            self.draws.append(torch.normal(0.0, 1.0, (1000,), generator=gen))
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    first = _private_linear(0)
+    torch.manual_seed(0)
+    first.optimizer.add_noise()
+    assert torch.equal(torch.rand(3), expected)  # torch's global generator untouched
+    second = _private_linear(0)  # the same torch seed: different noise
+    torch.manual_seed(0)
+    second.optimizer.add_noise()
+    weight = next(p for p in first.optimizer.params if p.dim() == 2)
+    other = next(p for p in second.optimizer.params if p.dim() == 2)
+    assert not torch.equal(weight.grad, other.grad)
+    # std = noise_multiplier * max_grad_norm, as Opacus adds it
+    std = first.optimizer.noise_multiplier * 2.0
+    noise = weight.grad.flatten().double()
+    assert weight.grad.dtype == torch.float32 and noise.numel() == 250_000
+    assert abs(noise.mean().item()) < 0.01 * std and abs(noise.std().item() / std - 1) < 0.01
+    with pytest.raises(ValueError, match="zero_grad"):  # never noise one gradient twice
+        first.optimizer.add_noise()
 
-    def run():
-        opt = FakeOptimizer()
-        secure_noise(opt, gen)
-        opt.add_noise()
-        opt.add_noise()
-        return opt
 
-    monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 12345)
-    first, again = run(), run()
-    assert first.secure_mode is True  # Opacus then sums 4 draws and halves them
-    # re-keyed before each step (and the step number mixed in): steps differ, and with the
-    # key pinned the noise is reproduced exactly, so the key is all the generator carries
-    assert not torch.equal(first.draws[0], first.draws[1])
-    assert torch.equal(first.draws[1], again.draws[1])
-    monkeypatch.setattr(_mechanisms, "secret_seed", lambda bits=62: 999)
-    assert not torch.equal(run().draws[0], first.draws[0])
+def test_pinned_noise_source_reproduces_the_noise(pinned_dp_noise):
+    a, b = _private_linear(0), _private_linear(1)
+    a.optimizer.add_noise()
+    b.optimizer.add_noise()
+    for p, q in zip(a.optimizer.params, b.optimizer.params):
+        assert p.grad.equal(q.grad)

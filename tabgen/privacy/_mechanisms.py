@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import secrets
 
 import numpy as np
@@ -30,6 +31,13 @@ def secret_seed(bits: int = 62) -> int:
     of the fit (initialisation, dequantisation, sampling) still follows ``random_state``.
     """
     return secrets.randbits(bits)
+
+
+def secret_bytes_source():
+    """The byte source of the DP-SGD gradient noise: :func:`os.urandom`, the operating
+    system's CSPRNG (a callable ``n -> n random bytes``). Every DP-SGD run asks for its own,
+    so tests can pin it per fit (``tests/conftest.py``'s ``pinned_dp_noise``)."""
+    return os.urandom
 
 
 def secret_rng():

@@ -8,16 +8,19 @@ against an independent computation; it is slightly conservative compared to PRV.
 calibrated for the model's share of the budget; the fit's total composes that run with the
 discrete Laplace counts of the domain and marginals in RDP (:func:`compose_rdp`) and reports
 it beside the basic sum, keeping the smaller (``privacy_["epsilon"]``,
-``privacy_["epsilon_basic_composition"]``). Noise and
-Poisson sampling draw from ``torch.Generator`` objects seeded from the operating system's
-entropy (:func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``: a DP
-fit is not reproducible. The gradient noise is hardened by :func:`secure_noise`: Opacus'
-floating-point-safe noise (each value the sum of four Gaussian draws halved) and a noise
-generator re-keyed from the OS CSPRNG before every step. It remains a *floating-point*
-Gaussian (``torch.normal`` on a Mersenne Twister), unlike the exact discrete noise of the
-domain and marginal steps (:mod:`tabgen.privacy.noise`): Opacus' ``secure_mode=True`` would
-draw it from ``torchcsprng``, which is unmaintained and has no build for current torch, and a
-discrete Gaussian per weight per step in exact arithmetic is far too slow.
+``privacy_["epsilon_basic_composition"]``).
+
+Poisson sampling draws from a ``torch.Generator`` seeded from the operating system's entropy
+(:func:`~tabgen.privacy._mechanisms.secret_seed`), never from ``random_state``: a DP fit is
+not reproducible. The gradient noise is drawn by :func:`secure_noise` at the place Opacus
+adds it (``add_noise``, ``std = noise_multiplier * max_grad_norm``): uniform bits from the
+operating system's CSPRNG (:func:`os.urandom`), turned into Gaussians by Box-Muller
+(:func:`csprng_gaussian`), each value the sum of four such draws halved, Opacus'
+floating-point-safe ``secure_mode`` recipe (Holohan & Braghin 2021). That is Opacus'
+``secure_mode=True`` without ``torchcsprng`` (unmaintained, no build for current torch);
+torch's generators and global seed play no part. It remains a *floating-point* Gaussian,
+unlike the exact discrete noise of the domain and marginal steps (:mod:`tabgen.privacy.noise`):
+a discrete Gaussian per weight per step in exact arithmetic is far too slow.
 ``privacy_["noise"]`` says so for every DP-SGD fit.
 
 Opacus is an optional dependency: ``pip install "tabgen[dp]"``.
@@ -25,7 +28,7 @@ Opacus is an optional dependency: ``pip install "tabgen[dp]"``.
 
 from __future__ import annotations
 
-import itertools
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -90,12 +93,12 @@ class DPSGDRun:
             "expected_batch_size": float(self.loader.sample_rate * len(self.loader.dataset)),
             "steps": int(steps),
             "mechanism": "DP-SGD (Opacus): per-sample clipping, Poisson sampling, Gaussian noise",
-            "noise": "DP-SGD gradient noise: floating-point Gaussian (torch.normal), each value "
-            "the sum of 4 draws halved (Opacus' floating-point-safe secure_mode noise, Holohan "
-            "& Braghin 2021), the generator re-keyed every step from the OS CSPRNG (secrets); "
-            "still floating point, not a discrete Gaussian, and not Opacus' torchcsprng "
-            "generator (no build for current torch); domain and marginal counts: exact discrete "
-            "Laplace (CKS 2020) on a secure bit source",
+            "noise": "DP-SGD gradient noise: floating-point Gaussian from the OS CSPRNG "
+            "(os.urandom bits, Box-Muller), each value the sum of 4 draws halved (Opacus' "
+            "floating-point-safe secure_mode recipe, Holohan & Braghin 2021), in place of "
+            "Opacus' torchcsprng (no build for current torch); not an exact discrete Gaussian; "
+            "domain and marginal counts: exact discrete Laplace (CKS 2020) on a secure bit "
+            "source",
             "_rdp": self.rdp_curve(),
         }
 
@@ -149,30 +152,74 @@ def compose_rdp(curve, pure_epsilons, delta: float) -> float:
     return float(epsilon)
 
 
-def secure_noise(optimizer, generator: torch.Generator) -> None:
-    """Harden the gradient noise of an Opacus optimizer without ``torchcsprng``.
+def csprng_gaussian(n: int, std: float, source=os.urandom) -> torch.Tensor:
+    """``n`` Gaussian values of standard deviation ``std`` from a cryptographically secure
+    byte source, hardened against floating-point attacks as Opacus' ``secure_mode``.
 
-    * Opacus' floating-point-safe noise (``secure_mode``): each value is the sum of four
-      Gaussian draws halved (Holohan & Braghin 2021, section 5.1), which defeats the attacks
-      on the low-order bits of a single floating-point Gaussian (Jin et al. 2022); Opacus only
-      switches it on together with ``torchcsprng``, which does not build for current torch.
-    * ``generator`` (a Mersenne Twister) is re-keyed before every step with fresh bits from
-      the OS CSPRNG (:func:`~tabgen.privacy._mechanisms.secret_seed`, mixed with the step
-      number): no generator state outlives one step, so one step's noise tells nothing about
-      another's.
+    Each 8 random bytes give a 53-bit integer ``k`` and the uniform ``(k + 1) / 2**53`` in
+    ``(0, 1]``; pairs of uniforms give two standard normals by Box-Muller (in float64, with
+    torch's vectorised ``log``/``cos``/``sin``); each returned value is ``std`` times the sum
+    of four normals halved (Holohan & Braghin 2021, section 5.1: the set of floats a sum can
+    take no longer reveals one draw's low-order bits).
 
-    The noise is still floating-point Gaussian, not a discrete Gaussian (drawing one per
+    Parameters
+    ----------
+    n : int
+        How many values.
+    std : float
+        Their standard deviation.
+    source : callable, default :func:`os.urandom`
+        ``k -> k`` random bytes; the operating system's CSPRNG unless a test pins it.
+
+    Returns
+    -------
+    torch.Tensor
+        ``n`` float64 values (on the CPU).
+
+    Examples
+    --------
+    >>> x = csprng_gaussian(100_000, 2.0)
+    >>> abs(x.mean().item()) < 0.05, abs(x.std().item() / 2.0 - 1) < 0.02
+    (True, True)
+    """
+    n = int(n)
+    pairs = 2 * n  # 4 n normals, two per Box-Muller pair
+    words = np.frombuffer(source(16 * pairs), dtype=np.uint64) >> np.uint64(11)
+    u = torch.from_numpy(words.astype(np.float64)).add_(1.0).mul_(2.0**-53)
+    radius = torch.log(u[:pairs]).mul_(-2.0).sqrt_()
+    angle = u[pairs:].mul(2.0 * np.pi)
+    normals = torch.cat([radius * torch.cos(angle), radius * torch.sin(angle)])
+    return normals.view(4, n).sum(dim=0).mul_(0.5 * std)
+
+
+def secure_noise(optimizer, source=os.urandom) -> None:
+    """Draw the gradient noise of an Opacus optimizer from a secure source.
+
+    Replaces the optimizer's ``add_noise`` (called by Opacus' ``pre_step`` after clipping)
+    with one that does the same, ``p.grad = p.summed_grad + noise`` with
+    ``std = noise_multiplier * max_grad_norm`` for every parameter, with the noise drawn by
+    :func:`csprng_gaussian` from ``source`` (the OS CSPRNG): Opacus' ``secure_mode`` noise
+    without ``torchcsprng``. Torch's generators and global seed are never used. Like Opacus,
+    it refuses to add noise twice to the same summed gradient.
+
+    The noise is still a floating-point Gaussian, not a discrete Gaussian (drawing one per
     weight per step in exact arithmetic is far too slow); ``privacy_["noise"]`` says so.
     """
-    optimizer.secure_mode = True
-    add_noise = optimizer.add_noise
-    steps = itertools.count()
 
-    def rekeyed_add_noise():
-        generator.manual_seed((_mechanisms.secret_seed() ^ next(steps)) & (2**63 - 1))
-        add_noise()
+    def add_noise():
+        std = float(optimizer.noise_multiplier) * float(optimizer.max_grad_norm)
+        for p in optimizer.params:
+            summed = p.summed_grad
+            if getattr(summed, "_processed", False):
+                raise ValueError(
+                    "the gradients were not cleared since the last optimizer step: call "
+                    "optimizer.zero_grad() between steps (DP-SGD uses each gradient once)"
+                )
+            noise = csprng_gaussian(summed.numel(), std, source)
+            p.grad = (summed + noise.to(summed).view_as(summed)).view_as(p)
+            summed._processed = True
 
-    optimizer.add_noise = rekeyed_add_noise
+    optimizer.add_noise = add_noise
 
 
 def make_private(
@@ -186,8 +233,9 @@ def make_private(
     The sampling rate is ``1 / ceil(n / batch_size)``, about ``batch_size / n`` (Opacus'
     Poisson data loader: each row joins each batch independently); the noise multiplier is
     the smallest (within Opacus' search tolerance) that keeps ``epsilon`` within the target
-    after the ``epochs * len(loader)`` steps that the Poisson loader yields. Sampling and
-    noise are seeded by :func:`~tabgen.privacy._mechanisms.secret_seed`.
+    after the ``epochs * len(loader)`` steps that the Poisson loader yields. Sampling is
+    seeded by :func:`~tabgen.privacy._mechanisms.secret_seed`; the noise comes from
+    :func:`~tabgen.privacy._mechanisms.secret_bytes_source` (:func:`secure_noise`).
     """
     opacus = require_opacus()
     from opacus.accountants.utils import get_noise_multiplier
@@ -200,7 +248,6 @@ def make_private(
     batch = max(1, min(int(settings.batch_size), n))
     seed = _mechanisms.secret_seed()  # not from random_state: see secret_seed
     sampler_gen = torch.Generator().manual_seed(seed)
-    noise_gen = torch.Generator(device=X.device).manual_seed(seed + 1)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.arange(n, device=X.device)),
         batch_size=batch,
@@ -217,13 +264,12 @@ def make_private(
             noise_multiplier=1.0,  # replaced below, before any step
             max_grad_norm=float(settings.max_grad_norm),
             poisson_sampling=True,
-            noise_generator=noise_gen,
         )
         # calibrated for the steps the Poisson loader yields (its own length, which float
         # rounding can make one less than ceil(n / batch)); Opacus' make_private_with_epsilon
         # counts int(epochs / sample_rate) instead, and the spent epsilon could end above
         # the target
-        secure_noise(priv_opt, noise_gen)
+        secure_noise(priv_opt, _mechanisms.secret_bytes_source())
         priv_opt.noise_multiplier = get_noise_multiplier(
             target_epsilon=float(settings.epsilon),
             target_delta=float(settings.delta),

@@ -92,6 +92,30 @@ def test_post_processors_apply_to_inpainted_cells():
     np.testing.assert_array_equal(out["code"].to_numpy(), expected)
 
 
+def test_completions_never_go_through_the_candidate_selection(monkeypatch):
+    """Rows being completed (``fill_missing``) are the model's own draws, for every model
+    with a discriminator selection: the selection is asked for whole rows only."""
+    df = _table()
+    model = tabgen.VAESynthesizer(**SMALL["vae"], postprocess=["selection"], random_state=0).fit(df)
+    selection = model._postprocessor("discriminator")
+    assert selection is not None
+    calls = []
+    original = type(selection).draw
+    monkeypatch.setattr(
+        type(selection),
+        "draw",
+        lambda self, *a, **k: calls.append(1) or original(self, *a, **k),
+    )
+    model.sample(50, random_state=0)
+    assert calls  # whole rows are selected
+    calls.clear()
+    X = df.head(40).copy()
+    X.loc[::2, "x"] = np.nan
+    X.loc[1::2, "level"] = None
+    out = model.inpaint(X, random_state=0)
+    assert out.notna().all().all() and not calls
+
+
 def test_rules_hold_on_inpainted_rows():
     df = _table()
     model = tabgen.GaussianCopulaSynthesizer(

@@ -252,7 +252,8 @@ class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimat
             ids of the previous batch).
         fill_missing : bool, default False
             With a conditions DataFrame, every free cell comes out observed, never missing
-            (imputation). Without conditions it has no effect.
+            (imputation), drawn by the model itself: the discriminator selection, whose gain is
+            on whole rows, does not pick among completions. Without conditions it has no effect.
 
         Returns
         -------
@@ -315,7 +316,7 @@ class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimat
         if self._row_conditions:
             encoded = self._encode_conditions(frame)
             if fill_missing:
-                encoded.present = tuple(self.columns_)
+                encoded.present, encoded.completes = tuple(self.columns_), True
             result = self._decode(self._draw(len(frame), encoded, rng), id_offset)
             self._after_decode(result, frame)
             self._enforce(result, frame)
@@ -335,7 +336,7 @@ class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimat
                 present = tuple(c for c in self.columns_ if c not in cols)
                 if encoded is None:
                     encoded = Conditions(frame=sub.reset_index(drop=True), encoded={})
-                encoded.present = present
+                encoded.present, encoded.completes = present, True
             block = self._draw(len(rows), encoded, rng)
             if Z is None:
                 Z = np.empty((len(frame), block.shape[1]))

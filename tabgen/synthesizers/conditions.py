@@ -37,12 +37,17 @@ class Conditions:
         for free cells).
     present : tuple
         Columns whose cells must come out observed (not missing) even where not fixed.
+    completes : bool
+        The rows are given rows being completed (``fill_missing``, inpainting): the model's
+        own draws, never the candidate selection (its gain is on whole rows).
     """
 
     frame: pd.DataFrame
     encoded: dict
     #: Unconditioned columns whose cells must come out non-missing (used by imputation).
     present: tuple = ()
+    #: Given rows being completed (``fill_missing``): drawn without the candidate selection.
+    completes: bool = False
 
     @property
     def columns(self) -> list:
@@ -57,6 +62,7 @@ class Conditions:
             frame=self.frame.iloc[rows].reset_index(drop=True),
             encoded={c: np.asarray(v)[rows] for c, v in self.encoded.items()},
             present=self.present,
+            completes=self.completes,
         )
 
 

@@ -332,14 +332,6 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             )
         return process.from_model(X.cpu().numpy(), self.layout_)
 
-    def _draw(self, n, conditions, rng):
-        """``_sample`` through the selection, except for :meth:`inpaint` (conditions that ask
-        every column observed): completions stay the model's own draws, as measured for
-        imputation and over-sampling (the selection's gain is on whole rows, issue #26)."""
-        if conditions is not None and tuple(conditions.present) == tuple(self.columns_):
-            return self._sample(n, conditions, rng)
-        return super()._draw(n, conditions, rng)
-
     def _sample(self, n, conditions: Conditions | None, rng):
         known = mask = None
         if conditions is not None:

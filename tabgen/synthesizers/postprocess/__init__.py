@@ -151,9 +151,11 @@ class PostProcessing:
         return Z
 
     def _draw(self, n: int, conditions, rng) -> np.ndarray:
-        """``_sample``, through the candidate selection when there is one."""
+        """``_sample``, through the candidate selection when there is one (not for rows being
+        completed: ``conditions.completes``)."""
         selection = self._postprocessor("discriminator")
-        if selection is None or self._selects_natively:
+        completes = conditions is not None and conditions.completes
+        if selection is None or self._selects_natively or completes:
             return self._sample(n, conditions, rng)
         return selection.draw(self, n, conditions, rng)
 

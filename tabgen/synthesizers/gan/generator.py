@@ -134,11 +134,14 @@ class Generator(nn.Module):
         return raw
 
     @torch.no_grad()
-    def lookup_weights(self, weights: list, continuous, noise_dim: int) -> tuple:
+    def lookup_weights(self, weights: list, continuous, noise_dim: int, columns=None) -> tuple:
         """Weights for :meth:`infer_lookup`: :meth:`low_precision_weights` with the input
         rows of every layer split in two. The noise rows stay a bfloat16 matrix; the rows of
         the conditional vector become a float32 table of each slot's contribution to the
-        layer (through the wide-block embeddings too: the input layer is linear)."""
+        layer (through the wide-block embeddings too: the input layer is linear).
+
+        ``columns``: the output layer computes only these slots, in this order (the raw
+        output of :meth:`infer_lookup_parts` then has ``len(columns)`` columns)."""
         in_dim = len(self.inp._narrow) + sum(b - a for a, b in self.inp.wide)
         width = in_dim - noise_dim
         basis = torch.zeros(width, in_dim, device=weights[-1][1].device)
@@ -153,6 +156,10 @@ class Generator(nn.Module):
         last, table = layers[-1]
         cont = [w.index_select(1, cols).contiguous() for w in last]
         cont_table = table.index_select(1, cols).contiguous()
+        if columns is not None:
+            keep = torch.as_tensor(list(columns), dtype=torch.long, device=basis.device)
+            last = [w.index_select(1, keep).contiguous() for w in last]
+            layers[-1] = (last, table.index_select(1, keep).contiguous())
         # the tables in bfloat16: each product starts from the looked-up row rounded so
         layers = [(low, table.to(LOW)) for low, table in layers]
         return layers, cols, cont, cont_table
@@ -282,18 +289,24 @@ def sample_compact(
     # in place where the sum has the noise's type (bfloat16 or float32 raw): the same sums
     scores = gumbel.add_(raw) if dtype == gumbel.dtype else raw + gumbel
     for group in plan.groups(raw.device):
-        cols, width, soft_at, soft, code_at, code, missing_code, missing_at, absorbs = group
-        choice = torch.argmax(scores.index_select(1, cols).view(n, -1, width), dim=2)
-        if len(soft):
-            out.scatter_(1, choice.index_select(1, soft) + soft_at, 1.0)
-        if len(code):
-            value = choice.index_select(1, code)
-            if len(absorbs):
-                gone = value.index_select(1, absorbs) == missing_code
-                out[:, missing_at] = gone.to(out.dtype)
-                value[:, absorbs] = torch.where(gone, 0, value.index_select(1, absorbs))
-            out[:, code_at] = value.to(out.dtype)
+        cols, width = group[:2]
+        write_choices(out, torch.argmax(scores.index_select(1, cols).view(n, -1, width), 2), group)
     return out
+
+
+def write_choices(out: torch.Tensor, choice: torch.Tensor, group: tuple) -> None:
+    """Write the choices ``(rows, blocks of the group)`` of one :class:`CompactPlan` group
+    into the compact rows ``out``: a one-hot slot, or a code (and a missing flag)."""
+    _, _, soft_at, soft, code_at, code, missing_code, missing_at, absorbs = group
+    if len(soft):
+        out.scatter_(1, choice.index_select(1, soft) + soft_at, 1.0)
+    if len(code):
+        value = choice.index_select(1, code)
+        if len(absorbs):
+            gone = value.index_select(1, absorbs) == missing_code
+            out[:, missing_at] = gone.to(out.dtype)
+            value[:, absorbs] = torch.where(gone, 0, value.index_select(1, absorbs))
+        out[:, code_at] = value.to(out.dtype)
 
 
 class CompactPlan:
@@ -303,7 +316,9 @@ class CompactPlan:
     ``continuous`` lists ``(expanded slot, compact slot)`` of the ``tanh`` heads; every other
     block is a choice among its slots (the "missing" slot dropped for an observed column;
     an observed column's own missingness block is skipped), and blocks are grouped by their
-    number of choices.
+    number of choices. ``order`` lists the expanded slots the groups read, group after
+    group, and ``spans`` each group's ``(first, stop)`` in ``order`` and in the list of
+    blocks (``n_blocks`` in all): what :func:`.candidates.sample_compact_cdf` reads.
     """
 
     def __init__(self, layout: GanLayout, observed):
@@ -345,6 +360,20 @@ class CompactPlan:
                 )
             )
         self._on = {}
+        self.order, self.spans, self.n_blocks = [], [], 0
+        for group in self._groups:
+            cols, width = group[:2]
+            blocks = len(cols) // max(width, 1)
+            self.spans.append(
+                (
+                    len(self.order),
+                    len(self.order) + len(cols),
+                    self.n_blocks,
+                    self.n_blocks + blocks,
+                )
+            )
+            self.order += cols
+            self.n_blocks += blocks
 
     @classmethod
     def of(cls, layout: GanLayout, observed) -> CompactPlan:

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from tabgen._progress import chunks
+from tabgen.synthesizers.gan.candidates import sample_compact_cdf
 from tabgen.synthesizers.gan.critic import Critic
 from tabgen.synthesizers.gan.embedding import WIDE
 from tabgen.synthesizers.gan.generator import CompactPlan, Generator, sample_compact
@@ -92,31 +93,34 @@ def _compact_chunks(
         _, category = sampler.sample_conditions(n, cpu_gen, train=False)
     chunk = int(np.clip(CHUNK_SLOTS // max(layout.width, 1), 256, 16_384))
     weights = generator.inference_weights()
+    # the selection's candidates (bfloat16, conditional vectors): one uniform per choice
     lookup = low_precision and sampler.active
+    plan = CompactPlan.of(layout, observed)
+    plan.groups(gen.device)  # built here, not by the workers
     low = None
     if low_precision:
         tanh = [b.start for b in layout.blocks if b.activation == "tanh"]
         if lookup:
-            low = generator.lookup_weights(weights, tanh, noise_dim)
+            low = generator.lookup_weights(weights, tanh, noise_dim, columns=plan.order)
         else:
             low = generator.low_precision_weights(weights, tanh)
-    CompactPlan.of(layout, observed).groups(gen.device)  # built here, not by the workers
     dtype = "float64" if score is None else "float32"
+    draw_width = plan.n_blocks if lookup else layout.width
 
     def draws():  # in this thread, in the order of a one-thread run
         for a in chunks(n, chunk):
             b = min(a + chunk, n)
             noise = torch.randn(b - a, noise_dim, generator=gen, device=gen.device)
-            uniform = torch.rand((b - a, layout.width), generator=gen, device=gen.device)
+            uniform = torch.rand((b - a, draw_width), generator=gen, device=gen.device)
             yield a, b, noise, uniform
 
     def compute(item):
         a, b, noise, uniform = item
         with torch.no_grad():
-            head = None
             if lookup:
                 cat = torch.as_tensor(category[a:b], dtype=torch.long, device=noise.device)
                 raw, head = generator.infer_lookup_parts(noise, cat, low)
+                rows = sample_compact_cdf(raw, head, uniform, layout, observed)
             else:
                 if sampler.active:
                     cond = sampler.condition_vectors(category[a:b]).to(noise.device)
@@ -124,7 +128,7 @@ def _compact_chunks(
                     cond = noise.new_zeros(b - a, 0)
                 x = torch.cat([noise, cond], dim=1)
                 raw = generator.infer_low(x, low) if low_precision else generator.infer(x, weights)
-            rows = sample_compact(raw, layout, None, observed, uniform=uniform, head=head)
+                rows = sample_compact(raw, layout, None, observed, uniform=uniform)
             rows = rows.cpu().numpy().astype(dtype, copy=False)
         return a, b, rows, None if score is None else score(rows.astype("float64"))
 

@@ -247,7 +247,9 @@ def sample_to_file(
 
     workers = _batch_workers(model, n_jobs, seeds is not None, -(-n // batch_size))
 
-    with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
+    from tabgen._parallel import reuse_freed_memory
+
+    with atomic_path(path) as tmp, contextlib.ExitStack() as stack, reuse_freed_memory():
         # one bar for the file (the sample() calls below show none of their own)
         advance = stack.enter_context(task(n, desc="sampling", unit="row", enabled=verbose))
         writer = None

@@ -400,7 +400,7 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         k = int(self.selection_draws)
         if selection is None or k < 2 or n == 0:
             return self._generate_once(category, n, gens, observed)
-        parts = []
+        out = np.empty((n, self.layout_.compact_width))
         low = low_precision_fast(self._runtime_device())
         selection.prepare(self, low_precision=low)  # before batches are scored by threads
         for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
@@ -416,8 +416,8 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
                 Z = self._generate_once(cat, k * m, gens, observed)
                 logits = selection.score_encoded(self, Z)
             u = torch.rand(m, generator=gens[0], dtype=torch.float64).numpy()
-            parts.append(Z[pick_per_row(logits, k, u)].astype("float64", copy=False))
-        return np.concatenate(parts)
+            out[a : a + m] = Z[pick_per_row(logits, k, u)]  # float32 or float64 -> float64
+        return out
 
     def _generate_once(
         self, category, n: int, gens, observed=(), low_precision: bool = False, score=None

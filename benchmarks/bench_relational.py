@@ -111,36 +111,53 @@ def hma_worker(db: str, folder: str) -> None:
     warnings.filterwarnings("ignore")
     tables, meta = load_db(db)
     sdv_meta = SDVMetadata.load_from_dict(sdv_metadata(meta, tables))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     synth = HMASynthesizer(sdv_meta)
     synth.fit(tables)
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
+    fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     root = next(t for t in meta.order() if not meta.parents(t))
     fake = synth.sample(num_rows=len(tables[root]), main_table_name=root)  # scale 1
-    sample_s = time.perf_counter() - start
+    sample_s, sample_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     out = Path(folder)
     for name, frame in fake.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "times.json").write_text(json.dumps({"fit_s": fit_s, "sample_s": sample_s}))
+    times = {"fit_s": fit_s, "sample_s": sample_s, "fit_cpu_s": fit_cpu_s}
+    times.update(sample_cpu_s=sample_cpu_s, finished=time.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    (out / "times.json").write_text(json.dumps(times))
 
 
-def run_hma(db: str, timeout: float) -> tuple[dict | None, dict]:
+def run_hma(db: str, timeout: float, keep: str | None = None) -> tuple[dict | None, dict]:
+    """HMA's tables and times for ``db``: fitted and sampled in a subprocess (at most
+    ``timeout`` seconds), or, with ``keep``, read from ``keep/<db>`` where an earlier
+    run of this script left them (the same worker; scored again in this run)."""
+    if keep is not None:
+        folder = Path(keep) / db
+        if (folder / "times.json").is_file():
+            times = json.loads((folder / "times.json").read_text())
+            times["reused"] = str(folder)
+            return {p.stem: pd.read_parquet(p) for p in folder.glob("*.parquet")}, times
+        folder.mkdir(parents=True, exist_ok=True)
+        return _hma_subprocess(db, timeout, str(folder))
     with tempfile.TemporaryDirectory() as folder:
-        cmd = [sys.executable, __file__, "--hma-worker", db, folder]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        try:
-            proc = subprocess.run(cmd, timeout=timeout, capture_output=True, text=True, env=env)
-        except subprocess.TimeoutExpired:
-            return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
-        if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines()
-            errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
-            message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
-            return None, {"error": f"HMA failed: {message[:400]}"}
-        times = json.loads((Path(folder) / "times.json").read_text())
-        fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
-        return fake, times
+        return _hma_subprocess(db, timeout, folder)
+
+
+def _hma_subprocess(db: str, timeout: float, folder: str) -> tuple[dict | None, dict]:
+    cmd = [sys.executable, __file__, "--hma-worker", db, folder]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    try:
+        proc = subprocess.run(cmd, timeout=timeout, capture_output=True, text=True, env=env)
+    except subprocess.TimeoutExpired:
+        return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
+        message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
+        return None, {"error": f"HMA failed: {message[:400]}"}
+    times = json.loads((Path(folder) / "times.json").read_text())
+    fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
+    return fake, times
 
 
 def run_tabgen(tables, meta, seeds: int = 1, **params) -> tuple[dict, dict]:
@@ -254,6 +271,12 @@ def main() -> None:
         help="sampling seeds of tabgen and the single-table copula for the spread of the "
         "cheap scores (the full scores are the first seed's)",
     )
+    parser.add_argument(
+        "--hma-keep",
+        default=None,
+        help="folder where HMA's sampled tables are kept per database (reused when there: a "
+        "long HMA fit can run ahead, in the background, and be scored in the main run)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "relational.json"))
     parser.add_argument("--hma-worker", nargs=2, metavar=("DB", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -301,7 +324,7 @@ def main() -> None:
                     if machine["sdv"] is None:
                         entry["methods"][method] = {"error": "SDV not installed"}
                         continue
-                    fake, info = run_hma(db, args.hma_timeout)
+                    fake, info = run_hma(db, args.hma_timeout, args.hma_keep)
                 elif method == "tabgen":
                     fake, info = run_tabgen(tables, meta, args.seeds)
                 elif method == "tabgen-nomarg":

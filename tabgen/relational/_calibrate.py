@@ -30,9 +30,16 @@ def calibrate(synth, table, frame, full, context, assign, rng) -> pd.DataFrame:
     rel = next((r for r in assign if r.name == primary), None)
     if rel is None or len(frame) == 0:
         return frame
-    specs = synth.relationships_[rel.name]["aggregates"]
     if meta.order_by(table) is None:
         frame = calibrate_shares(synth, table, frame, full, context, rel, assign[rel], rng)
+    return family_moments(synth, table, frame, full, rel, assign[rel])
+
+
+def family_moments(synth, table, frame, full, rel, family) -> pd.DataFrame:
+    """Each family's continuous columns shifted and scaled to the mean and spread its
+    parent was generated with (not the order column, not a linked column)."""
+    meta = synth.metadata_
+    specs = synth.relationships_[rel.name]["aggregates"]
     parent = full[rel.parent]
     ranges = synth.tables_[table].get("ranges", {})
     for spec in specs:
@@ -48,7 +55,7 @@ def calibrate(synth, table, frame, full, context, assign, rng) -> pd.DataFrame:
         mean = parent[F.aggregate_name(rel, ["mean", col])].to_numpy(dtype="float64")
         std = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
         x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
-        new = calibrate_moments(x, assign[rel], mean, std, *ranges[col])
+        new = calibrate_moments(x, family, mean, std, *ranges[col])
         dtype = pd.api.types.pandas_dtype(synth.tables_[table]["dtypes"][col])
         if pd.api.types.is_integer_dtype(dtype):
             new = np.round(new)

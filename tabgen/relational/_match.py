@@ -5,10 +5,10 @@ The conditional draws of a child table carry its dependence on the generated par
 their joint distribution within the table inherits every error of those parents. The
 model's unconditional draw has the table's own joint distribution, with no parent in it.
 Each generated row is paired with a distinct row of the draw, as close as possible in the
-table's own columns (a minimum-cost assignment on normal scores of the ranks, solved
-exactly within blocks of rows along their main axis), and takes that row's values: the
-table gets the draw's joint distribution, each parent keeps children close to the ones it
-was generated with.
+table's own columns and in its parents' context (the draw has context columns too; a
+minimum-cost assignment on normal scores of the ranks, solved exactly within blocks of
+rows along their main axis), and takes that row's values: the table gets the draw's joint
+distribution, each parent keeps children close to the ones it was generated with.
 """
 
 from __future__ import annotations
@@ -24,20 +24,25 @@ from tabgen.relational import _features as F
 BLOCK = 400
 #: Most levels of a categorical column one-hot encoded in the distance (others: one group).
 LEVELS = 20
+#: Weight of the parents' context in the distance, the row's own columns weighing 1: the
+#: context keeps each family near its parent, the own columns keep a family's rows near
+#: each other (measured on the four benchmark databases, ``bench_relational.py``: a
+#: heavier context made the aggregate detection easier on pbc and math_schools).
+CONTEXT_WEIGHT = 0.5
 
 
 def match_rows(
     frame: pd.DataFrame, reference: pd.DataFrame, columns: list, context: list, rng
 ) -> np.ndarray:
     """For each row of ``frame``, the position of its partner in ``reference`` (same length,
-    a permutation), close in ``columns`` and in the parents' ``context`` (the two groups
-    weigh the same in the distance)."""
+    a permutation), close in ``columns`` and in the parents' ``context`` (each group
+    scaled to a total weight: 1 for ``columns``, ``CONTEXT_WEIGHT`` for ``context``)."""
     n = len(frame)
     blocks = []
-    for cols in (columns, context):
+    for cols, weight in ((columns, 1.0), (context, CONTEXT_WEIGHT)):
         if cols:
             X = features(pd.concat([frame[cols], reference[cols]], ignore_index=True))
-            blocks.append(X / np.sqrt(max(X.shape[1], 1)))
+            blocks.append(X * np.sqrt(weight / max(X.shape[1], 1)))
     X = np.hstack(blocks) if blocks else np.zeros((2 * n, 0))
     A, B = X[:n], X[n:]
     if n <= BLOCK or X.shape[1] == 0:

@@ -323,10 +323,13 @@ class DiscriminatorSelection:
             cached = self._plan_cache = (key, plan)  # one assignment: safe to read from threads
         return cached[1]
 
-    def draw(self, model, n: int, conditions, rng, draws: int = DRAWS) -> np.ndarray:
+    def draw(
+        self, model, n: int, conditions, rng, draws: int = DRAWS, low_precision: bool = False
+    ) -> np.ndarray:
         """Encoded matrix of ``n`` rows of ``model``, each the pick among ``draws``
         candidates (``conditions``: a :class:`~tabgen.synthesizers.base.Conditions` of
-        ``n`` rows, or ``None``)."""
+        ``n`` rows, or ``None``; ``low_precision``: unconditional candidates scored as in
+        :meth:`logits`)."""
         if draws < 2 or n == 0:
             return model._sample(n, conditions, rng)
         parts = []
@@ -334,7 +337,7 @@ class DiscriminatorSelection:
             m = min(CHUNK, n - a)
             if conditions is None:
                 Z = model._sample(draws * m, None, rng)
-                logits = self.score_encoded(model, Z)
+                logits = self.score_encoded(model, Z, low_precision)
             else:  # conditioned cells are left alone by the post-processors: decode
                 cond = conditions.take(np.tile(np.arange(a, a + m), draws))
                 Z = model._sample(draws * m, cond, rng)

@@ -48,7 +48,7 @@ def quiet_table() -> list[str]:
     lines = [
         "### Two cores, 3,000,000 rows to Parquet (the quiet window)",
         "",
-        "Command: `/tmp/gspeed/quiet.sh` (kept in the fragment's words): `python "
+        "Commands, one after the other in the window: `python "
         "benchmarks/bench_throughput.py --rows 3000000 --variants gan,gan_draws1,vae,copula "
         "--models-dir <dir> --tag p3_quiet_after` on the branch, the same script with "
         "`--tag p3_quiet_before` in an export of main eb87a21, then `--variants "
@@ -78,6 +78,23 @@ def quiet_table() -> list[str]:
             f"| {NAMES.get(name, name)} |  | {r['rows_per_s']:,} |  |  |  | "
             f"{r['extra_peak_mib']} | {r['rows_per_cpu_s']:,} |"
         )
+    verdicts = []
+    for name, target in TARGETS.items():
+        r = after["results"].get(name)
+        if r is not None:
+            met = "met" if r["rows_per_s"] >= target else "**missed**"
+            verdicts.append(f"{NAMES[name]} {r['rows_per_s']:,} rows/s: target {met}")
+    slower = [
+        n for n, r in after["results"].items() if n in b and r["rows_per_s"] < b[n]["rows_per_s"]
+    ]
+    lines += [
+        "",
+        "Targets (two cores): "
+        + "; ".join(verdicts)
+        + ". "
+        + ("Slower than before: " + ", ".join(slower) + "." if slower else "No model slower.")
+        + " Extra peak: resident memory over the loaded model's (the 1 GiB bound).",
+    ]
     return lines
 
 

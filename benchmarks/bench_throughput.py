@@ -54,6 +54,7 @@ VARIANTS = {
     "gan_jobs1": ("gan", {"n_jobs": 1}),
     "vae_jobs1": ("vae", {"n_jobs": 1}),
     "copula_jobs1": ("copula", {"n_jobs": 1}),
+    "gan_jobs3": ("gan", {"n_jobs": 3}),  # one thread more than two cores
 }
 
 

@@ -22,6 +22,7 @@ NAMES = {
     "copula": "copula",
     "gan_jobs1": "GAN, default, `n_jobs=1`",
     "vae_jobs1": "VAE, `n_jobs=1`",
+    "gan_jobs3": "GAN, default, `n_jobs=3`",
 }
 
 
@@ -52,8 +53,8 @@ def quiet_table() -> list[str]:
         "benchmarks/bench_throughput.py --rows 3000000 --variants gan,gan_draws1,vae,copula "
         "--models-dir <dir> --tag p3_quiet_after` on the branch, the same script with "
         "`--tag p3_quiet_before` in an export of main eb87a21, then `--variants "
-        "gan_jobs1,vae_jobs1` on the branch; torch's default threads (2), the other engineers "
-        f"idle. Load average at the start: after {after['load_avg_start']}"
+        "gan_jobs1,vae_jobs1,gan_jobs3` on the branch; torch's default threads (2), the "
+        f"other engineers idle. Load average at the start: after {after['load_avg_start']}"
         + (f", before {before['load_avg_start']}" if before else "")
         + ".",
         "",

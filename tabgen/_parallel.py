@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -45,20 +46,34 @@ def _one_native_thread() -> None:
         torch.set_num_threads(1)
 
 
+#: Blocks of :func:`_single_threaded_natives` running (in any thread) and what the first
+#: one changed, restored by the last one.
+_NATIVES = {"lock": threading.Lock(), "users": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _single_threaded_natives() -> Iterator[None]:
-    """BLAS pools at one thread, and torch's default for new threads at one, restored on
-    exit (the calling thread's own torch setting is unchanged)."""
+    """BLAS pools at one thread, and torch's default for new threads at one, restored when
+    the last such block (of any thread) ends; the calling thread's own torch setting is
+    unchanged."""
     from threadpoolctl import threadpool_limits
 
-    torch = sys.modules.get("torch")
-    saved = torch.get_num_threads() if torch is not None else None
+    with _NATIVES["lock"]:
+        if _NATIVES["users"] == 0:
+            torch = sys.modules.get("torch")
+            saved = torch.get_num_threads() if torch is not None else None
+            _NATIVES["saved"] = (torch, saved, threadpool_limits(limits=1, user_api="blas"))
+        _NATIVES["users"] += 1
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+        yield
     finally:
-        if torch is not None:
-            torch.set_num_threads(saved)
+        with _NATIVES["lock"]:
+            _NATIVES["users"] -= 1
+            if _NATIVES["users"] == 0:
+                torch, saved, limits = _NATIVES["saved"]
+                limits.restore_original_limits()
+                if torch is not None:
+                    torch.set_num_threads(saved)
 
 
 #: glibc's ``mallopt`` parameters (malloc.h).

@@ -79,6 +79,29 @@ def test_workers_use_one_torch_thread_and_the_caller_keeps_its_own(torch_threads
     assert default_workers() == 1
 
 
+def test_concurrent_blocks_restore_torchs_thread_count(torch_threads):
+    torch.set_num_threads(2)
+    gate = threading.Barrier(2)
+
+    def run():
+        def job(x):
+            gate.wait(timeout=10) if x == 0 else None
+            return x
+
+        list(ordered_map(job, range(4), workers=2))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen = []
+    fresh = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    fresh.start()
+    fresh.join()
+    assert seen == [2] and torch.get_num_threads() == 2
+
+
 def _read(path) -> pd.DataFrame:
     return tabgen.read_table(path)
 

@@ -471,8 +471,17 @@ def test_discriminator_selection_repairs_what_an_undertrained_gan_gets_wrong():
         ks[k] = ks_2samp(rows["x"], df["x"]).statistic
     assert wrong[1] > 0.3 and wrong[8] < 0.5 * wrong[1]  # measured .49 and .07
     assert ks[8] < ks[1]
-    conditioned = model.sample(500, conditions={"g": "pos"}, random_state=2)
-    assert (conditioned["g"] == "pos").all() and (conditioned["x"] > 0).mean() > 0.8
+    # conditioned rows too: x's right side for g = "pos" (the share of x > 0 averaged .51
+    # without selection and .81 with 8 draws over ten seeds of 500 rows, either way of
+    # drawing the candidates; a fixed 0.8 bar sat at that mean, within one seed's noise)
+    share = {}
+    for k in (1, 8):
+        conditioned = model.set_params(selection_draws=k).sample(
+            1000, conditions={"g": "pos"}, random_state=2
+        )
+        assert (conditioned["g"] == "pos").all()
+        share[k] = (conditioned["x"] > 0).mean()
+    assert share[8] > share[1] + 0.2
     # off: no discriminator is trained
     off = GANSynthesizer(**{**TINY, "epochs": 1}, selection=None, random_state=0).fit(df)
     assert off.discriminator_ is None

@@ -131,6 +131,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         Fraction of the training rows that see a random subset of their columns clean
         (known); this teaches the one network every conditional distribution used by
         ``conditions`` and :meth:`inpaint`. 0 trains an unconditional model only.
+    dequantize : bool, default=True
+        Spread each training value that many rows share (an atom of the quantile encoder:
+        a whole number, a spike such as 0) uniformly over its normal-score interval, a
+        different draw per row. ``False`` encodes it at the interval's middle: a point mass
+        that the denoiser can learn to snap to (ablation in ``benchmarks/RESULTS.md``).
+        Decoding is the same either way.
     [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
@@ -222,6 +228,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         sampler: str = "distilled",
         ema_decay: float = 0.999,
         cond_fraction: float = 0.3,
+        dequantize: bool = True,
         max_time: float | None = None,
         device="auto",
         verbose: bool = False,
@@ -258,6 +265,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.cond_fraction, numbers.Real) or not 0 <= self.cond_fraction <= 1:
             raise ValueError(f"cond_fraction must be in [0, 1], got {self.cond_fraction!r}")
+        if not isinstance(self.dequantize, (bool, np.bool_)):
+            raise ValueError(f"dequantize must be True or False, got {self.dequantize!r}")
         if self.sampler not in _SAMPLERS:
             raise ValueError(f"sampler must be one of {_SAMPLERS}, got {self.sampler!r}")
         check_dp_params(self)
@@ -266,6 +275,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     def _build_denoiser(self, dim: int) -> process.MixedDenoiser:
         network = MLPDenoiser(dim, hidden=self.hidden, n_layers=self.n_layers)
         return process.MixedDenoiser(network, self.layout_, sigma_data=_SIGMA_DATA)
+
+    def _dequantize_rng(self, rng):
+        return rng if self.dequantize else None
 
     def _fit(self, Z, rng):
         self._train(Z, rng, None)

@@ -35,10 +35,11 @@ from tabgen.constraints import ConstraintSet, FixedCombinations
 from tabgen.metrics.fidelity import fidelity
 
 
-def inner_table(rules, train) -> tuple:
+def inner_table(rules, train, model_name) -> tuple:
     """The columns the compiled rules rewrite (a gap, a derived column, a joint category),
     and the columns of the table the model learns."""
-    rules = ConstraintSet(rules)
+    copies = getattr(TABGEN[model_name], "_constraint_copies", False)
+    rules = ConstraintSet(rules, copies=copies)
     inner = rules.fit_transform(train)
     return rules.transformed_columns, list(inner.columns)
 
@@ -151,7 +152,7 @@ def main(argv=None) -> None:
     rules = rules_for(args.dataset, train)
     train = train.loc[validity_mask(rules, train, train)].reset_index(drop=True)
     args.rules_all = rules
-    written, inner_columns = inner_table(rules, train)
+    written, inner_columns = inner_table(rules, train, args.model)
     entry = {
         "machine": machine_info(),
         "args": {k: v for k, v in vars(args).items() if k != "rules_all"},

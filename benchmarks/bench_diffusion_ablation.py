@@ -23,6 +23,12 @@ Baseline (the defaults) on Adult, saved for the sampling variants::
 A training change at the same data::
 
     python benchmarks/bench_diffusion_ablation.py --arm wide --params '{"hidden": 512}'
+
+Another model through the same scorer (``--model copula`` or ``vae``; e.g. the before/after of
+an encoder change, which all of them share)::
+
+    python benchmarks/bench_diffusion_ablation.py --dataset shoppers --model copula \\
+        --arm copula --variants default
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,6 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from tabgen.metrics import detection, fidelity, privacy
+
+MODELS = {
+    "diffusion": "DiffusionSynthesizer",
+    "copula": "GaussianCopulaSynthesizer",
+    "vae": "VAESynthesizer",
+}
 
 
 def score(train, test, synth, kinds, det_rows: int, folds: int, seed: int = 0) -> dict:
@@ -62,7 +75,31 @@ def score(train, test, synth, kinds, det_rows: int, folds: int, seed: int = 0) -
     priv = privacy(train, synth, test, metadata=kinds, max_rows=det_rows, membership=False)
     out["dcr_share"], out["mia_auc"] = priv.scores["dcr_share"], priv.scores["mia_auc"]
     out["exact_copy_rate"] = priv.scores["exact_copy_rate"]
+    out["atom_gap"] = atom_gap(train, synth, [c for c, k in kinds.items() if k == "numerical"])
     return {k: round(float(v), 4) for k, v in out.items()}
+
+
+def atom_gap(train, synth, columns) -> float:
+    """Mean over the numeric ``columns`` that have heavy values (held by at least 1/1000 of
+    the training rows and two rows) of ``|synthetic share - training share|`` of the cells on
+    those values: how far the model is from reproducing the spikes of the table."""
+    gaps = []
+    for c in columns:
+        x = train[c].dropna().to_numpy(dtype="float64")
+        values, counts = np.unique(x, return_counts=True)
+        heavy = values[counts >= max(2, x.size / 1000)]
+        y = pd.to_numeric(synth[c], errors="coerce").dropna().to_numpy(dtype="float64")
+        if heavy.size and y.size:
+            gaps.append(abs(_on_values(y, heavy).mean() - _on_values(x, heavy).mean()))
+    return float(np.mean(gaps)) if gaps else 0.0
+
+
+def _on_values(y, values) -> np.ndarray:
+    """Whether each of ``y`` equals one of the sorted ``values`` up to float rounding (a
+    standard-scaled column comes back within a few ulps)."""
+    i = np.clip(np.searchsorted(values, y), 0, values.size - 1)
+    near = np.minimum(np.abs(y - values[i]), np.abs(y - values[np.maximum(i - 1, 0)]))
+    return near <= 1e-9 * np.maximum(1.0, np.abs(y))
 
 
 def refit_postprocessors(model, train, names, seed: int) -> None:
@@ -75,10 +112,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="adult")
     parser.add_argument("--arm", default="default", help="name of this arm in the results")
+    parser.add_argument("--model", default="diffusion", choices=sorted(MODELS))
     parser.add_argument("--params", default="{}", help="constructor parameters (JSON)")
     parser.add_argument("--load", type=Path, default=None, help="a saved model: no fit")
     parser.add_argument("--save", type=Path, default=None)
     parser.add_argument("--rows", type=int, default=None, help="first N training rows")
+    parser.add_argument(
+        "--sample-rows", type=int, default=None, help="a random N of the training rows (seed)"
+    )
     parser.add_argument(
         "--variants",
         default="default",
@@ -103,6 +144,8 @@ def main(argv=None) -> None:
     train, test, meta = load_dataset(args.dataset)
     if args.rows:
         train = train.iloc[: args.rows].reset_index(drop=True)
+    if args.sample_rows and args.sample_rows < len(train):
+        train = train.sample(args.sample_rows, random_state=args.seed).reset_index(drop=True)
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
@@ -111,17 +154,18 @@ def main(argv=None) -> None:
         model = tabgen.load(args.load)
         fit_cpu = fit_wall = None
     else:
-        model = tabgen.DiffusionSynthesizer(**params, random_state=args.seed)
+        model = getattr(tabgen, MODELS[args.model])(**params, random_state=args.seed)
         c0, w0 = time.process_time(), time.perf_counter()
         model.fit(train)
         fit_cpu, fit_wall = time.process_time() - c0, time.perf_counter() - w0
-        print(f"fit {fit_cpu:.1f} cpu s, {fit_wall:.1f} wall s, {model.n_epochs_} epochs")
+        epochs = getattr(model, "n_epochs_", None)
+        print(f"fit {fit_cpu:.1f} cpu s, {fit_wall:.1f} wall s, {epochs} epochs")
         if args.save:
             model.save(args.save, overwrite=True)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     results["machine"] = machine_info()
     fitted_names = None  # post-processors fitted by this script (None: the model's own)
-    sampling_params = {"sampler": model.sampler, "n_steps": model.n_steps}
+    sampling_params = {k: getattr(model, k) for k in ("sampler", "n_steps") if hasattr(model, k)}
     for variant in args.variants.split(";"):
         names, _, sampling = variant.partition("@")
         draws, post_cpu = 4, None
@@ -147,11 +191,12 @@ def main(argv=None) -> None:
         sample_cpu, sample_wall = time.process_time() - c0, time.perf_counter() - w0
         row = {
             "dataset": args.dataset,
+            "model": args.model,
             "arm": args.arm,
             "variant": variant,
             "params": params,
             "train_rows": len(train),
-            "epochs_run": model.n_epochs_,
+            "epochs_run": getattr(model, "n_epochs_", None),
             "fit_cpu_s": None if fit_cpu is None else round(fit_cpu, 1),
             "fit_wall_s": None if fit_wall is None else round(fit_wall, 1),
             "postprocess_fit_cpu_s": post_cpu,
@@ -179,11 +224,62 @@ COLUMNS = (
 )
 
 
+#: Shown only where some run has them (older JSON files predate them).
+OPTIONAL_COLUMNS = (("atom_gap", "atom gap"),)
+TITLE = "Diffusion at the frontier: ablation (issue #26, bench_diffusion_ablation.py)"
+
+
+def _cell(value, key: str) -> str:
+    if value is None:
+        return "–"
+    return ("{:.1f}" if key.endswith("_s") else "{:.3f}").format(value)
+
+
+def summary(results: dict) -> list[str]:
+    """One line per dataset: the ``summary_arm`` with its default sampling (and without the
+    selection, where run) beside the previous release's figure (``previous`` in the JSON)."""
+    arm, previous = results["summary_arm"], results.get("previous", {})
+    head = [
+        "table",
+        "train rows",
+        "detection (GB, 5-fold)",
+        "without selection",
+        "≥ .85",
+        "DCR share",
+        "MIA AUC",
+        "fit CPU s",
+        "previous release",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in list(dict.fromkeys(r["dataset"] for r in results["runs"])):
+        rows = {
+            r["variant"]: r for r in results["runs"] if r["dataset"] == name and r["arm"] == arm
+        }
+        if "default" not in rows:
+            continue
+        r, plain = rows["default"], rows.get("dependencies")
+        prev = previous.get(name, {})
+        cells = [
+            name,
+            str(r["train_rows"]),
+            _cell(r["detection_gb"], "detection_gb"),
+            _cell(plain and plain["detection_gb"], "detection_gb"),
+            "yes" if r["detection_gb"] >= 0.85 else "**no**",
+            _cell(r["dcr_share"], "dcr_share"),
+            _cell(r["mia_auc"], "mia_auc"),
+            _cell(r["fit_cpu_s"], "fit_cpu_s"),
+            prev.get("text", "–"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def render(results: dict) -> str:
-    """The RESULTS.md fragment of the ablation JSON (one table per dataset)."""
+    """The RESULTS.md fragment of the ablation JSON (one table per dataset; a summary table
+    first when the JSON names its ``summary_arm``)."""
     m = results.get("machine", {})
     lines = [
-        "## Diffusion at the frontier: ablation (issue #26, bench_diffusion_ablation.py)",
+        f"## {results.get('title', TITLE)}",
         "",
         results.get("note", "").strip(),
         "",
@@ -197,20 +293,21 @@ def render(results: dict) -> str:
         "(.5 = synthetic rows no closer to training rows than to unseen ones).",
         "",
     ]
+    if "summary_arm" in results:
+        lines += summary(results)
+    columns = list(COLUMNS)
+    columns += [c for c in OPTIONAL_COLUMNS if any(c[0] in r for r in results["runs"])]
     datasets = list(dict.fromkeys(r["dataset"] for r in results["runs"]))
     for name in datasets:
         lines += [f"### {name}", ""]
         head = ["arm", "post-processors / sampling", "train rows", "epochs"]
-        head += [title for _, title in COLUMNS] + ["load", "command"]
+        head += [title for _, title in columns] + ["load", "command"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in results["runs"]:
             if r["dataset"] != name:
                 continue
             cells = [r["arm"], r["variant"], str(r["train_rows"]), str(r["epochs_run"])]
-            for key, _ in COLUMNS:
-                v = r.get(key)
-                fmt = "{:.1f}" if key.endswith("_s") else "{:.3f}"
-                cells.append("–" if v is None else fmt.format(v))
+            cells += [_cell(r.get(key), key) for key, _ in columns]
             cells += [str(r.get("load_1m", "")), f"`{r['command']}`"]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

@@ -2,16 +2,20 @@
 
     nice -n 5 /work/venv-bench/bin/python benchmarks/bench_relational.py \
         [--dbs math_schools,pbc,chem97,insteval] \
-        [--methods tabgen,tabgen-nomarg,tabgen-counts,single,bootstrap,hma] \
-        [--hma-timeout 1500] [--out benchmarks/results/relational.json]
+        [--methods tabgen,tabgen-columns,tabgen-nomarg,single,bootstrap,hma] \
+        [--seeds 5] [--hma-timeout 1500] [--hma-keep FOLDER] \
+        [--out benchmarks/results/relational.json]
 
 Methods (each scored by :func:`tabgen.metrics.evaluate_database` against the training
 database, fit + sample timed; ``n_jobs=1`` for the classifiers):
 
 ``tabgen``
     :class:`tabgen.relational.RelationalSynthesizer` with its defaults (copula per table,
-    child counts and up to 8 child aggregates in each parent's model); ``pbc`` visits are
+    child counts and up to 12 child aggregates in each parent's model); ``pbc`` visits are
     declared a sequence ordered by ``day``.
+``tabgen-columns``
+    the same with ``marginals=True`` (each child column mapped to its model's draw on its
+    own, the default before the joint match): ablation of the joint match.
 ``tabgen-nomarg``
     the same with ``marginals=False`` (the children's conditional draws as they come, the
     default before the marginals were matched): ablation of the marginal map.
@@ -26,9 +30,10 @@ database, fit + sample timed; ``n_jobs=1`` for the classifiers):
     busy machine changes the time, not the model.
 ``bootstrap``
     no model: the real database resampled by root entity (root rows drawn with
-    replacement, each with all its descendants, fresh keys): what the metrics give a
-    "perfect" generator, the noise ceiling of the parent-child trend. Only for a database
-    with one root table.
+    replacement, each with all its descendants, fresh keys; with two roots, as insteval,
+    the larger one is drawn and the other kept whole): what the metrics give a "perfect"
+    generator, the noise ceiling of the parent-child trend and of the per-table scores.
+    With ``--seeds k``, resampled ``k`` times (seeds ``0..k-1``) for the spread.
 ``hma``
     SDV's HMASynthesizer (needs the bench environment with SDV), run in a subprocess with a
     time limit (``--hma-timeout`` seconds for fit + sample).
@@ -54,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._common import RESULTS, SHARED  # noqa: E402
 
 DATABASES = ("math_schools", "pbc", "chem97", "insteval")
-METHODS = ("tabgen", "tabgen-nomarg", "tabgen-counts", "single", "bootstrap", "hma")
+METHODS = ("tabgen", "tabgen-columns", "tabgen-nomarg", "single", "bootstrap", "hma")
 #: Epochs of the neural per-table models (fixed: comparable on a busy machine).
 NEURAL_EPOCHS = {"vae": 60, "diffusion": 60}
 #: Sequences declared for the benchmark (the shared metadata names none).
@@ -111,47 +116,65 @@ def hma_worker(db: str, folder: str) -> None:
     warnings.filterwarnings("ignore")
     tables, meta = load_db(db)
     sdv_meta = SDVMetadata.load_from_dict(sdv_metadata(meta, tables))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     synth = HMASynthesizer(sdv_meta)
     synth.fit(tables)
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
+    fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     root = next(t for t in meta.order() if not meta.parents(t))
     fake = synth.sample(num_rows=len(tables[root]), main_table_name=root)  # scale 1
-    sample_s = time.perf_counter() - start
+    sample_s, sample_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     out = Path(folder)
     for name, frame in fake.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "times.json").write_text(json.dumps({"fit_s": fit_s, "sample_s": sample_s}))
+    times = {"fit_s": fit_s, "sample_s": sample_s, "fit_cpu_s": fit_cpu_s}
+    times.update(sample_cpu_s=sample_cpu_s, finished=time.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    (out / "times.json").write_text(json.dumps(times))
 
 
-def run_hma(db: str, timeout: float) -> tuple[dict | None, dict]:
+def run_hma(db: str, timeout: float, keep: str | None = None) -> tuple[dict | None, dict]:
+    """HMA's tables and times for ``db``: fitted and sampled in a subprocess (at most
+    ``timeout`` seconds), or, with ``keep``, read from ``keep/<db>`` where an earlier
+    run of this script left them (the same worker; scored again in this run)."""
+    if keep is not None:
+        folder = Path(keep) / db
+        if (folder / "times.json").is_file():
+            times = json.loads((folder / "times.json").read_text())
+            times["reused"] = str(folder)
+            return {p.stem: pd.read_parquet(p) for p in folder.glob("*.parquet")}, times
+        folder.mkdir(parents=True, exist_ok=True)
+        return _hma_subprocess(db, timeout, str(folder))
     with tempfile.TemporaryDirectory() as folder:
-        cmd = [sys.executable, __file__, "--hma-worker", db, folder]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        try:
-            proc = subprocess.run(cmd, timeout=timeout, capture_output=True, text=True, env=env)
-        except subprocess.TimeoutExpired:
-            return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
-        if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines()
-            errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
-            message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
-            return None, {"error": f"HMA failed: {message[:400]}"}
-        times = json.loads((Path(folder) / "times.json").read_text())
-        fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
-        return fake, times
+        return _hma_subprocess(db, timeout, folder)
+
+
+def _hma_subprocess(db: str, timeout: float, folder: str) -> tuple[dict | None, dict]:
+    cmd = [sys.executable, __file__, "--hma-worker", db, folder]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    try:
+        proc = subprocess.run(cmd, timeout=timeout, capture_output=True, text=True, env=env)
+    except subprocess.TimeoutExpired:
+        return None, {"error": f"fit + sample over the {timeout:.0f} s limit"}
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        errors = [ln for ln in lines if "Error" in ln or "error" in ln] or lines[-1:]
+        message = " ".join(errors[-1:] + lines[-1:]) if errors else "no message"
+        return None, {"error": f"HMA failed: {message[:400]}"}
+    times = json.loads((Path(folder) / "times.json").read_text())
+    fake = {p.stem: pd.read_parquet(p) for p in Path(folder).glob("*.parquet")}
+    return fake, times
 
 
 def run_tabgen(tables, meta, seeds: int = 1, **params) -> tuple[dict, dict]:
     from tabgen.relational import RelationalSynthesizer
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     synth = RelationalSynthesizer(meta, random_state=0, **params).fit(tables)
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
+    fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     fake = synth.sample(random_state=1)
-    info = {"fit_s": fit_s, "sample_s": time.perf_counter() - start}
+    info = {"fit_s": fit_s, "sample_s": time.perf_counter() - start, "fit_cpu_s": fit_cpu_s}
+    info["sample_cpu_s"] = time.process_time() - cpu
     if seeds > 1:  # the same fit sampled again: the spread of the cheap scores
         draws = [synth.sample(random_state=s) for s in range(1, seeds + 1)]
         info["seeds"] = spread([cheap_scores(tables, d, meta) for d in draws])
@@ -205,26 +228,48 @@ def run_single(tables, meta, seeds: int = 1) -> dict:
 
 
 def run_bootstrap(tables, meta, seed: int = 0):
-    """The real database resampled by root entity (``None`` with several roots)."""
+    """The real database resampled by root entity: no model, the noise ceiling.
+
+    One root table is drawn with replacement (the one with the most rows under it through
+    the children's first parent), each drawn row with all its descendants; every other root
+    is kept whole. A child row goes with its first parent's drawn copies; its other
+    foreign keys point to a random copy of their parent (the row is dropped if that parent
+    was never drawn). Primary keys are fresh.
+    """
     import numpy as np
 
-    roots = [t for t in meta.order() if not meta.parents(t)]
-    if len(roots) != 1 or any(len(meta.parents(t)) > 1 for t in meta.tables):
-        return None, {"error": "bootstrap needs one root and one parent per table"}
+    from tabgen.relational import RelationalSynthesizer
+
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
+    order = meta.order()
+    first = {t: RelationalSynthesizer._primary(meta, t) for t in order}
+    below = {t: len(tables[t]) for t in order}
+    for t in reversed(order):  # rows under each table through the first-parent links
+        for rel in meta.parents(t):
+            if rel.name == first[t]:
+                below[rel.parent] += below[t]
+    roots = [t for t in order if not meta.parents(t)]
+    drawn_root = max(roots, key=lambda t: below[t])
     out, new_keys = {}, {}
-    for table in meta.order():
+    for table in order:
         frame = tables[table]
-        if table == roots[0]:
-            rows = rng.integers(0, len(frame), len(frame))
-            picked = frame.iloc[rows].reset_index(drop=True)
+        rels = meta.parents(table)
+        if table == drawn_root:
+            picked = frame.iloc[rng.integers(0, len(frame), len(frame))].reset_index(drop=True)
+        elif not rels:
+            picked = frame.reset_index(drop=True)
         else:
-            rel = meta.parents(table)[0]
-            parent_of = new_keys[rel.parent]  # (old key, new key) of every drawn parent row
-            picked = frame.merge(parent_of, left_on=rel.child_key, right_on="__old")
+            rel = next(r for r in rels if r.name == first[table])
+            copies = new_keys[rel.parent]  # (old key, new key) of every drawn parent row
+            picked = frame.merge(copies, left_on=rel.child_key, right_on="__old")
             picked[rel.child_key] = picked["__new"].to_numpy()
             picked = picked.drop(columns=["__old", "__new"])
+            orphans = frame[frame[rel.child_key].isna()]  # a nullable key: kept as it is
+            picked = pd.concat([picked, orphans], ignore_index=True)
+            for other in rels:
+                if other is not rel:
+                    picked = _point_to_copies(picked, other, new_keys[other.parent], rng)
         pk = meta.primary_key(table)
         if pk is not None:
             new_keys[table] = pd.DataFrame(
@@ -232,7 +277,29 @@ def run_bootstrap(tables, meta, seed: int = 0):
             )
             picked[pk] = np.arange(len(picked))
         out[table] = picked[frame.columns]
-    return out, {"fit_s": 0.0, "sample_s": time.perf_counter() - start}
+    info = {"fit_s": 0.0, "sample_s": time.perf_counter() - start, "drawn_root": drawn_root}
+    return out, info
+
+
+def _point_to_copies(rows: pd.DataFrame, rel, copies: pd.DataFrame, rng) -> pd.DataFrame:
+    """``rows`` with ``rel``'s foreign key set to a random drawn copy of the parent it
+    named (null stays null; rows whose parent has no copy are dropped)."""
+    import numpy as np
+
+    copies = copies.sort_values("__old", kind="stable")
+    old = copies["__old"].to_numpy()
+    keys = rows[rel.child_key]
+    null = keys.isna().to_numpy()
+    lo = np.searchsorted(old, keys.to_numpy()[~null], side="left")
+    hi = np.searchsorted(old, keys.to_numpy()[~null], side="right")
+    keep = np.ones(len(rows), dtype=bool)
+    keep[np.flatnonzero(~null)[hi == lo]] = False
+    pick = lo + np.floor(rng.random(len(lo)) * (hi - lo)).astype("int64")
+    new = keys.astype(object).copy()
+    has = hi > lo
+    new.iloc[np.flatnonzero(~null)[has]] = copies["__new"].to_numpy()[pick[has]]
+    rows = rows.assign(**{rel.child_key: new.to_numpy()})[keep].reset_index(drop=True)
+    return rows.astype({rel.child_key: "int64"}) if not null.any() else rows
 
 
 def score(real, fake, meta) -> dict:
@@ -253,6 +320,12 @@ def main() -> None:
         default=1,
         help="sampling seeds of tabgen and the single-table copula for the spread of the "
         "cheap scores (the full scores are the first seed's)",
+    )
+    parser.add_argument(
+        "--hma-keep",
+        default=None,
+        help="folder where HMA's sampled tables are kept per database (reused when there: a "
+        "long HMA fit can run ahead, in the background, and be scored in the main run)",
     )
     parser.add_argument("--out", default=str(RESULTS / "relational.json"))
     parser.add_argument("--hma-worker", nargs=2, metavar=("DB", "FOLDER"), help=argparse.SUPPRESS)
@@ -301,7 +374,7 @@ def main() -> None:
                     if machine["sdv"] is None:
                         entry["methods"][method] = {"error": "SDV not installed"}
                         continue
-                    fake, info = run_hma(db, args.hma_timeout)
+                    fake, info = run_hma(db, args.hma_timeout, args.hma_keep)
                 elif method == "tabgen":
                     fake, info = run_tabgen(tables, meta, args.seeds)
                 elif method == "tabgen-nomarg":
@@ -313,8 +386,13 @@ def main() -> None:
                     model = get_synthesizer(name)(epochs=NEURAL_EPOCHS[name], device="cpu")
                     fake, info = run_tabgen(tables, meta, model=model)
                     info["epochs"] = NEURAL_EPOCHS[name]
+                elif method == "tabgen-columns":
+                    fake, info = run_tabgen(tables, meta, args.seeds, marginals=True)
                 elif method == "bootstrap":
                     fake, info = run_bootstrap(tables, meta)
+                    if args.seeds > 1:  # the same seeds' count of resamples: the spread
+                        draws = [run_bootstrap(tables, meta, s)[0] for s in range(args.seeds)]
+                        info["seeds"] = spread([cheap_scores(tables, d, meta) for d in draws])
                 elif method == "tabgen-counts":
                     fake, info = run_tabgen(tables, meta, aggregates=0)
                 else:

@@ -5,6 +5,9 @@ hand, before and after a change).
     python benchmarks/fingerprint_samples.py fit /tmp/fp
     # with the code before, then after the change: hash their samples and compare the output
     python benchmarks/fingerprint_samples.py hash /tmp/fp > before.json
+    # a change of the fit itself (e.g. the encoder): fit and hash with the code before and
+    # after, here on all 32,561 Adult rows (an optional row count; 3,000 by default)
+    python benchmarks/fingerprint_samples.py fit /tmp/fp all
 
 Each model (copula, VAE, GAN, diffusion; 3 epochs) is hashed on ``sample(2000,
 random_state=0)`` and on a conditioned sample; the GAN also with ``selection_draws=1``. The
@@ -39,8 +42,10 @@ def digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(values + str(list(frame.dtypes)).encode()).hexdigest()[:16]
 
 
-def fit(folder: Path) -> None:
-    df = tabgen.datasets.load_adult().sample(3000, random_state=0).reset_index(drop=True)
+def fit(folder: Path, rows: str = "3000") -> None:
+    df = tabgen.datasets.load_adult()
+    if rows != "all":
+        df = df.sample(int(rows), random_state=0).reset_index(drop=True)
     df.loc[df.sample(200, random_state=1).index, "age"] = np.nan  # missing numbers too
     folder.mkdir(parents=True, exist_ok=True)
     for name, make in MODELS.items():
@@ -62,9 +67,10 @@ def hashes(folder: Path) -> dict:
 
 
 def main(argv=None) -> None:
-    what, folder = (sys.argv[1:] if argv is None else argv)[:2]
+    args = sys.argv[1:] if argv is None else argv
+    what, folder = args[:2]
     if what == "fit":
-        fit(Path(folder))
+        fit(Path(folder), *args[2:3])
     else:
         print(json.dumps(hashes(Path(folder)), indent=1))
 

@@ -167,6 +167,7 @@ def sample_to_file(
     id_offset: int = 0,
     overwrite: bool = False,
     verbose: bool | None = None,
+    n_jobs: int | None = None,
 ) -> Path:
     """Sample ``n`` rows from a fitted model straight to a CSV or Parquet file.
 
@@ -200,6 +201,15 @@ def sample_to_file(
     verbose : bool, optional
         Show a progress bar in rows on stderr (ETA included). ``None``: the model's own
         ``verbose`` setting (off when it has none).
+    n_jobs : int, optional
+        Batches generated at once, each by a thread of its own with one torch (and BLAS)
+        thread, while the calling thread writes the finished batches in order. ``None``:
+        torch's thread count (``torch.get_num_threads()``; the available cores for a model
+        without torch), at most 4, for a synthesizer sampling on the CPU with a
+        ``random_state``; one batch at a time otherwise (a model on a GPU, a pipeline,
+        ``random_state=None``, which continues the model's own random stream). The file
+        is the same whatever ``n_jobs`` (each batch has its own seed); memory grows with
+        one batch per job.
 
     Returns
     -------
@@ -232,7 +242,10 @@ def sample_to_file(
     )
     if verbose is None:
         verbose = bool(getattr(model, "verbose", False))
+    from tabgen._parallel import ordered_map
     from tabgen._progress import task
+
+    workers = _batch_workers(model, n_jobs, seeds is not None, -(-n // batch_size))
 
     with atomic_path(path) as tmp, contextlib.ExitStack() as stack:
         # one bar for the file (the sample() calls below show none of their own)
@@ -240,10 +253,20 @@ def sample_to_file(
         writer = None
         text = None if fmt == "parquet" else stack.enter_context(_open_csv(path, tmp))
         done = 0
-        for b, start in enumerate(range(0, n, batch_size)):
-            m = min(batch_size, n - start)
+        starts = range(0, n, batch_size)
+
+        def make(b: int):  # one batch; in a worker thread when n_jobs > 1
+            m = min(batch_size, n - starts[b])
             seed = None if seeds is None else int(seeds[b])
-            batch = model.sample(m, conditions, seed, id_offset=int(id_offset) + start)
+            with task(0, desc="", unit="row", enabled=False):  # no bar of its own
+                return model.sample(m, conditions, seed, id_offset=int(id_offset) + starts[b])
+
+        batches = stack.enter_context(
+            contextlib.closing(ordered_map(make, range(len(starts)), workers))
+        )
+        for b, batch in enumerate(batches):
+            start = starts[b]
+            m = min(batch_size, n - start)
             if fmt == "parquet":
                 import pyarrow.parquet as pq
 
@@ -262,6 +285,28 @@ def sample_to_file(
                 on_batch(batch)
             logger.debug("sampled %d / %d rows", done, n)
     return path
+
+
+def _batch_workers(model, n_jobs, seeded: bool, n_batches: int) -> int:
+    """Threads generating batches for :func:`sample_to_file` (see its ``n_jobs``)."""
+    from tabgen._parallel import default_workers
+
+    if n_jobs is not None:
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+        if n_jobs > 1 and not seeded:
+            raise ValueError(
+                f"n_jobs={n_jobs} needs a random_state (without one, batches continue the "
+                "model's own random stream, one after the other)"
+            )
+    elif not seeded or not hasattr(model, "_sample_rows"):  # a synthesizer (BaseSynthesizer)
+        return 1
+    device = getattr(model, "_runtime_device", None)
+    # called here, in this thread: a loaded network is moved to its device on first use
+    on_cpu = device is None or device().type == "cpu"
+    if n_jobs is None:
+        n_jobs = default_workers() if on_cpu else 1
+    return max(1, min(int(n_jobs), n_batches))
 
 
 def _categories(model) -> dict:

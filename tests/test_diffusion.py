@@ -174,10 +174,12 @@ def test_sampling_shortcuts_match_the_training_forward():
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_dpm_is_the_default_unconditional_sampler_and_heun_still_works(fitted_mixed):
+def test_distilled_is_the_default_unconditional_sampler_and_the_solvers_still_work(
+    fitted_mixed,
+):
     model, _ = fitted_mixed
-    assert model.sampler == "dpm"
-    dpm = model.sample(50, random_state=0)
+    assert model.sampler == "distilled"  # tests/test_diffusion_distill.py
+    dpm = clone_with(model, sampler="dpm").sample(50, random_state=0)
     heun = clone_with(model, sampler="heun").sample(50, random_state=0)
     assert dpm.shape == heun.shape and not dpm.equals(heun)
     with pytest.raises(ValueError, match="sampler"):
@@ -270,12 +272,34 @@ def test_bad_params_raise():
         {"ema_decay": 1.0},
         {"max_time": -1},
         {"device": "nonsense"},
+        {"dequantize": "no"},
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             DiffusionSynthesizer(**bad).fit(df)
     with pytest.raises(ValueError, match="preset"):
         DiffusionSynthesizer.from_preset("tpu")
     assert DiffusionSynthesizer.from_preset("gpu", epochs=3).epochs == 3
+
+
+def test_dequantize_false_trains_on_interval_middles(monkeypatch):
+    # whole numbers are atoms of the quantile encoder: spread over their intervals by
+    # default, one point each with dequantize=False; decoding is the same
+    df = pd.DataFrame({"k": np.random.default_rng(0).integers(0, 5, 300)})
+    seen = {}
+
+    def spy(self, Z, rng):
+        seen[self.dequantize] = Z.copy()
+        return original(self, Z, rng)
+
+    original = DiffusionSynthesizer._fit
+    monkeypatch.setattr(DiffusionSynthesizer, "_fit", spy)
+    for flag in (True, False):
+        model = DiffusionSynthesizer(dequantize=flag, epochs=1, hidden=8, n_layers=1, n_steps=2)
+        model.fit(df)
+    assert np.unique(seen[True][:, 0]).size == len(df)
+    assert np.unique(seen[False][:, 0]).size == 5
+    back = model.encoder_.inverse_transform(seen[False])
+    pd.testing.assert_series_equal(back["k"], df["k"])
 
 
 def test_max_time_stops_training_early():

@@ -45,3 +45,20 @@ def test_preset_errors_name_the_choices(cls):
     with pytest.raises(ValueError, match="not both"):
         fit(cls(preset="fast", synthesizer=GaussianCopulaSynthesizer()))
     assert set(PRESETS[cls.__name__]) == {"fast", "best"}
+
+
+def test_pipeline_diffusion_models_skip_the_candidate_selection():
+    """The over-sampler's and the imputer's own diffusion models fit no selection
+    discriminator (completions never use it; the over-sampler has its own pick); a model the
+    user passes keeps its post-processors."""
+    from tabgen import DiffusionSynthesizer
+    from tabgen.pipelines import SyntheticImputer
+
+    rng = np.random.default_rng(0)
+    for preset in (None, "best"):
+        model = SyntheticOverSampler(preset=preset)._make_synthesizer("t", rng)
+        assert model.postprocess == ["dependencies"]
+    mine = SyntheticOverSampler(synthesizer=DiffusionSynthesizer())._make_synthesizer("t", rng)
+    assert mine.postprocess == "default"
+    assert SyntheticImputer(preset="diffusion")._generative_model().postprocess == ["dependencies"]
+    assert DiffusionSynthesizer().postprocess == "default"  # the model's own default unchanged

@@ -214,10 +214,11 @@ def test_child_model_must_take_row_conditions():
         RelationalSynthesizer(meta, model={"orders": "gan"}, random_state=0).fit(tables)
 
 
-def test_sequences_are_monotone_within_parent():
-    rng = np.random.default_rng(1)
-    patients = pd.DataFrame({"pid": np.arange(50), "age": rng.integers(20, 80, 50)})
-    counts = rng.integers(0, 6, 50)
+def clinic(n_patients: int = 50, seed: int = 1):
+    """Patients and their visits, ordered by day; a marker drifts along each sequence."""
+    rng = np.random.default_rng(seed)
+    patients = pd.DataFrame({"pid": np.arange(n_patients), "age": rng.integers(20, 80, n_patients)})
+    counts = rng.integers(0, 6, n_patients)
     owner = np.repeat(patients["pid"], counts).to_numpy()
     steps = rng.integers(20, 60, len(owner))
     day = pd.Series(steps).groupby(owner).cumsum().to_numpy() - steps
@@ -233,9 +234,13 @@ def test_sequences_are_monotone_within_parent():
         {"patients": {"primary_key": "pid"}, "visits": {"primary_key": "vid", "order_by": "day"}},
         [_rel("patients", "pid", "visits", "pid")],
     )
-    synth = RelationalSynthesizer(meta, random_state=0).fit(
-        {"patients": patients, "visits": visits}
-    )
+    return {"patients": patients, "visits": visits}, meta
+
+
+def test_sequences_are_monotone_within_parent():
+    tables, meta = clinic()
+    visits = tables["visits"]
+    synth = RelationalSynthesizer(meta, random_state=0).fit(tables)
     fake = synth.sample(random_state=2)["visits"]
     assert fake["day"].dtype == visits["day"].dtype
     assert (fake.groupby("pid")["day"].diff().dropna() >= 0).all()

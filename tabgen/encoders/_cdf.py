@@ -18,8 +18,20 @@ class PiecewiseCDF:
     Parameters
     ----------
     max_knots : int
-        Largest number of knots kept. Variables with at most ``max_knots // 2`` distinct
-        values are stored exactly (a discrete distribution); others by ``max_knots`` quantiles.
+        Knots of the quantile grid. Variables with at most ``max_knots // 2`` distinct
+        values are stored exactly (a discrete distribution). Otherwise every value that
+        holds at least ``1 / max_knots`` of the rows (and at least two rows) is an exact atom,
+        with its exact probability, and the other values are described by
+        ``max(max_knots - 2 * atoms, 2)`` quantiles of their own (so at most
+        ``max(max_knots, 2 * atoms + 2)`` knots); without such values, ``max_knots`` quantiles
+        of all values.
+
+    Notes
+    -----
+    Exact atoms matter for columns that mix spikes with continuous values (rates, durations,
+    amounts with round values): a quantile grid alone turns a spike holding less than about
+    ``2 / max_knots`` of the rows into a linear piece, so that values no row has come out
+    between spikes.
     """
 
     def __init__(self, max_knots: int = 1000):
@@ -37,8 +49,12 @@ class PiecewiseCDF:
             self.p_[0::2] = np.concatenate([[0.0], cum[:-1]])
             self.p_[1::2] = cum
         else:
-            self.p_ = np.linspace(0.0, 1.0, self.max_knots)
-            self.q_ = np.quantile(x, self.p_)
+            atoms = (counts >= max(2, x.size / self.max_knots)) if self.max_knots > 0 else None
+            if atoms is not None and atoms.any():
+                self.q_, self.p_ = _atoms_and_quantiles(x, uniq, counts, atoms, self.max_knots)
+            else:
+                self.p_ = np.linspace(0.0, 1.0, self.max_knots)
+                self.q_ = np.quantile(x, self.p_)
             self.q_ = np.maximum.accumulate(self.q_)  # guard against float non-monotonicity
         self.p_[-1] = 1.0
         return self
@@ -104,3 +120,38 @@ class PiecewiseCDF:
         obj.q_ = np.asarray(state["q"], dtype="float64")
         obj.p_ = np.asarray(state["p"], dtype="float64")
         return obj
+
+
+def _atoms_and_quantiles(x, uniq, counts, atoms, max_knots):
+    """Knots ``(q, p)`` of sorted values ``x``: the values ``uniq[atoms]`` as exact atoms, the
+    other rows by a quantile grid of their own, mixed with their exact weights.
+
+    The CDF is ``F(v) = A(v) + (m / n) C(v)``: ``A`` the exact step function of the atoms,
+    ``C`` a piecewise-linear CDF of the ``m`` other rows. Each atom contributes two knots (its
+    jump). ``C`` runs through the quantile grid ``c_j`` of the other rows at Hazen positions
+    (``1 / (2 m)`` to ``1 - 1 / (2 m)``), so that their smallest and largest values hold
+    half a row each as small atoms of their own: next to an atom, neither ends on the atom's
+    edge, where rounding noise of the normal transform would decode it as the atom.
+    """
+    n = x.size
+    values, weights = uniq[atoms], counts[atoms] / n
+    rest = x[~np.isin(x, values)]
+    m = rest.size
+    below = np.concatenate([[0.0], np.cumsum(weights)])  # atom mass below each atom, total
+    q = np.repeat(values, 2)
+    p = np.empty_like(q)
+    p[0::2], p[1::2] = below[:-1], below[1:]
+    if m == 0:
+        return q, p
+    s = np.linspace(0.0, 1.0, max(max_knots - 2 * values.size - 2, 2))
+    c = np.quantile(rest, s)
+    half = 0.5 / m
+    c = np.concatenate([c[:1], c, c[-1:]])
+    s = np.concatenate([[0.0], half + (1.0 - 2.0 * half) * s, [1.0]])
+    share = m / n
+    p += share * np.repeat(np.interp(values, c, s), 2)  # C at the atoms (never a rest value)
+    rest_p = below[np.searchsorted(values, c, side="right")] + share * s
+    q = np.concatenate([q, c])
+    p = np.concatenate([p, rest_p])
+    order = np.lexsort((p, q))
+    return q[order], np.maximum.accumulate(p[order])

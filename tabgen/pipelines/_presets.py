@@ -40,3 +40,24 @@ def preset_synthesizer(pipeline, preset, synthesizer):
     from tabgen.synthesizers.registry import get_synthesizer
 
     return get_synthesizer(choices[preset])()
+
+
+def without_selection(model):
+    """``model`` with its default post-processors less the candidate selection (in place).
+
+    The pipelines' own models complete given rows (imputation) or are filtered by the
+    pipeline's own density-ratio pick (over-sampling), so the selection's discriminator
+    would cost a fit and, for the over-sampler, ``draws`` times the sampling, without a
+    measured gain (benchmarks/RESULTS.md measured both pipelines without it). A model whose
+    ``postprocess`` is not ``"default"`` is left as it is.
+
+    Examples
+    --------
+    >>> from tabgen import DiffusionSynthesizer
+    >>> without_selection(DiffusionSynthesizer()).postprocess
+    ['dependencies']
+    """
+    defaults = tuple(getattr(model, "default_postprocessors", ()))
+    if "selection" in defaults and model.get_params().get("postprocess") == "default":
+        model.set_params(postprocess=[name for name in defaults if name != "selection"])
+    return model

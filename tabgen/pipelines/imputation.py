@@ -15,6 +15,7 @@ from tabgen._progress import pass_verbose, task
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen.pipelines._chained import ChainedModel
+from tabgen.pipelines._presets import without_selection
 from tabgen.schema import (
     ARROW_ATTR,
     Schema,
@@ -224,7 +225,7 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         import tabgen
 
         params = {"cond_fraction": 1.0} if name == "diffusion" else {}
-        return tabgen.get_synthesizer(name)(schema=self.schema, **params)
+        return without_selection(tabgen.get_synthesizer(name)(schema=self.schema, **params))
 
     def _draw_count(self) -> int:
         if self.n_draws is not None:

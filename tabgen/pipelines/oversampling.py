@@ -16,7 +16,7 @@ from tabgen._progress import pass_verbose
 from tabgen._rng import check_random_state
 from tabgen._tags import table_input_tags
 from tabgen._validation import schema_kinds
-from tabgen.pipelines._presets import preset_synthesizer
+from tabgen.pipelines._presets import preset_synthesizer, without_selection
 from tabgen.pipelines._strategy import target_counts
 from tabgen.schema import ARROW_ATTR, check_frame, is_table, restore_arrow
 
@@ -429,6 +429,8 @@ class SyntheticOverSampler(BaseEstimator):
         if not hasattr(base, "sample") or not hasattr(base, "fit"):
             raise TypeError(f"synthesizer must be a tabgen synthesizer, got {type(base).__name__}")
         model = clone(base)
+        if self.synthesizer is None:  # the pipeline's own choice: its own pick, no selection
+            without_selection(model)
         schema = dict(schema_kinds(model.get_params().get("schema")) or {})
         schema[target] = "categorical"
         seed = int(rng.integers(0, 2**31 - 1))

@@ -14,6 +14,7 @@ import pandas as pd
 
 from tabgen.relational import _features as F
 from tabgen.relational import _sampling as S
+from tabgen.relational._match import match_rows
 
 
 def calibrate(synth, table, frame, full, context, assign, rng) -> pd.DataFrame:
@@ -29,9 +30,16 @@ def calibrate(synth, table, frame, full, context, assign, rng) -> pd.DataFrame:
     rel = next((r for r in assign if r.name == primary), None)
     if rel is None or len(frame) == 0:
         return frame
-    specs = synth.relationships_[rel.name]["aggregates"]
     if meta.order_by(table) is None:
         frame = calibrate_shares(synth, table, frame, full, context, rel, assign[rel], rng)
+    return family_moments(synth, table, frame, full, rel, assign[rel])
+
+
+def family_moments(synth, table, frame, full, rel, family) -> pd.DataFrame:
+    """Each family's continuous columns shifted and scaled to the mean and spread its
+    parent was generated with (not the order column, not a linked column)."""
+    meta = synth.metadata_
+    specs = synth.relationships_[rel.name]["aggregates"]
     parent = full[rel.parent]
     ranges = synth.tables_[table].get("ranges", {})
     for spec in specs:
@@ -47,11 +55,53 @@ def calibrate(synth, table, frame, full, context, assign, rng) -> pd.DataFrame:
         mean = parent[F.aggregate_name(rel, ["mean", col])].to_numpy(dtype="float64")
         std = parent[F.aggregate_name(rel, spec)].to_numpy(dtype="float64")
         x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
-        new = calibrate_moments(x, assign[rel], mean, std, *ranges[col])
+        new = calibrate_moments(x, family, mean, std, *ranges[col])
         dtype = pd.api.types.pandas_dtype(synth.tables_[table]["dtypes"][col])
         if pd.api.types.is_integer_dtype(dtype):
             new = np.round(new)
         frame[col] = S.as_dtype(pd.Series(new), str(dtype)).to_numpy()
+    return frame
+
+
+def complete_aggregates(synth, table, frame, rng) -> pd.DataFrame:
+    """Aggregates of the generated parents that have children, where the model left them
+    missing beyond the learnt share (a missing mean is what a childless parent has; a
+    parent with children that gets one would give them the median context): the extra
+    missing cells are drawn again given the rest of the row (inpainting), so that the
+    children are conditioned on values that agree with their parent."""
+    model = synth.models_[table]
+    if model is None or len(frame) == 0:
+        return frame
+    can = model.capabilities.row_conditions or model.capabilities.inpainting
+    todo = np.zeros(frame.shape, dtype=bool)
+    columns = list(frame.columns)
+    for rel in synth.metadata_.children(table):
+        info = synth.relationships_[rel.name]
+        if "missing" not in info or F.count_column(rel) not in frame.columns or not can:
+            continue  # a model file written before this step: sampled as before
+        counts = S.as_counts(frame[F.count_column(rel)])
+        for spec in info["aggregates"]:
+            name = F.aggregate_name(rel, spec)
+            if name not in frame.columns or name not in model.columns_:
+                continue
+            eligible = counts >= (2 if spec[0] == "std" else 1)
+            rows = np.flatnonzero(eligible & frame[name].isna().to_numpy())
+            keep = round(info["missing"].get(name, 0.0) * int(eligible.sum()))
+            if len(rows) > keep:
+                todo[rng.permutation(rows)[: len(rows) - keep], columns.index(name)] = True
+    rows = np.flatnonzero(todo.any(axis=1))
+    if len(rows) == 0:
+        return frame
+    given = frame.iloc[rows][[c for c in model.columns_ if c in frame.columns]]
+    cond = S.conditions(model, given.reset_index(drop=True))
+    redo = model.sample(conditions=cond, fill_missing=True, random_state=rng)
+    frame = frame.copy()
+    for j in np.flatnonzero(todo.any(axis=0)):
+        col = columns[j]
+        hit = todo[rows, j]
+        column = frame[col].copy()
+        column.iloc[rows[hit]] = redo[col].to_numpy()[hit]
+        frame[col] = column
     return frame
 
 
@@ -177,14 +227,24 @@ def match_marginals(synth, table, frame, rng) -> pd.DataFrame:
     cols = [c for c in ranges if c in frame.columns and c != order_col]
     cols = [c for c in cols if c in model.columns_]
     sequence = order_col is not None
-    if not cols and not sequence:
+    if not cols and not sequence and synth.marginals != "joint":
         return frame
-    ref = model.sample(len(frame), random_state=rng)
+    ref = reference_draw(synth, table, frame, rng)
     frame = frame.copy()
+    if synth.marginals == "joint":
+        own = [c for c in model.columns_ if c in synth.tables_[table]["columns"]]
+        own = [c for c in own if c in frame.columns and c in ref.columns]
+        context = [c for c in ref.columns if c.startswith("__tg_p.") and c in frame.columns]
+        partner = match_rows(frame, ref, own, context, rng) if own else None
+        own = [c for c in own if c != order_col]  # the order column: its own map below
+        for col in own:
+            values = ref[col].iloc[partner].reset_index(drop=True)
+            frame[col] = S.as_dtype(values, synth.tables_[table]["dtypes"][col]).to_numpy()
+        cols = []  # every own column now has the draw's values
     for col in cols:
         new = rank_map(frame[col], ref[col], rng)
         frame[col] = S.as_dtype(pd.Series(new), synth.tables_[table]["dtypes"][col]).to_numpy()
-    for col in model.columns_:
+    for col in model.columns_ if synth.marginals != "joint" else ():
         if col in cols or col == order_col or col not in synth.tables_[table]["columns"]:
             continue
         if col in frame.columns and col in ref.columns and not F.is_numeric(frame[col]):
@@ -198,6 +258,21 @@ def match_marginals(synth, table, frame, rng) -> pd.DataFrame:
         dtype = pd.api.types.pandas_dtype(synth.tables_[table]["dtypes"][order_col])
         frame[order_col] = F.order_values(x, dtype).to_numpy()
     return frame
+
+
+def reference_draw(synth, table, frame, rng) -> pd.DataFrame:
+    """An unconditional draw of ``len(frame)`` rows of ``table``'s model; for a sequence
+    with a model of its first rows, as many first rows as ``frame`` has from that model,
+    the rest from the later rows' model."""
+    model = synth.models_[table]
+    start_model = getattr(synth, "firsts_", {}).get(table)
+    if start_model is None or F.INDEX not in frame.columns:
+        return model.sample(len(frame), random_state=rng)
+    n_first = int((frame[F.INDEX].to_numpy() == 0).sum())
+    parts = [start_model.sample(n_first, random_state=rng)] if n_first else []
+    if len(frame) > n_first:
+        parts.append(model.sample(len(frame) - n_first, random_state=rng))
+    return pd.concat(parts, ignore_index=True)
 
 
 def rank_map(values: pd.Series, reference: pd.Series, rng) -> np.ndarray:

@@ -12,9 +12,11 @@ For each table ``T`` (see :class:`~tabgen.relational.RelationalSynthesizer`):
     ``down(T)`` and, for each parent relationship, the parent's ``full`` frame prefixed with
     ``__tg_p.<fk>.`` (the context a child is conditioned on). Built top-down.
 ``model frame(T)``
-    ``full(T)``; for a sequence (a table with ``order_by``) the order column is replaced by
-    its position (``__tg_index``), its first value (``__tg_start``), its step from the row
-    before (``__tg_gap``) and the previous row's values (``__tg_prev.<col>``).
+    ``full(T)``; for a sequence (a table with ``order_by``) two frames: its first rows with
+    the order column's first value (``__tg_start``), and its later rows with their
+    position (``__tg_index``), their step from the row before (``__tg_gap``) and the
+    previous row's values (``__tg_prev.<col>``); each gets a model of its own, so that
+    neither learns cells that do not apply to it (a first row has no previous row).
 """
 
 from __future__ import annotations
@@ -122,6 +124,20 @@ def aggregates(child_down: pd.DataFrame, groups: np.ndarray, n_parents: int, rel
     return pd.DataFrame(out)
 
 
+def missing_shares(parent_down: pd.DataFrame, rel, specs) -> dict:
+    """Aggregate column -> share of missing cells among the parents that have the children
+    to compute it (one for a mean or a share, two for a spread): the children whose column
+    is missing throughout, not the childless parents."""
+    counts = parent_down[count_column(rel)].to_numpy()
+    out = {}
+    for spec in specs:
+        name = aggregate_name(rel, spec)
+        eligible = counts >= (2 if spec[0] == "std" else 1)
+        values = parent_down[name].to_numpy(dtype="float64")[eligible]
+        out[name] = float(np.isnan(values).mean()) if len(values) else 0.0
+    return out
+
+
 def linked_columns(own: pd.DataFrame, threshold: float = 0.99) -> list:
     """Numeric columns almost exactly linear in another one (|Pearson r| above
     ``threshold``): shifting or scaling them alone would break the relation."""
@@ -191,6 +207,28 @@ def sequence_features(own: pd.DataFrame, groups: np.ndarray, order: np.ndarray, 
         shifted = shifted.where(pd.Series(previous >= 0))
         feats[prev_column(col)] = shifted
     return pd.DataFrame(feats)
+
+
+def first_rows(frame: pd.DataFrame, least: int = 2):
+    """Mask of a sequence frame's first rows (position 0), or ``None`` when the first or
+    the later rows are too few (under ``least``) for a model each."""
+    first = frame[INDEX].to_numpy() == 0
+    if first.sum() < least or (~first).sum() < least:
+        return None
+    return first
+
+
+def first_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the model of a sequence's first rows learns: the row and its parents' context
+    with the first value of the order column (no position, step or previous row)."""
+    drop = [c for c in frame.columns if c.startswith("__tg_prev.") or c in (INDEX, GAP)]
+    return frame.drop(columns=drop).reset_index(drop=True)
+
+
+def later_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the model of a sequence's later rows learns: the row, its context, its
+    position, its step from the row before and that row's values (no first value)."""
+    return frame.drop(columns=[START]).reset_index(drop=True)
 
 
 def _filled(col: str) -> bool:

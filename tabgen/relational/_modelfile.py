@@ -17,13 +17,15 @@ def save_model(synth, path, overwrite: bool):
 
     synth._check_fitted()
     path = check_output(path, overwrite=overwrite, parents=True)
-    models, chunks, offset = {}, [], 0
-    for table, model in synth.models_.items():
+    models, firsts, chunks, offset = {}, {}, [], 0
+    entries = [(models, t, m) for t, m in synth.models_.items()]
+    entries += [(firsts, t, m) for t, m in getattr(synth, "firsts_", {}).items()]
+    for into, table, model in entries:
         if model is None:
-            models[table] = None
+            into[table] = None
             continue
         header, data = model_parts(model)
-        models[table] = {"header": header, "offset": offset, "length": len(data)}
+        into[table] = {"header": header, "offset": offset, "length": len(data)}
         chunks.append(data)
         offset += len(data)
     spec = synth.model
@@ -42,6 +44,7 @@ def save_model(synth, path, overwrite: bool):
         "metadata": synth.metadata_.to_dict(),
         "state": {"tables": synth.tables_, "relationships": synth.relationships_},
         "models": models,
+        "first_models": firsts,
         "arrays": {},
     }
     return write_model_file(path, header, b"".join(chunks))
@@ -67,7 +70,7 @@ def load_model(cls, header: dict, data: bytes, where: str):
             model=params.get("model") or cls.DEFAULT_MODEL,
             aggregates=params.get("aggregates", 12),
             calibrate=bool(params.get("calibrate", True)),
-            marginals=bool(params.get("marginals", False)),
+            marginals=params.get("marginals", False),
             drop_orphans=bool(params.get("drop_orphans", False)),
             random_state=params.get("random_state"),
         )
@@ -91,22 +94,22 @@ def load_model(cls, header: dict, data: bytes, where: str):
     for name, info in rels.items():
         if not isinstance(info, dict) or not isinstance(info.get("n_null"), int):
             raise bad(f"relationship {name!r} lacks a valid 'n_null'")
-    fitted = {}
-    for table, entry in models.items():
-        if entry is None:
-            fitted[table] = None
-            continue
+    firsts = header.get("first_models", {})  # absent in files written before them
+    if not isinstance(firsts, dict) or any(meta.order_by(t) is None for t in firsts):
+        raise bad("its first-row models are not of sequence tables")
+
+    def one(table, entry, what):
         try:
             start, length = entry["offset"], entry["length"]
             sub = entry["header"]
         except (KeyError, TypeError):
-            raise bad(f"the model of table {table!r} has no valid description") from None
+            raise bad(f"the {what} of table {table!r} has no valid description") from None
         if not all(isinstance(v, int) and v >= 0 for v in (start, length)) or (
             start + length > len(data)
         ):
-            raise bad(f"the model of table {table!r} points outside the file")
+            raise bad(f"the {what} of table {table!r} points outside the file")
         if not isinstance(sub, dict):
-            raise bad(f"the model of table {table!r} has no valid header")
+            raise bad(f"the {what} of table {table!r} has no valid header")
         model = model_from_parts(sub, data[start : start + length], f"{where} (table {table!r})")
         missing = [
             c
@@ -114,8 +117,11 @@ def load_model(cls, header: dict, data: bytes, where: str):
             if c not in model.columns_ and c != meta.order_by(table)
         ]
         if missing:
-            raise bad(f"the model of table {table!r} lacks the columns {missing[:5]}")
-        fitted[table] = model
+            raise bad(f"the {what} of table {table!r} lacks the columns {missing[:5]}")
+        return model
+
+    fitted = {t: None if e is None else one(t, e, "model") for t, e in models.items()}
+    synth.firsts_ = {t: one(t, e, "first-row model") for t, e in firsts.items()}
     synth.metadata_ = meta
     synth.tables_ = tables
     synth.relationships_ = rels

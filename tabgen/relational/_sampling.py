@@ -62,6 +62,7 @@ def sample_sequence(synth, table, model, context, parents, rng) -> pd.DataFrame:
     pos = np.arange(n)
     index = pos - np.maximum.accumulate(np.where(first, pos, 0))
     prev_cols = [c for c in model.columns_ if c.startswith("__tg_prev.")]
+    start_model = getattr(synth, "firsts_", {}).get(table)  # absent: one model for all rows
     pieces = []
     result = None
     for k in range(int(index.max()) + 1 if n else 0):
@@ -72,8 +73,9 @@ def sample_sequence(synth, table, model, context, parents, rng) -> pd.DataFrame:
             prev = result.loc[rows - 1].reset_index(drop=True)
             for c in prev_cols:
                 cond[c] = prev[c[len("__tg_prev.") :]].to_numpy()
-        got = conditions(model, F.apply_fill(cond, info.get("fill", {})))
-        step = model.sample(conditions=got, random_state=rng).reset_index(drop=True)
+        use = start_model if k == 0 and start_model is not None else model
+        got = conditions(use, F.apply_fill(cond, info.get("fill", {})))
+        step = use.sample(conditions=got, random_state=rng).reset_index(drop=True)
         step.index = rows
         pieces.append(step)
         result = pd.concat(pieces).sort_index()

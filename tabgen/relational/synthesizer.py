@@ -15,17 +15,24 @@ How it works (details of the frames in :mod:`tabgen.relational._features`):
   child with two parents gets its first parent by the counts and its second by the second
   parent's counts (rescaled to the same total), then is conditioned on both. A sequence
   (``order_by``) is generated row by row, each conditioned on its position and on the row
-  before it, the order column rebuilt from the learnt steps (never decreasing).
+  before it, the order column rebuilt from the learnt steps (never decreasing); its first
+  rows and its later rows have a model each (a first row has no row before it).
 * **Calibration** (``calibrate=True``). The sampled numbers of children are mapped to the
   learnt distribution by rank (each parent keeps its rank, hence its link to its
   attributes); each family of children is shifted and scaled to the mean and spread of its
   continuous columns that the parent was generated with, and its two-level columns are
   brought to the parent's share by sampling the changed children again given the new value
-  (inpainting).
-* **Marginals** (``marginals=True``). Each numeric column of a child table is mapped,
-  rank for rank, onto its model's unconditional draw: the conditional draws decide the
-  order of the values, the model's own marginal the values; each categorical column gets
-  the draw's level shares with the fewest cells changed.
+  (inpainting). A generated parent with children whose aggregates came out missing (as a
+  childless parent's are) beyond the learnt share gets them drawn given the rest of its
+  row, so that its children are conditioned on values that agree with it.
+* **Marginals** (``marginals="joint"``). Each generated row of a child table is paired
+  with a distinct row of its model's unconditional draw, close in the row's own columns
+  and in its parents' context (:mod:`tabgen.relational._match`), and takes that row's
+  values: the table gets the joint distribution its model has on its own (the
+  conditional draws inherit every error of the generated parents), each parent keeps
+  children close to those it was generated with. ``marginals=True``: column by column
+  instead, each numeric column mapped rank for rank onto the draw, each categorical
+  column given the draw's level shares with the fewest cells changed.
 * **Keys.** Primary keys are fresh (``1..n``, or ``"<table>_<i>"`` for text keys); every
   foreign key is a generated parent's key, null only where the relationship is nullable.
 """
@@ -45,7 +52,7 @@ from tabgen._rng import check_random_state, spawn_seed
 from tabgen._validation import check_integer
 from tabgen.relational import _features as F
 from tabgen.relational import _sampling as S
-from tabgen.relational._calibrate import calibrate, match_marginals
+from tabgen.relational._calibrate import calibrate, complete_aggregates, match_marginals
 from tabgen.relational._modelfile import load_model, save_model
 from tabgen.relational.metadata import Metadata
 
@@ -84,17 +91,19 @@ class RelationalSynthesizer(BaseEstimator):
         generated with (children shifted and scaled within their family; not a column
         that is a near-exact linear function of another, whose relation that would break).
         ``False``: the models' draws as they come.
-    marginals : bool, default True
-        After sampling (and calibration), give each numeric column of a child table the
-        marginal of its model's unconditional draw, rank for rank: conditioning on the
-        generated parents decides the order of the children's values (their dependence on
-        the parents), the model's marginal the values, so that a child table keeps the
-        shape its model has on its own. Each categorical column gets the draw's level
-        shares, with the fewest cells changed (random cells of the over-represented
-        levels). A sequence's order column too (a monotone map:
-        every sequence stays non-decreasing). Costs one unconditional draw per child
-        table. ``False``: the conditional draws as they come (model files written before
-        this option load with ``False``, so they sample as before).
+    marginals : {"joint", True, False}, default "joint"
+        After sampling (and calibration), bring each child table to its model's
+        unconditional draw (one draw per child table). ``"joint"``: each generated row
+        takes the values of a distinct row of the draw, the closest in the table's own
+        columns and its parents' context (a minimum-cost assignment, exact within blocks
+        of 400 rows), so that the table has the draw's joint distribution while the
+        conditioning on the generated parents still decides which parent gets which
+        children. ``True``: column by column, each numeric column given the draw's
+        marginal rank for rank, each categorical column the draw's level shares with the
+        fewest cells changed (random cells of the over-represented levels). Either way a
+        sequence's order column is mapped rank for rank (a monotone map: every sequence
+        stays non-decreasing). ``False``: the conditional draws as they come (model files
+        written before this option load with ``False``, so they sample as before).
     drop_orphans : bool, default False
         Drop child rows whose foreign key has no parent instead of raising.
     random_state : None, int or numpy.random.Generator
@@ -106,7 +115,9 @@ class RelationalSynthesizer(BaseEstimator):
         The metadata used.
     models_ : dict
         Table -> fitted single-table model (``None`` for a table with nothing to learn,
-        such as a key-only leaf table).
+        such as a key-only leaf table); of a sequence table, the model of its later rows.
+    firsts_ : dict
+        Sequence table -> the model of its first rows.
 
     Examples
     --------
@@ -136,7 +147,7 @@ class RelationalSynthesizer(BaseEstimator):
         model="copula",
         aggregates: int = 12,
         calibrate: bool = True,
-        marginals: bool = True,
+        marginals="joint",
         drop_orphans: bool = False,
         random_state=None,
     ):
@@ -145,6 +156,8 @@ class RelationalSynthesizer(BaseEstimator):
     # -- parameters -------------------------------------------------------------------------
     def _check_params(self) -> None:
         check_integer(self.aggregates, "aggregates", minimum=0)
+        if not any(self.marginals is v for v in (True, False)) and self.marginals != "joint":
+            raise ValueError(f'marginals must be "joint", True or False, got {self.marginals!r}')
         check_random_state(self.random_state)
         spec = self.model
         specs = spec.values() if isinstance(spec, dict) else [spec]
@@ -252,6 +265,7 @@ class RelationalSynthesizer(BaseEstimator):
         self.tables_ = {}
         self.relationships_ = {}
         self.models_ = {}
+        self.firsts_ = {}
         for rel in meta.relationships:
             null = groups[rel] < 0
             per_parent = np.bincount(groups[rel][~null], minlength=len(data[rel.parent]))
@@ -260,6 +274,7 @@ class RelationalSynthesizer(BaseEstimator):
                 "n_null": int(null.sum()),
                 "null_share": float(null.mean()) if len(null) else 0.0,
                 "counts": F.count_distribution(per_parent),
+                "missing": F.missing_shares(down[rel.parent], rel, specs[rel.name]),
             }
         for t in order:
             frame = full[t]
@@ -292,13 +307,12 @@ class RelationalSynthesizer(BaseEstimator):
                 self.models_[t] = None
                 continue
             model = self._table_model(t, meta, rng)
-            logger.info(
-                "fitting %s on table %r (%d rows x %d columns)",
-                type(model).__name__,
-                t,
-                *frame.shape,
-            )
-            self.models_[t] = model.fit(frame)
+            first = F.first_rows(frame) if order_col is not None else None
+            if first is not None:  # a sequence: its first rows get a model of their own
+                start_model = self._table_model(t, meta, rng)
+                self.firsts_[t] = _fit(start_model, t, F.first_frame(frame[first]))
+                frame = F.later_frame(frame[~first])
+            self.models_[t] = _fit(model, t, frame)
         self._sampling_rng = np.random.default_rng(spawn_seed(rng))
         return self
 
@@ -400,6 +414,7 @@ class RelationalSynthesizer(BaseEstimator):
             frame = S.sample_table(self, t, n, context, assign, rng)
             if self.calibrate:
                 frame = calibrate(self, t, frame, full, context, assign, rng)
+                frame = complete_aggregates(self, t, frame, rng)
             if self.marginals:
                 frame = match_marginals(self, t, frame, rng)
             down = frame[info["down"]] if info["down"] else pd.DataFrame(index=range(n))
@@ -413,6 +428,13 @@ class RelationalSynthesizer(BaseEstimator):
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _fit(model, table: str, frame: pd.DataFrame):
+    logger.info(
+        "fitting %s on table %r (%d rows x %d columns)", type(model).__name__, table, *frame.shape
+    )
+    return model.fit(frame)
+
+
 def _median(values) -> float:
     x = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
     return float(x.median()) if len(x) else 0.0

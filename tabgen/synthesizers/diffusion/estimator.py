@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from tabgen._params import store_params
+from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.nn import load_weights, weight_arrays
 from tabgen.nn.params import check_positive_ints, check_training_params
@@ -17,10 +18,12 @@ from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
 from tabgen.synthesizers.diffusion import process, schedule
+from tabgen.synthesizers.diffusion.distill import DistillConfig, distill, one_step
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
 from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
+from tabgen.synthesizers.gan.generator import low_precision_fast
 
 logger = logging.getLogger("tabgen")
 
@@ -53,6 +56,13 @@ _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling r
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
 _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
+# sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
+_DISTILL_PAIRS = 131_072  # most teacher solutions it learns from
+_DISTILL_STEP_SHARE = 0.6  # its optimiser steps, as a share of the denoiser's
+_DISTILL_TEACHER = "heun"  # the teacher's solver for the pairs (n_steps steps)
+_DISTILL_DRAWS = 2  # candidates per row of the selection (more distort the marginals)
+_DISTILL_CHUNK = 16_384  # rows drawn and decoded at a time
+_SAMPLERS = ("distilled", "dpm", "heun")
 
 
 @shared_parameters(privacy_keys=", ``private_network``")
@@ -63,13 +73,14 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     categories to one-hot blocks and missing cells to binary indicators; Gaussian noise is
     added to all slots together. An MLP denoiser, preconditioned as in EDM (Karras et al.,
     2022), predicts the clean numbers (squared error) and the category and missingness
-    probabilities (cross-entropy). Sampling integrates the probability-flow ODE in
-    ``n_steps`` steps of DPM-Solver++(2M) (or Heun's method, see ``sampler``) using an
-    exponential moving average of the weights. By default each unconditional or
-    conditional row is then the pick among four such draws by a row discriminator's
-    density ratio (post-processor ``"selection"``, fitted after training; ``postprocess``
-    switches it off), which makes the rows much harder to tell from real ones at four
-    times the sampling cost.
+    probabilities (cross-entropy). Sampling integrates the probability-flow ODE (Heun's
+    method or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the
+    weights; by default (``sampler="distilled"``) a one-step student network, trained
+    after the denoiser on the solver's own rows, replaces the solver for unconditional
+    rows. Each row is then the pick among a few such draws (two from the student, four
+    from a solver) by a row discriminator's density ratio (post-processor ``"selection"``,
+    fitted after training; ``postprocess`` switches it off), which makes the rows much
+    harder to tell from real ones.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed.
 
@@ -97,13 +108,21 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     n_layers : int, default=3
         Residual hidden layers of the denoiser.
     n_steps : int, default=20
-        Steps of the sampler: one network evaluation each with ``sampler="dpm"``,
-        ``2 * n_steps - 1`` with Heun's method.
-    sampler : {"dpm", "heun"}, default="dpm"
-        ODE solver of unconditional sampling: DPM-Solver++(2M), a multistep second-order
-        solver with one evaluation per step, or EDM's Heun solver. DPM is the default
-        because it reaches Heun's quality with fewer denoiser evaluations (comparison in
-        ``benchmarks/RESULTS.md``).
+        Steps of the ODE solver: one network evaluation each with ``sampler="dpm"``,
+        ``2 * n_steps - 1`` with Heun's method (also the teacher's solver of
+        ``"distilled"``, and the solver of conditional sampling).
+    sampler : {"distilled", "dpm", "heun"}, default="distilled"
+        How unconditional rows are drawn. ``"distilled"``: after training, a one-step
+        student network learns the map from starting noise to the row that Heun's solver
+        (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; about
+        60 % more optimiser steps at fit time), and each row costs one evaluation; the
+        discriminator selection then keeps one of two candidates per row. ``"dpm"``:
+        DPM-Solver++(2M), a multistep second-order solver with one evaluation per step;
+        ``"heun"``: EDM's Heun solver (both keep one of four candidates with the
+        selection). A model fitted with ``"dpm"`` or ``"heun"`` has no student; one fitted
+        with ``"distilled"`` samples with either solver too (comparison of the three in
+        ``benchmarks/RESULTS.md``). Where bfloat16 is native (AVX-512 BF16, AMX, recent
+        GPUs) the networks' matrix products are evaluated in it.
         Conditional sampling and :meth:`inpaint` always use Heun's method with stochastic
         steps (churn), which corrects the errors of early steps around the fixed slots.
     ema_decay : float, default=0.999
@@ -112,6 +131,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         Fraction of the training rows that see a random subset of their columns clean
         (known); this teaches the one network every conditional distribution used by
         ``conditions`` and :meth:`inpaint`. 0 trains an unconditional model only.
+    dequantize : bool, default=True
+        Spread each training value that many rows share (an atom of the quantile encoder:
+        a whole number, a spike such as 0) uniformly over its normal-score interval, a
+        different draw per row. ``False`` encodes it at the interval's middle: a point mass
+        that the denoiser can learn to snap to (ablation in ``benchmarks/RESULTS.md``).
+        Decoding is the same either way.
     [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
@@ -200,9 +225,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         hidden: int = 256,
         n_layers: int = 3,
         n_steps: int = 20,
-        sampler: str = "dpm",
+        sampler: str = "distilled",
         ema_decay: float = 0.999,
         cond_fraction: float = 0.3,
+        dequantize: bool = True,
         max_time: float | None = None,
         device="auto",
         verbose: bool = False,
@@ -216,9 +242,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         store_params(self, locals())
 
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies and the
-    #: discriminator selection (4 candidates per row) lower gradient-boosting detection on
-    #: Adult at the full training budget without moving DCR share or membership AUC; snapping
-    #: changed nothing (figures: bench_diffusion_ablation.py, benchmarks/RESULTS.md).
+    #: discriminator selection (2 or 4 candidates per row, see ``sampler``) lower
+    #: gradient-boosting detection on Adult at the full training budget without moving DCR
+    #: share or membership AUC; snapping changed nothing (figures:
+    #: bench_diffusion_ablation.py, bench_diffusion_speed.py, benchmarks/RESULTS.md).
     #: ``inpaint`` never selects (it completes given rows).
     default_postprocessors = ("dependencies", "selection")
 
@@ -238,14 +265,19 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.cond_fraction, numbers.Real) or not 0 <= self.cond_fraction <= 1:
             raise ValueError(f"cond_fraction must be in [0, 1], got {self.cond_fraction!r}")
-        if self.sampler not in ("dpm", "heun"):
-            raise ValueError(f"sampler must be 'dpm' or 'heun', got {self.sampler!r}")
+        if not isinstance(self.dequantize, (bool, np.bool_)):
+            raise ValueError(f"dequantize must be True or False, got {self.dequantize!r}")
+        if self.sampler not in _SAMPLERS:
+            raise ValueError(f"sampler must be one of {_SAMPLERS}, got {self.sampler!r}")
         check_dp_params(self)
 
     # -- fit --------------------------------------------------------------------------------
     def _build_denoiser(self, dim: int) -> process.MixedDenoiser:
         network = MLPDenoiser(dim, hidden=self.hidden, n_layers=self.n_layers)
         return process.MixedDenoiser(network, self.layout_, sigma_data=_SIGMA_DATA)
+
+    def _dequantize_rng(self, rng):
+        return rng if self.dequantize else None
 
     def _fit(self, Z, rng):
         self._train(Z, rng, None)
@@ -302,21 +334,57 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
         self._record_training(log, loss_history_=log.losses)
+        self.student_ = None
+        if self.sampler == "distilled":
+            self.student_ = self._distill(log.n_steps, len(X), gen)
         return report
+
+    def _distill(self, teacher_steps: int, rows: int, generator) -> process.MixedDenoiser:
+        """The one-step student of the trained denoiser (:mod:`.distill`): about
+        ``_DISTILL_STEP_SHARE`` of the denoiser's optimiser steps, on up to
+        ``_DISTILL_PAIRS`` solutions of the teacher (Heun, ``n_steps``) from fresh noise."""
+        steps = max(1, round(_DISTILL_STEP_SHARE * teacher_steps))
+        batch = min(int(self.batch_size), rows)
+        config = DistillConfig(
+            pairs=max(batch, min(_DISTILL_PAIRS, steps * batch // 4)),
+            steps=steps,
+            sigma_max=_SIGMA_MAX,
+            teacher_sigmas=schedule.karras_sigmas(self.n_steps, sigma_max=_SIGMA_MAX),
+            teacher_method=_DISTILL_TEACHER,
+            batch_size=batch,
+            lr=float(self.lr) / 2,
+            low_precision=low_precision_fast(self.device_),
+        )
+        if self.verbose:
+            logger.info("distilling the sampler: %d pairs, %d steps", config.pairs, steps)
+        return distill(self.denoiser_, config, generator, self.device_)
 
     # -- sample -----------------------------------------------------------------------------
     def _generate(self, n: int, known, mask, rng) -> np.ndarray:
+        """Encoded rows: float64, except the distilled sampler's float32 (see ``_draw``)."""
         dim = self.layout_.dim
         if dim == 0:
             return np.zeros((n, 0))
         device = self._runtime_device()
         gen = torch_generator(rng, device)
+        # bfloat16 for unconditional rows (measured); conditions and inpainting stay float32
+        low = known is None and low_precision_fast(device)
+        if known is None and self.sampler == "distilled":
+            student = self._student().to(device)
+            out = np.empty((n, dim), dtype="float32")
+            for a in chunks(n, _DISTILL_CHUNK):  # each chunk's arrays stay in cache
+                m = min(_DISTILL_CHUNK, n - a)
+                X = one_step(student, m, _SIGMA_MAX, gen, device=device, low_precision=low)
+                out[a : a + m] = process.from_model(X, self.layout_, dtype="float32")
+            return out
         sigmas = schedule.karras_sigmas(self.n_steps, sigma_max=_SIGMA_MAX)
         if known is not None:
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
         if known is None and self.sampler == "dpm":
-            X = solve(self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device)
+            X = solve(
+                self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device, low_precision=low
+            )
         else:
             churn = 0.0 if known is None else _CHURN_CONDITIONAL
             X = solve(
@@ -329,8 +397,34 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
                 mask=mask,
                 churn=churn,
                 device=device,
+                low_precision=low,  # False with conditions
             )
-        return process.from_model(X.cpu().numpy(), self.layout_)
+        return process.from_model(X, self.layout_)
+
+    def _student(self) -> process.MixedDenoiser:
+        """The distilled sampler; a clear error for a model fitted without it."""
+        student = getattr(self, "student_", None)
+        if student is None:
+            raise ValueError(
+                "sampler='distilled' needs a model fitted with it (this one was fitted with "
+                "another sampler): refit, or set sampler='dpm' or 'heun'"
+            )
+        return student
+
+    def _draw(self, n: int, conditions, rng) -> np.ndarray:
+        """Unconditional rows of the distilled sampler: ``_DISTILL_DRAWS`` candidates per row
+        for the discriminator selection, scored in bfloat16 where native, handled in
+        float32 (memory traffic is most of their cost) and only the kept rows made float64;
+        everything else as for any model."""
+        if conditions is not None or self.sampler != "distilled":
+            return super()._draw(n, conditions, rng)
+        selection = self._postprocessor("discriminator")
+        if selection is None:
+            Z = self._sample(n, None, rng)
+        else:
+            low = low_precision_fast(self._runtime_device())
+            Z = selection.draw(self, n, None, rng, draws=_DISTILL_DRAWS, low_precision=low)
+        return Z.astype("float64", copy=False)
 
     def _sample(self, n, conditions: Conditions | None, rng):
         known = mask = None
@@ -342,6 +436,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     def _get_state(self):
         state = {"dim": self.layout_.dim, **self._training_state()}
         arrays = {} if self.denoiser_ is None else weight_arrays(self.denoiser_.network)
+        student = getattr(self, "student_", None)
+        state["student"] = student is not None
+        if student is not None:
+            arrays.update(weight_arrays(student.network, "student."))
         return state, arrays
 
     def _set_state(self, state, arrays):
@@ -350,8 +448,14 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         self.denoiser_ = None
         if self.layout_.dim:
             denoiser = self._build_denoiser(self.layout_.dim)
-            load_weights(denoiser.network, arrays)
+            own = {k: v for k, v in arrays.items() if not k.startswith("student.")}
+            load_weights(denoiser.network, own)
             self.denoiser_ = denoiser.requires_grad_(False).eval()
+        self.student_ = None
+        if state.get("student"):
+            student = self._build_denoiser(self.layout_.dim)
+            load_weights(student.network, arrays, "student.")
+            self.student_ = student.requires_grad_(False).eval()
 
     @classmethod
     def _test_params(cls):

@@ -111,16 +111,22 @@ def to_model(Z: np.ndarray, layout: Layout) -> np.ndarray:
     return X
 
 
-def from_model(X: np.ndarray, layout: Layout) -> np.ndarray:
-    """Model space -> encoded matrix (softmax blocks one-hot, binary slots 0/1)."""
-    Z = np.array(X, dtype="float64", copy=True)
+def from_model(X, layout: Layout, dtype="float64") -> np.ndarray:
+    """Model space -> encoded matrix (softmax blocks one-hot, binary slots 0/1).
+
+    ``X``: an array or a tensor (the one-hot rows are built in torch, on its device, before
+    the single copy to an array of ``dtype``)."""
+    X = torch.as_tensor(X).float()
+    Z = X.clone()
+    rows = torch.arange(len(Z), device=Z.device)
     for a, b in layout.blocks:
-        onehot = np.zeros((len(Z), b - a))
-        onehot[np.arange(len(Z)), np.argmax(Z[:, a:b], axis=1)] = 1.0
-        Z[:, a:b] = onehot
-    for j in layout.binary:
-        Z[:, j] = (Z[:, j] > 0).astype("float64")
-    return Z
+        pick = X[:, a:b].argmax(1)
+        Z[:, a:b] = 0.0
+        Z[rows, a + pick] = 1.0
+    if layout.binary:
+        bi = torch.tensor(layout.binary, device=Z.device)
+        Z[:, bi] = (X[:, bi] > 0).float()
+    return Z.cpu().numpy().astype(dtype, copy=False)
 
 
 def prior_logits(Z: np.ndarray, layout: Layout) -> np.ndarray:

@@ -402,6 +402,7 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             return self._generate_once(category, n, gens, observed)
         parts = []
         low = low_precision_fast(self._runtime_device())
+        selection.prepare(self, low_precision=low)  # before batches are scored by threads
         for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
             m = min(CHUNK, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)

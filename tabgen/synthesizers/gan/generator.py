@@ -134,11 +134,14 @@ class Generator(nn.Module):
         return raw
 
     @torch.no_grad()
-    def lookup_weights(self, weights: list, continuous, noise_dim: int) -> tuple:
+    def lookup_weights(self, weights: list, continuous, noise_dim: int, columns=None) -> tuple:
         """Weights for :meth:`infer_lookup`: :meth:`low_precision_weights` with the input
         rows of every layer split in two. The noise rows stay a bfloat16 matrix; the rows of
         the conditional vector become a float32 table of each slot's contribution to the
-        layer (through the wide-block embeddings too: the input layer is linear)."""
+        layer (through the wide-block embeddings too: the input layer is linear).
+
+        ``columns``: the output layer computes only these slots, in this order (the raw
+        output of :meth:`infer_lookup_parts` then has ``len(columns)`` columns)."""
         in_dim = len(self.inp._narrow) + sum(b - a for a, b in self.inp.wide)
         width = in_dim - noise_dim
         basis = torch.zeros(width, in_dim, device=weights[-1][1].device)
@@ -152,7 +155,14 @@ class Generator(nn.Module):
             layers.append((low, table))
         last, table = layers[-1]
         cont = [w.index_select(1, cols).contiguous() for w in last]
-        return layers, cols, cont, table.index_select(1, cols).contiguous()
+        cont_table = table.index_select(1, cols).contiguous()
+        if columns is not None:
+            keep = torch.as_tensor(list(columns), dtype=torch.long, device=basis.device)
+            last = [w.index_select(1, keep).contiguous() for w in last]
+            layers[-1] = (last, table.index_select(1, keep).contiguous())
+        # the tables in bfloat16: each product starts from the looked-up row rounded so
+        layers = [(low, table.to(LOW)) for low, table in layers]
+        return layers, cols, cont, cont_table
 
     @torch.no_grad()
     def infer_lookup(self, noise: torch.Tensor, category: torch.Tensor, low: tuple):
@@ -160,23 +170,33 @@ class Generator(nn.Module):
         per row, as generation draws them): the conditional vector's products are rows
         looked up in tables instead of matrix products over its mostly-zero slots. ``low``
         from :meth:`lookup_weights`. Returns float32."""
+        raw, head = self.infer_lookup_parts(noise, category, low)
+        raw = raw.float()
+        if head is not None:
+            raw[:, low[1]] = head
+        return raw
+
+    @torch.no_grad()
+    def infer_lookup_parts(self, noise: torch.Tensor, category: torch.Tensor, low: tuple):
+        """:meth:`infer_lookup` as ``(raw in bfloat16, the continuous slots in float32 or
+        None)``: the float32 output of :meth:`infer_lookup` has the second's values in the
+        slots ``low[1]`` and the first's elsewhere (no float32 copy of the whole output)."""
         layers, cols, cont_parts, cont_table = low
         pieces = [noise.to(LOW)]  # newest first; the noise last, as the input in infer
         for parts, table in layers[:-1]:
-            h = table.index_select(0, category).to(LOW)
+            h = table.index_select(0, category)
             for piece, w in zip(pieces, parts, strict=True):
                 h.addmm_(piece, w)
             pieces.insert(0, h.relu_())
         parts, table = layers[-1]
-        raw = table.index_select(0, category).to(LOW)
+        raw = table.index_select(0, category)
         for piece, w in zip(pieces, parts, strict=True):
             raw.addmm_(piece, w)
-        raw = raw.float()
-        if len(cols):
-            head = cont_table.index_select(0, category)
-            _compensated(head, pieces, cont_parts)
-            raw[:, cols] = head
-        return raw
+        if not len(cols):
+            return raw, None
+        head = cont_table.index_select(0, category)
+        _compensated(head, pieces, cont_parts)
+        return raw, head
 
 
 def _compensated(head: torch.Tensor, pieces: list, parts: list) -> None:
@@ -207,8 +227,12 @@ def low_precision_fast(device: torch.device) -> bool:
 
 def gumbel_noise(shape, generator: torch.Generator, device=None) -> torch.Tensor:
     """Standard Gumbel noise from ``generator``."""
-    u = torch.rand(shape, generator=generator, device=device)
-    return u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()  # in place: one tensor
+    return _gumbel_from_uniform(torch.rand(shape, generator=generator, device=device))
+
+
+def _gumbel_from_uniform(u: torch.Tensor) -> torch.Tensor:
+    """The Gumbel noise of :func:`gumbel_noise` from its uniform draws (in place)."""
+    return u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
 
 
 def apply_heads(
@@ -228,7 +252,13 @@ def apply_heads(
 
 @torch.no_grad()
 def sample_compact(
-    raw: torch.Tensor, layout: GanLayout, generator: torch.Generator, observed=()
+    raw: torch.Tensor,
+    layout: GanLayout,
+    generator: torch.Generator | None,
+    observed=(),
+    *,
+    uniform: torch.Tensor | None = None,
+    head: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Encoder matrix of generated rows straight from the raw generator output.
 
@@ -239,27 +269,44 @@ def sample_compact(
     width are taken together (one gather and one arg-max per width, see
     :class:`CompactPlan`). Columns in ``observed`` come out non-missing (see
     :meth:`GanLayout.compact`).
+
+    ``uniform``: the uniform draws of the Gumbel noise, drawn beforehand as
+    :func:`gumbel_noise` draws them (``generator`` is then not used; the tensor is
+    overwritten). ``head``: the continuous slots' values, in the order of the layout's
+    ``tanh`` blocks, when ``raw`` (then possibly bfloat16) does not hold them (see
+    :meth:`Generator.infer_lookup_parts`). The rows are the same either way.
     """
     n = raw.shape[0]
-    gumbel = gumbel_noise(raw.shape, generator, raw.device)
-    out = raw.new_zeros((n, layout.compact_width))
+    if uniform is None:
+        gumbel = gumbel_noise(raw.shape, generator, raw.device)
+    else:
+        gumbel = _gumbel_from_uniform(uniform)
+    dtype = torch.promote_types(raw.dtype, gumbel.dtype)
+    out = gumbel.new_zeros((n, layout.compact_width), dtype=dtype)
     plan = CompactPlan.of(layout, observed)
-    for i, o in plan.continuous:  # one column at a time, as the values always were
-        out[:, o] = torch.tanh(raw[:, i])
-    scores = raw + gumbel
+    for k, (i, o) in enumerate(plan.continuous):  # one column at a time, as always
+        out[:, o] = torch.tanh(raw[:, i] if head is None else head[:, k])
+    # in place where the sum has the noise's type (bfloat16 or float32 raw): the same sums
+    scores = gumbel.add_(raw) if dtype == gumbel.dtype else raw + gumbel
     for group in plan.groups(raw.device):
-        cols, width, soft_at, soft, code_at, code, missing_code, missing_at, absorbs = group
-        choice = torch.argmax(scores.index_select(1, cols).view(n, -1, width), dim=2)
-        if len(soft):
-            out.scatter_(1, choice.index_select(1, soft) + soft_at, 1.0)
-        if len(code):
-            value = choice.index_select(1, code)
-            if len(absorbs):
-                gone = value.index_select(1, absorbs) == missing_code
-                out[:, missing_at] = gone.to(out.dtype)
-                value[:, absorbs] = torch.where(gone, 0, value.index_select(1, absorbs))
-            out[:, code_at] = value.to(out.dtype)
+        cols, width = group[:2]
+        write_choices(out, torch.argmax(scores.index_select(1, cols).view(n, -1, width), 2), group)
     return out
+
+
+def write_choices(out: torch.Tensor, choice: torch.Tensor, group: tuple) -> None:
+    """Write the choices ``(rows, blocks of the group)`` of one :class:`CompactPlan` group
+    into the compact rows ``out``: a one-hot slot, or a code (and a missing flag)."""
+    _, _, soft_at, soft, code_at, code, missing_code, missing_at, absorbs = group
+    if len(soft):
+        out.scatter_(1, choice.index_select(1, soft) + soft_at, 1.0)
+    if len(code):
+        value = choice.index_select(1, code)
+        if len(absorbs):
+            gone = value.index_select(1, absorbs) == missing_code
+            out[:, missing_at] = gone.to(out.dtype)
+            value[:, absorbs] = torch.where(gone, 0, value.index_select(1, absorbs))
+        out[:, code_at] = value.to(out.dtype)
 
 
 class CompactPlan:
@@ -269,7 +316,9 @@ class CompactPlan:
     ``continuous`` lists ``(expanded slot, compact slot)`` of the ``tanh`` heads; every other
     block is a choice among its slots (the "missing" slot dropped for an observed column;
     an observed column's own missingness block is skipped), and blocks are grouped by their
-    number of choices.
+    number of choices. ``order`` lists the expanded slots the groups read, group after
+    group, and ``spans`` each group's ``(first, stop)`` in ``order`` and in the list of
+    blocks (``n_blocks`` in all): what :func:`.candidates.sample_compact_cdf` reads.
     """
 
     def __init__(self, layout: GanLayout, observed):
@@ -311,6 +360,20 @@ class CompactPlan:
                 )
             )
         self._on = {}
+        self.order, self.spans, self.n_blocks = [], [], 0
+        for group in self._groups:
+            cols, width = group[:2]
+            blocks = len(cols) // max(width, 1)
+            self.spans.append(
+                (
+                    len(self.order),
+                    len(self.order) + len(cols),
+                    self.n_blocks,
+                    self.n_blocks + blocks,
+                )
+            )
+            self.order += cols
+            self.n_blocks += blocks
 
     @classmethod
     def of(cls, layout: GanLayout, observed) -> CompactPlan:

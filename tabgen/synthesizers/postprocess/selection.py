@@ -273,16 +273,28 @@ class DiscriminatorSelection:
         return out
 
     def _forward_low(self, x: torch.Tensor) -> torch.Tensor:
-        first, _, second, _, last = self.model.net
-        key = tuple(p.data_ptr() for p in self.model.parameters())
-        if getattr(self, "_low_key", None) != key:
-            low = torch.bfloat16
-            self._low = [(layer.weight.to(low), layer.bias.to(low)) for layer in (first, second)]
-            self._low_key = key
+        last = self.model.net[-1]
         h = x.to(torch.bfloat16)
-        for weight, bias in self._low:
+        for weight, bias in self._low_weights():
             h = F.leaky_relu(F.linear(h, weight, bias), 0.2)
         return F.linear(h.float(), last.weight, last.bias).squeeze(-1)
+
+    def _low_weights(self) -> list:
+        """bfloat16 copies of the hidden layers (cached, for the current weights)."""
+        first, _, second, _, _ = self.model.net
+        key = tuple(p.data_ptr() for p in self.model.parameters())
+        cached = getattr(self, "_low", None)
+        if cached is None or cached[0] != key:
+            low = torch.bfloat16
+            weights = [(layer.weight.to(low), layer.bias.to(low)) for layer in (first, second)]
+            cached = self._low = (key, weights)  # one assignment: safe to read from threads
+        return cached[1]
+
+    def prepare(self, model, low_precision: bool = False) -> None:
+        """Build what :meth:`score_encoded` caches, so that threads can then call it."""
+        self._plan(model)
+        if low_precision:
+            self._low_weights()
 
     def score_encoded(self, model, Z: np.ndarray, low_precision: bool = False) -> np.ndarray:
         """Logit of "real" of each encoded row of ``model`` (what ``_sample`` returns), as
@@ -305,15 +317,19 @@ class DiscriminatorSelection:
 
         steps = tuple(getattr(model, "postprocessors_", ()))
         key = (id(model.encoder_), tuple(id(step) for step in steps))
-        if getattr(self, "_plan_key", None) != key:
-            self._plan_value = EncodedFeatures.compile(self.features, model.encoder_, steps)
-            self._plan_key = key
-        return self._plan_value
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != key:
+            plan = EncodedFeatures.compile(self.features, model.encoder_, steps)
+            cached = self._plan_cache = (key, plan)  # one assignment: safe to read from threads
+        return cached[1]
 
-    def draw(self, model, n: int, conditions, rng, draws: int = DRAWS) -> np.ndarray:
+    def draw(
+        self, model, n: int, conditions, rng, draws: int = DRAWS, low_precision: bool = False
+    ) -> np.ndarray:
         """Encoded matrix of ``n`` rows of ``model``, each the pick among ``draws``
         candidates (``conditions``: a :class:`~tabgen.synthesizers.base.Conditions` of
-        ``n`` rows, or ``None``)."""
+        ``n`` rows, or ``None``; ``low_precision``: unconditional candidates scored as in
+        :meth:`logits`)."""
         if draws < 2 or n == 0:
             return model._sample(n, conditions, rng)
         parts = []
@@ -321,7 +337,7 @@ class DiscriminatorSelection:
             m = min(CHUNK, n - a)
             if conditions is None:
                 Z = model._sample(draws * m, None, rng)
-                logits = self.score_encoded(model, Z)
+                logits = self.score_encoded(model, Z, low_precision)
             else:  # conditioned cells are left alone by the post-processors: decode
                 cond = conditions.take(np.tile(np.arange(a, a + m), draws))
                 Z = model._sample(draws * m, cond, rng)

@@ -569,7 +569,7 @@ def test_row_discriminator_compares_the_models_own_rows(monkeypatch):
     assert (fake["b"] >= 0).all() and fake["b"].median() < real["b"].max()
 
 
-def test_fixed_combinations_keep_the_other_columns_modelled():
+def test_fixed_combinations_keep_the_other_columns_modelled(tmp_path):
     """With ``copies`` (the VAE's choice) the joint category replaces the first column and
     the others stay in the inner table as the model would see them without the rule (a VAE
     learns the remaining columns better beside them); the inverse writes them back from
@@ -596,3 +596,9 @@ def test_fixed_combinations_keep_the_other_columns_modelled():
     assert "code" in [spec.name for spec in vae.schema_]
     out = vae.sample(200, random_state=0)
     assert set(zip(out["cat"], out["code"])) <= set(zip(df["cat"], df["code"]))
+    given = vae.sample(20, conditions={"code": 20}, random_state=0)  # the copy is left free
+    assert (given["cat"] == "q").all() and (given["code"] == 20).all()
+    vae.save(tmp_path / "vae.tabgen")
+    loaded = tabgen.load(tmp_path / "vae.tabgen")
+    assert loaded.constraints_.steps_[0].copies_
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=1), vae.sample(50, random_state=1))

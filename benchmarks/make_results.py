@@ -991,11 +991,13 @@ def _relational_targets(res: dict) -> list[str]:
             single = methods.get("single", {}).get("seeds", {}).get(f"{table}.trend")
             if mine is None or single is None:
                 continue
+            gap = single[0] - mine[0]
             verdict = (
                 "met"
-                if mine[0] >= single[0]
-                else f"below by {single[0] - mine[0]:.3f}, standard deviations "
-                f"{mine[1]:.3f} / {single[1]:.3f}"
+                if gap <= 0
+                else f"below by {gap:.4f}, "
+                + ("within noise, " if gap < max(mine[1], single[1]) else "")
+                + f"standard deviations {mine[1]:.3f} / {single[1]:.3f}"
             )
             per_table.append(f"{table} {mine[0]:.3f} vs {single[0]:.3f} ({verdict})")
         if per_table:

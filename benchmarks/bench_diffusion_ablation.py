@@ -310,7 +310,8 @@ def render(results: dict) -> str:
         for r in results["runs"]:
             if r["dataset"] != name:
                 continue
-            cells = [r["arm"], r["variant"], str(r["train_rows"]), str(r["epochs_run"])]
+            epochs = "–" if r["epochs_run"] is None else str(r["epochs_run"])
+            cells = [r["arm"], r["variant"], str(r["train_rows"]), epochs]
             cells += [_cell(r.get(key), key) for key, _ in columns]
             cells += [str(r.get("load_1m", "")), f"`{r['command']}`"]
             lines.append("| " + " | ".join(cells) + " |")

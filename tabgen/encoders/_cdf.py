@@ -21,17 +21,18 @@ class PiecewiseCDF:
         Knots of the quantile grid. Variables with at most ``max_knots // 2`` distinct
         values are stored exactly (a discrete distribution). Otherwise every value that
         holds at least ``1 / max_knots`` of the rows (and at least two rows) is an exact atom,
-        with its exact probability, and the other values are described by
-        ``max(max_knots - 2 * atoms, 2)`` quantiles of their own (so at most
-        ``max(max_knots, 2 * atoms + 2)`` knots); without such values, ``max_knots`` quantiles
-        of all values.
+        with its exact probability, and the other values are described by a quantile grid
+        of their own (``max(max_knots - 2 * atoms, 4)`` knots, so at most
+        ``max(max_knots, 2 * atoms + 4)`` in all); without such values, ``max_knots``
+        quantiles of all values.
 
     Notes
     -----
     Exact atoms matter for columns that mix spikes with continuous values (rates, durations,
     amounts with round values): a quantile grid alone turns a spike holding less than about
     ``2 / max_knots`` of the rows into a linear piece, so that values no row has come out
-    between spikes.
+    between spikes (measured effect on the models: ``benchmarks/RESULTS.md``, "Diffusion on
+    the other benchmark tables").
     """
 
     def __init__(self, max_knots: int = 1000):

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import tabgen
+import tabgen.io
 from tabgen import cli
 from tabgen._output import atomic_path, check_output
 from tabgen.synthesizers.base import BaseSynthesizer

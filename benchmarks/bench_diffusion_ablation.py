@@ -168,7 +168,7 @@ def main(argv=None) -> None:
     sampling_params = {k: getattr(model, k) for k in ("sampler", "n_steps") if hasattr(model, k)}
     for variant in args.variants.split(";"):
         names, _, sampling = variant.partition("@")
-        draws, post_cpu = 4, None
+        draws, post_cpu = None, None  # None: the model's own count of candidates
         model.set_params(**sampling_params)
         for part in filter(None, sampling.split("@")):
             if part.startswith("draws="):
@@ -183,9 +183,13 @@ def main(argv=None) -> None:
             post_cpu = round(time.process_time() - c0, 1)
             fitted_names = names
         step = model._postprocessor("discriminator")
-        if step is not None:  # candidates per row
+        if step is not None:  # an earlier variant's count of candidates undone
             step.__dict__.pop("draw", None)
-            step.draw = lambda m, n, c, r, d=draws, f=step.draw: f(m, n, c, r, draws=d)
+        if step is not None and draws is not None:  # candidates per row
+            # the model's own keywords (e.g. diffusion's low_precision) kept, draws replaced
+            step.draw = lambda m, n, c, r, d=draws, f=step.draw, **kw: f(
+                m, n, c, r, **{**kw, "draws": d}
+            )
         c0, w0 = time.process_time(), time.perf_counter()
         synth = model.sample(len(train), random_state=args.seed + 1)
         sample_cpu, sample_wall = time.process_time() - c0, time.perf_counter() - w0

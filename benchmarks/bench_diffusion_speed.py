@@ -86,6 +86,12 @@ def main(argv=None) -> None:
     parser.add_argument("--load", type=Path, help="a fitted DiffusionSynthesizer")
     parser.add_argument("--save", type=Path, default=None, help="the model with its student")
     parser.add_argument("--variants", default="dpm:20@4;distilled@8")
+    parser.add_argument(
+        "--distill-share",
+        type=float,
+        default=None,
+        help="the student's optimiser steps as a share of the denoiser's (default: the model's)",
+    )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
@@ -102,6 +108,8 @@ def main(argv=None) -> None:
     kinds = dict.fromkeys(meta["categorical"], "categorical")
     kinds |= dict.fromkeys(meta["numerical"], "numerical")
     model = tabgen.load(args.load)
+    if args.distill_share is not None:
+        estimator._DISTILL_STEP_SHARE = args.distill_share
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     results["machine"] = machine_info()
     native = estimator.low_precision_fast
@@ -147,6 +155,7 @@ def main(argv=None) -> None:
             "bfloat16": low,
             "evaluations_per_row": evaluations(model, draws),
             "distill_cpu_s": distill_cpu,
+            "distill_step_share": estimator._DISTILL_STEP_SHARE,
             "postprocess_fit_cpu_s": post_cpu,
             "rows": len(synth),
             "sample_cpu_s": round(cpu, 2),
@@ -179,6 +188,7 @@ COLUMNS = (
     ("trend", "trend", "{:.3f}"),
     ("dcr_share", "DCR share", "{:.3f}"),
     ("mia_auc", "MIA AUC", "{:.3f}"),
+    ("distill_step_share", "distil steps / fit steps", "{}"),
     ("distill_cpu_s", "distil CPU s", "{:.1f}"),
     ("postprocess_fit_cpu_s", "selection fit CPU s", "{:.1f}"),
     ("load_1m", "load", "{}"),

@@ -355,7 +355,7 @@ def main() -> None:
             "command": "; ".join(results["commands"]),
             "machine": machine,
             "date": date.today().isoformat(),
-            "note": "timings on a 2-core machine shared with seven other engineers' runs",
+            "note": "2 cores shared with four other engineers' runs",
         }
     )
     results.setdefault("databases", {})

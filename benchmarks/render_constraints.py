@@ -26,7 +26,7 @@ def _machine(m: dict) -> str:
     return ", ".join(f"{k} {m[k]}" for k in keys if k in m)
 
 
-def constraints_section(res: dict, disc: dict | None) -> list[str]:
+def constraints_section(res: dict, disc: dict | None, long=()) -> list[str]:
     a = res["args"]
     lines = [
         "## Constraints: rules by construction, beside SDV's constraints (bench_constraints.py)",
@@ -42,9 +42,9 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
         )
         + f" (2026-12-05; machine: {_machine(res['machine'])}; a busy machine shared by seven "
         "or eight engineers: times are inflated and noisy, quality is not, every neural model "
-        f"and CTGAN trains a fixed {a['epochs']} epochs; the `constraints_c_*`, `_d_*` and "
-        "`_e_*` runs with `OMP_NUM_THREADS=1`). A run of a later file replaces the same "
-        "data/model/rules/seed of an earlier one. Where several seeds ran, the run-to-run "
+        f"and CTGAN trains a fixed {a['epochs']} epochs; every run file after "
+        "`constraints_b.json` ran with `OMP_NUM_THREADS=1`). A run of a later file replaces "
+        "the same data/model/rules/seed of an earlier one. Where several seeds ran, the run-to-run "
         "spread is given below the table.",
         "",
         "Validity = share of sampled rows obeying every rule (FixedCombinations checked "
@@ -103,6 +103,8 @@ def constraints_section(res: dict, disc: dict | None) -> list[str]:
     if notes:
         lines += ["", "¹ Errors and notes:", ""] + [f"- {n}" for n in dict.fromkeys(notes)]
     lines += ["", *_spread(res), *_targets(res)]
+    for other in long:
+        lines += ["", *long_section(other)]
     if disc is not None:
         lines += ["", *_discover(disc)]
     return lines
@@ -305,12 +307,56 @@ def merged(paths) -> dict:
     return out
 
 
+def long_section(res: dict) -> list[str]:
+    """The fits at another length than the main table's (``constraints_long*.json`` of one
+    number of epochs): the per-seed scores, their spread and the fidelity verdict."""
+    lines = [
+        f"**Longer fits: {res['args']['epochs']} epochs** (same data, rules and scoring; "
+        "fidelity only, no conditional or inpainting step): "
+        + "; ".join(
+            f"`OMP_NUM_THREADS=1 PYTHONPATH=. nice -n 5 /work/venv-bench/bin/python -m "
+            f"benchmarks.bench_constraints --train {c['train']} --rows {c['rows']} "
+            f"--epochs {c['epochs']} --step-limit {c.get('step_limit', 120)} "
+            f"--models {c['models']} --datasets {c['datasets']} --seeds {c.get('seeds', 0)} "
+            f"--output {c['output']}`"
+            for c in res["commands"]
+        )
+        + ".",
+        "",
+        "| data | model | epochs | rules | seed | validity | shape | trend | detection | fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res["runs"]:
+        s = r.get("scores", {})
+        cells = [
+            r["dataset"],
+            r["model"],
+            str(res["args"]["epochs"]),
+            "with" if r["rules"] else "without",
+            str(r.get("seed", 0)),
+            _pct(r.get("validity")),
+            _num(s.get("shape")),
+            _num(s.get("trend")),
+            _num(s.get("detection_score_gb")),
+            str(r.get("fit_s", r.get("error", "–"))),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", *_spread(res), *_targets(res)[2:]]
+
+
 def main() -> None:
-    res = merged(sorted(RESULTS.glob("constraints*.json")))
+    paths = sorted(RESULTS.glob("constraints*.json"))
+    res = merged([p for p in paths if not p.stem.startswith("constraints_long")])
     path = RESULTS / "discover.json"
     disc = json.loads(path.read_text()) if path.is_file() else None
+    by_epochs: dict = {}  # the longer fits, one group per number of epochs
+    for p in paths:
+        if p.stem.startswith("constraints_long"):
+            by_epochs.setdefault(json.loads(p.read_text())["args"]["epochs"], []).append(p)
+    long = [merged(by_epochs[e]) for e in sorted(by_epochs)]
+    lines = constraints_section(res, disc, long)
     out = RESULTS / "constraints.md"
-    out.write_text("\n".join(constraints_section(res, disc)) + "\n")
+    out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 
 

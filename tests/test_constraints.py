@@ -561,8 +561,44 @@ def test_row_discriminator_compares_the_models_own_rows(monkeypatch):
     params = {**GANSynthesizer._test_params(), "epochs": 2}
     GANSynthesizer(constraints=rules, random_state=0, **params).fit(ruled_frame(300))
     real, fake = seen[0], seen[1]
-    assert "code" not in real.columns  # the pair is one joint column of the inner table
+    # the pair is one joint column of the inner table (``code`` stays as a modelled copy)
+    assert set(real["cat"].dropna()) <= {f"combination {i}" for i in range(len(real))}
     assert list(fake.columns) == list(real.columns)
     assert set(fake["cat"].dropna()) <= set(real["cat"])
     # b is a non-negative gap over a on both sides
     assert (fake["b"] >= 0).all() and fake["b"].median() < real["b"].max()
+
+
+def test_fixed_combinations_keep_the_other_columns_modelled(tmp_path):
+    """With ``copies`` (the VAE's choice) the joint category replaces the first column and
+    the others stay in the inner table as the model would see them without the rule (a VAE
+    learns the remaining columns better beside them); the inverse writes them back from
+    the joint category. Other models fold them."""
+    df = ruled_frame(200)
+    rules = ConstraintSet([FixedCombinations(["cat", "code"])], copies=True)
+    inner = rules.fit_transform(df)
+    assert inner["cat"].str.startswith("combination ").all()
+    assert inner["code"].equals(df["code"])
+    generated = inner.assign(code=-1)  # whatever the model makes of the copy
+    back = rules.inverse(generated)
+    assert back[["cat", "code"]].equals(df[["cat", "code"]])
+    # a model file saved before the copies keeps its inner table without them
+    state = rules.get_state()
+    del state["steps"][0]["copies"]
+    old = ConstraintSet.from_state(state)
+    assert "code" not in old.transform(df).columns
+    assert old.inverse(inner.drop(columns="code"))[["cat", "code"]].equals(df[["cat", "code"]])
+    rule = FixedCombinations(["cat", "code"])
+    copula = GaussianCopulaSynthesizer(constraints=[rule], random_state=0).fit(df)
+    assert "code" not in [spec.name for spec in copula.schema_]
+    vae = VAESynthesizer(constraints=[rule], random_state=0, **VAESynthesizer._test_params())
+    vae.fit(df)
+    assert "code" in [spec.name for spec in vae.schema_]
+    out = vae.sample(200, random_state=0)
+    assert set(zip(out["cat"], out["code"])) <= set(zip(df["cat"], df["code"]))
+    given = vae.sample(20, conditions={"code": 20}, random_state=0)  # the copy is left free
+    assert (given["cat"] == "q").all() and (given["code"] == 20).all()
+    vae.save(tmp_path / "vae.tabgen")
+    loaded = tabgen.load(tmp_path / "vae.tabgen")
+    assert loaded.constraints_.steps_[0].copies_
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=1), vae.sample(50, random_state=1))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import tabgen
-from tabgen.relational import RelationalSynthesizer
+from tabgen.relational import Metadata, RelationalSynthesizer
 from tabgen.relational import _features as F
 from tests.test_relational import clinic, shop
 
@@ -102,3 +102,39 @@ def test_parents_with_children_get_their_missing_aggregates_drawn():
     pd.testing.assert_frame_equal(frame, before)  # the input is not modified
     low, high = tables["orders"]["amount"].min(), tables["orders"]["amount"].max()
     assert out[mean].dropna().between(low - 1e-9, high + 1e-9).all()
+
+
+def test_second_parent_is_matched_to_the_rows_drawn_given_the_first():
+    from tests.test_relational import _rel
+
+    rng = np.random.default_rng(7)
+    students = pd.DataFrame({"sid": np.arange(80), "age": rng.integers(18, 30, 80)})
+    teachers = pd.DataFrame({"tid": np.arange(20), "dept": np.repeat(["a", "b"], 10)})
+    sid = rng.integers(0, 80, 600)
+    young = students["age"].to_numpy()[sid] < 24
+    # the young rate the teachers of dept a, the others those of dept b
+    tid = np.where(young, rng.integers(0, 10, 600), rng.integers(10, 20, 600))
+    ratings = pd.DataFrame(
+        {"rid": np.arange(600), "sid": sid, "tid": tid, "score": rng.integers(1, 6, 600)}
+    )
+    meta = Metadata(
+        {
+            "students": {"primary_key": "sid"},
+            "teachers": {"primary_key": "tid"},
+            "ratings": {"primary_key": "rid"},
+        },
+        [_rel("students", "sid", "ratings", "sid"), _rel("teachers", "tid", "ratings", "tid")],
+    )
+    tables = {"students": students, "teachers": teachers, "ratings": ratings}
+    synth = RelationalSynthesizer(meta, random_state=0).fit(tables)
+    assert synth.tables_["ratings"]["match_parents"]
+
+    def agreement(db):
+        joined = db["ratings"].merge(db["students"], on="sid").merge(db["teachers"], on="tid")
+        return ((joined["age"] < 24) == (joined["dept"] == "a")).mean()
+
+    fake = synth.sample(random_state=1)
+    synth.tables_["ratings"]["match_parents"] = False  # dealt at random, as before
+    assert agreement(fake) > 0.7 > 0.6 > agreement(synth.sample(random_state=1))
+    synth.tables_["ratings"]["match_parents"] = True
+    assert fake["ratings"]["tid"].isin(fake["teachers"]["tid"]).all()

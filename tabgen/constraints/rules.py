@@ -13,7 +13,8 @@ which the rule can be broken:
 * :class:`LinearEquality`: the left-hand column is derived from the others;
 * :class:`Determines`: the dependent column is looked up from the determining one;
 * :class:`FixedCombinations` and :class:`OneHot`: the columns are modelled as one joint
-  category whose values are the combinations seen in training.
+  category whose values are the combinations seen in training (a model may also keep the
+  other columns as modelled copies, written back from the joint category: the VAE does).
 
 :class:`Custom` is the last resort: a vectorised predicate applied by rejection.
 

@@ -189,15 +189,26 @@ def _unit(col: pd.Series, hot: bool):
 
 class _Joint(_Step):
     """The columns as one categorical column (named as the first) over the combinations
-    seen in training (missing cells included in a combination)."""
+    seen in training (missing cells included in a combination).
+
+    With ``copies`` the other columns stay in the inner table as they are: the model still
+    learns them, as it would without the rule, and the inverse overwrites them from the
+    joint category. Folding them away cost the VAE fidelity elsewhere: fitted on adult with
+    ``education``/``education_num`` and ``relationship``/``sex`` folded, it lost about 0.01
+    of trend on the pairs of the *other* columns, which it learns better beside
+    ``education_num``'s ordered values. The GAN (at its default length) and the Gaussian
+    copula did worse with the copies (``benchmarks/RESULTS.md``, constraints), so a model
+    opts in (``_constraint_copies``). Files saved before the option have no ``copies``
+    (false)."""
 
     type = "joint"
-    _saved = (("combos", "combos_"), ("weights", "weights_"))
+    _saved = (("combos", "combos_"), ("weights", "weights_"), ("copies", "copies_"))
 
-    def __init__(self, rule):
+    def __init__(self, rule, copies: bool = False):
         self.rule = rule
         self.cols = rule.columns
         self.reads, self.writes = [], list(self.cols)
+        self.copies_ = copies
 
     def fit(self, X, private: bool = False):
         given = getattr(self.rule, "combinations", None)
@@ -227,8 +238,9 @@ class _Joint(_Step):
         index = {tuple(c): lab for c, lab in zip(self.combos_, self._labels())}
         keys = _keys(frame, self.cols).map(lambda k: tuple(_scalar(v) for v in k))
         frame[self.cols[0]] = keys.map(index).astype(object)
-        for c in self.cols[1:]:
-            del frame[c]
+        if not self.copies_:
+            for c in self.cols[1:]:
+                del frame[c]
 
     def inverse(self, frame):
         labels = frame[self.cols[0]].astype(object)
@@ -274,4 +286,5 @@ class _Joint(_Step):
         step = cls(_find_rule(s["rule"], rules))
         step.combos_ = [list(c) for c in s["combos"]]
         step.weights_ = list(s["weights"])
+        step.copies_ = bool(s.get("copies", False))  # files saved before the copies
         return step

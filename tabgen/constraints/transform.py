@@ -42,10 +42,17 @@ class ConstraintSet:
     violations : {"raise", "drop"}, default "raise"
         What ``fit`` does with training rows that break a rule: raise a ``ValueError`` with
         their count and first row labels, or drop them (logged).
+    copies : bool, default False
+        Fixed combinations keep their other columns in the inner table beside the joint
+        category (modelled, then written back from it; see ``_Joint`` in
+        :mod:`tabgen.constraints.steps`). A model sets it (``_constraint_copies``): the VAE
+        learns the rest of the table better with them; the GAN and the Gaussian copula did
+        worse with them.
     """
 
-    def __init__(self, rules, violations: str = "raise"):
+    def __init__(self, rules, violations: str = "raise", *, copies: bool = False):
         self.rules = check_rules(rules)
+        self.copies = bool(copies)
         if violations not in _VIOLATIONS:
             raise ValueError(
                 f"constraint_violations must be one of {_VIOLATIONS}, got {violations!r}"
@@ -164,7 +171,7 @@ class ConstraintSet:
             elif isinstance(rule, Determines):
                 step = _Derive(rule, rule.target, [rule.source])
             elif isinstance(rule, FixedCombinations):
-                step = _Joint(rule)
+                step = _Joint(rule, copies=self.copies)
             else:  # Custom: rejection only
                 continue
             for c in step.writes:
@@ -290,6 +297,7 @@ class ConstraintSet:
         return {
             "rules": [r.to_dict() for r in self.rules],
             "violations": self.violations,
+            "copies": self.copies,
             "columns": list(self.columns_),
             "dtypes": dict(self.dtypes_),
             "arrow": dict(self.arrow_),
@@ -303,7 +311,7 @@ class ConstraintSet:
         from tabgen.constraints.kinds import rule_from_dict
 
         rules = [rule_from_dict(r) for r in state["rules"]]
-        self = cls(rules, state.get("violations", "raise"))
+        self = cls(rules, state.get("violations", "raise"), copies=state.get("copies", False))
         self.columns_ = list(state["columns"])
         self.dtypes_ = dict(state["dtypes"])
         self.arrow_ = dict(state.get("arrow", {}))

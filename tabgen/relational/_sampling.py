@@ -29,6 +29,9 @@ def assign_parents(synth, table, full, scale, rng) -> dict:
     if n_null:
         pos = np.r_[pos, np.full(round(scale * n_null), -1)]
     assign = {primary: pos}
+    draft = None
+    if len(rels) > 1 and synth.tables_[table].get("match_parents"):
+        draft = draft_rows(synth, table, full, primary, pos, rng)
     for rel in rels:
         if rel is primary:
             continue
@@ -37,8 +40,24 @@ def assign_parents(synth, table, full, scale, rng) -> dict:
             len(pos),
             synth.relationships_[rel.name]["null_share"],
             rng,
+            None if draft is None else (draft, F.parent_context(full, rel, np.arange(0))),
+            full[rel.parent],
         )
     return assign
+
+
+def draft_rows(synth, table, full, primary, pos, rng) -> pd.DataFrame | None:
+    """The rows of a table with several parents drawn given their first parent only: what
+    the model expects of their other parents (their context columns), so that each row
+    gets a generated parent that looks like it."""
+    model = synth.models_[table]
+    if model is None or len(pos) == 0:
+        return None
+    context = F.parent_context(full, primary, pos)
+    cond = conditions(model, F.apply_fill(context, synth.tables_[table].get("fill", {})))
+    if cond is None:
+        return model.sample(len(pos), random_state=rng).reset_index(drop=True)
+    return model.sample(conditions=cond, random_state=rng).reset_index(drop=True)
 
 
 def sample_table(synth, table, n, context, assign, rng) -> pd.DataFrame:
@@ -142,9 +161,13 @@ def as_counts(values: pd.Series) -> np.ndarray:
     return np.maximum(np.nan_to_num(np.round(x), nan=0.0), 0).astype("int64")
 
 
-def match(counts: np.ndarray, n: int, null_share: float, rng) -> np.ndarray:
+def match(counts, n: int, null_share: float, rng, draft=None, parents=None) -> np.ndarray:
     """Parent position for each of ``n`` child rows, following the sampled ``counts``
-    rescaled to the rows that have a parent (the others get -1)."""
+    rescaled to the rows that have a parent (the others get -1). With ``draft`` (the rows
+    drawn given their other parents, and an empty context frame of this parent naming its
+    columns) and ``parents`` (this parent's generated rows), each row gets the parent slot
+    closest to the context drawn for it (a minimum-cost assignment); otherwise slots are
+    dealt at random."""
     out = np.full(n, -1)
     m = n - int(rng.binomial(n, null_share)) if null_share > 0 else n
     if m == 0 or len(counts) == 0:
@@ -161,7 +184,20 @@ def match(counts: np.ndarray, n: int, null_share: float, rng) -> np.ndarray:
         base[extra] += 1
     slots = np.repeat(np.arange(len(counts)), base)
     rows = rng.permutation(n)[:m]
-    out[rows] = rng.permutation(slots)
+    if draft is None:
+        out[rows] = rng.permutation(slots)
+        return out
+    from tabgen.relational._match import match_rows
+
+    drawn, empty = draft
+    prefix = [c for c in empty.columns if c in drawn.columns]
+    if not prefix:
+        out[rows] = rng.permutation(slots)
+        return out
+    offered = parents.iloc[slots].reset_index(drop=True)
+    offered.columns = list(empty.columns)
+    partner = match_rows(drawn.iloc[rows].reset_index(drop=True), offered, prefix, [], rng)
+    out[rows] = slots[partner]
     return out
 
 

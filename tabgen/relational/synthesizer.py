@@ -12,8 +12,10 @@ How it works (details of the frames in :mod:`tabgen.relational._features`):
 * **Sample.** Top-down: roots are sampled unconditionally (``scale`` times as many rows);
   each generated parent's sampled count says how many children it gets (zero included);
   the children are sampled *conditioned on* their parent's generated row (inpainting). A
-  child with two parents gets its first parent by the counts and its second by the second
-  parent's counts (rescaled to the same total), then is conditioned on both. A sequence
+  child with two parents gets its first parent by the counts; its rows are drawn given that
+  parent alone, and each is given the slot of a second parent (the second parent's
+  counts, rescaled to the same total) closest to what the draw expects of it (a
+  minimum-cost assignment); then the rows are drawn again conditioned on both. A sequence
   (``order_by``) is generated row by row, each conditioned on its position and on the row
   before it, the order column rebuilt from the learnt steps (never decreasing); its first
   rows and its later rows have a model each (a first row has no row before it).
@@ -290,6 +292,8 @@ class RelationalSynthesizer(BaseEstimator):
                     if F.is_numeric(own[t][c]) and own[t][c].notna().any()
                 },
                 "linked": F.linked_columns(own[t]),
+                # several parents: the others matched to rows drawn given the first
+                "match_parents": len(meta.parents(t)) > 1 and meta.order_by(t) is None,
             }
             order_col = meta.order_by(t)
             if order_col is not None:

@@ -169,7 +169,11 @@ class BaseSynthesizer(ConditionHandling, Inpainting, PostProcessing, BaseEstimat
             return X
         from tabgen.constraints import ConstraintSet
 
-        rules = ConstraintSet(rules, getattr(self, "constraint_violations", "raise"))
+        rules = ConstraintSet(
+            rules,
+            getattr(self, "constraint_violations", "raise"),
+            copies=getattr(self, "_constraint_copies", False),
+        )
         inner = rules.fit_transform(X, private=private, domain=getattr(self, "domain", None))
         self.constraints_ = rules
         return inner

@@ -12,9 +12,12 @@ category (and missingness) on the discrete ones, as in the denoiser's own loss.
 The pairs are drawn from noise, never from the training rows: the student only
 post-processes the teacher (no further privacy cost in a differentially private fit). It is
 used for unconditional rows only; conditional sampling and inpainting keep the teacher's
-solver. Its errors are blurrier rows near the boundaries between categories, which the
-discriminator selection (fitted afterwards on the student's own rows) largely removes; the
-ablation is in ``benchmarks/RESULTS.md`` (``bench_diffusion_speed.py``).
+solver. Where the student cannot tell which category the teacher would reach, its
+probabilities are spread: :func:`one_step` draws the category from them (the most probable
+one would give all such rows the mode), and the discriminator selection, fitted afterwards
+on the student's own rows, removes most incoherent combinations. The ablation is in
+``benchmarks/RESULTS.md`` (``bench_diffusion_speed.py``). The fit does not bound the
+distillation by ``max_time``: it takes as many optimiser steps as the denoiser's fit took.
 """
 
 from __future__ import annotations

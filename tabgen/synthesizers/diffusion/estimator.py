@@ -58,7 +58,7 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 # sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
 _DISTILL_PAIRS = 131_072  # most teacher solutions it learns from
-_DISTILL_STEP_SHARE = 0.6  # its optimiser steps, as a share of the denoiser's
+_DISTILL_STEP_SHARE = 1.0  # its optimiser steps, as a share of the denoiser's
 _DISTILL_TEACHER = "heun"  # the teacher's solver for the pairs (n_steps steps)
 _DISTILL_DRAWS = 2  # candidates per row of the selection (more distort the marginals)
 _DISTILL_CHUNK = 16_384  # rows drawn and decoded at a time
@@ -114,8 +114,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     sampler : {"distilled", "dpm", "heun"}, default="distilled"
         How unconditional rows are drawn. ``"distilled"``: after training, a one-step
         student network learns the map from starting noise to the row that Heun's solver
-        (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; about
-        60 % more optimiser steps at fit time), and each row costs one evaluation; the
+        (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; as many
+        optimiser steps again at fit time, each cheaper), and each row costs one evaluation; the
         discriminator selection then keeps one of two candidates per row. ``"dpm"``:
         DPM-Solver++(2M), a multistep second-order solver with one evaluation per step;
         ``"heun"``: EDM's Heun solver (both keep one of four candidates with the

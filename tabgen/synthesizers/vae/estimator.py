@@ -160,6 +160,9 @@ class VAESynthesizer(NeuralSynthesizer, BaseSynthesizer):
     #: better on Adult; snapping changed nothing and selection cost shape and trend
     #: (benchmarks/bench_postprocess.py, RESULTS.md).
     default_postprocessors = ("dependencies",)
+    #: With ``constraints``, fixed combinations keep their folded columns as modelled copies
+    #: (see ``_Joint`` in tabgen.constraints.steps): +0.01 trend on adult (RESULTS.md).
+    _constraint_copies = True
 
     # -- validation -------------------------------------------------------------------------
     def _validate_params(self) -> None:

@@ -105,3 +105,16 @@ def check_device(device) -> None:
     ValueError: device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 3
     """
     resolve_device(device, strict=False)
+
+
+def low_precision_fast(device: torch.device) -> bool:
+    """Whether bfloat16 products are native on ``device`` (a CPU with AVX-512 BF16 or AMX,
+    a CUDA device that supports bfloat16); elsewhere they would be emulated, slower than
+    float32."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)

@@ -12,6 +12,7 @@ from tabgen._params import store_params
 from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.nn import load_weights, weight_arrays
+from tabgen.nn.device import low_precision_fast
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
@@ -23,7 +24,6 @@ from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
 from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
-from tabgen.synthesizers.gan.generator import low_precision_fast
 
 logger = logging.getLogger("tabgen")
 

@@ -64,7 +64,7 @@ def solve(
         Evaluate the denoiser's matrix products in bfloat16 (float32 elsewhere: the
         solver's arithmetic, the preconditioning, the category probabilities). Several
         times faster where bfloat16 is native
-        (:func:`tabgen.synthesizers.gan.generator.low_precision_fast`); the
+        (:func:`tabgen.nn.device.low_precision_fast`); the
         rounding it adds is far below the solver's own discretisation error.
     noise : torch.Tensor of shape (n, dim), optional
         The unit-variance starting noise (scaled by ``sigmas[0]``) instead of a draw from

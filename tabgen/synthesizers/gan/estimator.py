@@ -16,6 +16,7 @@ from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.encoders.numerical import EPS as _QUANTILE_EPS
 from tabgen.nn import build_module
+from tabgen.nn.device import low_precision_fast
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
@@ -27,7 +28,7 @@ from tabgen.synthesizers.gan.conditioning import (
     sample_with_conditions,
 )
 from tabgen.synthesizers.gan.critic import Critic
-from tabgen.synthesizers.gan.generator import Generator, low_precision_fast
+from tabgen.synthesizers.gan.generator import Generator
 from tabgen.synthesizers.gan.layout import GanLayout
 from tabgen.synthesizers.gan.networks import build_critic, build_generator, generate_compact
 from tabgen.synthesizers.gan.private import (

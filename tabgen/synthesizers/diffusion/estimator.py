@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import time
 
 import numpy as np
 import torch
@@ -63,6 +64,12 @@ _DISTILL_TEACHER = "heun"  # the teacher's solver for the pairs (n_steps steps)
 _DISTILL_DRAWS = 2  # candidates per row of the selection (more distort the marginals)
 _DISTILL_CHUNK = 16_384  # rows drawn and decoded at a time
 _SAMPLERS = ("distilled", "dpm", "heun")
+#: ``max_time`` with the distilled sampler: the denoiser's share of it; the student gets what
+#: the denoiser leaves, less a reserve for the post-processors fitted afterwards
+_TEACHER_TIME_SHARE = 0.55
+_POSTPROCESS_TIME_SHARE = 0.05
+#: Train in bfloat16 autocast where it is native (float32 master weights; not under DP-SGD)
+_TRAIN_LOW_PRECISION = True
 
 
 @shared_parameters(privacy_keys=", ``private_network``")
@@ -82,7 +89,13 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     fitted after training; ``postprocess`` switches it off), which makes the rows much
     harder to tell from real ones.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
-    amount of training depend on the machine's speed.
+    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
+    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 matrix products (autocast,
+    float32 weights; about twice the steps per second on such CPUs, figures in
+    ``benchmarks/RESULTS.md``), so the same seed gives slightly different weights there
+    than elsewhere; DP-SGD trains in float32. With ``sampler="distilled"``, ``max_time``
+    bounds the whole fit: the denoiser gets 55 % of it, the student what the denoiser
+    leaves less 5 % kept for the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns
@@ -303,9 +316,14 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     def _train(self, Z, rng, privacy) -> dict | None:
         """Build and train the denoiser (DP-SGD with ``privacy`` settings); the privacy
         report of a DP run."""
+        start = time.monotonic()
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
+        distilled = self.sampler == "distilled"
+        teacher_time = self.max_time
+        if self.max_time is not None and distilled:
+            teacher_time = _TEACHER_TIME_SHARE * float(self.max_time)
         gen = torch_generator(rng, self.device_)
         model = self._build_denoiser(Z.shape[1])
         init_parameters(model, torch_generator(rng))
@@ -321,9 +339,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
-            max_time=self.max_time,
+            max_time=teacher_time,
             verbose=bool(self.verbose),
             lr_warmup=_LR_WARMUP,
+            low_precision=_TRAIN_LOW_PRECISION and low_precision_fast(self.device_),
             noise=process.NoiseSettings(
                 p_mean=_P_MEAN,
                 p_std=_P_STD,
@@ -335,14 +354,21 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
         self._record_training(log, loss_history_=log.losses)
         self.student_ = None
-        if self.sampler == "distilled":
-            self.student_ = self._distill(log.n_steps, len(X), gen)
+        if distilled:
+            left = None
+            if self.max_time is not None:  # the rest of the budget, less the reserve
+                budget = (1 - _POSTPROCESS_TIME_SHARE) * float(self.max_time)
+                left = max(budget - (time.monotonic() - start), 0.0)
+            self.student_ = self._distill(log.n_steps, len(X), gen, max_time=left)
         return report
 
-    def _distill(self, teacher_steps: int, rows: int, generator) -> process.MixedDenoiser:
+    def _distill(
+        self, teacher_steps: int, rows: int, generator, max_time: float | None = None
+    ) -> process.MixedDenoiser:
         """The one-step student of the trained denoiser (:mod:`.distill`): about
         ``_DISTILL_STEP_SHARE`` of the denoiser's optimiser steps, on up to
-        ``_DISTILL_PAIRS`` solutions of the teacher (Heun, ``n_steps``) from fresh noise."""
+        ``_DISTILL_PAIRS`` solutions of the teacher (Heun, ``n_steps``) from fresh noise;
+        within ``max_time`` seconds when given (pairs then solved four batches at a time)."""
         steps = max(1, round(_DISTILL_STEP_SHARE * teacher_steps))
         batch = min(int(self.batch_size), rows)
         config = DistillConfig(
@@ -354,6 +380,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             batch_size=batch,
             lr=float(self.lr) / 2,
             low_precision=low_precision_fast(self.device_),
+            max_time=max_time,
+            pair_chunk=_DISTILL_CHUNK if max_time is None else 4 * batch,
         )
         if self.verbose:
             logger.info("distilling the sampler: %d pairs, %d steps", config.pairs, steps)

@@ -1,0 +1,169 @@
+"""Training-step throughput of the diffusion denoiser (issue #26; run by hand).
+
+Adult's training rows are encoded as a default fit encodes them; the denoiser of each width
+then takes optimiser steps of the real training loop
+(:func:`tabgen.synthesizers.diffusion.training.train` on fixed ``epochs``) in each precision
+(``fp32``, or ``bf16``: ``torch.autocast`` of the network's matrix products with float32
+master weights) and torch thread count; the figure is optimiser steps per wall second after a
+warm-up (and per CPU second of this process). ``--profile`` prints where one
+configuration's steps spend their time (torch profiler, grouped by operator).
+
+    python benchmarks/bench_diffusion_train.py --widths 256,512 --threads 1,2 --steps 300
+    python benchmarks/bench_diffusion_train.py --profile --widths 256 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import RESULTS, load_dataset, machine_info
+from tabgen.synthesizers.diffusion import estimator, process
+from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
+from tabgen.synthesizers.diffusion.training import TrainConfig, train
+
+OUT = RESULTS / "diffusion_train_speed.json"
+
+
+def encoded_adult(rows: int | None = None) -> tuple[np.ndarray, process.Layout]:
+    """Adult's training rows in model space, with their layout (the default encoder)."""
+    from tabgen.synthesizers._fitdata import _fit_encoder
+
+    train_df, _, _ = load_dataset("adult")
+    if rows:
+        train_df = train_df.iloc[:rows]
+    model = estimator.DiffusionSynthesizer(random_state=0)
+    _fit_encoder(model, train_df)
+    Z = model.encoder_.transform(train_df, rng=np.random.default_rng(0))
+    layout = process.Layout.from_spans(model.encoder_.spans, Z.shape[1])
+    return process.to_model(Z, layout), layout
+
+
+def config(steps: int, rows: int, batch: int, low_precision: bool) -> TrainConfig:
+    return TrainConfig(
+        epochs=max(1, -(-steps // max(rows // batch, 1))),
+        batch_size=batch,
+        lr=2e-3,
+        ema_decay=0.999,
+        max_time=None,
+        verbose=False,
+        lr_warmup=estimator._LR_WARMUP,
+        noise=process.NoiseSettings(
+            p_mean=estimator._P_MEAN,
+            p_std=estimator._P_STD,
+            cond_prob=0.3,
+            uniform_frac=estimator._UNIFORM_FRAC,
+            sigma_max=estimator._TRAIN_SIGMA_MAX,
+        ),
+        low_precision=low_precision,
+    )
+
+
+def build(layout, hidden: int) -> process.MixedDenoiser:
+    network = MLPDenoiser(layout.dim, hidden=hidden, n_layers=3)
+    model = process.MixedDenoiser(network, layout)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    return model
+
+
+def measure(X, layout, hidden, precision, threads, steps, batch) -> dict:
+    """Steps per second of ``steps`` optimiser steps (after a 30-step warm-up)."""
+    torch.set_num_threads(threads)
+    low = precision == "bf16"
+    rows = X.shape[0]
+    per_epoch = rows // batch
+    Xs = X[: per_epoch * batch]  # whole epochs only: every step is a full batch
+    warm = build(layout, hidden)
+    train(
+        warm, Xs[: 30 * batch], torch.Generator().manual_seed(1), config(30, 30 * batch, batch, low)
+    )
+    model = build(layout, hidden)
+    cfg = config(steps, Xs.shape[0], batch, low)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    log, _, _ = train(model, Xs, torch.Generator().manual_seed(1), cfg)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {
+        "hidden": hidden,
+        "precision": precision,
+        "threads": threads,
+        "batch": batch,
+        "steps": log.n_steps,
+        "steps_per_s": log.n_steps / wall,
+        "steps_per_cpu_s": log.n_steps / cpu,
+        "final_loss": float(log.losses[-1]),
+        "load": os.getloadavg()[0],
+    }
+
+
+def profile(X, layout, hidden, precision, threads, batch, steps=60) -> None:
+    torch.set_num_threads(threads)
+    low = precision == "bf16"
+    Xs = X[: steps * batch]
+    model = build(layout, hidden)
+    train(
+        model,
+        Xs[: 10 * batch],
+        torch.Generator().manual_seed(1),
+        config(10, 10 * batch, batch, low),
+    )
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        train(model, Xs, torch.Generator().manual_seed(1), config(steps, Xs.shape[0], batch, low))
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true")
+    for name, default in (("--steps", 300), ("--batch", 1024)):
+        parser.add_argument(name, type=int, default=default)
+    lists = {"--widths": "256,512", "--threads": "1,2", "--precisions": "fp32,bf16"}
+    for name, default in {**lists, "--tag": "default", "--out": str(OUT)}.items():
+        parser.add_argument(name, default=default)
+    args = parser.parse_args(argv)
+    X, layout = encoded_adult()
+    X = torch.from_numpy(X)
+    widths = [int(w) for w in args.widths.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+    precisions = args.precisions.split(",")
+    if args.profile:
+        for w in widths:
+            for t in threads:
+                for p in precisions:
+                    print(f"== hidden {w}, {p}, {t} thread(s)")
+                    profile(X, layout, w, p, t, args.batch)
+        return
+    out = Path(args.out)
+    doc = json.loads(out.read_text()) if out.exists() else {"runs": []}
+    doc["machine"] = machine_info()
+    doc["encoded_width"] = layout.dim
+    command = "python benchmarks/bench_diffusion_train.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    for w in widths:
+        for t in threads:
+            for p in precisions:
+                r = measure(X, layout, w, p, t, args.steps, args.batch)
+                r.update(
+                    tag=args.tag,
+                    command=command,
+                    date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                )
+                print(json.dumps(r), flush=True)
+                doc["runs"].append(r)
+                out.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

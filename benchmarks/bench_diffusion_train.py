@@ -8,8 +8,19 @@ master weights) and torch thread count; the figure is optimiser steps per wall s
 warm-up (and per CPU second of this process). ``--profile`` prints where one
 configuration's steps spend their time (torch profiler, grouped by operator).
 
+``--fit PARAMS --save PATH`` fits a ``DiffusionSynthesizer`` on Adult (run.py's schema, seed 0,
+one thread; ``--consts`` overrides module constants of the estimator, e.g.
+``{"_TRAIN_LOW_PRECISION": false}``) and saves it; ``--score PATH`` (also after ``--fit``)
+scores a saved model as run.py would for MLE (gradient boosting trained on 32,561 sampled
+rows, ROC-AUC on the test split; two sampling seeds) and with the ablation bench's protocol
+on the second sample (:func:`bench_diffusion_ablation.score`), each result appended to the
+``ablation`` list of the JSON under ``--arm``.
+
     python benchmarks/bench_diffusion_train.py --widths 256,512 --threads 1,2 --steps 300
     python benchmarks/bench_diffusion_train.py --profile --widths 256 --threads 1
+    python benchmarks/bench_diffusion_train.py --fit '{"sampler": "dpm", "postprocess": []}' \
+        --save /tmp/bf256.tabgen --arm bf16-256
+    python benchmarks/bench_diffusion_train.py --render
 """
 
 from __future__ import annotations
@@ -123,15 +134,85 @@ def profile(X, layout, hidden, precision, threads, batch, steps=60) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
 
 
+def fit(params: dict, consts: dict, path: str) -> dict:
+    """Fit on Adult's training rows (run.py's schema, seed 0) and save; fit CPU and wall s."""
+    import tabgen
+
+    for name, value in consts.items():
+        if not hasattr(estimator, name):
+            raise ValueError(f"estimator has no constant {name!r}")
+        setattr(estimator, name, value)
+    train_df, _, meta = load_dataset("adult")
+    schema = {c: "categorical" for c in meta.get("categorical", [])}
+    model = tabgen.DiffusionSynthesizer(schema=schema, random_state=0, **params)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    model.fit(train_df)
+    out = {"fit_cpu_s": time.process_time() - cpu0, "fit_wall_s": time.perf_counter() - wall0}
+    model.save(path)
+    return {**out, "epochs": model.n_epochs_, "final_loss": model.loss_history_[-1]}
+
+
+def score_model(path: str, sampler: str | None, strip: bool) -> dict:
+    """MLE as run.py measures it (two sampling seeds) and the ablation bench's scores."""
+    import tabgen
+    from benchmarks.bench_diffusion_ablation import refit_postprocessors, score
+    from benchmarks.run import _kinds
+    from tabgen.metrics import utility
+
+    train_df, test_df, meta = load_dataset("adult")
+    kinds = _kinds(meta)
+    model = tabgen.load(path)
+    if strip:  # no post-processors (as a fit with postprocess=[])
+        refit_postprocessors(model, train_df, [], 7)
+    if sampler:
+        model.set_params(sampler=sampler)
+    mle = []
+    for seed in (0, 1):
+        synth = model.sample(len(train_df), random_state=seed + 1)
+        result = utility(train_df, synth, test_df, meta["target"], metadata=kinds, random_state=0)
+        mle.append(round(float(result.scores["utility_synthetic"]), 4))
+    out = {"sampler": sampler or model.sampler, "mle": mle, "mle_mean": float(np.mean(mle))}
+    return {**out, **score(train_df, test_df, synth, kinds, 10_000, 5)}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--render", action="store_true", help="only write the .md fragment")
+    parser.add_argument("--fit", default=None, help="constructor parameters (JSON)")
+    parser.add_argument("--consts", default="{}", help="estimator constants (JSON)")
+    parser.add_argument("--save", default=None)
+    parser.add_argument("--score", default=None, help="a saved model to score")
+    parser.add_argument("--sampler", default=None, help="sampler for --score")
+    parser.add_argument("--strip", action="store_true", help="--score without post-processors")
+    parser.add_argument("--arm", default=None)
     for name, default in (("--steps", 300), ("--batch", 1024)):
         parser.add_argument(name, type=int, default=default)
     lists = {"--widths": "256,512", "--threads": "1,2", "--precisions": "fp32,bf16"}
     for name, default in {**lists, "--tag": "default", "--out": str(OUT)}.items():
         parser.add_argument(name, default=default)
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    doc = json.loads(out.read_text()) if out.exists() else {"runs": []}
+    command = "python benchmarks/bench_diffusion_train.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    if args.render:
+        out.with_suffix(".md").write_text(render(doc))
+        return
+    if args.fit is not None or args.score is not None:
+        torch.set_num_threads(1)
+        row = {"arm": args.arm, "command": command, "date": time.strftime("%Y-%m-%d")}
+        path = args.save or args.score
+        if args.fit is not None:
+            row.update(params=json.loads(args.fit), consts=json.loads(args.consts))
+            row.update(fit(row["params"], row["consts"], path))
+        row.update(score_model(path, args.sampler, args.strip), load=os.getloadavg()[0])
+        print(json.dumps(row), flush=True)
+        doc.setdefault("ablation", []).append(row)
+        doc["machine"] = machine_info()
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+        return
     X, layout = encoded_adult()
     X = torch.from_numpy(X)
     widths = [int(w) for w in args.widths.split(",")]
@@ -144,13 +225,8 @@ def main(argv=None) -> None:
                     print(f"== hidden {w}, {p}, {t} thread(s)")
                     profile(X, layout, w, p, t, args.batch)
         return
-    out = Path(args.out)
-    doc = json.loads(out.read_text()) if out.exists() else {"runs": []}
     doc["machine"] = machine_info()
     doc["encoded_width"] = layout.dim
-    command = "python benchmarks/bench_diffusion_train.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
     for w in widths:
         for t in threads:
             for p in precisions:
@@ -163,6 +239,47 @@ def main(argv=None) -> None:
                 print(json.dumps(r), flush=True)
                 doc["runs"].append(r)
                 out.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def render(doc: dict) -> str:
+    """The RESULTS.md fragment: findings, the steps/s table and the ablation table."""
+    lines = [
+        "## Diffusion training throughput, budget use and MLE (#26, bench_diffusion_train.py)",
+        "",
+        *doc.get("findings", []),
+        "",
+        f"Machine: {doc['machine'].get('cpu', 'AMD EPYC')}, 2 cores, shared with other "
+        "engineers' jobs (load average in the `load` column), torch "
+        f"{doc['machine'].get('torch', '')}. Encoded Adult row: {doc.get('encoded_width')} slots.",
+        "",
+        "| date | hidden | precision | threads | batch | steps | steps / s | steps / CPU s "
+        "| load | command |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc.get("runs", []):
+        lines.append(
+            f"| {r['date']} | {r['hidden']} | {r['precision']} | {r['threads']} | {r['batch']} "
+            f"| {r['steps']} | {r['steps_per_s']:.1f} | {r['steps_per_cpu_s']:.1f} "
+            f"| {r['load']:.1f} | `{r['command']}` |"
+        )
+    lines += [
+        "",
+        "Ablation (Adult, seed 0, one thread; `MLE` = run.py's protocol on two samples, the "
+        "other scores on the second with the ablation bench's protocol):",
+        "",
+        "| arm | sampler | fit CPU s | epochs | MLE (2 samples) | detection (GB) | shape "
+        "| trend | DCR share | MIA AUC | load | command |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc.get("ablation", []):
+        fit_s = f"{r['fit_cpu_s']:.0f}" if "fit_cpu_s" in r else "–"
+        mle = " / ".join(f"{v:.3f}" for v in r["mle"])
+        lines.append(
+            f"| {r['arm']} | {r['sampler']} | {fit_s} | {r.get('epochs', '–')} | {mle} "
+            f"| {r['detection_gb']:.3f} | {r['shape']:.3f} | {r['trend']:.3f} "
+            f"| {r['dcr_share']:.3f} | {r['mia_auc']:.3f} | {r['load']:.1f} | `{r['command']}` |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -67,3 +67,53 @@ def test_the_fit_trains_in_low_precision_only_where_it_is_native(monkeypatch):
         monkeypatch.setattr(estimator, "low_precision_fast", lambda device, n=native: n)
         DiffusionSynthesizer(**{**TINY, "epochs": 2}, sampler="dpm", random_state=0).fit(df)
     assert seen == [False, True]
+
+
+class _FakeTime:
+    """Stands in for the ``time`` module inside the trainer: each reading of the clock
+    advances one second."""
+
+    def __init__(self):
+        self.t = 0.0
+
+    def monotonic(self):
+        self.t += 1.0
+        return self.t
+
+
+def _lr_run(monkeypatch, fit_schedule):
+    from tabgen.nn import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "time", _FakeTime())
+    layer = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(layer.parameters(), lr=1.0)
+    lrs = []
+
+    def step(index, trainer):
+        lrs.append(opt.param_groups[0]["lr"])
+        return torch.tensor(1.0)
+
+    batches = trainer_module.ShuffledBatches(100, 10, torch.Generator().manual_seed(0))
+    run = trainer_module.Trainer(
+        step,
+        batches,
+        epochs=100,  # 1,000 steps planned
+        optimizers={"net": opt},
+        lr_at=trainer_module.warmup_linear(1.0, 5),
+        max_time=150.0,
+        fit_schedule=fit_schedule,
+        parallel=None,
+    )
+    log = run.run()
+    return lrs, log
+
+
+def test_fit_schedule_ends_the_learning_rate_decay_within_the_budget(monkeypatch):
+    lrs, log = _lr_run(monkeypatch, fit_schedule=True)
+    # one clock reading a step: the 20 probe steps took ~20 of the 150 s, so the schedule
+    # is sized to ~150 steps and runs to its end instead of the planned 1,000
+    assert 100 < len(lrs) < 200 and log.stopped_early
+    assert lrs[-1] < 0.05 and max(lrs) > 0.9
+    cut, _ = _lr_run(monkeypatch, fit_schedule=False)
+    # without it the budget cuts the same run off near its peak learning rate
+    assert cut[-1] > 0.8 and abs(len(cut) - len(lrs)) < 15

@@ -23,7 +23,9 @@ DP-SGD (``privacy``, see :mod:`tabgen.privacy.dpsgd`):
   average out much of the injected noise); the weight average only reads the released
   iterates: post-processing, no extra privacy cost;
 * ``max_time`` stops after the step that exceeds it; the report then accounts for the steps
-  actually taken (less ``epsilon`` spent than the target).
+  actually taken (less ``epsilon`` spent than the target). (Ordinary fits instead shorten
+  the learning-rate schedule to the steps the budget allows, measured on the first steps:
+  ``Trainer(fit_schedule=True)``.)
 
 Data-parallel training (``torchrun``) needs nothing here beyond passing ``trainer.parallel`` to
 the loss, which draws for the global batch and scores this rank's rows.
@@ -97,6 +99,7 @@ def train(
         average=model,
         ema_decay=config.ema_decay,
         max_time=config.max_time,
+        fit_schedule=privacy is None,  # the decay ends within max_time
         verbose=config.verbose,
         privacy=None if privacy is None else Privacy(model, "denoiser", X, privacy),
         rows=X,

@@ -152,7 +152,7 @@ def fit(params: dict, consts: dict, path: str) -> dict:
     return {**out, "epochs": model.n_epochs_, "final_loss": model.loss_history_[-1]}
 
 
-def score_model(path: str, sampler: str | None, strip: bool) -> dict:
+def score_model(path: str, sampler: str | None, post: str | None) -> dict:
     """MLE as run.py measures it (two sampling seeds) and the ablation bench's scores."""
     import tabgen
     from benchmarks.bench_diffusion_ablation import refit_postprocessors, score
@@ -162,16 +162,17 @@ def score_model(path: str, sampler: str | None, strip: bool) -> dict:
     train_df, test_df, meta = load_dataset("adult")
     kinds = _kinds(meta)
     model = tabgen.load(path)
-    if strip:  # no post-processors (as a fit with postprocess=[])
-        refit_postprocessors(model, train_df, [], 7)
     if sampler:
         model.set_params(sampler=sampler)
+    if post is not None:  # refitted on this sampler's rows, as a fit with them does
+        refit_postprocessors(model, train_df, [] if post == "none" else post.split(","), 7)
     mle = []
     for seed in (0, 1):
         synth = model.sample(len(train_df), random_state=seed + 1)
         result = utility(train_df, synth, test_df, meta["target"], metadata=kinds, random_state=0)
         mle.append(round(float(result.scores["utility_synthetic"]), 4))
-    out = {"sampler": sampler or model.sampler, "mle": mle, "mle_mean": float(np.mean(mle))}
+    out = {"sampler": sampler or model.sampler, "post": post, "mle": mle}
+    out["mle_mean"] = float(np.mean(mle))
     return {**out, **score(train_df, test_df, synth, kinds, 10_000, 5)}
 
 
@@ -184,7 +185,9 @@ def main(argv=None) -> None:
     parser.add_argument("--save", default=None)
     parser.add_argument("--score", default=None, help="a saved model to score")
     parser.add_argument("--sampler", default=None, help="sampler for --score")
-    parser.add_argument("--strip", action="store_true", help="--score without post-processors")
+    parser.add_argument(
+        "--post", default=None, help="--score after refitting these post-processors ('none')"
+    )
     parser.add_argument("--arm", default=None)
     for name, default in (("--steps", 300), ("--batch", 1024)):
         parser.add_argument(name, type=int, default=default)
@@ -207,7 +210,7 @@ def main(argv=None) -> None:
         if args.fit is not None:
             row.update(params=json.loads(args.fit), consts=json.loads(args.consts))
             row.update(fit(row["params"], row["consts"], path))
-        row.update(score_model(path, args.sampler, args.strip), load=os.getloadavg()[0])
+        row.update(score_model(path, args.sampler, args.post), load=os.getloadavg()[0])
         print(json.dumps(row), flush=True)
         doc.setdefault("ablation", []).append(row)
         doc["machine"] = machine_info()

@@ -117,3 +117,20 @@ def test_fit_schedule_ends_the_learning_rate_decay_within_the_budget(monkeypatch
     cut, _ = _lr_run(monkeypatch, fit_schedule=False)
     # without it the budget cuts the same run off near its peak learning rate
     assert cut[-1] > 0.8 and abs(len(cut) - len(lrs)) < 15
+
+
+def test_where_bf16_trains_the_student_takes_two_thirds_of_the_denoisers_steps(monkeypatch):
+    seen = []
+    original = estimator.distill
+
+    def spy(teacher, config, gen, device="cpu"):
+        seen.append(config.steps)
+        return original(teacher, config, gen, device)
+
+    monkeypatch.setattr(estimator, "distill", spy)
+    df = make_mixed_frame(64)  # batch 64: one step per epoch
+    params = {**TINY, "epochs": 9, "batch_size": 64}
+    for native in (False, True):
+        monkeypatch.setattr(estimator, "low_precision_fast", lambda device, n=native: n)
+        DiffusionSynthesizer(**params, random_state=0).fit(df)
+    assert seen == [9, 6]

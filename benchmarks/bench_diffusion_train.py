@@ -270,18 +270,26 @@ def render(doc: dict) -> str:
         "Ablation (Adult, seed 0, one thread; `MLE` = run.py's protocol on two samples, the "
         "other scores on the second with the ablation bench's protocol):",
         "",
-        "| arm | sampler | fit CPU s | epochs | MLE (2 samples) | detection (GB) | shape "
-        "| trend | DCR share | MIA AUC | load | command |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| arm | sampler | post-processors | fit CPU s | epochs | MLE (2 samples) "
+        "| detection (GB) | shape | trend | DCR share | MIA AUC | load | command |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    notes = []
     for r in doc.get("ablation", []):
         fit_s = f"{r['fit_cpu_s']:.0f}" if "fit_cpu_s" in r else "–"
         mle = " / ".join(f"{v:.3f}" for v in r["mle"])
+        arm = r["arm"]
+        if "note" in r:
+            notes.append(f"{len(notes) + 1}. {r['note']}")
+            arm += f" ({len(notes)})"
+        post = r.get("post") or "as fitted"
         lines.append(
-            f"| {r['arm']} | {r['sampler']} | {fit_s} | {r.get('epochs', '–')} | {mle} "
+            f"| {arm} | {r['sampler']} | {post} | {fit_s} | {r.get('epochs', '–')} | {mle} "
             f"| {r['detection_gb']:.3f} | {r['shape']:.3f} | {r['trend']:.3f} "
             f"| {r['dcr_share']:.3f} | {r['mia_auc']:.3f} | {r['load']:.1f} | `{r['command']}` |"
         )
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 

@@ -195,6 +195,22 @@ def test_inverse_cdf_choices_equal_the_block_by_block_oracle(gan, observed):
     assert (got[:, other] != expected[:, other]).any(dim=1).float().mean() < 1e-3
 
 
+def test_blocks_far_below_the_rows_largest_logit_are_drawn_by_their_own_law(gan):
+    # one group's logits 250 above the others: after the row's shift the other blocks'
+    # weights underflow to 0 and are drawn again block by block (else: their last slot)
+    plan = CompactPlan.of(gan.layout_, ())
+    gen = torch.Generator().manual_seed(5)
+    raw = torch.randn(2000, len(plan.order), generator=gen) * 2
+    lo, hi = plan.spans[0][:2]
+    raw[:1000, lo:hi] += 250.0
+    uniform = torch.rand(2000, plan.n_blocks, generator=gen)
+    got = sample_compact_cdf(raw, torch.zeros(2000, len(plan.continuous)), uniform, gan.layout_)
+    expected = _reference_cdf(raw, gan.layout_, uniform)
+    cont = [o for _, o in plan.continuous]
+    other = [j for j in range(gan.layout_.compact_width) if j not in cont]
+    assert (got[:, other] != expected[:, other]).any(dim=1).float().mean() < 1e-3
+
+
 def test_inverse_cdf_draws_follow_the_softmax_law():
     from tabgen.encoders.base import Span
     from tabgen.synthesizers.gan.layout import GanLayout

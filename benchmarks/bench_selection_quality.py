@@ -51,9 +51,10 @@ def main(argv=None) -> None:
     model = tabgen.load(args.model)
     path = RESULTS / f"{args.out}.json"
     result = json.loads(path.read_text()) if path.is_file() else {"runs": {}}
-    result["command"] = (
+    result.setdefault(
+        "command",
         "python benchmarks/bench_selection_quality.py <model> --seeds "
-        f"{args.seeds} --tag <tag> --out {args.out}"
+        f"{args.seeds} --tag <tag> --out {args.out}",
     )
     result["machine"] = machine_info()
     for seed in (int(s) for s in args.seeds.split(",")):

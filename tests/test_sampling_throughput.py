@@ -238,3 +238,27 @@ def test_output_columns_in_the_plans_order_equal_the_full_output(gan):
         noise, category, G.lookup_weights(weights, tanh, 32, columns=plan.order)
     )
     assert torch.equal(full[:, plan.order], some) and torch.equal(head, head2)
+
+
+def test_row_blocks_hold_slices_across_blocks_and_gather_any_rows():
+    from tabgen.synthesizers.gan.networks import RowBlocks
+
+    full = np.arange(30, dtype="float32").reshape(10, 3)
+    blocks = RowBlocks(10, 3, "float32", rows_per_block=4)
+    for a, b in [(0, 3), (3, 9), (9, 10)]:  # slices straddling the blocks' edges
+        blocks[a:b] = full[a:b]
+    assert len(blocks.blocks) == 3 and len(blocks) == 10
+    rows = np.array([9, 0, 4, 3, 8, 4])
+    np.testing.assert_array_equal(blocks[rows], full[rows])
+    np.testing.assert_array_equal(np.asarray(blocks), full)
+
+
+def test_bfloat16_selection_passes_hold_about_the_same_bytes_of_candidates():
+    from tabgen.synthesizers.gan.estimator import SELECTION_BYTES, _selection_rows
+    from tabgen.synthesizers.postprocess.selection import CHUNK
+
+    rows = _selection_rows(4, 59)
+    assert rows % 1024 == 0 and 4 * 4 * 59 * rows <= SELECTION_BYTES
+    assert 4 * 4 * 59 * (rows + 1024) > SELECTION_BYTES
+    assert _selection_rows(4, 10**6) == 1024  # very wide rows: still a whole batch
+    assert _selection_rows(2, 1) == CHUNK  # narrow rows: at most CHUNK

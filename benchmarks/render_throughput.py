@@ -141,10 +141,10 @@ ONE_THREAD_HEADER = [
 ]
 
 
-def _one_thread_rows(prefix: str) -> list[str]:
+def _one_thread_rows(prefix: str, runs=("a", "b")) -> list[str]:
     """Rows of the one-thread table of the runs ``<prefix>_<before|after>_1thread_*``."""
     rows = []
-    for run in ("a", "b"):
+    for run in runs:
         for group in ("gan", "vc"):
             before = _load(f"throughput_{prefix}_before_1thread_{group}_{run}.json")
             after = _load(f"throughput_{prefix}_after_1thread_{group}_{run}.json")
@@ -285,7 +285,7 @@ def quiet_table_p4() -> list[str]:
 
 
 def one_thread_table_p4() -> list[str]:
-    rows = _one_thread_rows("p4")
+    rows = _one_thread_rows("p4", runs=("a", "b", "c", "d"))
     if not rows:
         return []
     return [
@@ -295,8 +295,11 @@ def one_thread_table_p4() -> list[str]:
         "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
         "<dir> --tag p4_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
         "vae,copula ... --tag p4_<before|after>_1thread_vc_<run>`, before (main 5de0bb2 "
-        "worktree) and after (branch) alternating, two rounds (`a`, `b`), load average 3 to 5 "
-        "(three engineers): rows per CPU-second moved by 10 % between runs of the same code.",
+        "worktree) and after (branch) alternating: two rounds (`a`, `b`), then two more of "
+        "the GAN alone (`c`, `d`). **Busy machine** (load average 3 to 4, three engineers): "
+        "rows per CPU-second of the same code moved by up to 25 % between runs (the GAN "
+        "default after: 46,159 to 60,093), so read the median of the rounds; the kernel "
+        "time (*sys s*, page faults above all) and the extra peak memory are steadier.",
         "",
         *ONE_THREAD_HEADER,
         *rows,
@@ -328,9 +331,10 @@ of the CPU time was memory, not arithmetic, and the two workers sometimes waited
 
 - **Candidates in batches of 4,096 rows** (`networks.CANDIDATE_ROWS`, was 16,384): a batch's
   intermediate products (generator layers, logits, discriminator activations; a few KB a
-  row) then stay in the processor's cache. Per candidate the generator, the draws and the
-  discriminator cost about a fifth less (one thread, in-process A/B of the same code:
-  46,200 -> 51,900 rows per CPU-second).
+  row) then stay in the processor's cache. In-process A/B on one thread (the same process
+  alternating the settings, 6 rounds of 100,000 rows, medians): 46,226 rows per CPU-second
+  with 16,384-row batches and the former draws, 51,942 with 4,096 rows, 53,906 with the
+  draws below too (2,048 to 6,144 rows: within noise of 4,096).
 - **Inverse-CDF draws in fewer passes** (`candidates.sample_compact_cdf`): all logits
   converted, shifted by their row's largest and exponentiated in one pass each, instead of
   a copy, a maximum and an exponential per group of blocks; a block whose weights underflow
@@ -344,7 +348,11 @@ of the CPU time was memory, not arithmetic, and the two workers sometimes waited
   Adult; `estimator._selection_rows`), so a worker's memory stays in its malloc heap.
 - **No worker waits for the writer** (`_parallel.ordered_map`): two jobs per worker are
   submitted ahead of the batch being written (was one), so a worker that finishes while the
-  calling thread encodes Parquet finds the next batch queued.
+  calling thread encodes Parquet finds the next batch queued (before: the second worker
+  waited on the queue for up to 15 % of a 300,000-row stream, end of the stream included).
+  Two passes of 12 MiB instead of one of 47 MiB also cut the kernel time of the two-thread
+  stream (in-process, 300,000 rows, 4 rounds: 0.45 to 0.93 s of system time -> 0.25 to
+  0.38 s; 50,452 -> 51,674 rows per CPU-second).
 
 The draws of the default selection change (other batch boundaries; the same law): the Adult
 quality check below gives the same detection and trend as main. `selection_draws=1`, the
@@ -353,7 +361,11 @@ Tried and left out (no gain in interleaved in-process measurements): the discrim
 first layer as a sum of weight columns at the one-hot slots (`embedding_bag`), the
 generator's three noise products merged into one, Box-Muller noise (torch's `randn` is
 already within 25 % of drawing the uniform numbers), numpy's generators, `gc.freeze()`
-(the collector took 8 ms of a 600,000-row stream) and `MALLOC_ARENA_MAX=1`.
+(the collector took 8 ms of a 600,000-row stream) and `MALLOC_ARENA_MAX=1`. Left for later:
+`py-spy --gil` shows a sampling thread holding the GIL for about a fifth of its time, a
+quarter of that in the decoding of the kept rows' text columns (`to_series`: an object
+array to pandas' Arrow strings), which the other worker then waits for; the Parquet
+settings are unchanged (the third pass measured them).
 """
 
 

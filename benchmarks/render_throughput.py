@@ -25,6 +25,8 @@ NAMES = {
     "vae_jobs1": "VAE, `n_jobs=1`",
     "gan_jobs3": "GAN, default, `n_jobs=3`",
     "gan_repeat": "GAN, default selection, run again (`--tag p3_quiet_after_rep`)",
+    "gan_repeat4": "GAN, default selection, run again (`--tag p4_quiet_after_rep`)",
+    "diffusion": "diffusion model (1,000,000 rows)",
 }
 
 

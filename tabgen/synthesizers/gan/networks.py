@@ -18,8 +18,8 @@ from tabgen.synthesizers.gan.sampler import ConditionSampler
 CHUNK_SLOTS = 4_000_000
 #: Largest block of :class:`RowBlocks` (below glibc's largest mmap threshold, 32 MiB).
 BLOCK_BYTES = 8 * 2**20
-#: Rows per forward pass of the selection's candidates (bfloat16, one uniform per choice):
-#: batches whose intermediate products (a few KB a row, the discriminator's included) stay
+#: Rows per forward pass of the selection's candidates on the CPU (bfloat16, one uniform per
+#: choice): batches whose intermediate products (a few KB a row, the discriminator's included) stay
 #: in the processor's cache, which made the candidates about a fifth cheaper than 16,384.
 CANDIDATE_ROWS = 4_096
 
@@ -156,7 +156,7 @@ def _compact_chunks(
     weights = generator.inference_weights()
     # the selection's candidates (bfloat16, conditional vectors): one uniform per choice
     lookup = low_precision and sampler.active
-    if lookup:
+    if lookup and gen.device.type == "cpu":  # a cache-sized batch (a GPU wants large ones)
         chunk = min(chunk, CANDIDATE_ROWS)
     plan = CompactPlan.of(layout, observed)
     plan.groups(gen.device)  # built here, not by the workers

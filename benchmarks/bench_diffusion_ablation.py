@@ -102,6 +102,19 @@ def _on_values(y, values) -> np.ndarray:
     return near <= 1e-9 * np.maximum(1.0, np.abs(y))
 
 
+def set_atom_defaults(share: float | None, cap: int | None) -> dict:
+    """Set the defaults of the mixed atom encoder (``atoms="mixed"``) for this run; the
+    settings that differ from the module's, for the results."""
+    from tabgen.encoders import mixed
+
+    out = {}
+    if share is not None:
+        mixed.MIN_SHARE = out["atom_share"] = share
+    if cap is not None:
+        mixed.MAX_ATOMS = out["atom_cap"] = cap
+    return out
+
+
 def refit_postprocessors(model, train, names, seed: int) -> None:
     """Fit the post-processors ``names`` on an already fitted ``model`` (same rows)."""
     model.set_params(postprocess=list(names))
@@ -126,6 +139,15 @@ def main(argv=None) -> None:
         help="';'-separated post-processor lists ('default', 'none', 'a,b') with an optional "
         "'@sampler:steps' or '@draws=K' suffix",
     )
+    parser.add_argument(
+        "--atom-share",
+        type=float,
+        default=None,
+        help="atoms='mixed': share of the rows that makes a value an atom (module default)",
+    )
+    parser.add_argument(
+        "--atom-cap", type=int, default=None, help="atoms='mixed': most atoms per column"
+    )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
@@ -149,6 +171,7 @@ def main(argv=None) -> None:
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
+    atom_settings = set_atom_defaults(args.atom_share, args.atom_cap)
     load = os.getloadavg()[0]
     if args.load:
         model = tabgen.load(args.load)
@@ -198,7 +221,7 @@ def main(argv=None) -> None:
             "model": args.model,
             "arm": args.arm,
             "variant": variant,
-            "params": params,
+            "params": {**params, **atom_settings},
             "train_rows": len(train),
             "epochs_run": getattr(model, "n_epochs_", None),
             "fit_cpu_s": None if fit_cpu is None else round(fit_cpu, 1),

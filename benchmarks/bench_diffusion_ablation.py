@@ -263,41 +263,36 @@ def _cell(value, key: str) -> str:
 
 
 def summary(results: dict) -> list[str]:
-    """One line per dataset: the ``summary_arm`` with its default sampling (and without the
-    selection, where run) beside the previous release's figure (``previous`` in the JSON)."""
+    """One line per dataset: the ``summary_arm`` with its default sampling, with the
+    DPM-Solver++ sampling of the same fit (``default@dpm:20``) and without the selection
+    (``dependencies``) where run, beside the previous figures (``previous`` in the JSON)."""
     arm, previous = results["summary_arm"], results.get("previous", {})
-    head = [
-        "table",
-        "train rows",
-        "detection (GB, 5-fold)",
-        "without selection",
-        "≥ .85",
-        "DCR share",
-        "MIA AUC",
-        "fit CPU s",
-        "previous release",
+    runs = [r for r in results["runs"] if r["arm"] == arm]
+    extra = [
+        (v, title)
+        for v, title in (
+            ("default@dpm:20", "DPM-Solver++ 20 steps"),
+            ("dependencies", "without selection"),
+        )
+        if any(r["variant"] == v for r in runs)
     ]
+    head = ["table", "train rows", "detection (GB, 5-fold)", *(t for _, t in extra)]
+    head += ["≥ .85", "shape", "trend", "DCR share", "MIA AUC", "fit CPU s", "previous"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name in list(dict.fromkeys(r["dataset"] for r in results["runs"])):
-        rows = {
-            r["variant"]: r for r in results["runs"] if r["dataset"] == name and r["arm"] == arm
-        }
+    for name in list(dict.fromkeys(r["dataset"] for r in runs)):
+        rows = {r["variant"]: r for r in runs if r["dataset"] == name}
         if "default" not in rows:
             continue
-        r, plain = rows["default"], rows.get("dependencies")
-        prev = previous.get(name, {})
-        cells = [
-            name,
-            str(r["train_rows"]),
-            _cell(r["detection_gb"], "detection_gb"),
-            _cell(plain and plain["detection_gb"], "detection_gb"),
-            "yes" if r["detection_gb"] >= 0.85 else "**no**",
-            _cell(r["dcr_share"], "dcr_share"),
-            _cell(r["mia_auc"], "mia_auc"),
-            _cell(r["fit_cpu_s"], "fit_cpu_s"),
-            prev.get("text", "–"),
-        ]
+        r = rows["default"]
+        cells = [name, str(r["train_rows"]), _cell(r["detection_gb"], "detection_gb")]
+        cells += [_cell(rows[v]["detection_gb"] if v in rows else None, "x") for v, _ in extra]
+        cells += ["yes" if r["detection_gb"] >= 0.85 else "**no**"]
+        cells += [_cell(r[k], k) for k in ("shape", "trend", "dcr_share", "mia_auc", "fit_cpu_s")]
+        cells.append(previous.get(name, {}).get("text", "–"))
         lines.append("| " + " | ".join(cells) + " |")
+    for name, prev in previous.items():  # tables quoted without a run of this arm
+        if name not in {r["dataset"] for r in runs} and "row" in prev:
+            lines.append("| " + " | ".join([name, *prev["row"]]) + " |")
     return [*lines, ""]
 
 

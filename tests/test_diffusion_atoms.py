@@ -238,3 +238,18 @@ def test_a_private_fit_keeps_the_quantile_encoder():
     model.fit(df)
     assert isinstance(model.encoder_.encoders_["x"], QuantileNormalEncoder)
     assert len(model.sample(20, random_state=0)) == 20
+
+
+def test_a_model_file_from_before_the_atoms_parameter_samples_as_before(tmp_path):
+    from .test_persistence import _forge
+
+    model = DiffusionSynthesizer(atoms="interval", sampler="dpm", random_state=0, **SMALL)
+    model.fit(_paired(300))
+    model.save(tmp_path / "new.tabgen")
+
+    def drop_atoms(header):
+        del header["params"]["atoms"]
+
+    old = tabgen.load(_forge(tmp_path / "new.tabgen", tmp_path / "old.tabgen", drop_atoms))
+    assert isinstance(old.encoder_.encoders_["x"], QuantileNormalEncoder)
+    pd.testing.assert_frame_equal(old.sample(50, random_state=4), model.sample(50, random_state=4))

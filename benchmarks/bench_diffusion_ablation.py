@@ -102,7 +102,7 @@ def _on_values(y, values) -> np.ndarray:
     return near <= 1e-9 * np.maximum(1.0, np.abs(y))
 
 
-def set_atom_defaults(share: float | None, cap: int | None) -> dict:
+def set_atom_defaults(share: float | None, cap: int | None, spike: float | None = None) -> dict:
     """Set the defaults of the mixed atom encoder (``atoms="mixed"``) for this run; the
     settings that differ from the module's, for the results."""
     from tabgen.encoders import mixed
@@ -112,6 +112,8 @@ def set_atom_defaults(share: float | None, cap: int | None) -> dict:
         mixed.MIN_SHARE = out["atom_share"] = share
     if cap is not None:
         mixed.MAX_ATOMS = out["atom_cap"] = cap
+    if spike is not None:
+        mixed.SPIKE_RATIO = out["atom_spike"] = spike
     return out
 
 
@@ -148,6 +150,9 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--atom-cap", type=int, default=None, help="atoms='mixed': most atoms per column"
     )
+    parser.add_argument(
+        "--atom-spike", type=float, default=None, help="atoms='mixed': spike ratio of an atom"
+    )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
@@ -171,7 +176,7 @@ def main(argv=None) -> None:
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
-    atom_settings = set_atom_defaults(args.atom_share, args.atom_cap)
+    atom_settings = set_atom_defaults(args.atom_share, args.atom_cap, args.atom_spike)
     load = os.getloadavg()[0]
     if args.load:
         model = tabgen.load(args.load)

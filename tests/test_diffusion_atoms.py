@@ -86,6 +86,16 @@ def test_share_and_cap_choose_the_atoms():
     assert (enc.min_share, enc.max_atoms) == (MIN_SHARE, MAX_ATOMS)
 
 
+def test_the_spike_test_keeps_spikes_and_leaves_a_smooth_discrete_distribution():
+    rng = np.random.default_rng(0)
+    ages = rng.binomial(40, 0.5, 2000).astype(float)  # smooth: no value twice its neighbours
+    x = np.concatenate([ages, np.full(400, 20.0), np.zeros(300)])  # spikes at 20 and 0
+    assert _fit(x).n_atoms > 5  # every heavy value
+    assert _fit(x, spike_ratio=2).atoms_.tolist() == [0.0, 20.0]
+    continuous = np.concatenate([rng.uniform(1, 2, 500), np.full(50, 1.5)])
+    assert _fit(continuous, spike_ratio=2).atoms_.tolist() == [1.5]
+
+
 def test_a_column_without_atoms_is_encoded_as_the_quantile_encoder_does():
     x = pd.Series(np.random.default_rng(0).normal(size=300), name="x")
     spec = Schema.detect(x.to_frame())["x"]

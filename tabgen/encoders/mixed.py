@@ -31,6 +31,9 @@ from tabgen.encoders.numerical import EPS, NumericEncoder
 MIN_SHARE = 0.01
 #: Default cap on the atoms of one column (the heaviest are kept).
 MAX_ATOMS = 16
+#: Default spike test: an atom holds at least this many times the rows of each neighbouring
+#: value (0: off, every heavy value is an atom).
+SPIKE_RATIO = 0.0
 
 
 class AtomMixtureEncoder(NumericEncoder):
@@ -53,6 +56,11 @@ class AtomMixtureEncoder(NumericEncoder):
     max_atoms : int, optional
         At most this many atoms per column, the heaviest (ties: the smaller value). Default
         :data:`MAX_ATOMS`.
+    spike_ratio : float, optional
+        When positive, a heavy value is an atom only if it holds at least this many times
+        the rows of each neighbouring distinct value (a spike above the local density, not
+        one value of a smooth discrete distribution such as ages). Default
+        :data:`SPIKE_RATIO`.
 
     Attributes
     ----------
@@ -86,9 +94,11 @@ class AtomMixtureEncoder(NumericEncoder):
         clip: bool = True,
         min_share: float | None = None,
         max_atoms: int | None = None,
+        spike_ratio: float | None = None,
     ):
         self.min_share = float(MIN_SHARE if min_share is None else min_share)
         self.max_atoms = int(MAX_ATOMS if max_atoms is None else max_atoms)
+        self.spike_ratio = float(SPIKE_RATIO if spike_ratio is None else spike_ratio)
         if not 0 < self.min_share <= 1:
             raise ValueError(f"min_share must be in (0, 1], got {self.min_share!r}")
         if self.max_atoms < 0:
@@ -102,6 +112,7 @@ class AtomMixtureEncoder(NumericEncoder):
         return {**super().get_params(), "n_quantiles": self.n_quantiles} | {
             "min_share": share,
             "max_atoms": cap,
+            "spike_ratio": self.spike_ratio,
         }
 
     @property
@@ -112,7 +123,11 @@ class AtomMixtureEncoder(NumericEncoder):
     # -- fit --------------------------------------------------------------------------------
     def _fit_core(self, x: np.ndarray) -> None:
         uniq, counts = np.unique(x, return_counts=True)
-        heavy = np.flatnonzero(counts >= max(2.0, self.min_share * x.size))
+        heavy = counts >= max(2.0, self.min_share * x.size)
+        if self.spike_ratio:  # only spikes above both neighbouring values
+            near = np.maximum(np.r_[0, counts[:-1]], np.r_[counts[1:], 0])
+            heavy &= counts >= self.spike_ratio * near
+        heavy = np.flatnonzero(heavy)
         if heavy.size > self.max_atoms:  # the heaviest; stable: the smaller value on ties
             heavy = np.sort(heavy[np.argsort(-counts[heavy], kind="stable")[: self.max_atoms]])
         self.atoms_ = uniq[heavy]

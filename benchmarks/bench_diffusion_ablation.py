@@ -268,36 +268,43 @@ def _cell(value, key: str) -> str:
 
 
 def summary(results: dict) -> list[str]:
-    """One line per dataset: the ``summary_arm`` with its default sampling, with the
-    DPM-Solver++ sampling of the same fit (``default@dpm:20``) and without the selection
-    (``dependencies``) where run, beside the previous figures (``previous`` in the JSON)."""
+    """One line per dataset: the ``summary_arm`` sampled with the default sampler
+    (``default``) and with DPM-Solver++ 20 steps (``default@dpm:20``), where run; the other
+    figures from the DPM row (present on every table), beside the previous figures
+    (``previous`` in the JSON; a ``row`` there for a table quoted without a run)."""
     arm, previous = results["summary_arm"], results.get("previous", {})
     runs = [r for r in results["runs"] if r["arm"] == arm]
-    extra = [
-        (v, title)
-        for v, title in (
-            ("default@dpm:20", "DPM-Solver++ 20 steps"),
-            ("dependencies", "without selection"),
-        )
-        if any(r["variant"] == v for r in runs)
+    head = [
+        "table",
+        "train rows",
+        "detection, default sampler",
+        "detection, DPM-Solver++ 20 steps",
+        "≥ .85 (DPM)",
+        "shape",
+        "trend",
+        "DCR share",
+        "MIA AUC",
+        "fit CPU s",
+        "previous",
     ]
-    head = ["table", "train rows", "detection (GB, 5-fold)", *(t for _, t in extra)]
-    head += ["≥ .85", "shape", "trend", "DCR share", "MIA AUC", "fit CPU s", "previous"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in list(dict.fromkeys(r["dataset"] for r in runs)):
         rows = {r["variant"]: r for r in runs if r["dataset"] == name}
-        if "default" not in rows:
+        dpm = rows.get("default@dpm:20")
+        if dpm is None:
             continue
-        r = rows["default"]
-        cells = [name, str(r["train_rows"]), _cell(r["detection_gb"], "detection_gb")]
-        cells += [_cell(rows[v]["detection_gb"] if v in rows else None, "x") for v, _ in extra]
-        cells += ["yes" if r["detection_gb"] >= 0.85 else "**no**"]
-        cells += [_cell(r[k], k) for k in ("shape", "trend", "dcr_share", "mia_auc", "fit_cpu_s")]
+        distilled = rows.get("default")
+        cells = [name, str(dpm["train_rows"]), _cell(distilled and distilled["detection_gb"], "d")]
+        cells += [
+            _cell(dpm["detection_gb"], "d"),
+            "yes" if dpm["detection_gb"] >= 0.85 else "**no**",
+        ]
+        cells += [_cell(dpm[k], k) for k in ("shape", "trend", "dcr_share", "mia_auc", "fit_cpu_s")]
         cells.append(previous.get(name, {}).get("text", "–"))
         lines.append("| " + " | ".join(cells) + " |")
     for name, prev in previous.items():  # tables quoted without a run of this arm
-        if name not in {r["dataset"] for r in runs} and "row" in prev:
-            lines.append("| " + " | ".join([name, *prev["row"]]) + " |")
+        if "row" in prev and name not in {r["dataset"] for r in runs}:
+            lines.append("| " + " | ".join([name, *prev["row"], prev.get("text", "–")]) + " |")
     return [*lines, ""]
 
 

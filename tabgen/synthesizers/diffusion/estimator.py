@@ -90,12 +90,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     harder to tell from real ones.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
-    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 matrix products (autocast,
-    float32 weights; about twice the steps per second on such CPUs, figures in
-    ``benchmarks/RESULTS.md``), so the same seed gives slightly different weights there
-    than elsewhere; DP-SGD trains in float32. With ``sampler="distilled"``, ``max_time``
-    bounds the whole fit: the denoiser gets 60 % of it, the student what the denoiser
-    leaves less 5 % kept for the post-processors.
+    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32
+    weights, not under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``),
+    so a seed gives slightly different weights there than elsewhere. ``max_time`` bounds
+    the whole fit: the denoiser gets 60 % (with ``sampler="distilled"``), the student the
+    rest less 5 % kept for the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns

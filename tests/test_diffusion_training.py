@@ -134,11 +134,3 @@ def test_where_bf16_trains_the_student_takes_two_thirds_of_the_denoisers_steps(m
         monkeypatch.setattr(estimator, "low_precision_fast", lambda device, n=native: n)
         DiffusionSynthesizer(**params, random_state=0).fit(df)
     assert seen == [9, 6]
-
-
-def test_dp_and_data_parallel_fits_train_in_float32(monkeypatch):
-    monkeypatch.setattr(estimator, "low_precision_fast", lambda device: True)
-    assert DiffusionSynthesizer()._trains_low_precision()
-    assert not DiffusionSynthesizer(epsilon=1.0)._trains_low_precision()
-    monkeypatch.setattr(estimator, "data_parallel", lambda: object())  # a rank of a group
-    assert not DiffusionSynthesizer()._trains_low_precision()

@@ -65,10 +65,8 @@ MODELS = {
 
 @pytest.mark.skipif(not _gloo_available(), reason="torch.distributed with gloo unavailable")
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_torchrun_two_processes_match_single_process(tmp_path, name, monkeypatch):
+def test_torchrun_two_processes_match_single_process(tmp_path, name):
     params, network = MODELS[name]
-    # data-parallel diffusion trains in float32: so does the single process compared with it
-    monkeypatch.setattr("tabgen.synthesizers.diffusion.estimator._TRAIN_LOW_PRECISION", False)
     cls = tabgen.get_synthesizer(name)
     df = _table()
     data = tmp_path / "train.csv"

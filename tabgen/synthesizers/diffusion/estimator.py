@@ -14,7 +14,6 @@ from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.nn import load_weights, weight_arrays
 from tabgen.nn.device import low_precision_fast, resolve_device
-from tabgen.nn.distributed import data_parallel
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
@@ -321,10 +320,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
 
     def _trains_low_precision(self) -> bool:
         """Whether the denoiser trains with bfloat16 products: natively supported on the
-        fit's device (before a fit: the ``device`` parameter's), not under DP-SGD, and not
-        data-parallel (whose float32 fit equals the single-process one; bfloat16 rounding
-        would depend on each rank's share of the batch)."""
-        if not _TRAIN_LOW_PRECISION or self.epsilon is not None or data_parallel():
+        fit's device (before a fit: the ``device`` parameter's), and not under DP-SGD."""
+        if not _TRAIN_LOW_PRECISION or self.epsilon is not None:
             return False
         device = getattr(self, "device_", None)
         return low_precision_fast(device or resolve_device(self.device, strict=False))

@@ -102,6 +102,21 @@ def _on_values(y, values) -> np.ndarray:
     return near <= 1e-9 * np.maximum(1.0, np.abs(y))
 
 
+def set_atom_defaults(share: float | None, cap: int | None, spike: float | None = None) -> dict:
+    """Set the defaults of the mixed atom encoder (``atoms="mixed"``) for this run; the
+    settings that differ from the module's, for the results."""
+    from tabgen.encoders import mixed
+
+    out = {}
+    if share is not None:
+        mixed.MIN_SHARE = out["atom_share"] = share
+    if cap is not None:
+        mixed.MAX_ATOMS = out["atom_cap"] = cap
+    if spike is not None:
+        mixed.SPIKE_RATIO = out["atom_spike"] = spike
+    return out
+
+
 def refit_postprocessors(model, train, names, seed: int) -> None:
     """Fit the post-processors ``names`` on an already fitted ``model`` (same rows)."""
     model.set_params(postprocess=list(names))
@@ -126,6 +141,18 @@ def main(argv=None) -> None:
         help="';'-separated post-processor lists ('default', 'none', 'a,b') with an optional "
         "'@sampler:steps' or '@draws=K' suffix",
     )
+    parser.add_argument(
+        "--atom-share",
+        type=float,
+        default=None,
+        help="atoms='mixed': share of the rows that makes a value an atom (module default)",
+    )
+    parser.add_argument(
+        "--atom-cap", type=int, default=None, help="atoms='mixed': most atoms per column"
+    )
+    parser.add_argument(
+        "--atom-spike", type=float, default=None, help="atoms='mixed': spike ratio of an atom"
+    )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
@@ -149,6 +176,7 @@ def main(argv=None) -> None:
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
+    atom_settings = set_atom_defaults(args.atom_share, args.atom_cap, args.atom_spike)
     load = os.getloadavg()[0]
     if args.load:
         model = tabgen.load(args.load)
@@ -198,7 +226,7 @@ def main(argv=None) -> None:
             "model": args.model,
             "arm": args.arm,
             "variant": variant,
-            "params": params,
+            "params": {**params, **atom_settings},
             "train_rows": len(train),
             "epochs_run": getattr(model, "n_epochs_", None),
             "fit_cpu_s": None if fit_cpu is None else round(fit_cpu, 1),
@@ -240,41 +268,43 @@ def _cell(value, key: str) -> str:
 
 
 def summary(results: dict) -> list[str]:
-    """One line per dataset: the ``summary_arm`` with its default sampling (and without the
-    selection, where run) beside the previous release's figure (``previous`` in the JSON)."""
+    """One line per dataset: the ``summary_arm`` sampled with the default sampler
+    (``default``) and with DPM-Solver++ 20 steps (``default@dpm:20``), where run; the other
+    figures from the DPM row (present on every table), beside the previous figures
+    (``previous`` in the JSON; a ``row`` there for a table quoted without a run)."""
     arm, previous = results["summary_arm"], results.get("previous", {})
+    runs = [r for r in results["runs"] if r["arm"] == arm]
     head = [
         "table",
         "train rows",
-        "detection (GB, 5-fold)",
-        "without selection",
-        "≥ .85",
+        "detection, default sampler",
+        "detection, DPM-Solver++ 20 steps",
+        "≥ .85 (DPM)",
+        "shape",
+        "trend",
         "DCR share",
         "MIA AUC",
         "fit CPU s",
-        "previous release",
+        "previous",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name in list(dict.fromkeys(r["dataset"] for r in results["runs"])):
-        rows = {
-            r["variant"]: r for r in results["runs"] if r["dataset"] == name and r["arm"] == arm
-        }
-        if "default" not in rows:
+    for name in list(dict.fromkeys(r["dataset"] for r in runs)):
+        rows = {r["variant"]: r for r in runs if r["dataset"] == name}
+        dpm = rows.get("default@dpm:20")
+        if dpm is None:
             continue
-        r, plain = rows["default"], rows.get("dependencies")
-        prev = previous.get(name, {})
-        cells = [
-            name,
-            str(r["train_rows"]),
-            _cell(r["detection_gb"], "detection_gb"),
-            _cell(plain and plain["detection_gb"], "detection_gb"),
-            "yes" if r["detection_gb"] >= 0.85 else "**no**",
-            _cell(r["dcr_share"], "dcr_share"),
-            _cell(r["mia_auc"], "mia_auc"),
-            _cell(r["fit_cpu_s"], "fit_cpu_s"),
-            prev.get("text", "–"),
+        distilled = rows.get("default")
+        cells = [name, str(dpm["train_rows"]), _cell(distilled and distilled["detection_gb"], "d")]
+        cells += [
+            _cell(dpm["detection_gb"], "d"),
+            "yes" if dpm["detection_gb"] >= 0.85 else "**no**",
         ]
+        cells += [_cell(dpm[k], k) for k in ("shape", "trend", "dcr_share", "mia_auc", "fit_cpu_s")]
+        cells.append(previous.get(name, {}).get("text", "–"))
         lines.append("| " + " | ".join(cells) + " |")
+    for name, prev in previous.items():  # tables quoted without a run of this arm
+        if "row" in prev and name not in {r["dataset"] for r in runs}:
+            lines.append("| " + " | ".join([name, *prev["row"], prev.get("text", "–")]) + " |")
     return [*lines, ""]
 
 

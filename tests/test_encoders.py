@@ -15,6 +15,7 @@ from tabgen.schema import Schema, check_frame
 from .conftest import shared_datasets
 
 STRATEGIES = [(n, c) for n in ("quantile", "standard", "minmax") for c in ("onehot", "ordinal")]
+STRATEGIES.append(("mixed", "onehot"))  # heavy atoms as categories beside a slot
 
 
 def _round_trip(df, numerical, categorical):

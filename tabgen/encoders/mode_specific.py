@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from tabgen.encoders.base import Span
 from tabgen.encoders.numerical import NumericEncoder, moments
@@ -156,13 +155,6 @@ class ModeSpecificEncoder(NumericEncoder):
         scalar = np.clip(block[:, 0], -1.0, 1.0)
         u = scalar * SCALE * self.stds_[mode] + self.means_[mode]
         return u * self.spread_ + self.center_
-
-    def _transform(self, values: pd.Series, rng) -> np.ndarray:
-        return self.encode_block(self._working(values), rng)
-
-    def _inverse(self, block: np.ndarray) -> np.ndarray:
-        with self._working_bounds():
-            return self._finish(self.decode_block(block))
 
     def _fill(self) -> np.ndarray:
         out = np.zeros(1 + self.n_modes)

@@ -120,7 +120,16 @@ class NumericEncoder(ColumnEncoder):
 
     def _transform(self, values: pd.Series, rng) -> np.ndarray:
         with self._working_bounds():
-            return self.encode_array(self._working(values), rng)[:, None]
+            return self.encode_block(self._working(values), rng)
+
+    def encode_block(self, x: np.ndarray, rng=None) -> np.ndarray:
+        """The value block of working values ``x`` (one slot here; encoders with a wider
+        block override it and :meth:`decode_block`)."""
+        return self.encode_array(x, rng)[:, None]
+
+    def decode_block(self, block: np.ndarray) -> np.ndarray:
+        """Working values of a value block (inverse of :meth:`encode_block`)."""
+        return self.decode_array(block[:, 0].astype("float64"))
 
     def encode_values(self, x: np.ndarray) -> np.ndarray:
         """Encoded slot of numbers ``x`` in the column's own units (e.g. conditions)."""
@@ -145,7 +154,7 @@ class NumericEncoder(ColumnEncoder):
 
     def _inverse(self, block: np.ndarray) -> np.ndarray:
         with self._working_bounds():
-            w = self.decode_array(block[:, 0].astype("float64"))
+            w = self.decode_block(block)
         return self._finish(w)
 
     def _finish(self, w: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from tabgen.encoders.base import ColumnEncoder, Span
 from tabgen.encoders.categorical import OneHotEncoder, OrdinalEncoder
+from tabgen.encoders.mixed import AtomMixtureEncoder
 from tabgen.encoders.mode_specific import ModeSpecificEncoder
 from tabgen.encoders.numerical import MinMaxEncoder, QuantileNormalEncoder, StandardEncoder
 from tabgen.encoders.special import ConstantEncoder, DatetimeEncoder, IdEncoder
@@ -20,6 +21,7 @@ ENCODERS: dict[str, type[ColumnEncoder]] = {
         StandardEncoder,
         MinMaxEncoder,
         ModeSpecificEncoder,
+        AtomMixtureEncoder,
         OneHotEncoder,
         OrdinalEncoder,
         DatetimeEncoder,
@@ -32,6 +34,7 @@ NUMERICAL = {
     "standard": StandardEncoder,
     "minmax": MinMaxEncoder,
     "mode_specific": ModeSpecificEncoder,
+    "mixed": AtomMixtureEncoder,
 }
 CATEGORICAL = {"onehot": OneHotEncoder, "ordinal": OrdinalEncoder}
 
@@ -41,9 +44,11 @@ class TableEncoder:
 
     Parameters
     ----------
-    numerical : {"quantile", "standard", "minmax", "mode_specific"}
+    numerical : {"quantile", "standard", "minmax", "mode_specific", "mixed"}
         Encoder for numerical and integer columns (and for datetimes, as offsets;
-        ``"mode_specific"`` keeps datetimes on ``"minmax"``).
+        ``"mode_specific"`` keeps datetimes on ``"minmax"``, ``"mixed"`` on ``"quantile"``).
+        ``"mixed"``: :class:`~tabgen.encoders.mixed.AtomMixtureEncoder` (heavy atoms as
+        categories beside a quantile-normal slot).
     categorical : {"onehot", "ordinal"}
         Encoder for categorical columns.
     clip : bool
@@ -93,6 +98,8 @@ class TableEncoder:
     def _numeric(self):
         if self.numerical == "quantile":
             return QuantileNormalEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
+        if self.numerical == "mixed":
+            return AtomMixtureEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
         return NUMERICAL[self.numerical](clip=self.clip)
 
     def _make(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -103,6 +110,10 @@ class TableEncoder:
         if spec.kind == "datetime":
             if self.numerical == "mode_specific":  # one slot per datetime: min-max offsets
                 return DatetimeEncoder(MinMaxEncoder(clip=self.clip))
+            if self.numerical == "mixed":  # one slot per datetime: quantile-normal offsets
+                return DatetimeEncoder(
+                    QuantileNormalEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
+                )
             return DatetimeEncoder(self._numeric())
         if spec.kind == "id":
             return IdEncoder()

@@ -18,10 +18,18 @@ def condition_slots(encoder, layout, n: int, conditions):
     for col in conditions.columns:
         values = np.asarray(conditions.encoded[col], dtype="float64")
         on = ~np.isnan(values)  # NaN: this row leaves the column free
-        for s in encoder.column_spans(col):
+        spans = encoder.column_spans(col)
+        # an encoder of atoms as categories beside a slot builds its whole value block
+        block_of = getattr(encoder.encoders_[col], "condition_block", None)
+        if block_of is not None:
+            block = block_of(values[on])
+            Z[on, spans[0].start : spans[0].start + block.shape[1]] = block
+        for s in spans:
             mask[on, s.slice] = True
             if s.role == "missing":
                 Z[on, s.start] = 0.0  # a conditioned cell is observed
+            elif block_of is not None:
+                continue
             elif s.kind == "softmax":
                 Z[rows[on], s.start + values[on].astype(int)] = 1.0
             else:

@@ -110,6 +110,7 @@ def main(argv=None) -> None:
     model = tabgen.load(args.load)
     if args.distill_share is not None:
         estimator._DISTILL_STEP_SHARE = args.distill_share
+        estimator._DISTILL_STEP_SHARE_LOW = args.distill_share
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     results["machine"] = machine_info()
     native = estimator.low_precision_fast

@@ -1,7 +1,8 @@
-"""``results/throughput_p3.md``: the third #30 pass (sampling throughput) from the JSON of
-``bench_throughput.py`` (before: an export of main eb87a21 running the same script; after:
-branch ``gspeed``) and of the Adult selection-quality check. Tables whose JSON is missing
-are left out.
+"""``results/throughput_p3.md`` and ``throughput_p4.md``: the third and fourth #30 passes
+(sampling throughput) from the JSON of ``bench_throughput.py`` (before: main eb87a21, then
+5de0bb2, running the same script; after: branch ``gspeed``) and of the Adult
+selection-quality check (``bench_selection_quality.py``). Tables whose JSON is missing are
+left out.
 
     python -m benchmarks.render_throughput && python benchmarks/make_results.py
 """
@@ -24,6 +25,8 @@ NAMES = {
     "vae_jobs1": "VAE, `n_jobs=1`",
     "gan_jobs3": "GAN, default, `n_jobs=3`",
     "gan_repeat": "GAN, default selection, run again (`--tag p3_quiet_after_rep`)",
+    "gan_repeat4": "GAN, default selection, run again (`--tag p4_quiet_after_rep`)",
+    "diffusion": "diffusion model (1,000,000 rows)",
 }
 
 
@@ -60,6 +63,17 @@ def quiet_table() -> list[str]:
         + (f", before {before['load_avg_start']}" if before else "")
         + ".",
         "",
+    ]
+    extra = dict((jobs1 or {}).get("results", {}))
+    rep = _load("throughput_p3_quiet_after_rep.json")
+    if rep is not None:
+        extra.update({f"{n}_repeat": r for n, r in rep["results"].items()})
+    return lines + _quiet_body(after, before, extra)
+
+
+def _quiet_body(after: dict, before: dict | None, extra: dict) -> list[str]:
+    """The two-core table (after against before, then the ``extra`` runs) and the verdicts."""
+    lines = [
         "| variant | rows/s before | after | change | target | extra peak MiB before | after "
         "| rows per CPU-s after |",
         "|---|---|---|---|---|---|---|---|",
@@ -76,10 +90,6 @@ def quiet_table() -> list[str]:
             f"{'' if target is None else f'{target:,}'} | {old_peak} | "
             f"{r['extra_peak_mib']} | {r['rows_per_cpu_s']:,} |"
         )
-    extra = dict((jobs1 or {}).get("results", {}))
-    rep = _load("throughput_p3_quiet_after_rep.json")
-    if rep is not None:
-        extra.update({f"{n}_repeat": r for n, r in rep["results"].items()})
     for name, r in extra.items():
         lines.append(
             f"| {NAMES.get(name, name)} |  | {r['rows_per_s']:,} |  |  |  | "
@@ -106,11 +116,40 @@ def quiet_table() -> list[str]:
 
 
 def one_thread_table() -> list[str]:
+    rows = _one_thread_rows("p3")
+    if not rows:
+        return []
+    return [
+        "### One thread, CPU seconds (the busy machine)",
+        "",
+        "Commands: `BENCH_TORCH_THREADS=1 OMP_NUM_THREADS=1 nice -n 5 python "
+        "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
+        "<dir> --tag p3_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
+        "vae,copula ... --tag p3_<before|after>_1thread_vc_<run>`, before (main eb87a21 "
+        "export) and after (branch) alternating, two rounds (`a`, `b`). With one torch thread "
+        "`sample_to_file` generates one batch at a time, so this compares the work per row. "
+        "*sys s*: kernel CPU seconds (page faults above all).",
+        "",
+        *ONE_THREAD_HEADER,
+        *rows,
+    ]
+
+
+#: Header of the one-thread tables.
+ONE_THREAD_HEADER = [
+    "| variant | run | rows | rows per CPU-s before | after | change | sys s before | after "
+    "| extra peak MiB before | after | load avg |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def _one_thread_rows(prefix: str, runs=("a", "b")) -> list[str]:
+    """Rows of the one-thread table of the runs ``<prefix>_<before|after>_1thread_*``."""
     rows = []
-    for run in ("a", "b"):
+    for run in runs:
         for group in ("gan", "vc"):
-            before = _load(f"throughput_p3_before_1thread_{group}_{run}.json")
-            after = _load(f"throughput_p3_after_1thread_{group}_{run}.json")
+            before = _load(f"throughput_{prefix}_before_1thread_{group}_{run}.json")
+            after = _load(f"throughput_{prefix}_after_1thread_{group}_{run}.json")
             if before is None or after is None:
                 continue
             for name, r in after["results"].items():
@@ -125,28 +164,11 @@ def one_thread_table() -> list[str]:
                     f"{old['extra_peak_mib']} | {r['extra_peak_mib']} | "
                     f"{after['load_avg_start'][0]} |"
                 )
-    if not rows:
-        return []
-    return [
-        "### One thread, CPU seconds (the busy machine)",
-        "",
-        "Commands: `BENCH_TORCH_THREADS=1 OMP_NUM_THREADS=1 nice -n 5 python "
-        "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
-        "<dir> --tag p3_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
-        "vae,copula ... --tag p3_<before|after>_1thread_vc_<run>`, before (main eb87a21 "
-        "export) and after (branch) alternating, two rounds (`a`, `b`). With one torch thread "
-        "`sample_to_file` generates one batch at a time, so this compares the work per row. "
-        "*sys s*: kernel CPU seconds (page faults above all).",
-        "",
-        "| variant | run | rows | rows per CPU-s before | after | change | sys s before | after "
-        "| extra peak MiB before | after | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-        *rows,
-    ]
+    return rows
 
 
-def quality_table() -> list[str]:
-    res = _load("throughput_p3_quality.json")
+def quality_table(name: str = "throughput_p3_quality.json") -> list[str]:
+    res = _load(name)
     if res is None:
         return []
     lines = [
@@ -235,6 +257,121 @@ def render() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+# -- the fourth pass (results/throughput_p4.md) ------------------------------------------------
+OUT_P4 = RESULTS / "throughput_p4.md"
+
+
+def quiet_table_p4() -> list[str]:
+    after = _load("throughput_p4_quiet_after.json")
+    before = _load("throughput_p4_quiet_before.json")
+    if after is None:
+        return ["The quiet-window run did not take place (no `throughput_p4_quiet_after.json`)."]
+    rep = _load("throughput_p4_quiet_after_rep.json")
+    extra = {f"{n}_repeat4": r for n, r in (rep or {}).get("results", {}).items()}
+    return [
+        "### Two cores, 3,000,000 rows to Parquet (the quiet window)",
+        "",
+        "Commands, one after the other in the window 08:40-08:48 UTC (`/tmp` script): `python "
+        "benchmarks/bench_throughput.py --rows 3000000 --variants gan,gan_draws1,vae,copula "
+        "--models-dir <dir> --tag p4_quiet_after` on the branch, the same with `--tag "
+        "p4_quiet_before` in a worktree of main 5de0bb2 (the same script), then `--variants gan "
+        "--tag p4_quiet_after_rep` on the branch; the model files of the third pass; torch's "
+        "default threads (2), the other engineers idle. Load average at the start: after "
+        f"{after['load_avg_start']}"
+        + (f", before {before['load_avg_start']}" if before else "")
+        + (f", repeat {rep['load_avg_start']}" if rep else "")
+        + ".",
+        "",
+        *_quiet_body(after, before, extra),
+    ]
+
+
+def one_thread_table_p4() -> list[str]:
+    rows = _one_thread_rows("p4", runs=("a", "b", "c", "d"))
+    if not rows:
+        return []
+    return [
+        "### One thread, CPU seconds (the busy machine)",
+        "",
+        "Commands: `BENCH_TORCH_THREADS=1 OMP_NUM_THREADS=1 nice -n 5 python "
+        "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
+        "<dir> --tag p4_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
+        "vae,copula ... --tag p4_<before|after>_1thread_vc_<run>`, before (main 5de0bb2 "
+        "worktree) and after (branch) alternating: two rounds (`a`, `b`), then two more of "
+        "the GAN alone (`c`, `d`). **Busy machine** (load average 3 to 4, three engineers): "
+        "rows per CPU-second of the same code moved by up to 25 % between runs (the GAN "
+        "default after: 46,159 to 60,093), so read the median of the rounds; the kernel "
+        "time (*sys s*, page faults above all) and the extra peak memory are steadier.",
+        "",
+        *ONE_THREAD_HEADER,
+        *rows,
+    ]
+
+
+def render_p4() -> str:
+    parts = [
+        NOTES_P4.rstrip(),
+        "",
+        *quiet_table_p4(),
+        "",
+        *one_thread_table_p4(),
+        "",
+        *quality_table("throughput_p4_quality.json"),
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+NOTES_P4 = """## Sampling throughput, fourth pass: candidates that stay in cache (#30)
+
+Branch `gspeed` against main 5de0bb2 (2026-12-05), the same model files before and after
+(each model fitted 1 epoch on Adult, `random_state=0`) and the same `bench_throughput.py`.
+Machine: AMD EPYC (Zen 4, AVX-512 BF16), 2 cores; Python 3.11.7, torch 2.13.0+cpu.
+
+Where the time went (fresh profiles of a 300,000-row stream: `py-spy record --idle`, two
+threads, and `perf record` for the kernel): besides the candidates' own work, about a sixth
+of the CPU time was memory, not arithmetic, and the two workers sometimes waited.
+
+- **Candidates in batches of 4,096 rows** (`networks.CANDIDATE_ROWS`, was 16,384): a batch's
+  intermediate products (generator layers, logits, discriminator activations; a few KB a
+  row) then stay in the processor's cache. In-process A/B on one thread (the same process
+  alternating the settings, 6 rounds of 100,000 rows, medians): 46,226 rows per CPU-second
+  with 16,384-row batches and the former draws, 51,942 with 4,096 rows, 53,906 with the
+  draws below too (2,048 to 6,144 rows: within noise of 4,096).
+- **Inverse-CDF draws in fewer passes** (`candidates.sample_compact_cdf`): all logits
+  converted, shifted by their row's largest and exponentiated in one pass each, instead of
+  a copy, a maximum and an exponential per group of blocks; a block whose weights underflow
+  after the row's shift (all its logits about 69 below the row's largest) is drawn again
+  with its own shift, so the law is unchanged.
+- **No page faults for the candidate matrix** (`networks.RowBlocks`): the float32
+  candidates of a pass were one array of about 47 MiB, above glibc's mmap threshold, mapped
+  and faulted in (zeroed by the kernel) for every batch; `perf` showed the kernel's
+  `clear_page_erms` at 9 to 12 % of the samples. They are now kept in blocks of at most
+  8 MiB reused from the heap, and a pass selects about 12 MiB of candidates (13,312 rows of
+  Adult; `estimator._selection_rows`), so a worker's memory stays in its malloc heap.
+- **No worker waits for the writer** (`_parallel.ordered_map`): two jobs per worker are
+  submitted ahead of the batch being written (was one), so a worker that finishes while the
+  calling thread encodes Parquet finds the next batch queued (before: the second worker
+  waited on the queue for up to 15 % of a 300,000-row stream, end of the stream included).
+  Two passes of 12 MiB instead of one of 47 MiB also cut the kernel time of the two-thread
+  stream (in-process, 300,000 rows, 4 rounds: 0.45 to 0.93 s of system time -> 0.25 to
+  0.38 s; 50,452 -> 51,674 rows per CPU-second).
+
+The draws of the default selection change (other batch boundaries; the same law): the Adult
+quality check below gives the same detection and trend as main. `selection_draws=1`, the
+float32 selection path, the VAE, the copula and the diffusion model give bit-identical rows.
+Tried and left out (no gain in interleaved in-process measurements): the discriminator's
+first layer as a sum of weight columns at the one-hot slots (`embedding_bag`), the
+generator's three noise products merged into one, Box-Muller noise (torch's `randn` is
+already within 25 % of drawing the uniform numbers), numpy's generators, `gc.freeze()`
+(the collector took 8 ms of a 600,000-row stream) and `MALLOC_ARENA_MAX=1`. Left for later:
+`py-spy --gil` shows a sampling thread holding the GIL for about a fifth of its time, a
+quarter of that in the decoding of the kept rows' text columns (`to_series`: an object
+array to pandas' Arrow strings), which the other worker then waits for; the Parquet
+settings are unchanged (the third pass measured them).
+"""
+
+
 if __name__ == "__main__":
     OUT.write_text(render())
-    print(f"wrote {OUT.name}")
+    OUT_P4.write_text(render_p4())
+    print(f"wrote {OUT.name} and {OUT_P4.name}")

@@ -51,8 +51,9 @@ def _kinds(meta: dict) -> dict:
     return kinds
 
 
-def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict, extra=None):
-    """Returns (synthetic frame, fit seconds, sample seconds)."""
+def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict, extra=None, save=None):
+    """Returns (synthetic frame, fit seconds, sample seconds); a tabgen model is saved to
+    ``save`` (a path) after it is timed, when given."""
     n = len(train)
     if model in SDV_NAMES:
         if not sdv_available():
@@ -75,7 +76,10 @@ def fit_and_sample(model: str, train, meta: dict, seed: int, epochs: dict, extra
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     synth = fitted.sample(n, random_state=seed + 1)
-    return synth, fit_s, time.perf_counter() - t0
+    sample_s = time.perf_counter() - t0
+    if save is not None:
+        fitted.save(save, overwrite=True)
+    return synth, fit_s, sample_s
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -110,6 +114,7 @@ def main(argv=None) -> None:
     parser.add_argument("--tag", default=None, help="results file suffix")
     parser.add_argument("--max-train-rows", type=int, default=None)
     add_param_option(parser, "gan:lr=2e-4")
+    parser.add_argument("--save-models", default=None, help="folder for the fitted models")
     args = parser.parse_args(argv)
     extra = parse_params(args.param)
     models = [m for m in args.models.split(",") if m]
@@ -143,7 +148,13 @@ def main(argv=None) -> None:
             for seed in seeds:
                 print(f"[{name}] {model} seed={seed} ...", flush=True)
                 try:
-                    synth, fit_s, sample_s = fit_and_sample(model, train, meta, seed, epochs, extra)
+                    save = None
+                    if args.save_models and model not in SDV_NAMES:
+                        save = Path(args.save_models) / f"{model}_{name}_s{seed}.tabgen"
+                        save.parent.mkdir(parents=True, exist_ok=True)
+                    synth, fit_s, sample_s = fit_and_sample(
+                        model, train, meta, seed, epochs, extra, save
+                    )
                     t0 = time.perf_counter()
                     report = tabgen.evaluate(
                         train, synth, holdout=test, target=meta["target"], schema=_kinds(meta)

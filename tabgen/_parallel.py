@@ -5,7 +5,10 @@ Each job is computed by one worker thread with one native thread (torch's intra-
 BLAS): the cores are shared between jobs, not inside one, so no thread pool spins at its
 barriers and no job depends on how many run at once. The calling thread consumes the
 results in order (e.g. writes them to a file) while the next jobs run; at most ``workers``
-jobs are in flight, so memory is bounded by ``workers + 1`` results.
+jobs run at a time and ``AHEAD * workers`` are submitted ahead of the one consumed (so that a
+worker finishing early, or while the caller writes, finds the next job queued instead of
+waiting), so memory is bounded by ``workers`` jobs' working memory plus ``AHEAD * workers + 1``
+results.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 #: Most worker threads :func:`default_workers` picks (each job holds a batch in memory).
 MAX_WORKERS = 4
+#: Jobs submitted ahead of the result being consumed, per worker (see :func:`ordered_map`).
+AHEAD = 2
 
 
 def available_cores() -> int:
@@ -127,9 +132,10 @@ def ordered_map(job: Callable, items: Iterable, workers: int) -> Iterator:
     """``job(item)`` for each item, in order, computed by ``workers`` threads.
 
     ``workers=1`` runs the jobs one after the other in the calling thread, nothing else
-    changed. Otherwise items are taken lazily, at most ``workers`` jobs run at a time, and
-    an exception of a job is raised when its result is reached (the jobs in flight are
-    waited for first).
+    changed. Otherwise items are taken lazily, at most ``workers`` jobs run at a time, at
+    most ``AHEAD * workers`` are submitted (queued or running) while the caller holds a
+    result, so that no worker waits for the caller to consume one; an exception of a job is
+    raised when its result is reached (the jobs in flight are waited for first).
 
     Examples
     --------
@@ -151,7 +157,7 @@ def ordered_map(job: Callable, items: Iterable, workers: int) -> Iterator:
         try:
             for item in items:
                 pending.append(pool.submit(job, item))
-                if len(pending) >= workers:
+                if len(pending) >= AHEAD * workers:
                     break
             while pending:
                 done = pending.popleft().result()

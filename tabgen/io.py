@@ -210,7 +210,8 @@ def sample_to_file(
         ``random_state``; one batch at a time otherwise (a model on a GPU, a pipeline,
         ``random_state=None``, which continues the model's own random stream). The file
         is the same whatever ``n_jobs`` (each batch has its own seed); memory grows with
-        one batch per job.
+        one batch being generated per job, plus up to two finished batches per job waiting
+        to be written (so that no job waits for the writer).
 
     Returns
     -------

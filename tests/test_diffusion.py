@@ -390,7 +390,10 @@ def test_cuda_model_file_loads_and_samples_on_cpu(tmp_path):
     assert loaded.device_.type == "cpu"
 
 
-def test_default_epochs_aim_at_a_number_of_steps():
+def test_default_epochs_aim_at_a_number_of_steps(monkeypatch):
+    from tabgen.synthesizers.diffusion import estimator
+
+    monkeypatch.setattr(estimator, "low_precision_fast", lambda device: False)  # float32
     model = DiffusionSynthesizer()  # batch_size 1024
     assert model._n_epochs(4_000) == 2667  # 3 steps per epoch: 8,000 steps
     assert model._n_epochs(32_561) == 300  # 31 steps per epoch: at least 300 epochs
@@ -398,6 +401,12 @@ def test_default_epochs_aim_at_a_number_of_steps():
     assert model._n_epochs(1) == 8000
     assert DiffusionSynthesizer(batch_size=1)._n_epochs(10) == 800
     assert DiffusionSynthesizer(epochs=7)._n_epochs(4_000) == 7
+    # where the denoiser trains in bfloat16: 1.5 times the steps (the saved time)
+    monkeypatch.setattr(estimator, "low_precision_fast", lambda device: True)
+    assert model._n_epochs(4_000) == 4000  # 12,000 steps
+    assert model._n_epochs(32_561) == 450
+    assert model._n_epochs(20) == 10_000  # the highest bound stays
+    assert DiffusionSynthesizer(epsilon=1.0)._n_epochs(4_000) == 300  # DP: float32
 
 
 def test_fit_resolves_default_epochs_from_the_table_size(monkeypatch):
@@ -405,6 +414,7 @@ def test_fit_resolves_default_epochs_from_the_table_size(monkeypatch):
 
     monkeypatch.setattr(estimator, "_TARGET_STEPS", 12)
     monkeypatch.setattr(estimator, "_EPOCH_RANGE", (1, 10_000))
+    monkeypatch.setattr(estimator, "_LOW_PRECISION_STEPS", 1.0)
     model = DiffusionSynthesizer(hidden=8, n_layers=1, n_steps=2, random_state=0)
     model.fit(make_mixed_frame(40))  # one step per epoch
     assert model.n_epochs_ == 12

@@ -185,3 +185,93 @@ def test_a_private_fit_gets_a_student_too():
     model.fit(df)
     assert model.student_ is not None and np.isfinite(model.privacy_["epsilon"])
     assert len(model.sample(10, random_state=0)) == 10
+
+
+class _Clock:
+    """A fake clock for the distillation's budget: each reading advances ``tick`` seconds."""
+
+    def __init__(self, tick):
+        self.t, self.tick = 0.0, tick
+
+    def __call__(self):
+        self.t += self.tick
+        return self.t
+
+
+def test_a_time_budget_bounds_the_pairs_and_shortens_the_students_schedule(monkeypatch):
+    teacher = _teacher()
+    calls = {"solve_rows": 0, "steps": 0}
+    original_solve, original_loss = distill.solve, distill.student_loss
+
+    def counting_solve(den, n, *args, **kwargs):
+        calls["solve_rows"] += n
+        return original_solve(den, n, *args, **kwargs)
+
+    def counting_loss(*args):
+        calls["steps"] += 1
+        return original_loss(*args)
+
+    monkeypatch.setattr(distill, "solve", counting_solve)
+    monkeypatch.setattr(distill, "student_loss", counting_loss)
+    config = distill.DistillConfig(
+        **{**_config(steps=1000, pairs=512).__dict__, "pair_chunk": 128, "max_time": 60.0}
+    )
+    monkeypatch.setattr(distill, "_now", _Clock(tick=10.0))
+    student = distill.distill(teacher, config, torch.Generator().manual_seed(0))
+    # pairs stop once 40 % of the 60 s have passed: fewer than asked, at least one chunk
+    assert 128 <= calls["solve_rows"] < 512 and calls["solve_rows"] % 128 == 0
+    # the steps stop with the budget, far short of the 1,000 asked for
+    assert 1 <= calls["steps"] < 10
+    assert not student.training
+    # no budget: every pair and every step, in the same chunks
+    calls.update(solve_rows=0, steps=0)
+    free = distill.DistillConfig(**{**config.__dict__, "max_time": None, "steps": 30})
+    distill.distill(teacher, free, torch.Generator().manual_seed(0))
+    assert calls == {"solve_rows": 512, "steps": 30}
+
+
+def test_a_budget_that_is_already_spent_still_gives_a_student(monkeypatch):
+    teacher = _teacher()
+    config = distill.DistillConfig(**{**_config(steps=500).__dict__, "max_time": 0.0})
+    monkeypatch.setattr(distill, "_now", _Clock(tick=1.0))
+    student = distill.distill(teacher, config, torch.Generator().manual_seed(0))
+    changed = any(not torch.equal(p, q) for p, q in zip(student.parameters(), teacher.parameters()))
+    assert changed  # one step was taken
+
+
+def test_chunked_pairs_give_the_same_student_as_one_solve():
+    teacher = _teacher()
+    one = distill.distill(teacher, _config(steps=5), torch.Generator().manual_seed(3))
+    chunked = distill.DistillConfig(**{**_config(steps=5).__dict__, "pair_chunk": 100})
+    two = distill.distill(teacher, chunked, torch.Generator().manual_seed(3))
+    for p, q in zip(one.parameters(), two.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_max_time_is_split_between_the_denoiser_the_student_and_the_postprocessors(
+    monkeypatch,
+):
+    seen = {}
+    original_train, original_distill = estimator.train, estimator.distill
+
+    def spy_train(model, X, gen, config, privacy=None):
+        seen["teacher"] = config.max_time
+        return original_train(model, X, gen, config, privacy)
+
+    def spy_distill(teacher, config, gen, device="cpu"):
+        seen["student"] = config.max_time
+        return original_distill(teacher, config, gen, device)
+
+    monkeypatch.setattr(estimator, "train", spy_train)
+    monkeypatch.setattr(estimator, "distill", spy_distill)
+    params = {**TINY, "epochs": 3, "max_time": 100.0}
+    DiffusionSynthesizer(**params, random_state=0).fit(make_mixed_frame(100))
+    assert seen["teacher"] == pytest.approx(estimator._TEACHER_TIME_SHARE * 100.0)
+    rest = (1 - estimator._POSTPROCESS_TIME_SHARE) * 100.0
+    assert 0 < seen["student"] <= rest  # what the denoiser left of the 95 %
+    # without a budget neither is bounded; with another sampler the denoiser gets it all
+    DiffusionSynthesizer(**{**params, "max_time": None}, random_state=0).fit(make_mixed_frame(100))
+    assert seen == {"teacher": None, "student": None}
+    seen.clear()
+    DiffusionSynthesizer(**params, sampler="dpm", random_state=0).fit(make_mixed_frame(100))
+    assert seen == {"teacher": 100.0}

@@ -225,5 +225,5 @@ def test_candidates_scored_batch_by_batch_equal_the_whole_matrix_scored(gan):
     )
     whole = generate_compact(*args, gens(), low_precision=True)
     assert Z.dtype == np.float32
-    np.testing.assert_array_equal(Z.astype("float64"), whole)
+    np.testing.assert_array_equal(np.asarray(Z, dtype="float64"), whole)
     np.testing.assert_array_equal(scores, selection.score_encoded(gan, whole, low_precision=True))

@@ -16,7 +16,8 @@ Poisson batch). Everything else lives here:
   step (:func:`warmup_linear`, :func:`cosine`);
 * **weight average**: ``average`` gets a :class:`~tabgen.nn.ema.WeightAverage` updated after
   each step of its network (``average_after``);
-* **budget and stopping**: ``max_time`` ends training after the step that exceeds it;
+* **budget and stopping**: ``max_time`` ends training after the step that exceeds it
+  (``fit_schedule``: the learning-rate schedule is first shortened to end within it);
   ``stop(log)`` after an epoch ends it early (:class:`EarlyStopping`);
 * **history and progress**: the mean loss of each epoch per network (:class:`TrainingLog`);
   ``progress(Progress)`` after every epoch, and a progress bar with ``verbose``;
@@ -53,6 +54,8 @@ logger = logging.getLogger("tabgen")
 
 #: The step function of a model: ``step(index, trainer) -> loss or {network: loss}``.
 StepFunction = Callable[[torch.Tensor, "Trainer"], object]
+#: Steps timed before ``fit_schedule`` sizes the schedule to the budget.
+SCHEDULE_PROBE = 20
 
 
 # -- batch sources ---------------------------------------------------------------------------
@@ -284,6 +287,11 @@ class Trainer:
         Update the average only after steps that return a loss for this network.
     max_time : float, optional
         Time budget in seconds (not with data-parallel training).
+    fit_schedule : bool, default=False
+        With ``max_time``: after ``SCHEDULE_PROBE`` steps, shorten ``total_steps`` (what
+        ``lr_at`` sees) to the steps the rest of the budget allows at the pace so far, and
+        end there, so that the learning-rate schedule runs to its end within the budget
+        instead of being cut off.
     stop : callable, optional
         ``stop(log) -> bool`` after each epoch, e.g. :class:`EarlyStopping`.
     progress : callable, optional
@@ -315,6 +323,7 @@ class Trainer:
         ema_decay: float = 0.0,
         average_after: str | None = None,
         max_time: float | None = None,
+        fit_schedule: bool = False,
         stop: Callable[[TrainingLog], bool] | None = None,
         progress: Callable[[Progress], None] | None = None,
         verbose: bool = False,
@@ -330,6 +339,7 @@ class Trainer:
         self.optimizers = dict(optimizers or {})
         self.lr_at = lr_at
         self.max_time = max_time
+        self.fit_schedule = bool(fit_schedule) and max_time is not None
         self.stop = stop
         self.name = name
         # the average copies the network before Opacus puts its hooks on it
@@ -422,6 +432,13 @@ class Trainer:
                 if callable(close):
                     close()
 
+    def _fit_schedule(self, elapsed: float) -> None:
+        """Shorten ``total_steps`` to what ``max_time`` allows at the pace of ``elapsed``
+        seconds for the steps so far (never below the next step)."""
+        per_step = max(elapsed, 1e-9) / self.step
+        allowed = self.step + math.floor(max(self.max_time - elapsed, 0.0) / per_step)
+        self.total_steps = max(self.step + 1, min(self.total_steps, allowed))
+
     def _run(self) -> TrainingLog:
         log = TrainingLog()
         start = time.monotonic()
@@ -446,7 +463,10 @@ class Trainer:
                 ):
                     self.average.update()
                 self.step += 1
-                if self.max_time is not None and time.monotonic() - start > self.max_time:
+                if self.fit_schedule and self.step == SCHEDULE_PROBE:
+                    self._fit_schedule(time.monotonic() - start)
+                over = self.max_time is not None and time.monotonic() - start > self.max_time
+                if over or self.step >= self.total_steps:
                     stopped = epoch + 1 < self.epochs or b < last
                     break
             for k in [*log.history, *(k for k in sums if k not in log.history)]:

@@ -16,13 +16,18 @@ solver. Where the student cannot tell which category the teacher would reach, it
 probabilities are spread: :func:`one_step` draws the category from them (the most probable
 one would give all such rows the mode), and the discriminator selection, fitted afterwards
 on the student's own rows, removes most incoherent combinations. The ablation is in
-``benchmarks/RESULTS.md`` (``bench_diffusion_speed.py``). The fit does not bound the
-distillation by ``max_time``: it takes as many optimiser steps as the denoiser's fit took.
+``benchmarks/RESULTS.md`` (``bench_diffusion_speed.py``). The fit takes as many optimiser
+steps for it as the denoiser's fit took; under a time budget (``DistillConfig.max_time``,
+what the fit's ``max_time`` leaves after the denoiser) the teacher solves pairs for at most
+a share of it and the student's learning-rate schedule is shortened, after a few timed
+steps, to the steps the rest of the budget allows.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -30,6 +35,11 @@ import torch.nn.functional as F
 
 from tabgen.synthesizers.diffusion import process
 from tabgen.synthesizers.diffusion.sampler import solve
+
+#: Under a time budget: most of it spent solving pairs, and the timed steps that size the rest.
+_PAIRS_TIME_SHARE = 0.4
+_PROBE_STEPS = 10
+_now = time.monotonic  # the clock of the budget (replaced in tests)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,12 @@ class DistillConfig:
         Peak AdamW learning rate (short linear warm-up, then linear decay to 0).
     low_precision : bool
         bfloat16 matrix products (teacher solves and student steps), where native.
+    max_time : float, optional
+        Seconds for the whole distillation: the teacher solves pairs (in chunks of
+        ``pair_chunk``, at least one) for at most ``_PAIRS_TIME_SHARE`` of it, and the
+        student's schedule ends when the rest runs out (``None``: no bound).
+    pair_chunk : int
+        Pairs solved at a time.
     """
 
     pairs: int
@@ -65,6 +81,8 @@ class DistillConfig:
     batch_size: int = 1024
     lr: float = 1e-3
     low_precision: bool = False
+    max_time: float | None = None
+    pair_chunk: int = 16_384
 
 
 def distill(
@@ -74,43 +92,68 @@ def distill(
     device="cpu",
 ) -> process.MixedDenoiser:
     """The one-step student of ``teacher`` (frozen, eval mode), trained on
-    ``config.pairs`` teacher solutions; all draws come from ``generator``."""
+    ``config.pairs`` teacher solutions (fewer when ``config.max_time`` runs short); all
+    draws come from ``generator``."""
+    start = _now()
+    deadline = None if config.max_time is None else start + config.max_time
     dim = teacher.layout.dim
     z = torch.randn((config.pairs, dim), generator=generator, device=device)
-    x0 = _teacher_solutions(teacher, z, config, generator, device)
+    pairs_until = None if deadline is None else start + _PAIRS_TIME_SHARE * config.max_time
+    x0 = _teacher_solutions(teacher, z, config, generator, device, pairs_until)
+    z = z[: len(x0)]
+    n_pairs = len(x0)
     student = copy.deepcopy(teacher).requires_grad_(True).train()
-    opt = torch.optim.AdamW(student.parameters(), lr=config.lr, weight_decay=0.0)
-    warmup = max(1, min(50, config.steps // 10))
-    batch = min(config.batch_size, config.pairs)
     kind = torch.device(device).type
-    for step in range(config.steps):
+    fused = True if kind in ("cpu", "cuda") else None
+    opt = torch.optim.AdamW(student.parameters(), lr=config.lr, weight_decay=0.0, fused=fused)
+    warmup = max(1, min(50, config.steps // 10))
+    batch = min(config.batch_size, n_pairs)
+    total = config.steps
+    step, probe_start = 0, _now()
+    while step < total:
+        if deadline is not None and step == _PROBE_STEPS:  # size the schedule to the budget
+            per_step = max(_now() - probe_start, 1e-9) / _PROBE_STEPS
+            total = min(total, step + max(1, math.floor((deadline - _now()) / per_step)))
         for group in opt.param_groups:
-            group["lr"] = config.lr * min(1.0, (step + 1) / warmup) * (1 - step / config.steps)
-        rows = torch.randint(0, config.pairs, (batch,), generator=generator, device=device)
+            group["lr"] = config.lr * min(1.0, (step + 1) / warmup) * (1 - step / total)
+        rows = torch.randint(0, n_pairs, (batch,), generator=generator, device=device)
         with torch.autocast(kind, dtype=torch.bfloat16, enabled=config.low_precision):
             loss = student_loss(student, z[rows], x0[rows], config.sigma_max)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        step += 1
+        if deadline is not None and _now() > deadline:
+            break
     return student.requires_grad_(False).eval()
 
 
 @torch.no_grad()
-def _teacher_solutions(teacher, z, config: DistillConfig, generator, device) -> torch.Tensor:
-    """The teacher's ODE solutions from the unit noise ``z`` (model space, float32)."""
+def _teacher_solutions(
+    teacher, z, config: DistillConfig, generator, device, until: float | None = None
+) -> torch.Tensor:
+    """The teacher's ODE solutions from the unit noise ``z`` (model space, float32), in
+    chunks of ``config.pair_chunk`` rows; with ``until`` (a time of :func:`_now`) no chunk
+    starts after it (the first always runs): the solutions of the first rows of ``z``."""
     n, dim = z.shape
-    x = solve(
-        teacher,
-        n,
-        dim,
-        config.teacher_sigmas,
-        generator,
-        method=config.teacher_method,
-        device=device,
-        low_precision=config.low_precision,
-        noise=z,
-    )
-    return x.float()
+    parts = []
+    for a in range(0, n, config.pair_chunk):
+        if parts and until is not None and _now() > until:
+            break
+        rows = z[a : a + config.pair_chunk]
+        x = solve(
+            teacher,
+            len(rows),
+            dim,
+            config.teacher_sigmas,
+            generator,
+            method=config.teacher_method,
+            device=device,
+            low_precision=config.low_precision,
+            noise=rows,
+        )
+        parts.append(x.float())
+    return torch.cat(parts)
 
 
 def student_loss(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import time
 
 import numpy as np
 import torch
@@ -13,7 +14,7 @@ from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import load_weights, weight_arrays
-from tabgen.nn.device import low_precision_fast
+from tabgen.nn.device import low_precision_fast, resolve_device
 from tabgen.nn.params import check_positive_ints, check_training_params
 from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
@@ -49,6 +50,8 @@ _SIGMA_DATA = 1.0
 #: Optimiser steps that ``epochs=None`` aims at, and its bounds on the number of epochs.
 _TARGET_STEPS = 8_000
 _EPOCH_RANGE = (300, 10_000)
+#: bfloat16 training (about 2x float32's steps/s): the saved time buys 1.5x the default steps
+_LOW_PRECISION_STEPS = 1.5
 #: Default ``epochs`` of a differentially private fit (expected passes).
 _DP_EPOCHS = 300
 _LR_WARMUP = 100  # optimiser steps of linear warm-up
@@ -59,11 +62,15 @@ _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchm
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 # sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
 _DISTILL_PAIRS = 131_072  # most teacher solutions it learns from
-_DISTILL_STEP_SHARE = 1.0  # its optimiser steps, as a share of the denoiser's
+_DISTILL_STEP_SHARE = 1.0  # its optimiser steps, as a share of the denoiser's ...
+_DISTILL_STEP_SHARE_LOW = 2 / 3  # ... where the denoiser trains in bfloat16
 _DISTILL_TEACHER = "heun"  # the teacher's solver for the pairs (n_steps steps)
 _DISTILL_DRAWS = 2  # candidates per row of the selection (more distort the marginals)
 _DISTILL_CHUNK = 16_384  # rows drawn and decoded at a time
 _SAMPLERS = ("distilled", "dpm", "heun")
+#: ``max_time`` of a distilled fit: the denoiser's share, and the post-processors' reserve
+_TEACHER_TIME_SHARE, _POSTPROCESS_TIME_SHARE = 0.6, 0.05
+_TRAIN_LOW_PRECISION = True  # bfloat16 autocast where native (float32 weights; not DP)
 _ATOMS = ("interval", "mixed")
 
 
@@ -84,7 +91,13 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     fitted after training; ``postprocess`` switches it off), which makes the rows much
     harder to tell from real ones.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
-    amount of training depend on the machine's speed.
+    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
+    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 matrix products (autocast,
+    float32 weights; about twice the steps per second on such CPUs, figures in
+    ``benchmarks/RESULTS.md``), so the same seed gives slightly different weights there
+    than elsewhere; DP-SGD trains in float32. With ``sampler="distilled"``, ``max_time``
+    bounds the whole fit: the denoiser gets 60 % of it, the student what the denoiser
+    leaves less 5 % kept for the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns
@@ -99,7 +112,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         steps, within 300 to 10,000 epochs. Tables of about 28,000 rows or more get 300 epochs;
         smaller ones get more, because a fixed count of epochs gives a small table too
         few optimiser steps (the imputation benchmark in ``benchmarks/RESULTS.md`` shows
-        the effect).
+        the effect). Where the denoiser trains in bfloat16 (see below), 1.5 times that:
+        about 12,000 steps, at least 450 epochs (Adult's 32,561 rows: 450 epochs).
         In DP mode the default stays 300 (see ``epsilon``).
     batch_size : int, default=1024
         Rows per optimiser step (capped at the number of training rows).
@@ -117,7 +131,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         How unconditional rows are drawn. ``"distilled"``: after training, a one-step
         student network learns the map from starting noise to the row that Heun's solver
         (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; as many
-        optimiser steps again at fit time, each cheaper), and each row costs one evaluation; the
+        optimiser steps again at fit time, two thirds as many where the denoiser trains in
+        bfloat16), and each row costs one evaluation; the
         discriminator selection then keeps one of two candidates per row. ``"dpm"``:
         DPM-Solver++(2M), a multistep second-order solver with one evaluation per step;
         ``"heun"``: EDM's Heun solver (both keep one of four candidates with the
@@ -148,6 +163,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         (:class:`~tabgen.encoders.mixed.AtomMixtureEncoder`), so the denoiser learns them
         with a cross-entropy loss like any category (ablation in ``benchmarks/RESULTS.md``).
         A differentially private fit (``epsilon``) always uses ``"interval"``.
+    precision : {"auto", "float32"}, default="auto"
+        Precision of the denoiser's training products. ``"auto"``: bfloat16 (autocast,
+        float32 weights, 1.5 times the default steps) where it is native, float32
+        elsewhere and under DP-SGD; ``"float32"``: float32 everywhere, the same weights on
+        every machine (and data-parallel training equal to one process's).
     [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
@@ -241,6 +261,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         cond_fraction: float = 0.3,
         dequantize: bool = True,
         atoms: str = "interval",
+        precision: str = "auto",
         max_time: float | None = None,
         device="auto",
         verbose: bool = False,
@@ -281,6 +302,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             raise ValueError(f"dequantize must be True or False, got {self.dequantize!r}")
         if self.atoms not in _ATOMS:
             raise ValueError(f"atoms must be one of {_ATOMS}, got {self.atoms!r}")
+        if self.precision not in ("auto", "float32"):
+            raise ValueError(f"precision must be 'auto' or 'float32', got {self.precision!r}")
         if self.sampler not in _SAMPLERS:
             raise ValueError(f"sampler must be one of {_SAMPLERS}, got {self.sampler!r}")
         check_dp_params(self)
@@ -318,14 +341,31 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         return report
 
     def _epoch_defaults(self):  # see the class docstring
+        if self._trains_low_precision():
+            low, high = _EPOCH_RANGE
+            bounds = (round(low * _LOW_PRECISION_STEPS), high)
+            return round(_TARGET_STEPS * _LOW_PRECISION_STEPS), bounds, _DP_EPOCHS
         return _TARGET_STEPS, _EPOCH_RANGE, _DP_EPOCHS
+
+    def _trains_low_precision(self) -> bool:
+        """Whether the denoiser trains with bfloat16 products: natively supported on the
+        fit's device (before a fit: the ``device`` parameter's), and not under DP-SGD."""
+        if self.precision != "auto" or not _TRAIN_LOW_PRECISION or self.epsilon is not None:
+            return False
+        device = getattr(self, "device_", None)
+        return low_precision_fast(device or resolve_device(self.device, strict=False))
 
     def _train(self, Z, rng, privacy) -> dict | None:
         """Build and train the denoiser (DP-SGD with ``privacy`` settings); the privacy
         report of a DP run."""
+        start = time.monotonic()
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
+        distilled = self.sampler == "distilled"
+        teacher_time = self.max_time
+        if self.max_time is not None and distilled:
+            teacher_time = _TEACHER_TIME_SHARE * float(self.max_time)
         gen = torch_generator(rng, self.device_)
         model = self._build_denoiser(Z.shape[1])
         init_parameters(model, torch_generator(rng))
@@ -341,9 +381,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             ema_decay=float(self.ema_decay),
-            max_time=self.max_time,
+            max_time=teacher_time,
             verbose=bool(self.verbose),
             lr_warmup=_LR_WARMUP,
+            low_precision=self._trains_low_precision(),
             noise=process.NoiseSettings(
                 p_mean=_P_MEAN,
                 p_std=_P_STD,
@@ -355,15 +396,23 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
         self._record_training(log, loss_history_=log.losses)
         self.student_ = None
-        if self.sampler == "distilled":
-            self.student_ = self._distill(log.n_steps, len(X), gen)
+        if distilled:
+            left = None  # the rest of the budget, less the post-processors' reserve
+            if self.max_time is not None:
+                left = (1 - _POSTPROCESS_TIME_SHARE) * float(self.max_time)
+                left = max(left - (time.monotonic() - start), 0.0)
+            self.student_ = self._distill(log.n_steps, len(X), gen, max_time=left)
         return report
 
-    def _distill(self, teacher_steps: int, rows: int, generator) -> process.MixedDenoiser:
+    def _distill(
+        self, teacher_steps: int, rows: int, generator, max_time: float | None = None
+    ) -> process.MixedDenoiser:
         """The one-step student of the trained denoiser (:mod:`.distill`): about
-        ``_DISTILL_STEP_SHARE`` of the denoiser's optimiser steps, on up to
-        ``_DISTILL_PAIRS`` solutions of the teacher (Heun, ``n_steps``) from fresh noise."""
-        steps = max(1, round(_DISTILL_STEP_SHARE * teacher_steps))
+        ``_DISTILL_STEP_SHARE`` (bfloat16: ``_LOW``) of the denoiser's optimiser steps, on up
+        to ``_DISTILL_PAIRS`` solutions of the teacher (Heun, ``n_steps``) from fresh noise;
+        within ``max_time`` seconds when given (pairs then solved four batches at a time)."""
+        share = _DISTILL_STEP_SHARE_LOW if self._trains_low_precision() else _DISTILL_STEP_SHARE
+        steps = max(1, round(share * teacher_steps))
         batch = min(int(self.batch_size), rows)
         config = DistillConfig(
             pairs=max(batch, min(_DISTILL_PAIRS, steps * batch // 4)),
@@ -374,6 +423,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             batch_size=batch,
             lr=float(self.lr) / 2,
             low_precision=low_precision_fast(self.device_),
+            max_time=max_time,
+            pair_chunk=_DISTILL_CHUNK if max_time is None else 4 * batch,
         )
         if self.verbose:
             logger.info("distilling the sampler: %d pairs, %d steps", config.pairs, steps)

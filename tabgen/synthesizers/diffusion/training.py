@@ -23,7 +23,9 @@ DP-SGD (``privacy``, see :mod:`tabgen.privacy.dpsgd`):
   average out much of the injected noise); the weight average only reads the released
   iterates: post-processing, no extra privacy cost;
 * ``max_time`` stops after the step that exceeds it; the report then accounts for the steps
-  actually taken (less ``epsilon`` spent than the target).
+  actually taken (less ``epsilon`` spent than the target). (Ordinary fits instead shorten
+  the learning-rate schedule to the steps the budget allows, measured on the first steps:
+  ``Trainer(fit_schedule=True)``.)
 
 Data-parallel training (``torchrun``) needs nothing here beyond passing ``trainer.parallel`` to
 the loss, which draws for the global batch and scores this rank's rows.
@@ -52,6 +54,7 @@ class TrainConfig:
     verbose: bool
     lr_warmup: int
     noise: process.NoiseSettings
+    low_precision: bool = False
 
 
 def train(
@@ -65,21 +68,28 @@ def train(
     sample from and, with ``privacy`` (a :class:`~tabgen.privacy.dpsgd.DPSGDSettings`), the
     privacy report of the run (else ``None``)."""
 
+    kind = X.device.type
+    low = config.low_precision and privacy is None
+
     def step(index, trainer):
         xb = X[index]
         # under DP: the wrapped module's own method (Opacus' hooks sit on its Linear layers)
-        loss = process.training_loss(
-            model,
-            xb,
-            generator,
-            config.noise,
-            parallel=trainer.parallel,
-            per_row=privacy is not None,
-        )
+        with torch.autocast(kind, dtype=torch.bfloat16, enabled=low):
+            loss = process.training_loss(
+                model,
+                xb,
+                generator,
+                config.noise,
+                parallel=trainer.parallel,
+                per_row=privacy is not None,
+            )
         optimizer_step(trainer.optimizers["denoiser"], loss)
         return loss if xb.shape[0] else None  # an empty Poisson batch has no loss
 
-    opt = torch.optim.AdamW(list(model.parameters()), lr=config.lr, weight_decay=0.0)
+    # fused AdamW (one kernel for all parameters) where torch has it; Opacus' optimiser
+    # wraps the plain one
+    fused = True if privacy is None and kind in ("cpu", "cuda") else None
+    opt = torch.optim.AdamW(list(model.parameters()), lr=config.lr, weight_decay=0.0, fused=fused)
     trainer = Trainer(
         step,
         None if privacy is not None else ShuffledBatches(X.shape[0], config.batch_size, generator),
@@ -89,6 +99,7 @@ def train(
         average=model,
         ema_decay=config.ema_decay,
         max_time=config.max_time,
+        fit_schedule=privacy is None,  # the decay ends within max_time
         verbose=config.verbose,
         privacy=None if privacy is None else Privacy(model, "denoiser", X, privacy),
         rows=X,

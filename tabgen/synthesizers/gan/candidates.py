@@ -9,6 +9,10 @@ uniform number per block, ``exp`` and a cumulative sum per slot, on a raw output
 columns the generator already wrote group after group (:attr:`CompactPlan.order`: the
 output layer's columns permuted, see :meth:`Generator.lookup_weights`), so that every
 group is a view. A fixed seed gives other rows than the Gumbel draws, from the same law.
+
+The logits of all blocks are converted to float32, shifted by each row's largest logit and
+exponentiated in one pass each (not block by block: fewer, larger operations); a block
+whose weights then underflow is drawn again with its own shift (see :data:`TINY`).
 """
 
 from __future__ import annotations
@@ -55,13 +59,37 @@ def sample_compact_cdf(
     out = torch.zeros((n, layout.compact_width), device=raw.device)
     for k, (_, o) in enumerate(plan.continuous):
         out[:, o] = torch.tanh(head[:, k])
+    # one float32 copy of all the logits, shifted by each row's largest and exponentiated
+    # in one pass (a block's softmax does not depend on the shift; see _by_block)
+    weight = raw.to(torch.float32, copy=True)
+    if weight.shape[1]:
+        weight -= weight.amax(dim=1, keepdim=True)
+    weight.exp_()
     for (lo, hi, first, stop), group in zip(plan.spans, plan.groups(raw.device), strict=True):
         width = group[1]
-        # a float32 copy, worked on in place (``raw`` is left as it is)
-        logits = raw[:, lo:hi].to(torch.float32, copy=True).view(n, -1, width)
-        logits -= logits.amax(dim=2, keepdim=True)
-        cumulative = logits.exp_().cumsum_(dim=2)
-        threshold = cumulative[:, :, -1] * uniform[:, first:stop]
-        choice = (cumulative <= threshold.unsqueeze(2)).sum(dim=2).clamp_max_(width - 1)
-        write_choices(out, choice, group)
+        cumulative = weight[:, lo:hi].view(n, -1, width).cumsum_(dim=2)
+        total = cumulative[:, :, -1]
+        choice = (cumulative <= (total * uniform[:, first:stop]).unsqueeze(2)).sum(dim=2)
+        low = (total < TINY).any(dim=1)
+        if bool(low.any()):
+            rows = low.nonzero().squeeze(1)
+            choice[rows] = _by_block(raw[rows, lo:hi], uniform[rows, first:stop], width)
+        write_choices(out, choice.clamp_max_(width - 1), group)
     return out
+
+
+#: A block whose weights sum below this after the row's shift (all its logits more than
+#: about 69 below the row's largest) is drawn again with its own shift (:func:`_by_block`).
+#: Elsewhere a slot's weight can only underflow where its probability in its block is
+#: below ``exp(-18)``.
+TINY = 1e-30
+
+
+def _by_block(raw: torch.Tensor, uniform: torch.Tensor, width: int) -> torch.Tensor:
+    """The inverse-CDF choices of :func:`sample_compact_cdf` for a few rows of one group,
+    each block shifted by its own largest logit (no underflow)."""
+    logits = raw.to(torch.float32, copy=True).view(len(raw), -1, width)
+    logits -= logits.amax(dim=2, keepdim=True)
+    cumulative = logits.exp_().cumsum_(dim=2)
+    threshold = cumulative[:, :, -1] * uniform
+    return (cumulative <= threshold.unsqueeze(2)).sum(dim=2)

@@ -404,8 +404,9 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         out = np.empty((n, self.layout_.compact_width))
         low = low_precision_fast(self._runtime_device())
         selection.prepare(self, low_precision=low)  # before batches are scored by threads
-        for a in chunks(n, CHUNK):  # bounded memory: k x chunk candidates at a time
-            m = min(CHUNK, n - a)
+        step = _selection_rows(k, self.layout_.compact_width) if low else CHUNK
+        for a in chunks(n, step):  # bounded memory: k x step candidates at a time
+            m = min(step, n - a)
             cat = None if category is None else np.tile(np.asarray(category)[a : a + m], k)
             # scored from their encoded rows: only the kept rows are decoded
             if low:  # each batch scored as it is generated (in bfloat16)
@@ -478,3 +479,18 @@ class GANSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             "generator_dim": (64, 64),
             "critic_dim": (64, 64),
         }
+
+
+#: Bytes of candidates (float32) selected from per pass where they are bfloat16 (see
+#: :func:`_selection_rows`).
+SELECTION_BYTES = 12 * 2**20
+
+
+def _selection_rows(draws: int, width: int) -> int:
+    """Rows selected per pass when the candidates are bfloat16: their matrix stays about
+    :data:`SELECTION_BYTES` (13,312 rows of Adult), so that a sampling thread's memory fits
+    in the heap malloc keeps for it instead of heaps mapped, faulted in and deleted again
+    for every batch (a few % of the CPU time on two threads); a multiple of 1,024 (whole
+    generator batches for four candidates), at most ``CHUNK``."""
+    rows = SELECTION_BYTES // (4 * draws * max(width, 1)) // 1_024 * 1_024
+    return int(min(CHUNK, max(1_024, rows)))

@@ -451,24 +451,19 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         if known is not None:
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
-        if known is None and self.sampler == "dpm":
-            X = solve(
-                self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device, low_precision=low
-            )
-        else:
-            churn = 0.0 if known is None else _CHURN_CONDITIONAL
-            X = solve(
-                self.denoiser_,
-                n,
-                dim,
-                sigmas,
-                gen,
-                known=known,
-                mask=mask,
-                churn=churn,
-                device=device,
-                low_precision=low,  # False with conditions
-            )
+        X = solve(
+            self.denoiser_,
+            n,
+            dim,
+            sigmas,
+            gen,
+            method="dpm" if known is None and self.sampler == "dpm" else "heun",
+            known=known,
+            mask=mask,
+            churn=0.0 if known is None else _CHURN_CONDITIONAL,
+            device=device,
+            low_precision=low,  # False with conditions
+        )
         return process.from_model(X, self.layout_)
 
     def _student(self) -> process.MixedDenoiser:

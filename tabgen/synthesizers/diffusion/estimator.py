@@ -92,12 +92,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     harder to tell from real ones.
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
-    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 matrix products (autocast,
-    float32 weights; about twice the steps per second on such CPUs, figures in
-    ``benchmarks/RESULTS.md``), so the same seed gives slightly different weights there
-    than elsewhere; DP-SGD trains in float32. With ``sampler="distilled"``, ``max_time``
-    bounds the whole fit: the denoiser gets 60 % of it, the student what the denoiser
-    leaves less 5 % kept for the post-processors.
+    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32
+    weights, not under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``),
+    so a seed gives slightly different weights there than elsewhere. ``max_time`` bounds
+    the whole fit: the denoiser gets 60 % (with ``sampler="distilled"``), the student the
+    rest less 5 % kept for the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns
@@ -163,6 +162,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         (:class:`~tabgen.encoders.mixed.AtomMixtureEncoder`), so the denoiser learns them
         with a cross-entropy loss like any category (ablation in ``benchmarks/RESULTS.md``).
         A differentially private fit (``epsilon``) always uses ``"interval"``.
+    precision : {"auto", "float32"}, default="auto"
+        Precision of the denoiser's training products. ``"auto"``: bfloat16 (autocast,
+        float32 weights, 1.5 times the default steps) where it is native, float32
+        elsewhere and under DP-SGD; ``"float32"``: float32 everywhere, the same weights on
+        every machine (and data-parallel training equal to one process's).
     [training parameters]
     epsilon : float, optional
         Train with ``(epsilon, delta)``-differential privacy (``None``: ordinary training).
@@ -256,6 +260,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         cond_fraction: float = 0.3,
         dequantize: bool = True,
         atoms: str = "interval",
+        precision: str = "auto",
         max_time: float | None = None,
         device="auto",
         verbose: bool = False,
@@ -296,6 +301,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             raise ValueError(f"dequantize must be True or False, got {self.dequantize!r}")
         if self.atoms not in _ATOMS:
             raise ValueError(f"atoms must be one of {_ATOMS}, got {self.atoms!r}")
+        if self.precision not in ("auto", "float32"):
+            raise ValueError(f"precision must be 'auto' or 'float32', got {self.precision!r}")
         if self.sampler not in _SAMPLERS:
             raise ValueError(f"sampler must be one of {_SAMPLERS}, got {self.sampler!r}")
         check_dp_params(self)
@@ -342,7 +349,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     def _trains_low_precision(self) -> bool:
         """Whether the denoiser trains with bfloat16 products: natively supported on the
         fit's device (before a fit: the ``device`` parameter's), and not under DP-SGD."""
-        if not _TRAIN_LOW_PRECISION or self.epsilon is not None:
+        if self.precision != "auto" or not _TRAIN_LOW_PRECISION or self.epsilon is not None:
             return False
         device = getattr(self, "device_", None)
         return low_precision_fast(device or resolve_device(self.device, strict=False))
@@ -444,24 +451,19 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         if known is not None:
             known = torch.from_numpy(known)
             mask = torch.from_numpy(mask)
-        if known is None and self.sampler == "dpm":
-            X = solve(
-                self.denoiser_, n, dim, sigmas, gen, method="dpm", device=device, low_precision=low
-            )
-        else:
-            churn = 0.0 if known is None else _CHURN_CONDITIONAL
-            X = solve(
-                self.denoiser_,
-                n,
-                dim,
-                sigmas,
-                gen,
-                known=known,
-                mask=mask,
-                churn=churn,
-                device=device,
-                low_precision=low,  # False with conditions
-            )
+        X = solve(
+            self.denoiser_,
+            n,
+            dim,
+            sigmas,
+            gen,
+            method="dpm" if known is None and self.sampler == "dpm" else "heun",
+            known=known,
+            mask=mask,
+            churn=0.0 if known is None else _CHURN_CONDITIONAL,
+            device=device,
+            low_precision=low,  # False with conditions
+        )
         return process.from_model(X, self.layout_)
 
     def _student(self) -> process.MixedDenoiser:

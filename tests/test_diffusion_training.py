@@ -64,10 +64,15 @@ def test_the_fit_trains_in_low_precision_only_where_it_is_native(monkeypatch):
 
     monkeypatch.setattr(estimator, "train", spy)
     df = make_mixed_frame(80)
+    params = {**TINY, "epochs": 2, "sampler": "dpm", "random_state": 0}
     for native in (False, True):
         monkeypatch.setattr(estimator, "low_precision_fast", lambda device, n=native: n)
-        DiffusionSynthesizer(**{**TINY, "epochs": 2}, sampler="dpm", random_state=0).fit(df)
-    assert seen == [False, True]
+        DiffusionSynthesizer(**params).fit(df)
+    # precision="float32" trains in float32 where bfloat16 is native
+    DiffusionSynthesizer(**params, precision="float32").fit(df)
+    assert seen == [False, True, False]
+    with pytest.raises(ValueError, match="precision must be 'auto' or 'float32', got 'bf16'"):
+        DiffusionSynthesizer(**params, precision="bf16").fit(df)
 
 
 class _FakeTime:
@@ -135,20 +140,3 @@ def test_where_bf16_trains_the_student_takes_two_thirds_of_the_denoisers_steps(m
         monkeypatch.setattr(estimator, "low_precision_fast", lambda device, n=native: n)
         DiffusionSynthesizer(**params, random_state=0).fit(df)
     assert seen == [9, 6]
-
-
-def test_precision_float32_trains_in_float32_where_bfloat16_is_native(monkeypatch):
-    seen = []
-    original = estimator.train
-
-    def spy(model, X, gen, config, privacy=None):
-        seen.append(config.low_precision)
-        return original(model, X, gen, config, privacy)
-
-    monkeypatch.setattr(estimator, "train", spy)
-    monkeypatch.setattr(estimator, "low_precision_fast", lambda device: True)
-    params = {**TINY, "epochs": 2, "sampler": "dpm", "random_state": 0}
-    DiffusionSynthesizer(**params, precision="float32").fit(make_mixed_frame(80))
-    assert seen == [False]
-    with pytest.raises(ValueError, match="precision must be 'auto' or 'float32', got 'bf16'"):
-        DiffusionSynthesizer(**params, precision="bf16").fit(make_mixed_frame(80))

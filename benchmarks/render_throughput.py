@@ -121,24 +121,33 @@ def _quiet_body(
     return lines
 
 
-def one_thread_table() -> list[str]:
-    rows = _one_thread_rows("p3")
-    if not rows:
-        return []
+def _one_thread_section(tag: str, rows: list[str], how: str) -> list[str]:
+    """The one-thread section of pass ``tag``: heading, commands (then ``how``), table."""
     return [
         "### One thread, CPU seconds (the busy machine)",
         "",
         "Commands: `BENCH_TORCH_THREADS=1 OMP_NUM_THREADS=1 nice -n 5 python "
         "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
-        "<dir> --tag p3_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
-        "vae,copula ... --tag p3_<before|after>_1thread_vc_<run>`, before (main eb87a21 "
-        "export) and after (branch) alternating, two rounds (`a`, `b`). With one torch thread "
-        "`sample_to_file` generates one batch at a time, so this compares the work per row. "
-        "*sys s*: kernel CPU seconds (page faults above all).",
+        f"<dir> --tag {tag}_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
+        f"vae,copula ... --tag {tag}_<before|after>_1thread_vc_<run>`, " + how,
         "",
         *ONE_THREAD_HEADER,
         *rows,
     ]
+
+
+def one_thread_table() -> list[str]:
+    rows = _one_thread_rows("p3")
+    if not rows:
+        return []
+    return _one_thread_section(
+        "p3",
+        rows,
+        "before (main eb87a21 "
+        "export) and after (branch) alternating, two rounds (`a`, `b`). With one torch thread "
+        "`sample_to_file` generates one batch at a time, so this compares the work per row. "
+        "*sys s*: kernel CPU seconds (page faults above all).",
+    )
 
 
 #: Header of the one-thread tables.
@@ -318,22 +327,16 @@ def one_thread_table_p4() -> list[str]:
     rows = _one_thread_rows("p4", runs=("a", "b", "c", "d"))
     if not rows:
         return []
-    return [
-        "### One thread, CPU seconds (the busy machine)",
-        "",
-        "Commands: `BENCH_TORCH_THREADS=1 OMP_NUM_THREADS=1 nice -n 5 python "
-        "benchmarks/bench_throughput.py --rows 200000 --variants gan,gan_draws1 --models-dir "
-        "<dir> --tag p4_<before|after>_1thread_gan_<run>` and `--rows 600000 --variants "
-        "vae,copula ... --tag p4_<before|after>_1thread_vc_<run>`, before (main 5de0bb2 "
+    return _one_thread_section(
+        "p4",
+        rows,
+        "before (main 5de0bb2 "
         "worktree) and after (branch) alternating: two rounds (`a`, `b`), then two more of "
         "the GAN alone (`c`, `d`). **Busy machine** (load average 3 to 4, three engineers): "
         "rows per CPU-second of the same code moved by up to 25 % between runs (the GAN "
         "default after: 46,159 to 60,093), so read the median of the rounds; the kernel "
         "time (*sys s*, page faults above all) and the extra peak memory are steadier.",
-        "",
-        *ONE_THREAD_HEADER,
-        *rows,
-    ]
+    )
 
 
 def render_p4() -> str:

@@ -34,7 +34,7 @@ def test_a_bad_student_gives_way_to_dpm_and_the_selection_learns_dpm_rows(bad_st
     check = model.sampler_check_
     assert model.sampler == "auto" and model.sampler_ == "dpm"
     assert check["student_auc"] - check["dpm_auc"] > gate.MARGIN
-    assert check["rows"] == 300 and check["margin"] == gate.MARGIN and check["cpu_s"] >= 0
+    assert check["rows"] == 150 and check["margin"] == gate.MARGIN and check["cpu_s"] >= 0
     assert model.student_ is not None  # still there: sampler="distilled" can use it
     seen = []
     original = DiffusionSynthesizer._generate
@@ -63,17 +63,17 @@ def test_the_choice_survives_a_model_file_and_set_params_still_switches(bad_stud
 
 
 def test_an_equal_student_is_kept_and_the_fit_is_that_of_sampler_distilled(monkeypatch):
-    original = DiffusionSynthesizer._generate
+    scored = []
 
-    def same_rows(self, n, known, mask, rng, sampler=None):
-        if sampler is None:  # not the check: as ever
-            return original(self, n, known, mask, rng)
-        return original(self, n, known, mask, np.random.default_rng(5), "distilled")
+    def tie(real, fake, seed):  # both samplers' kept rows equally hard to tell apart
+        scored.append(fake.shape)
+        return 0.6
 
-    monkeypatch.setattr(DiffusionSynthesizer, "_generate", same_rows)
+    monkeypatch.setattr(gate, "detection_auc", tie)
     auto = _fit()
     check = auto.sampler_check_
-    assert auto.sampler_ == "distilled" and check["student_auc"] == check["dpm_auc"]
+    assert auto.sampler_ == "distilled" and check["student_auc"] == check["dpm_auc"] == 0.6
+    assert len(scored) == 2 and scored[0] == scored[1]  # as many kept rows of each
     distilled = _fit(sampler="distilled")
     assert distilled.sampler_ == "distilled" and distilled.sampler_check_ == {}
     # the check draws from a copy of the fit's generator: nothing downstream moves
@@ -106,6 +106,27 @@ def test_a_spent_budget_keeps_the_student_without_a_check(monkeypatch):
     model = _fit(epochs=2, max_time=1000.0)
     assert model.sampler_ == "distilled"
     assert model.sampler_check_["skipped"].startswith("max_time spent")
+
+
+def test_a_small_table_keeps_the_student_without_a_check(monkeypatch):
+    monkeypatch.setattr(gate, "check", _no_check)
+    model = DiffusionSynthesizer(**{**TINY, "epochs": 2}, random_state=0)
+    model.fit(make_mixed_frame(2 * gate.MIN_ROWS - 1))
+    assert model.sampler_ == "distilled" and "too few" in model.sampler_check_["skipped"]
+
+
+def test_without_the_selection_the_raw_rows_are_compared(bad_student, monkeypatch):
+    scored = []
+    monkeypatch.setattr(gate, "train_discriminator", _no_check)  # no selection trained
+    monkeypatch.setattr(gate, "detection_auc", lambda real, fake, seed: scored.append(1) or 0.5)
+    model = bad_student
+    try:
+        model.set_params(postprocess=["dependencies"])
+        Z = model.encoder_.transform(make_mixed_frame(300), rng=np.random.default_rng(0))
+        choice, info = gate.check(model, Z, np.random.default_rng(0))
+    finally:
+        model.set_params(postprocess="default")
+    assert choice == "distilled" and len(scored) == 2 and info["rows"] == 150
 
 
 def test_a_private_fit_keeps_the_student_without_a_check(monkeypatch):

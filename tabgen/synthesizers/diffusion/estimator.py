@@ -112,11 +112,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         ``"distilled"``, and the solver of conditional sampling).
     sampler : {"auto", "distilled", "dpm", "heun"}, default="auto"
         How unconditional rows are drawn. ``"auto"``: train the student of ``"distilled"``
-        and keep it unless a quick detection check against the training rows, before the
-        post-processors, finds it clearly worse than ``"dpm"``
-        (:mod:`~tabgen.synthesizers.diffusion.gate`; the choice and the check's figures:
-        ``sampler_``, ``sampler_check_``; no check under DP nor once ``max_time`` is
-        spent). ``"distilled"``: after training, a one-step
+        and keep it unless a quick detection check of both samplers' selected rows against
+        the training rows, before the post-processors, finds it clearly worse than
+        ``"dpm"`` (:mod:`~tabgen.synthesizers.diffusion.gate`: a few CPU seconds; choice and
+        figures in ``sampler_``, ``sampler_check_``; no check under DP, once ``max_time``
+        is spent or under 200 rows). ``"distilled"``: after training, a one-step
         student network learns the map from starting noise to the row that Heun's solver
         (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; as many
         optimiser steps again at fit time, two thirds as many where the denoiser trains in

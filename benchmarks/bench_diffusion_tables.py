@@ -11,6 +11,10 @@ selection refitted on that sampler's rows, so the reader sees what the choice ga
         --variants 'default;dependencies,selection@other' \\
         --out benchmarks/results/diffusion_final.json
     python benchmarks/bench_diffusion_tables.py   # writes results/diffusion_final.md
+
+Tables run side by side write their own ``--out`` (one JSON file each: two processes
+would overwrite each other's runs); ``--merge a.json b.json`` appends them to
+``results/diffusion_final.json`` before rendering.
 """
 
 from __future__ import annotations
@@ -101,16 +105,35 @@ def render(results: dict) -> str:
     if missing:
         lines += ["", "Not run (out of time before the quiet window): " + ", ".join(missing) + "."]
     commands = [pair["default"]["command"] for pair in runs.values() if "default" in pair]
-    lines += ["", "Commands:", ""] + [f"- `{c}`" for c in commands]
+    lines += [
+        "",
+        "Commands (each table with its own `--out`, two at a time, merged by "
+        "`python benchmarks/bench_diffusion_tables.py --merge <those files>`):",
+        "",
+    ] + [f"- `{c}`" for c in commands]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="JSON files of runs (one per table, run side by side) appended to --out first",
+    )
     args = parser.parse_args(argv)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
+    for path in args.merge:
+        part = json.loads(path.read_text())
+        results["machine"] = part["machine"]
+        results["runs"] += part["runs"]
+    if args.merge:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
     path = args.out.with_suffix(".md")
-    path.write_text(render(json.loads(args.out.read_text())))
+    path.write_text(render(results))
     print(f"wrote {path}")
 
 

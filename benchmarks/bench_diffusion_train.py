@@ -144,7 +144,7 @@ def fit(params: dict, consts: dict, path: str) -> dict:
         setattr(estimator, name, value)
     train_df, _, meta = load_dataset("adult")
     schema = {c: "categorical" for c in meta.get("categorical", [])}
-    model = tabgen.DiffusionSynthesizer(schema=schema, random_state=0, **params)
+    model = tabgen.DiffusionSynthesizer(**{"schema": schema, "random_state": 0, **params})
     cpu0, wall0 = time.process_time(), time.perf_counter()
     model.fit(train_df)
     out = {"fit_cpu_s": time.process_time() - cpu0, "fit_wall_s": time.perf_counter() - wall0}
@@ -246,19 +246,24 @@ def main(argv=None) -> None:
 
 def render(doc: dict) -> str:
     """The RESULTS.md fragment: findings, the steps/s table and the ablation table."""
+    title = "Diffusion training throughput, budget use and MLE (#26, bench_diffusion_train.py)"
     lines = [
-        "## Diffusion training throughput, budget use and MLE (#26, bench_diffusion_train.py)",
+        f"## {doc.get('title', title)}",
         "",
         *doc.get("findings", []),
         "",
         f"Machine: {doc['machine'].get('cpu', 'AMD EPYC')}, 2 cores, shared with other "
         "engineers' jobs (load average in the `load` column), torch "
-        f"{doc['machine'].get('torch', '')}. Encoded Adult row: {doc.get('encoded_width')} slots.",
-        "",
-        "| date | hidden | precision | threads | batch | steps | steps / s | steps / CPU s "
-        "| load | command |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"{doc['machine'].get('torch', '')}."
+        + (f" Encoded Adult row: {doc['encoded_width']} slots." if "encoded_width" in doc else ""),
     ]
+    if doc.get("runs"):
+        lines += [
+            "",
+            "| date | hidden | precision | threads | batch | steps | steps / s | steps / CPU s "
+            "| load | command |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
     for r in doc.get("runs", []):
         lines.append(
             f"| {r['date']} | {r['hidden']} | {r['precision']} | {r['threads']} | {r['batch']} "

@@ -41,6 +41,9 @@ _LR_WARMUP = 100  # optimiser steps of linear warm-up
 _P_MEAN, _P_STD = -1.2, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
+_CAT_WEIGHT = 1.0  # weight of the discrete slots' cross-entropy against the squared error
+_EMBED_ALL = False  # the noise embedding enters every hidden layer (network.MLPDenoiser)
+_N_PERIODIC = 0  # periodic features per continuous slot (network.MLPDenoiser)
 _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 # sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
@@ -303,7 +306,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
 
     # -- fit --------------------------------------------------------------------------------
     def _build_denoiser(self, dim: int) -> process.MixedDenoiser:
-        network = MLPDenoiser(dim, hidden=self.hidden, n_layers=self.n_layers)
+        options = getattr(self, "network_options_", {})  # a model file's, or this fit's
+        continuous = self.layout_.continuous
+        network = MLPDenoiser(dim, self.hidden, self.n_layers, continuous=continuous, **options)
         return process.MixedDenoiser(network, self.layout_, sigma_data=_SIGMA_DATA)
 
     def _dequantize_rng(self, rng):
@@ -355,6 +360,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
+        periodic = 0 if privacy is not None else _N_PERIODIC  # Opacus: Linear layers only
+        self.network_options_ = {"embed_all": _EMBED_ALL, "n_periodic": periodic}
         self.sampler_, self.sampler_check_ = self.sampler, {}
         distilled = self.sampler in ("auto", "distilled")
         teacher_time = self.max_time
@@ -385,6 +392,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
                 cond_prob=float(self.cond_fraction),
                 uniform_frac=_UNIFORM_FRAC,
                 sigma_max=_TRAIN_SIGMA_MAX,
+                cat_weight=_CAT_WEIGHT,
             ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
@@ -499,6 +507,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {"dim": self.layout_.dim, **self._training_state()}
+        state["network"] = dict(getattr(self, "network_options_", {}))
         arrays = {} if self.denoiser_ is None else weight_arrays(self.denoiser_.network)
         student = getattr(self, "student_", None)
         state["student"] = student is not None
@@ -511,6 +520,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     def _set_state(self, state, arrays):
         self.layout_ = process.Layout.from_spans(self.encoder_.spans, int(state["dim"]))
         self._restore_training(state)
+        self.network_options_ = dict(state.get("network", {}))  # older files: none
         self.denoiser_ = None
         if self.layout_.dim:
             denoiser = self._build_denoiser(self.layout_.dim)

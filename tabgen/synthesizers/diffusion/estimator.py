@@ -38,12 +38,14 @@ _LOW_PRECISION_STEPS = 1.5
 #: Default ``epochs`` of a differentially private fit (expected passes).
 _DP_EPOCHS = 300
 _LR_WARMUP = 100  # optimiser steps of linear warm-up
-_P_MEAN, _P_STD = -1.2, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
+_P_MEAN, _P_STD = -0.6, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
-_CAT_WEIGHT = 1.0  # weight of the discrete slots' cross-entropy against the squared error
+_CAT_WEIGHT = 2.0  # weight of the discrete slots' cross-entropy against the squared error
 _EMBED_ALL = False  # the noise embedding enters every hidden layer (network.MLPDenoiser)
-_N_PERIODIC = 0  # periodic features per continuous slot (network.MLPDenoiser)
+_N_PERIODIC = 16  # periodic features per continuous slot (network.MLPDenoiser)
+# (the three above: benchmarks/RESULTS.md, diffusion_mle; DP-SGD keeps its measured settings)
+_DP_P_MEAN, _DP_CAT_WEIGHT = -1.2, 1.0
 _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 # sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
@@ -67,8 +69,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     Numbers and datetimes are mapped to standard normals through their empirical CDF,
     categories to one-hot blocks and missing cells to binary indicators; Gaussian noise is
     added to all slots together. An MLP denoiser, preconditioned as in EDM (Karras et al.,
-    2022), predicts the clean numbers (squared error) and the category and missingness
-    probabilities (cross-entropy). Sampling integrates the probability-flow ODE (Heun's
+    2022), with periodic features of the numeric slots beside their values (16 learned
+    frequencies each), predicts the clean numbers (squared error) and the category and
+    missingness probabilities (cross-entropy, weighted twice). Sampling integrates the probability-flow ODE (Heun's
     method or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the
     weights; a one-step student network, trained after the denoiser on the solver's own
     rows, replaces the solver for unconditional rows unless a quick detection check at fit
@@ -360,7 +363,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
-        periodic = 0 if privacy is not None else _N_PERIODIC  # Opacus: Linear layers only
+        private = privacy is not None
+        periodic = 0 if private else _N_PERIODIC  # Opacus: Linear layers only
         self.network_options_ = {"embed_all": _EMBED_ALL, "n_periodic": periodic}
         self.sampler_, self.sampler_check_ = self.sampler, {}
         distilled = self.sampler in ("auto", "distilled")
@@ -387,12 +391,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             lr_warmup=_LR_WARMUP,
             low_precision=self._trains_low_precision(),
             noise=process.NoiseSettings(
-                p_mean=_P_MEAN,
+                p_mean=_DP_P_MEAN if private else _P_MEAN,
                 p_std=_P_STD,
                 cond_prob=float(self.cond_fraction),
                 uniform_frac=_UNIFORM_FRAC,
                 sigma_max=_TRAIN_SIGMA_MAX,
-                cat_weight=_CAT_WEIGHT,
+                cat_weight=_DP_CAT_WEIGHT if private else _CAT_WEIGHT,
             ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)

@@ -160,12 +160,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         1 % of the rows (the 16 heaviest) become categories of a one-hot block beside one
         quantile-normal slot for the other values
         (:class:`~tabgen.encoders.mixed.AtomMixtureEncoder`), so the denoiser learns them
-        with a cross-entropy loss like any category. ``"auto"``: per column, from its
-        training values (:func:`~tabgen.encoders.mixed.choose_atoms`): every heavy value
-        where those cover 90 % of the rows (counts, codes and fractions of small support),
-        elsewhere only the spikes (a value with twice the rows of each neighbouring value,
-        such as a 0 among amounts), so that smooth discrete and continuous columns (ages,
-        amounts) keep the quantile-normal code (ablation in ``benchmarks/RESULTS.md``).
+        with a cross-entropy loss like any category. ``"auto"``: per column
+        (:func:`~tabgen.encoders.mixed.choose_atoms`), all heavy values where they cover
+        90 % of the rows (small supports: counts, codes), else only spikes (twice the rows
+        of each neighbouring value: a 0 among amounts); ages and amounts keep the
+        quantile-normal code (ablation in ``benchmarks/RESULTS.md``).
         A differentially private fit (``epsilon``) always uses ``"interval"``.
     precision : {"auto", "float32"}, default="auto"
         Precision of the denoiser's training products. ``"auto"``: bfloat16 (autocast,

@@ -118,6 +118,24 @@ def set_atom_defaults(share: float | None, cap: int | None, spike: float | None 
     return out
 
 
+def restrict_atoms(columns: list[str]) -> dict:
+    """Per-column arms of ``atoms="mixed"``: only ``columns`` keep their atoms, every other
+    numeric column is encoded as the quantile encoder encodes it (no atoms)."""
+    from tabgen.encoders.mixed import AtomMixtureEncoder
+
+    fit_core = AtomMixtureEncoder._fit_core
+
+    def _fit_core(self, x):
+        cap = self.max_atoms
+        if self.spec_.name not in columns:  # no atoms: the quantile code of every value
+            self.max_atoms = 0
+        fit_core(self, x)
+        self.max_atoms = cap
+
+    AtomMixtureEncoder._fit_core = _fit_core
+    return {"atom_columns": columns}
+
+
 def refit_postprocessors(model, train, names, seed: int) -> None:
     """Fit the post-processors ``names`` on an already fitted ``model`` (same rows)."""
     model.set_params(postprocess=list(names))
@@ -161,6 +179,11 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--atom-spike", type=float, default=None, help="atoms='mixed': spike ratio of an atom"
     )
+    parser.add_argument(
+        "--atom-columns",
+        default=None,
+        help="atoms='mixed': only these columns (comma-separated) keep their atoms",
+    )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
@@ -185,6 +208,8 @@ def main(argv=None) -> None:
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
     atom_settings = set_atom_defaults(args.atom_share, args.atom_cap, args.atom_spike)
+    if args.atom_columns is not None:
+        atom_settings.update(restrict_atoms(list(filter(None, args.atom_columns.split(",")))))
     load = os.getloadavg()[0]
     if args.load:
         model = tabgen.load(args.load)

@@ -59,7 +59,7 @@ _SAMPLERS = ("auto", "distilled", "dpm", "heun")
 #: ``max_time`` of a distilled fit: the denoiser's share, and the post-processors' reserve
 _TEACHER_TIME_SHARE, _POSTPROCESS_TIME_SHARE = 0.6, 0.05
 _TRAIN_LOW_PRECISION = True  # bfloat16 autocast where native (float32 weights; not DP)
-_ATOMS = ("interval", "mixed")
+_ATOMS = ("interval", "mixed", "auto")
 
 
 @shared_parameters(privacy_keys=", ``private_network``")
@@ -148,14 +148,18 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         different draw per row. ``False`` encodes it at the interval's middle: a point mass
         that the denoiser can learn to snap to (ablation in ``benchmarks/RESULTS.md``).
         Decoding is the same either way.
-    atoms : {"interval", "mixed"}, default="interval"
+    atoms : {"interval", "mixed", "auto"}, default="interval"
         How numeric columns with heavy values are encoded. ``"interval"``: every value
         through the quantile-normal code, an atom as an interval of it (see
         ``dequantize``). ``"mixed"``: in each numeric column, the values held by at least
         1 % of the rows (the 16 heaviest) become categories of a one-hot block beside one
         quantile-normal slot for the other values
         (:class:`~tabgen.encoders.mixed.AtomMixtureEncoder`), so the denoiser learns them
-        with a cross-entropy loss like any category (ablation in ``benchmarks/RESULTS.md``).
+        with a cross-entropy loss like any category. ``"auto"``: per column
+        (:func:`~tabgen.encoders.mixed.choose_atoms`), all heavy values where they cover
+        90 % of the rows (small supports: counts, codes), else only spikes (twice the rows
+        of each neighbouring value: a 0 among amounts); ages and amounts keep the
+        quantile-normal code (ablation in ``benchmarks/RESULTS.md``).
         A differentially private fit (``epsilon``) always uses ``"interval"``.
     precision : {"auto", "float32"}, default="auto"
         Precision of the denoiser's training products. ``"auto"``: bfloat16 (autocast,
@@ -319,8 +323,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
 
     def _make_encoder(self) -> TableEncoder:
         # DP: the released domain describes quantile marginals, not atom counts
-        if self.atoms == "mixed" and self.epsilon is None:
-            return TableEncoder(numerical="mixed", categorical="onehot")
+        if self.atoms != "interval" and self.epsilon is None:
+            return TableEncoder(numerical=self.atoms, categorical="onehot")
         return super()._make_encoder()
 
     def _fit(self, Z, rng):

@@ -66,27 +66,26 @@ _ATOMS = ("interval", "mixed", "auto")
 class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
-    Numbers and datetimes are mapped to standard normals through their empirical CDF,
-    categories to one-hot blocks and missing cells to binary indicators; Gaussian noise is
-    added to all slots together. An MLP denoiser, preconditioned as in EDM (Karras et al.,
-    2022), with periodic features of the numeric slots beside their values (16 learned
-    frequencies each), predicts the clean numbers (squared error) and the category and
-    missingness probabilities (cross-entropy, weighted twice). Sampling integrates the probability-flow ODE (Heun's
-    method or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the
-    weights; a one-step student network, trained after the denoiser on the solver's own
-    rows, replaces the solver for unconditional rows unless a quick detection check at fit
-    time finds its rows clearly worse than DPM-Solver++'s (``sampler="auto"``, the
-    default). Each row is then the pick among a few such draws (two from the student, four
-    from a solver) by a row discriminator's density ratio (post-processor ``"selection"``,
-    fitted after training and the check; ``postprocess`` switches it off), which makes
-    the rows much harder to tell from real ones.
-    Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
-    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
-    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32
-    weights, not under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``),
-    so a seed gives slightly different weights there than elsewhere. ``max_time`` bounds
-    the whole fit: the denoiser gets 60 % (with ``sampler="auto"`` or ``"distilled"``), the
-    student the rest less 5 % kept for the check and the post-processors.
+    Numbers and datetimes are mapped to standard normals through their empirical CDF, categories
+    to one-hot blocks and missing cells to binary indicators; Gaussian noise is added to all
+    slots together. An MLP denoiser, preconditioned as in EDM (Karras et al., 2022), with
+    periodic features of the numeric slots beside their values (16 learned frequencies each),
+    predicts the clean numbers (squared error) and the category and missingness probabilities
+    (cross-entropy, weighted twice). Sampling integrates the probability-flow ODE (Heun's method
+    or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the weights; a
+    one-step student network, trained after the denoiser on the solver's own rows, replaces the
+    solver for unconditional rows unless a quick detection check at fit time finds its rows
+    clearly worse than DPM-Solver++'s (``sampler="auto"``, the default). Each row is then the
+    pick among a few such draws (two from the student, four from a solver) by a row
+    discriminator's density ratio (post-processor ``"selection"``, fitted after training and the
+    check; ``postprocess`` switches it off), which makes the rows much harder to tell from real
+    ones. Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
+    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512 BF16,
+    AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32 weights, not
+    under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``), so a seed gives
+    slightly different weights there than elsewhere. ``max_time`` bounds the whole fit: the
+    denoiser gets 60 % (with ``sampler="auto"`` or ``"distilled"``), the student the rest less
+    5 % kept for the check and the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns

@@ -116,6 +116,13 @@ def render(results: dict, recheck: dict) -> str:
             f"| {_f(d['dcr_share'])} | {_f(d['mia_auc'])} | {d['fit_cpu_s']} "
             f"| {PREVIOUS.get(name, 'not measured')} | {first['sampler']} | {d['load_1m']} |"
         )
+    met = [line.split(" | ")[0][2:] for line in lines if " | yes | " in line]
+    short = [line.split(" | ")[0][2:] for line in lines if " | **no** | " in line]
+    lines += [
+        "",
+        f"Detection ≥ {TARGET} with the default pipeline: {', '.join(met) or 'none'}; "
+        f"below: {', '.join(short) or 'none'}.",
+    ]
     if missing:
         lines += ["", "Not run (out of time before the quiet window): " + ", ".join(missing) + "."]
     commands = [r["command"] for pair in runs.values() for r in pair.values()]

@@ -119,7 +119,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         How unconditional rows are drawn. ``"auto"``: train the student of ``"distilled"``
         and keep it unless a quick detection check of both samplers' selected rows against
         the training rows, before the post-processors, finds it clearly worse than
-        ``"dpm"`` (:mod:`~tabgen.synthesizers.diffusion.gate`: a few CPU seconds; choice and
+        ``"dpm"`` (:mod:`~tabgen.synthesizers.diffusion.gate`: 5-10 CPU seconds; choice and
         figures in ``sampler_``, ``sampler_check_``; no check under DP, once ``max_time``
         is spent or under 200 rows). ``"distilled"``: after training, a one-step
         student network learns the map from starting noise to the row that Heun's solver

@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from tabgen.metrics import detection, fidelity, privacy
+from tabgen.synthesizers.diffusion import gate
 
 MODELS = {
     "diffusion": "DiffusionSynthesizer",
@@ -141,6 +142,12 @@ def refit_postprocessors(model, train, names, seed: int) -> None:
     model._fit_postprocessors(train, np.random.default_rng(seed))
 
 
+def other_sampler(model) -> str:
+    """The unconditional sampler of a fitted diffusion ``model`` that its fit did not keep
+    (``sampler_``): DPM-Solver++ for the student, the student for a solver."""
+    return "dpm" if model.sampler_ == "distilled" else "distilled"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="adult")
@@ -157,7 +164,8 @@ def main(argv=None) -> None:
         "--variants",
         default="default",
         help="';'-separated post-processor lists ('default', 'none', 'a,b') with an optional "
-        "'@sampler:steps' or '@draws=K' suffix",
+        "'@sampler:steps', '@other' (diffusion: the sampler its fit's check did not keep) or "
+        "'@draws=K' suffix",
     )
     parser.add_argument(
         "--atom-share",
@@ -226,6 +234,8 @@ def main(argv=None) -> None:
         for part in filter(None, sampling.split("@")):
             if part.startswith("draws="):
                 draws = int(part.split("=")[1])
+            elif part == "other":  # the unconditional sampler the fit's check did not keep
+                model.set_params(sampler=other_sampler(model))
             else:
                 sampler, steps = part.split(":")
                 model.set_params(sampler=sampler, n_steps=int(steps))
@@ -264,6 +274,9 @@ def main(argv=None) -> None:
             "command": "python benchmarks/bench_diffusion_ablation.py "
             + " ".join(f"'{a}'" if " " in a or "{" in a or ";" in a else a for a in sys.argv[1:]),
         }
+        if hasattr(model, "sampler_"):  # the diffusion model's sampler and its check
+            row["sampler"] = gate.in_use(model)
+            row["sampler_check"] = getattr(model, "sampler_check_", {})
         row.update(score(train, test, synth, kinds, args.det_rows, args.folds))
         print(json.dumps(row), flush=True)
         results["runs"].append(row)

@@ -144,7 +144,7 @@ def fit(params: dict, consts: dict, path: str) -> dict:
         setattr(estimator, name, value)
     train_df, _, meta = load_dataset("adult")
     schema = {c: "categorical" for c in meta.get("categorical", [])}
-    model = tabgen.DiffusionSynthesizer(schema=schema, random_state=0, **params)
+    model = tabgen.DiffusionSynthesizer(**{"schema": schema, "random_state": 0, **params})
     cpu0, wall0 = time.process_time(), time.perf_counter()
     model.fit(train_df)
     out = {"fit_cpu_s": time.process_time() - cpu0, "fit_wall_s": time.perf_counter() - wall0}
@@ -246,19 +246,24 @@ def main(argv=None) -> None:
 
 def render(doc: dict) -> str:
     """The RESULTS.md fragment: findings, the steps/s table and the ablation table."""
+    title = "Diffusion training throughput, budget use and MLE (#26, bench_diffusion_train.py)"
     lines = [
-        "## Diffusion training throughput, budget use and MLE (#26, bench_diffusion_train.py)",
+        f"## {doc.get('title', title)}",
         "",
         *doc.get("findings", []),
         "",
         f"Machine: {doc['machine'].get('cpu', 'AMD EPYC')}, 2 cores, shared with other "
         "engineers' jobs (load average in the `load` column), torch "
-        f"{doc['machine'].get('torch', '')}. Encoded Adult row: {doc.get('encoded_width')} slots.",
-        "",
-        "| date | hidden | precision | threads | batch | steps | steps / s | steps / CPU s "
-        "| load | command |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"{doc['machine'].get('torch', '')}."
+        + (f" Encoded Adult row: {doc['encoded_width']} slots." if "encoded_width" in doc else ""),
     ]
+    if doc.get("runs"):
+        lines += [
+            "",
+            "| date | hidden | precision | threads | batch | steps | steps / s | steps / CPU s "
+            "| load | command |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
     for r in doc.get("runs", []):
         lines.append(
             f"| {r['date']} | {r['hidden']} | {r['precision']} | {r['threads']} | {r['batch']} "
@@ -290,7 +295,48 @@ def render(doc: dict) -> str:
         )
     if notes:
         lines += ["", *notes]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + diagnosis_table(doc.get("diagnosis", []))) + "\n"
+
+
+DIAGNOSIS = (
+    ("auc_synthetic", "MLE AUC (one sample)"),
+    ("synthetic_features_real_conditional", "synth. rows, labels from the real classifier"),
+    ("real_features_synthetic_conditional", "real rows, labels from the synth. classifier"),
+    ("real_features_real_conditional", "real rows, labels from the real classifier"),
+    ("real_classifier_on_synthetic_rows", "real classifier's AUC on the synth. rows"),
+    ("p_high_given_gain_over_5000_synthetic", "P(>50K | capital gain > 5000)"),
+    ("p_high_given_loss_synthetic", "P(>50K | capital loss > 0)"),
+    ("denoiser_classifier_auc", "the denoiser's own P(income | rest) AUC"),
+    ("inpaint_categorical_accuracy", "inpainting: categorical accuracy"),
+    ("inpaint_numeric_zrmse", "inpainting: numeric RMSE / sd"),
+)
+
+
+def diagnosis_table(rows: list) -> list:
+    """Lines of the diagnosis table (``bench_diffusion_mle.py``): one column per fit, the
+    real rows' own figure first where there is one."""
+    if not rows:
+        return []
+    real = {
+        "auc_synthetic": rows[0]["auc_real"],
+        "p_high_given_gain_over_5000_synthetic": rows[0]["p_high_given_gain_over_5000_real"],
+        "p_high_given_loss_synthetic": rows[0]["p_high_given_loss_real"],
+        "real_classifier_on_synthetic_rows": rows[0]["auc_real"],
+    }
+    lines = [
+        "",
+        "Diagnosis (`bench_diffusion_mle.py`; one sample of 32,561 rows per fit; gradient "
+        "boosting as in run.py's MLE; `real` = the same figure on the real rows):",
+        "",
+        "| figure | real | " + " | ".join(r["fit"] for r in rows) + " |",
+        "|---|---|" + "---|" * len(rows),
+    ]
+    for key, name in DIAGNOSIS:
+        ref = f"{real[key]:.3f}" if key in real else "–"
+        values = " | ".join(f"{r[key]:.3f}" if key in r else "–" for r in rows)
+        lines.append(f"| {name} | {ref} | {values} |")
+    lines += ["", f"Command: `{rows[0]['command']}` (load {rows[0]['load']:.1f})."]
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+_FREQ_SCALE = 1.0  # standard deviation of the initial periodic frequencies
+
 
 class NoiseEmbedding(nn.Module):
     """Sinusoidal features of the (log) noise level followed by a small MLP."""
@@ -48,16 +50,39 @@ class MLPDenoiser(nn.Module):
         Width of the hidden layers.
     n_layers : int
         Number of residual hidden layers.
+    embed_all : bool
+        Add the noise-level embedding before every hidden layer's activation too (not only
+        the first): no extra parameters, one addition a layer.
+    continuous : tuple of int
+        The continuous slots, whose values also enter through periodic features.
+    n_periodic : int
+        Learned frequencies per continuous slot (0: none): ``cos`` and ``sin`` of
+        ``2 pi f x`` for each, projected to the hidden width and added to the input
+        projection (periodic embeddings let an MLP resolve narrow ranges of a number).
     """
 
-    def __init__(self, dim: int, hidden: int = 256, n_layers: int = 3):
+    def __init__(
+        self,
+        dim: int,
+        hidden: int = 256,
+        n_layers: int = 3,
+        embed_all: bool = False,
+        continuous: tuple = (),
+        n_periodic: int = 0,
+    ):
         super().__init__()
         self.dim, self.hidden, self.n_layers = dim, hidden, n_layers
+        self.embed_all = embed_all
         self.proj = nn.Linear(2 * dim, hidden)
         self.embed = NoiseEmbedding(hidden)
         self.layers = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
         self.act = nn.SiLU()
         self.out = nn.Sequential(nn.Linear(hidden, dim))
+        self.periodic = None  # registered last: the other layers are drawn as without it
+        if n_periodic and len(continuous):
+            self.register_buffer("cont_idx", torch.tensor(continuous, dtype=torch.long))
+            self.freqs = nn.Parameter(torch.zeros(len(continuous), n_periodic))
+            self.periodic = nn.Linear(2 * n_periodic * len(continuous), hidden)
 
     @torch.no_grad()
     def set_output_bias(self, bias) -> None:
@@ -65,18 +90,27 @@ class MLPDenoiser(nn.Module):
         self.out[-1].bias.copy_(torch.as_tensor(bias, dtype=self.out[-1].bias.dtype))
 
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
-        return self._body(self.proj(x), c_noise)
+        return self._body(self._periodic(self.proj(x), x), c_noise)
+
+    def _periodic(self, projected: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        if self.periodic is None:
+            return projected
+        args = (2 * math.pi) * values[:, self.cont_idx].float().unsqueeze(2) * self.freqs
+        features = torch.cat([torch.cos(args), torch.sin(args)], dim=2).flatten(1)
+        return projected + self.periodic(features)
 
     def forward_unmasked(self, values: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
         """``forward`` for inputs whose mask half is all zeros (unconditional sampling),
         given only the ``dim`` values: the mask half of the input projection is skipped."""
         w = self.proj.weight
-        return self._body(nn.functional.linear(values, w[:, : self.dim], self.proj.bias), c_noise)
+        projected = nn.functional.linear(values, w[:, : self.dim], self.proj.bias)
+        return self._body(self._periodic(projected, values), c_noise)
 
     def _body(self, projected: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
-        h = self.act(projected + self.embed(c_noise))
+        e = self.embed(c_noise)
+        h = self.act(projected + e)
         for layer in self.layers:
-            h = h + self.act(layer(h))
+            h = h + self.act(layer(h) + e if self.embed_all else layer(h))
         return self.out(h)
 
 
@@ -97,3 +131,6 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     if isinstance(module, MLPDenoiser):
         nn.init.zeros_(module.out[-1].weight)
         nn.init.zeros_(module.out[-1].bias)
+    for m in module.modules():  # drawn last: the other draws are as without them
+        if isinstance(m, MLPDenoiser) and m.periodic is not None:
+            m.freqs.copy_(torch.randn(m.freqs.shape, generator=generator) * _FREQ_SCALE)

@@ -269,13 +269,15 @@ class NoiseSettings:
     """What the random draws of a training step follow: noise levels
     ``ln sigma ~ N(p_mean, p_std^2)``, except a fraction ``uniform_frac`` log-uniform up to
     ``sigma_max`` (see :func:`schedule.training_sigmas`), and the share ``cond_prob`` of the
-    rows that see a random subset of their columns clean (known)."""
+    rows that see a random subset of their columns clean (known). ``cat_weight`` scales the
+    discrete slots' cross-entropy against the continuous slots' squared error in the loss."""
 
     p_mean: float = -1.2
     p_std: float = 1.2
     cond_prob: float = 0.0
     uniform_frac: float = 0.0
     sigma_max: float = 80.0
+    cat_weight: float = 1.0
 
 
 def draw_training_noise(
@@ -348,7 +350,8 @@ def training_loss(
     """
     sigma, noise, mask = draw_training_noise(denoiser, x0, generator, settings)
     if per_row:
-        return row_losses(denoiser, x0, sigma, noise, mask).sum() / max(x0.shape[0], 1)
+        rows = row_losses(denoiser, x0, sigma, noise, mask, settings.cat_weight)
+        return rows.sum() / max(x0.shape[0], 1)
     if parallel is not None:
         rows = parallel.local_rows(x0.shape[0])
         x0, sigma, noise = x0[rows], sigma[rows], noise[rows]
@@ -371,7 +374,7 @@ def training_loss(
             targets = (x0[:, bi] > 0).to(out.dtype)
             bce = F.binary_cross_entropy_with_logits(out[:, bi], targets, reduction="none")
             ce = ce + _masked_mean(bce, free[:, bi], parallel, dim=0).sum()
-        loss = loss + ce / n_discrete
+        loss = loss + settings.cat_weight * ce / n_discrete
     return loss
 
 
@@ -381,11 +384,13 @@ def row_losses(
     sigma: torch.Tensor,
     noise: torch.Tensor,
     mask: torch.Tensor | None = None,
+    cat_weight: float = 1.0,
 ) -> torch.Tensor:
     """Loss of every row on its own, ``(n,)``, given the draws of
     :func:`draw_training_noise`: the EDM-weighted squared error averaged over the row's free
-    continuous slots plus the cross-entropy averaged over its free discrete columns
-    (categorical blocks and missingness slots); a row with nothing free scores 0.
+    continuous slots plus ``cat_weight`` times the cross-entropy averaged over its free
+    discrete columns (categorical blocks and missingness slots); a row with nothing free
+    scores 0.
 
     Each value depends only on its own row, so the gradient of ``row_losses(...).mean()``
     is the mean of per-row gradients, as DP-SGD's per-sample clipping requires. Without a
@@ -412,7 +417,7 @@ def row_losses(
             bce = F.binary_cross_entropy_with_logits(out[:, bi], targets, reduction="none")
             total = total + (bce * free[:, bi]).sum(1)
             count = count + free[:, bi].sum(1)
-        loss = loss + total / count.clamp(min=1.0)
+        loss = loss + cat_weight * total / count.clamp(min=1.0)
     return loss
 
 

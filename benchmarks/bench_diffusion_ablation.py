@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from tabgen.metrics import detection, fidelity, privacy
+from tabgen.synthesizers.diffusion import gate
 
 MODELS = {
     "diffusion": "DiffusionSynthesizer",
@@ -117,10 +118,34 @@ def set_atom_defaults(share: float | None, cap: int | None, spike: float | None 
     return out
 
 
+def restrict_atoms(columns: list[str]) -> dict:
+    """Per-column arms of ``atoms="mixed"``: only ``columns`` keep their atoms, every other
+    numeric column is encoded as the quantile encoder encodes it (no atoms)."""
+    from tabgen.encoders.mixed import AtomMixtureEncoder
+
+    fit_core = AtomMixtureEncoder._fit_core
+
+    def _fit_core(self, x):
+        cap = self.max_atoms
+        if self.spec_.name not in columns:  # no atoms: the quantile code of every value
+            self.max_atoms = 0
+        fit_core(self, x)
+        self.max_atoms = cap
+
+    AtomMixtureEncoder._fit_core = _fit_core
+    return {"atom_columns": columns}
+
+
 def refit_postprocessors(model, train, names, seed: int) -> None:
     """Fit the post-processors ``names`` on an already fitted ``model`` (same rows)."""
     model.set_params(postprocess=list(names))
     model._fit_postprocessors(train, np.random.default_rng(seed))
+
+
+def other_sampler(model) -> str:
+    """The unconditional sampler of a fitted diffusion ``model`` that its fit did not keep
+    (``sampler_``): DPM-Solver++ for the student, the student for a solver."""
+    return "dpm" if model.sampler_ == "distilled" else "distilled"
 
 
 def main(argv=None) -> None:
@@ -139,7 +164,8 @@ def main(argv=None) -> None:
         "--variants",
         default="default",
         help="';'-separated post-processor lists ('default', 'none', 'a,b') with an optional "
-        "'@sampler:steps' or '@draws=K' suffix",
+        "'@sampler:steps', '@other' (diffusion: the sampler its fit's check did not keep) or "
+        "'@draws=K' suffix",
     )
     parser.add_argument(
         "--atom-share",
@@ -152,6 +178,11 @@ def main(argv=None) -> None:
     )
     parser.add_argument(
         "--atom-spike", type=float, default=None, help="atoms='mixed': spike ratio of an atom"
+    )
+    parser.add_argument(
+        "--atom-columns",
+        default=None,
+        help="atoms='mixed': only these columns (comma-separated) keep their atoms",
     )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
@@ -177,6 +208,8 @@ def main(argv=None) -> None:
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
     atom_settings = set_atom_defaults(args.atom_share, args.atom_cap, args.atom_spike)
+    if args.atom_columns is not None:
+        atom_settings.update(restrict_atoms(list(filter(None, args.atom_columns.split(",")))))
     load = os.getloadavg()[0]
     if args.load:
         model = tabgen.load(args.load)
@@ -201,6 +234,8 @@ def main(argv=None) -> None:
         for part in filter(None, sampling.split("@")):
             if part.startswith("draws="):
                 draws = int(part.split("=")[1])
+            elif part == "other":  # the unconditional sampler the fit's check did not keep
+                model.set_params(sampler=other_sampler(model))
             else:
                 sampler, steps = part.split(":")
                 model.set_params(sampler=sampler, n_steps=int(steps))
@@ -239,6 +274,9 @@ def main(argv=None) -> None:
             "command": "python benchmarks/bench_diffusion_ablation.py "
             + " ".join(f"'{a}'" if " " in a or "{" in a or ";" in a else a for a in sys.argv[1:]),
         }
+        if hasattr(model, "sampler_"):  # the diffusion model's sampler and its check
+            row["sampler"] = gate.in_use(model)
+            row["sampler_check"] = getattr(model, "sampler_check_", {})
         row.update(score(train, test, synth, kinds, args.det_rows, args.folds))
         print(json.dumps(row), flush=True)
         results["runs"].append(row)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from benchmarks.bench_diffusion_ablation import refit_postprocessors, score
-from tabgen.synthesizers.diffusion import estimator
+from tabgen.synthesizers.diffusion import estimator, gate
 
 OUT = RESULTS / "speed_diffusion.json"
 
@@ -66,7 +66,7 @@ def set_draws(model, draws: int | None, low: bool) -> int:
     """Make unconditional sampling keep one of ``draws`` candidates (the model's own
     choice when ``None``); returns the count used."""
     model.__dict__.pop("_draw", None)
-    default = estimator._DISTILL_DRAWS if model.sampler == "distilled" else 4
+    default = estimator._DISTILL_DRAWS if gate.in_use(model) == "distilled" else 4
     if draws is None or draws == default:
         return default
     selection = model._postprocessor("discriminator")

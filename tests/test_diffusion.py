@@ -174,11 +174,12 @@ def test_sampling_shortcuts_match_the_training_forward():
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_distilled_is_the_default_unconditional_sampler_and_the_solvers_still_work(
+def test_auto_is_the_default_unconditional_sampler_and_the_solvers_still_work(
     fitted_mixed,
 ):
     model, _ = fitted_mixed
-    assert model.sampler == "distilled"  # tests/test_diffusion_distill.py
+    assert model.sampler == "auto"  # tests/test_diffusion_gate.py
+    assert model.sampler_ in ("distilled", "dpm") and model.student_ is not None
     dpm = clone_with(model, sampler="dpm").sample(50, random_state=0)
     heun = clone_with(model, sampler="heun").sample(50, random_state=0)
     assert dpm.shape == heun.shape and not dpm.equals(heun)

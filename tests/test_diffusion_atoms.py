@@ -263,3 +263,83 @@ def test_a_model_file_from_before_the_atoms_parameter_samples_as_before(tmp_path
     old = tabgen.load(_forge(tmp_path / "new.tabgen", tmp_path / "old.tabgen", drop_atoms))
     assert isinstance(old.encoder_.encoders_["x"], QuantileNormalEncoder)
     pd.testing.assert_frame_equal(old.sample(50, random_state=4), model.sample(50, random_state=4))
+
+
+# -- atoms="auto": the rule chooses each column's atoms ------------------------------------------
+def _columns(n=3000, seed=0) -> pd.DataFrame:
+    """One column of each kind the rule tells apart."""
+    rng = np.random.default_rng(seed)
+    u = rng.random(n)
+    return pd.DataFrame(
+        {
+            "visits": rng.poisson(1.5, n),  # a count of small support
+            "age": np.round(rng.normal(45, 12, n)).astype(int),  # smooth
+            "hours": np.where(u < 0.4, 40, np.round(rng.normal(40, 10, n))).astype(int),
+            "income": rng.lognormal(10, 1, n),  # continuous
+            "gain": np.where(u < 0.6, 0.0, rng.lognormal(8, 1, n)),  # continuous, spike at 0
+            "rate": np.where(u < 0.2, 0.1, np.where(u < 0.3, 0.05, rng.uniform(0, 0.2, n))),
+        }
+    )
+
+
+def test_the_auto_rule_decides_per_column():
+    df = _columns()
+    auto = TableEncoder(numerical="auto").fit(df, Schema.detect(df)).encoders_
+    heavy = TableEncoder(numerical="mixed").fit(df, Schema.detect(df)).encoders_
+    visits = np.unique(df["visits"], return_counts=True)
+    common = visits[0][visits[1] >= 0.01 * len(df)]
+    assert auto["visits"].atoms_.tolist() == common.tolist()  # every heavy count
+    assert auto["age"].n_atoms == 0 and heavy["age"].n_atoms == MAX_ATOMS
+    assert auto["hours"].atoms_.tolist() == [40.0] and heavy["hours"].n_atoms > 1
+    assert auto["income"].n_atoms == 0
+    assert auto["gain"].atoms_.tolist() == [0.0]
+    assert auto["rate"].atoms_.tolist() == [0.05, 0.1]
+    # a column the rule leaves without atoms is encoded as the quantile encoder encodes it
+    spec = Schema.detect(df)["age"]
+    plain = QuantileNormalEncoder().fit(df["age"], spec)
+    np.testing.assert_array_equal(
+        auto["age"].transform(df["age"], rng=np.random.default_rng(3)),
+        plain.transform(df["age"], rng=np.random.default_rng(3)),
+    )
+
+
+def test_the_auto_rule_on_counts():
+    from tabgen.encoders.mixed import DISCRETE_COVER, choose_atoms
+
+    # heavy values covering DISCRETE_COVER of the rows: all of them, spikes or not
+    smooth = np.array([10, 20, 30, 20, 10, 5, 5])
+    assert choose_atoms(smooth, smooth.sum(), rule="auto").tolist() == list(range(7))
+    # below that cover, only the spikes (here 220 of 680 rows); the cap applies to them too
+    spread = np.full(60, 10)
+    spread[[20, 50]] = 40
+    assert choose_atoms(spread, spread.sum()).size == MAX_ATOMS  # rule="heavy"
+    assert choose_atoms(spread, spread.sum(), rule="auto").tolist() == [20, 50]
+    assert choose_atoms(spread, spread.sum(), rule="auto", max_atoms=1).tolist() == [20]
+    assert (2 * 40 + 14 * 10) / spread.sum() < DISCRETE_COVER  # the 16 heaviest
+    with pytest.raises(ValueError, match="rule must be one of"):
+        choose_atoms(smooth, smooth.sum(), rule="spikes")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        AtomMixtureEncoder(rule="spikes")
+
+
+@pytest.fixture(scope="module")
+def auto_model():
+    df = _columns(600)[["visits", "age", "gain"]]
+    return DiffusionSynthesizer(atoms="auto", sampler="dpm", random_state=0, **SMALL).fit(df)
+
+
+def test_an_auto_fit_samples_its_atoms_and_round_trips(auto_model, tmp_path):
+    encoders = auto_model.encoder_.encoders_
+    assert encoders["visits"].n_atoms > 3 and encoders["age"].n_atoms == 0
+    assert [s.kind for s in auto_model.encoder_.column_spans("age")] == ["continuous"]
+    rows = auto_model.sample(400, random_state=1)
+    assert set(rows["visits"]) <= set(range(20))
+    zero = (rows["gain"] == 0.0).mean()
+    assert 0.4 < zero < 0.8  # the spike at 0 exactly (0.6 in the data)
+    path = tmp_path / "auto.tabgen"
+    auto_model.save(path)
+    loaded = tabgen.load(path)
+    assert loaded.atoms == "auto" and loaded.encoder_.encoders_["visits"].rule == "auto"
+    pd.testing.assert_frame_equal(
+        loaded.sample(50, random_state=4), auto_model.sample(50, random_state=4)
+    )

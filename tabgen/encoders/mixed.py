@@ -34,6 +34,70 @@ MAX_ATOMS = 16
 #: Default spike test: an atom holds at least this many times the rows of each neighbouring
 #: value (0: off, every heavy value is an atom).
 SPIKE_RATIO = 0.0
+#: ``rule="auto"``: a column whose heavy values (the cap's heaviest) hold at least this share
+#: of its rows is discrete with a small support, and every heavy value is an atom.
+DISCRETE_COVER = 0.9
+#: ``rule="auto"``: in the other columns only spikes are atoms, heavy values that hold at
+#: least this many times the rows of each neighbouring distinct value.
+AUTO_SPIKE = 2.0
+#: The rules that choose a column's atoms.
+RULES = ("heavy", "auto")
+
+
+def choose_atoms(
+    counts: np.ndarray,
+    n: int,
+    *,
+    min_share: float = MIN_SHARE,
+    max_atoms: int = MAX_ATOMS,
+    spike_ratio: float = SPIKE_RATIO,
+    rule: str = "heavy",
+) -> np.ndarray:
+    """Indices (increasing) of the atoms among a column's sorted distinct values.
+
+    Parameters
+    ----------
+    counts : ndarray
+        Rows holding each distinct value, the values in increasing order.
+    n : int
+        Rows of the column (without missing cells).
+    min_share, max_atoms, spike_ratio : see :class:`AtomMixtureEncoder`
+    rule : {"heavy", "auto"}
+        ``"heavy"``: every heavy value (held by ``min_share`` of the rows and two rows;
+        with ``spike_ratio``, only the spikes), the ``max_atoms`` heaviest. ``"auto"``:
+        every heavy value where those cover :data:`DISCRETE_COVER` of the rows (a discrete
+        column of small support: counts, codes, a few fractions), else only the spikes
+        (:data:`AUTO_SPIKE`, ignoring ``spike_ratio``), so that a smooth discrete or
+        continuous column (ages, hours, amounts) keeps its quantile code apart from the
+        values that stand out of their neighbours (a spike at 0, round numbers).
+
+    Examples
+    --------
+    >>> choose_atoms(np.array([50, 30, 20]), 100, rule="auto").tolist()  # small support
+    [0, 1, 2]
+    >>> smooth = np.r_[np.full(40, 20), 50]  # 41 values, the last a spike
+    >>> choose_atoms(smooth, smooth.sum()).size, choose_atoms(smooth, smooth.sum(), rule="auto")
+    (16, array([40]))
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    counts = np.asarray(counts)
+    heavy = counts >= max(2.0, min_share * n)
+    near = np.maximum(np.r_[0, counts[:-1]], np.r_[counts[1:], 0])
+    spikes = heavy & (counts >= AUTO_SPIKE * near)
+    if spike_ratio and rule == "heavy":  # only spikes above both neighbouring values
+        heavy &= counts >= spike_ratio * near
+    top = _heaviest(np.flatnonzero(heavy), counts, max_atoms)
+    if rule == "heavy" or counts[top].sum() >= DISCRETE_COVER * n:
+        return top
+    return _heaviest(np.flatnonzero(spikes), counts, max_atoms)
+
+
+def _heaviest(index: np.ndarray, counts: np.ndarray, cap: int) -> np.ndarray:
+    """The ``cap`` heaviest of ``index`` (stable: the smaller value on ties), sorted."""
+    if index.size <= cap:
+        return index
+    return np.sort(index[np.argsort(-counts[index], kind="stable")[:cap]])
 
 
 class AtomMixtureEncoder(NumericEncoder):
@@ -61,6 +125,11 @@ class AtomMixtureEncoder(NumericEncoder):
         the rows of each neighbouring distinct value (a spike above the local density, not
         one value of a smooth discrete distribution such as ages). Default
         :data:`SPIKE_RATIO`.
+    rule : {"heavy", "auto"}, default="heavy"
+        How a column's atoms are chosen (:func:`choose_atoms`): ``"heavy"`` every heavy
+        value; ``"auto"`` every heavy value in a discrete column of small support, only
+        the spikes in the others (a column without spikes is then encoded as the quantile
+        encoder encodes it).
 
     Attributes
     ----------
@@ -95,7 +164,11 @@ class AtomMixtureEncoder(NumericEncoder):
         min_share: float | None = None,
         max_atoms: int | None = None,
         spike_ratio: float | None = None,
+        rule: str = "heavy",
     ):
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+        self.rule = rule
         self.min_share = float(MIN_SHARE if min_share is None else min_share)
         self.max_atoms = int(MAX_ATOMS if max_atoms is None else max_atoms)
         self.spike_ratio = float(SPIKE_RATIO if spike_ratio is None else spike_ratio)
@@ -113,6 +186,7 @@ class AtomMixtureEncoder(NumericEncoder):
             "min_share": share,
             "max_atoms": cap,
             "spike_ratio": self.spike_ratio,
+            "rule": self.rule,
         }
 
     @property
@@ -123,14 +197,16 @@ class AtomMixtureEncoder(NumericEncoder):
     # -- fit --------------------------------------------------------------------------------
     def _fit_core(self, x: np.ndarray) -> None:
         uniq, counts = np.unique(x, return_counts=True)
-        heavy = counts >= max(2.0, self.min_share * x.size)
-        if self.spike_ratio:  # only spikes above both neighbouring values
-            near = np.maximum(np.r_[0, counts[:-1]], np.r_[counts[1:], 0])
-            heavy &= counts >= self.spike_ratio * near
-        heavy = np.flatnonzero(heavy)
-        if heavy.size > self.max_atoms:  # the heaviest; stable: the smaller value on ties
-            heavy = np.sort(heavy[np.argsort(-counts[heavy], kind="stable")[: self.max_atoms]])
-        self.atoms_ = uniq[heavy]
+        self.atoms_ = uniq[
+            choose_atoms(
+                counts,
+                x.size,
+                min_share=self.min_share,
+                max_atoms=self.max_atoms,
+                spike_ratio=self.spike_ratio,
+                rule=self.rule,
+            )
+        ]
         rest = x[~np.isin(x, self.atoms_)] if self.atoms_.size else x
         self.has_rest_ = bool(rest.size)
         self.cdf_ = PiecewiseCDF(self.n_quantiles).fit(rest if rest.size else x)

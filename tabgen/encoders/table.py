@@ -35,6 +35,7 @@ NUMERICAL = {
     "minmax": MinMaxEncoder,
     "mode_specific": ModeSpecificEncoder,
     "mixed": AtomMixtureEncoder,
+    "auto": AtomMixtureEncoder,
 }
 CATEGORICAL = {"onehot": OneHotEncoder, "ordinal": OrdinalEncoder}
 
@@ -44,11 +45,13 @@ class TableEncoder:
 
     Parameters
     ----------
-    numerical : {"quantile", "standard", "minmax", "mode_specific", "mixed"}
+    numerical : {"quantile", "standard", "minmax", "mode_specific", "mixed", "auto"}
         Encoder for numerical and integer columns (and for datetimes, as offsets;
-        ``"mode_specific"`` keeps datetimes on ``"minmax"``, ``"mixed"`` on ``"quantile"``).
-        ``"mixed"``: :class:`~tabgen.encoders.mixed.AtomMixtureEncoder` (heavy atoms as
-        categories beside a quantile-normal slot).
+        ``"mode_specific"`` keeps datetimes on ``"minmax"``, ``"mixed"`` and ``"auto"`` on
+        ``"quantile"``). ``"mixed"``: :class:`~tabgen.encoders.mixed.AtomMixtureEncoder`
+        (heavy atoms as categories beside a quantile-normal slot); ``"auto"``: the same
+        encoder choosing each column's atoms by its ``rule="auto"`` (every heavy value in
+        discrete columns of small support, only spikes in the others).
     categorical : {"onehot", "ordinal"}
         Encoder for categorical columns.
     clip : bool
@@ -98,8 +101,9 @@ class TableEncoder:
     def _numeric(self):
         if self.numerical == "quantile":
             return QuantileNormalEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
-        if self.numerical == "mixed":
-            return AtomMixtureEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
+        if self.numerical in ("mixed", "auto"):
+            rule = "auto" if self.numerical == "auto" else "heavy"
+            return AtomMixtureEncoder(n_quantiles=self.n_quantiles, clip=self.clip, rule=rule)
         return NUMERICAL[self.numerical](clip=self.clip)
 
     def _make(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -110,7 +114,7 @@ class TableEncoder:
         if spec.kind == "datetime":
             if self.numerical == "mode_specific":  # one slot per datetime: min-max offsets
                 return DatetimeEncoder(MinMaxEncoder(clip=self.clip))
-            if self.numerical == "mixed":  # one slot per datetime: quantile-normal offsets
+            if self.numerical in ("mixed", "auto"):  # one slot per datetime: quantile offsets
                 return DatetimeEncoder(
                     QuantileNormalEncoder(n_quantiles=self.n_quantiles, clip=self.clip)
                 )

@@ -30,6 +30,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -239,3 +240,14 @@ def draw_discrete(x: torch.Tensor, layout: process.Layout, generator) -> torch.T
         u = torch.rand((n, len(bi)), generator=generator, device=x.device)
         x[:, bi] = torch.where(u < (x[:, bi] + 1) / 2, 1.0, -1.0)
     return x
+
+
+def student_rows(student, n: int, sigma_max: float, generator, device, low_precision, chunk):
+    """``n`` encoded rows (float32) of ``student`` (:func:`one_step`), ``chunk`` rows at a
+    time so that each chunk's arrays stay in cache."""
+    out = np.empty((n, student.layout.dim), dtype="float32")
+    for a in range(0, n, chunk):
+        m = min(chunk, n - a)
+        X = one_step(student, m, sigma_max, generator, device=device, low_precision=low_precision)
+        out[a : a + m] = process.from_model(X, student.layout, dtype="float32")
+    return out

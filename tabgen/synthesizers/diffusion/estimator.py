@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from tabgen._params import store_params
-from tabgen._progress import chunks
 from tabgen._rng import torch_generator
 from tabgen.encoders import TableEncoder
 from tabgen.nn import load_weights, weight_arrays
@@ -20,31 +19,15 @@ from tabgen.privacy._params import check_dp_params
 from tabgen.synthesizers._docs import shared_parameters
 from tabgen.synthesizers._neural import NeuralSynthesizer, untrained_privacy_report
 from tabgen.synthesizers.base import BaseSynthesizer, Conditions
-from tabgen.synthesizers.diffusion import process, schedule
-from tabgen.synthesizers.diffusion.distill import DistillConfig, distill, one_step
+from tabgen.synthesizers.diffusion import gate, process, schedule
+from tabgen.synthesizers.diffusion.distill import DistillConfig, distill, student_rows
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
+from tabgen.synthesizers.diffusion.presets import PRESETS
 from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
 
 logger = logging.getLogger("tabgen")
-
-#: Named settings for :meth:`DiffusionSynthesizer.from_preset`.
-PRESETS: dict[str, dict] = {
-    # the constructor defaults: sized for a small CPU (timings in benchmarks/RESULTS.md)
-    "cpu": {},
-    # longer and larger, for a GPU: a wider network, bigger batches, more epochs and steps
-    # (a starting point, not tuned: no GPU timing has been measured yet)
-    "gpu": {
-        "epochs": 2000,
-        "batch_size": 4096,
-        "lr": 1e-3,
-        "hidden": 1024,
-        "n_layers": 4,
-        "n_steps": 50,
-        "device": "auto",
-    },
-}
 
 _SIGMA_DATA = 1.0
 #: Optimiser steps that ``epochs=None`` aims at, and its bounds on the number of epochs.
@@ -55,11 +38,13 @@ _LOW_PRECISION_STEPS = 1.5
 #: Default ``epochs`` of a differentially private fit (expected passes).
 _DP_EPOCHS = 300
 _LR_WARMUP = 100  # optimiser steps of linear warm-up
-_P_MEAN, _P_STD = -1.2, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
+_P_MEAN, _P_STD = -0.6, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_STD^2) ...
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
-_CAT_WEIGHT = 1.0  # weight of the discrete slots' cross-entropy against the squared error
-_N_PERIODIC = 0  # periodic features per continuous slot (network.MLPDenoiser; not DP)
+_CAT_WEIGHT = 2.0  # weight of the discrete slots' cross-entropy against the squared error
+_N_PERIODIC = 16  # periodic features per continuous slot (network.MLPDenoiser; not DP)
+# (the three above: benchmarks/RESULTS.md, diffusion_mle; DP-SGD keeps its measured settings)
+_DP_P_MEAN, _DP_CAT_WEIGHT = -1.2, 1.0
 _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
 _CHURN_CONDITIONAL = 5.0  # stochastic steps when conditioning (errors of early steps fade)
 # sampler="distilled": the one-step student (distill.py; figures: bench_diffusion_speed.py)
@@ -69,36 +54,37 @@ _DISTILL_STEP_SHARE_LOW = 2 / 3  # ... where the denoiser trains in bfloat16
 _DISTILL_TEACHER = "heun"  # the teacher's solver for the pairs (n_steps steps)
 _DISTILL_DRAWS = 2  # candidates per row of the selection (more distort the marginals)
 _DISTILL_CHUNK = 16_384  # rows drawn and decoded at a time
-_SAMPLERS = ("distilled", "dpm", "heun")
+_SAMPLERS = ("auto", "distilled", "dpm", "heun")
 #: ``max_time`` of a distilled fit: the denoiser's share, and the post-processors' reserve
 _TEACHER_TIME_SHARE, _POSTPROCESS_TIME_SHARE = 0.6, 0.05
 _TRAIN_LOW_PRECISION = True  # bfloat16 autocast where native (float32 weights; not DP)
-_ATOMS = ("interval", "mixed")
+_ATOMS = ("interval", "mixed", "auto")
 
 
 @shared_parameters(privacy_keys=", ``private_network``")
 class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     """Mixed-type diffusion model (EDM) over the table encoding.
 
-    Numbers and datetimes are mapped to standard normals through their empirical CDF,
-    categories to one-hot blocks and missing cells to binary indicators; Gaussian noise is
-    added to all slots together. An MLP denoiser, preconditioned as in EDM (Karras et al.,
-    2022), predicts the clean numbers (squared error) and the category and missingness
-    probabilities (cross-entropy). Sampling integrates the probability-flow ODE (Heun's
-    method or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the
-    weights; by default (``sampler="distilled"``) a one-step student network, trained
-    after the denoiser on the solver's own rows, replaces the solver for unconditional
-    rows. Each row is then the pick among a few such draws (two from the student, four
-    from a solver) by a row discriminator's density ratio (post-processor ``"selection"``,
-    fitted after training; ``postprocess`` switches it off), which makes the rows much
-    harder to tell from real ones.
-    Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
-    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512
-    BF16, AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32
-    weights, not under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``),
-    so a seed gives slightly different weights there than elsewhere. ``max_time`` bounds
-    the whole fit: the denoiser gets 60 % (with ``sampler="distilled"``), the student the
-    rest less 5 % kept for the post-processors.
+    Numbers and datetimes are mapped to standard normals through their empirical CDF, categories
+    to one-hot blocks and missing cells to binary indicators; Gaussian noise is added to all
+    slots together. An MLP denoiser, preconditioned as in EDM (Karras et al., 2022), with
+    periodic features of the numeric slots beside their values (16 learned frequencies each),
+    predicts the clean numbers (squared error) and the category and missingness probabilities
+    (cross-entropy, weighted twice). Sampling integrates the probability-flow ODE (Heun's method
+    or DPM-Solver++(2M), ``n_steps`` steps) of an exponential moving average of the weights; a
+    one-step student network, trained after the denoiser on the solver's own rows, replaces the
+    solver for unconditional rows unless a quick detection check at fit time finds its rows
+    clearly worse than DPM-Solver++'s (``sampler="auto"``, the default). Each row is then the
+    pick among a few such draws (two from the student, four from a solver) by a row
+    discriminator's density ratio (post-processor ``"selection"``, fitted after training and the
+    check; ``postprocess`` switches it off), which makes the rows much harder to tell from real
+    ones. Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
+    amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512 BF16,
+    AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32 weights, not
+    under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``), so a seed gives
+    slightly different weights there than elsewhere. ``max_time`` bounds the whole fit: the
+    denoiser gets 60 % (with ``sampler="auto"`` or ``"distilled"``), the student the rest less
+    5 % kept for the check and the post-processors.
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns
@@ -128,8 +114,13 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         Steps of the ODE solver: one network evaluation each with ``sampler="dpm"``,
         ``2 * n_steps - 1`` with Heun's method (also the teacher's solver of
         ``"distilled"``, and the solver of conditional sampling).
-    sampler : {"distilled", "dpm", "heun"}, default="distilled"
-        How unconditional rows are drawn. ``"distilled"``: after training, a one-step
+    sampler : {"auto", "distilled", "dpm", "heun"}, default="auto"
+        How unconditional rows are drawn. ``"auto"``: train the student of ``"distilled"``
+        and keep it unless a quick detection check of both samplers' selected rows against
+        the training rows, before the post-processors, finds it clearly worse than
+        ``"dpm"`` (:mod:`~tabgen.synthesizers.diffusion.gate`: a few CPU seconds; choice and
+        figures in ``sampler_``, ``sampler_check_``; no check under DP, once ``max_time``
+        is spent or under 200 rows). ``"distilled"``: after training, a one-step
         student network learns the map from starting noise to the row that Heun's solver
         (``n_steps`` steps) gives (:mod:`~tabgen.synthesizers.diffusion.distill`; as many
         optimiser steps again at fit time, two thirds as many where the denoiser trains in
@@ -138,7 +129,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         DPM-Solver++(2M), a multistep second-order solver with one evaluation per step;
         ``"heun"``: EDM's Heun solver (both keep one of four candidates with the
         selection). A model fitted with ``"dpm"`` or ``"heun"`` has no student; one fitted
-        with ``"distilled"`` samples with either solver too (comparison of the three in
+        with ``"auto"`` or ``"distilled"`` samples with any (``set_params``; comparison in
         ``benchmarks/RESULTS.md``). Where bfloat16 is native (AVX-512 BF16, AMX, recent
         GPUs) the networks' matrix products are evaluated in it.
         Conditional sampling and :meth:`inpaint` always use Heun's method with stochastic
@@ -155,14 +146,18 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         different draw per row. ``False`` encodes it at the interval's middle: a point mass
         that the denoiser can learn to snap to (ablation in ``benchmarks/RESULTS.md``).
         Decoding is the same either way.
-    atoms : {"interval", "mixed"}, default="interval"
+    atoms : {"interval", "mixed", "auto"}, default="interval"
         How numeric columns with heavy values are encoded. ``"interval"``: every value
         through the quantile-normal code, an atom as an interval of it (see
         ``dequantize``). ``"mixed"``: in each numeric column, the values held by at least
         1 % of the rows (the 16 heaviest) become categories of a one-hot block beside one
         quantile-normal slot for the other values
         (:class:`~tabgen.encoders.mixed.AtomMixtureEncoder`), so the denoiser learns them
-        with a cross-entropy loss like any category (ablation in ``benchmarks/RESULTS.md``).
+        with a cross-entropy loss like any category. ``"auto"``: per column
+        (:func:`~tabgen.encoders.mixed.choose_atoms`), all heavy values where they cover
+        90 % of the rows (small supports: counts, codes), else only spikes (twice the rows
+        of each neighbouring value: a 0 among amounts); ages and amounts keep the
+        quantile-normal code (ablation in ``benchmarks/RESULTS.md``).
         A differentially private fit (``epsilon``) always uses ``"interval"``.
     precision : {"auto", "float32"}, default="auto"
         Precision of the denoiser's training products. ``"auto"``: bfloat16 (autocast,
@@ -199,6 +194,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     [fitted attributes]
     denoiser_ : torch.nn.Module
         The EMA denoiser used for sampling.
+    sampler_ : {"distilled", "dpm", "heun"}
+        The unconditional sampler of the fit (``sampler="auto"``: the check's choice).
+    sampler_check_ : dict
+        The check's ``student_auc``, ``dpm_auc``, ``margin``, ``rows`` and ``cpu_s``, or
+        why it was ``skipped``; empty for another ``sampler``.
     loss_history_ : list of float
         Mean training loss of each epoch.
         Empty after a differentially private fit (the raw losses are not private).
@@ -257,7 +257,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         hidden: int = 256,
         n_layers: int = 3,
         n_steps: int = 20,
-        sampler: str = "distilled",
+        sampler: str = "auto",
         ema_decay: float = 0.999,
         cond_fraction: float = 0.3,
         dequantize: bool = True,
@@ -320,8 +320,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
 
     def _make_encoder(self) -> TableEncoder:
         # DP: the released domain describes quantile marginals, not atom counts
-        if self.atoms == "mixed" and self.epsilon is None:
-            return TableEncoder(numerical="mixed", categorical="onehot")
+        if self.atoms != "interval" and self.epsilon is None:
+            return TableEncoder(numerical=self.atoms, categorical="onehot")
         return super()._make_encoder()
 
     def _fit(self, Z, rng):
@@ -362,10 +362,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         report of a DP run."""
         start = time.monotonic()
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
-        self.network_options_ = {"n_periodic": 0 if privacy is not None else _N_PERIODIC}
+        private = privacy is not None
+        self.network_options_ = {"n_periodic": 0 if private else _N_PERIODIC}  # Opacus: Linear
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
-        distilled = self.sampler == "distilled"
+        self.sampler_, self.sampler_check_ = self.sampler, {}
+        distilled = self.sampler in ("auto", "distilled")
         teacher_time = self.max_time
         if self.max_time is not None and distilled:
             teacher_time = _TEACHER_TIME_SHARE * float(self.max_time)
@@ -389,12 +391,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             lr_warmup=_LR_WARMUP,
             low_precision=self._trains_low_precision(),
             noise=process.NoiseSettings(
-                p_mean=_P_MEAN,
+                p_mean=_DP_P_MEAN if private else _P_MEAN,
                 p_std=_P_STD,
                 cond_prob=float(self.cond_fraction),
                 uniform_frac=_UNIFORM_FRAC,
                 sigma_max=_TRAIN_SIGMA_MAX,
-                cat_weight=_CAT_WEIGHT,
+                cat_weight=_DP_CAT_WEIGHT if private else _CAT_WEIGHT,
             ),
         )
         log, self.denoiser_, report = train(model, X, gen, config, privacy)
@@ -406,6 +408,13 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
                 left = (1 - _POSTPROCESS_TIME_SHARE) * float(self.max_time)
                 left = max(left - (time.monotonic() - start), 0.0)
             self.student_ = self._distill(log.n_steps, len(X), gen, max_time=left)
+        if self.sampler == "auto":  # before the post-processors: they learn its rows
+            left = (
+                None if self.max_time is None else float(self.max_time) - (time.monotonic() - start)
+            )
+            self.sampler_, self.sampler_check_ = gate.fit_choice(
+                self, Z, rng, private=privacy is not None, time_left=left
+            )
         return report
 
     def _distill(
@@ -435,8 +444,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         return distill(self.denoiser_, config, generator, self.device_)
 
     # -- sample -----------------------------------------------------------------------------
-    def _generate(self, n: int, known, mask, rng) -> np.ndarray:
-        """Encoded rows: float64, except the distilled sampler's float32 (see ``_draw``)."""
+    def _generate(self, n: int, known, mask, rng, sampler: str | None = None) -> np.ndarray:
+        """Encoded rows: float64, except the distilled sampler's float32 (see ``_draw``);
+        ``sampler``: that of unconditional rows (default: :func:`.gate.in_use`)."""
+        sampler = sampler or gate.in_use(self)
         dim = self.layout_.dim
         if dim == 0:
             return np.zeros((n, 0))
@@ -444,14 +455,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         gen = torch_generator(rng, device)
         # bfloat16 for unconditional rows (measured); conditions and inpainting stay float32
         low = known is None and low_precision_fast(device)
-        if known is None and self.sampler == "distilled":
+        if known is None and sampler == "distilled":
             student = self._student().to(device)
-            out = np.empty((n, dim), dtype="float32")
-            for a in chunks(n, _DISTILL_CHUNK):  # each chunk's arrays stay in cache
-                m = min(_DISTILL_CHUNK, n - a)
-                X = one_step(student, m, _SIGMA_MAX, gen, device=device, low_precision=low)
-                out[a : a + m] = process.from_model(X, self.layout_, dtype="float32")
-            return out
+            return student_rows(student, n, _SIGMA_MAX, gen, device, low, _DISTILL_CHUNK)
         sigmas = schedule.karras_sigmas(self.n_steps, sigma_max=_SIGMA_MAX)
         if known is not None:
             known = torch.from_numpy(known)
@@ -462,7 +468,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             dim,
             sigmas,
             gen,
-            method="dpm" if known is None and self.sampler == "dpm" else "heun",
+            method="dpm" if known is None and sampler == "dpm" else "heun",
             known=known,
             mask=mask,
             churn=0.0 if known is None else _CHURN_CONDITIONAL,
@@ -486,7 +492,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         for the discriminator selection, scored in bfloat16 where native, handled in
         float32 (memory traffic is most of their cost) and only the kept rows made float64;
         everything else as for any model."""
-        if conditions is not None or self.sampler != "distilled":
+        if conditions is not None or gate.in_use(self) != "distilled":
             return super()._draw(n, conditions, rng)
         selection = self._postprocessor("discriminator")
         if selection is None:
@@ -509,6 +515,8 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         arrays = {} if self.denoiser_ is None else weight_arrays(self.denoiser_.network)
         student = getattr(self, "student_", None)
         state["student"] = student is not None
+        state["sampler"] = getattr(self, "sampler_", None)
+        state["sampler_check"] = getattr(self, "sampler_check_", {})
         if student is not None:
             arrays.update(weight_arrays(student.network, "student."))
         return state, arrays
@@ -528,6 +536,9 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
             student = self._build_denoiser(self.layout_.dim)
             load_weights(student.network, arrays, "student.")
             self.student_ = student.requires_grad_(False).eval()
+        # files written before sampler="auto": the choice is the parameter's
+        self.sampler_ = state.get("sampler") or gate.in_use(self)
+        self.sampler_check_ = dict(state.get("sampler_check") or {})
 
     @classmethod
     def _test_params(cls):

@@ -65,6 +65,7 @@ def run(args, results: dict) -> None:
         choice, info = gate.check(model, Z, np.random.default_rng(seed), rows=args.rows)
         row = {
             "dataset": args.dataset,
+            "fit": "final" if "final" in str(args.load) else "previous",
             "train_rows": len(train),
             "seed": seed,
             "choice": choice,
@@ -86,33 +87,37 @@ def render(results: dict) -> str:
         '## Diffusion: the sampler check of `sampler="auto"`, its spread over seeds and its cost'
         " (issue #26, bench_diffusion_gate.py)",
         "",
-        "The check (`tabgen/synthesizers/diffusion/gate.py`) run again on saved fits of the "
-        'previous defaults (`sampler="distilled"`, seed 0; its student is the one a '
-        '`sampler="auto"` fit trains): for the one-step student and for the teacher\'s '
+        "The check (`tabgen/synthesizers/diffusion/gate.py`) run again on saved fits "
+        "(`fit` column: `previous` = the previous defaults' fit, "
+        '`sampler="distilled"`, whose student is the one a `sampler="auto"` fit trains; '
+        "`final` = the merged defaults' fit of the final all-tables run, seed 0): for the "
+        "one-step student and for the teacher's "
         f"DPM-Solver++ (20 steps), {gate.CHECK_ROWS:,} training rows (decoded, featurised as "
         "the selection's discriminator sees them) train a row discriminator against as many "
         "of the sampler's rows after the category dependencies, which keeps one of 2 "
         "(student) or 4 (DPM-Solver++) candidates per row; a gradient-boosting classifier "
-        "with early stopping tells the kept rows from as many other training rows, AUC "
-        "cross-fitted over two halves (.5: indistinguishable). Seeds change the row subsets, "
+        "(250 rounds, no early stopping) tells the kept rows from as many other training "
+        "rows, AUC cross-fitted over two halves (.5: indistinguishable). Seeds change the "
+        "row subsets, "
         "the draws and the folds. The student is kept unless its AUC exceeds DPM-Solver++'s "
         f"by more than the margin ({gate.MARGIN}): Adult (where the student's pipeline is "
-        "the best there is) stays within it, california (where DPM-Solver++ is .30 better "
-        "in the issue's detection) is well above it. CPU seconds of the whole check, on a "
+        "the best there is) stays within it, the tables where DPM-Solver++ is .15-.37 better "
+        "in the issue's detection are well above it. CPU seconds of the whole check, on a "
         "busy machine (load in the table), one torch thread: "
         f"{machine.get('cpu', 'CPU')}, torch {machine.get('torch', '?')}; run "
         + ", ".join(sorted({r["date"] for r in results["runs"]}))
         + " UTC.",
         "",
-        "| dataset | train rows | seed | student AUC | DPM AUC | gap | choice | check CPU s "
-        "| load | command |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | fit | train rows | seed | student AUC | DPM AUC | gap | choice "
+        "| check CPU s | load | command |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     gaps: dict[str, list] = {}
     for r in results["runs"]:
-        gaps.setdefault(r["dataset"], []).append(r["gap"])
+        gaps.setdefault(f"{r['dataset']} ({r['fit']} fit)", []).append(r["gap"])
         lines.append(
-            f"| {r['dataset']} | {r['train_rows']} | {r['seed']} | {r['student_auc']:.3f} "
+            f"| {r['dataset']} | {r['fit']} | {r['train_rows']} | {r['seed']} "
+            f"| {r['student_auc']:.3f} "
             f"| {r['dpm_auc']:.3f} | {r['gap']:+.3f} | {r['choice']} | {r['cpu_s']:.1f} "
             f"| {r['load_1m']} | `{r['command']}` |"
         )

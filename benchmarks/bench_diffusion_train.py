@@ -304,9 +304,9 @@ DIAGNOSIS = (
     ("real_features_synthetic_conditional", "real rows, labels from the synth. classifier"),
     ("real_features_real_conditional", "real rows, labels from the real classifier"),
     ("real_classifier_on_synthetic_rows", "real classifier's AUC on the synth. rows"),
-    ("p_high_given_gain_over_5000_synthetic", "P(>50K | capital gain > 5000)"),
-    ("p_high_given_loss_synthetic", "P(>50K | capital loss > 0)"),
-    ("denoiser_classifier_auc", "the denoiser's own P(income | rest) AUC"),
+    ("p_high_given_gain_over_5000_synthetic", "P(>50K given capital gain > 5000)"),
+    ("p_high_given_loss_synthetic", "P(>50K given capital loss > 0)"),
+    ("denoiser_classifier_auc", "the denoiser's own P(income given the rest), AUC"),
     ("inpaint_categorical_accuracy", "inpainting: categorical accuracy"),
     ("inpaint_numeric_zrmse", "inpainting: numeric RMSE / sd"),
 )

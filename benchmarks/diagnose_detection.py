@@ -47,6 +47,16 @@ def auc(train, synth, columns, kinds, rows: int, folds: int) -> float:
     return round(float(result.scores["detection_gb_auc"]), 4)
 
 
+def equal_pairs(train, synth, columns, top: int = 12) -> dict:
+    """Share of rows on which two numeric columns hold the same non-zero value, in the
+    training and the synthetic rows, for the ``top`` pairs with the largest gap."""
+    out = {}
+    for a, b in itertools.combinations(columns, 2):
+        shares = [float(((d[a] == d[b]) & (d[a] != 0)).mean()) for d in (train, synth)]
+        out[f"{a} = {b}"] = [round(v, 4) for v in shares]
+    return dict(sorted(out.items(), key=lambda kv: -abs(kv[1][0] - kv[1][1]))[:top])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", required=True)
@@ -57,6 +67,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows a side")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-auc", action="store_true", help="only the equal pairs")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -71,20 +82,29 @@ def main(argv=None) -> None:
     synth = model.sample(len(train), random_state=args.seed + 1)
     columns = list(train.columns)
     c0 = time.process_time()
-    single = {c: auc(train, synth, [c], kinds, args.rows, args.folds) for c in columns}
-    worst = sorted(columns, key=single.get, reverse=True)[: args.top]
-    pairs = list(itertools.combinations(worst, 2))
-    pairs += [tuple(p.split(":")) for p in filter(None, args.pairs.split(";"))]
-    pair = {f"{a} x {b}": auc(train, synth, [a, b], kinds, args.rows, args.folds) for a, b in pairs}
+    numeric = [c for c in columns if c in meta["numerical"]]
     out = {
         "dataset": args.dataset,
         "model": str(args.load),
         "params": {k: v for k, v in model.get_params().items() if k in ("atoms", "sampler")},
-        "rows_a_side": min(args.rows, len(train)),
-        "folds": args.folds,
-        "all_columns": auc(train, synth, columns, kinds, args.rows, args.folds),
-        "single": dict(sorted(single.items(), key=lambda kv: -kv[1])),
-        "pairs": dict(sorted(pair.items(), key=lambda kv: -kv[1])),
+        "equal_pairs (train, synthetic)": equal_pairs(train, synth, numeric),
+    }
+    if not args.skip_auc:
+        single = {c: auc(train, synth, [c], kinds, args.rows, args.folds) for c in columns}
+        worst = sorted(columns, key=single.get, reverse=True)[: args.top]
+        pairs = list(itertools.combinations(worst, 2))
+        pairs += [tuple(p.split(":")) for p in filter(None, args.pairs.split(";"))]
+        pair = {
+            f"{a} x {b}": auc(train, synth, [a, b], kinds, args.rows, args.folds) for a, b in pairs
+        }
+        out |= {
+            "rows_a_side": min(args.rows, len(train)),
+            "folds": args.folds,
+            "all_columns": auc(train, synth, columns, kinds, args.rows, args.folds),
+            "single": dict(sorted(single.items(), key=lambda kv: -kv[1])),
+            "pairs": dict(sorted(pair.items(), key=lambda kv: -kv[1])),
+        }
+    out |= {
         "cpu_s": round(time.process_time() - c0, 1),
         "load_1m": round(os.getloadavg()[0], 1),
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -92,7 +112,7 @@ def main(argv=None) -> None:
         "machine": machine_info(),
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(json.dumps({k: out[k] for k in ("all_columns", "single", "pairs")}, indent=1))
+    print(json.dumps({k: v for k, v in out.items() if k != "machine"}, indent=1))
 
 
 if __name__ == "__main__":

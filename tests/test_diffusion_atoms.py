@@ -343,3 +343,15 @@ def test_an_auto_fit_samples_its_atoms_and_round_trips(auto_model, tmp_path):
     pd.testing.assert_frame_equal(
         loaded.sample(50, random_state=4), auto_model.sample(50, random_state=4)
     )
+
+
+def test_an_encoder_state_from_before_the_rule_restores_the_heavy_rule():
+    df = _columns(400)[["age"]]
+    enc = TableEncoder(numerical="mixed").fit(df, Schema.detect(df))
+    state = json.loads(json.dumps(enc.get_state()))
+    del state["encoders"][0]["params"]["rule"]
+    restored = TableEncoder.from_state(state)
+    assert restored.encoders_["age"].rule == "heavy"
+    assert restored.encoders_["age"].atoms_.tolist() == enc.encoders_["age"].atoms_.tolist()
+    Z = enc.transform(df)
+    pd.testing.assert_frame_equal(restored.inverse_transform(Z), enc.inverse_transform(Z))

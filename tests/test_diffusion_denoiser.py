@@ -85,10 +85,20 @@ def test_the_network_options_travel_with_the_model_file(tmp_path, monkeypatch):
     assert plain.denoiser_.network.periodic is None
 
 
-def test_a_private_fit_has_no_periodic_features(monkeypatch):
+def test_a_private_fit_keeps_its_own_training_settings(monkeypatch):
+    seen, config = [], estimator.TrainConfig  # the settings each fit trains with
+    monkeypatch.setattr(
+        estimator, "TrainConfig", lambda **kw: seen.append(kw["noise"]) or config(**kw)
+    )
     monkeypatch.setattr(estimator, "_N_PERIODIC", 3)
     df = make_mixed_frame(120)[["num", "cat"]]
     params = {**TINY, "epochs": 1, "batch_size": 40, "domain": {"num": (0.0, 100.0)}}
     model = DiffusionSynthesizer(epsilon=3.0, random_state=0, **params).fit(df)
     assert model.network_options_["n_periodic"] == 0
     assert model.denoiser_.network.periodic is None
+    plain = DiffusionSynthesizer(**{**TINY, "epochs": 1}, sampler="dpm", random_state=0).fit(df)
+    assert plain.denoiser_.network.freqs.shape[1] == 3
+    private, ordinary = seen
+    assert (private.p_mean, private.cat_weight) == (estimator._DP_P_MEAN, estimator._DP_CAT_WEIGHT)
+    assert (ordinary.p_mean, ordinary.cat_weight) == (estimator._P_MEAN, estimator._CAT_WEIGHT)
+    assert (private.p_mean, private.cat_weight) != (ordinary.p_mean, ordinary.cat_weight)

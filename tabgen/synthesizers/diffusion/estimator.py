@@ -42,8 +42,7 @@ _P_MEAN, _P_STD = -0.6, 1.2  # training noise levels: ln sigma ~ N(_P_MEAN, _P_S
 _UNIFORM_FRAC = 0.1  # ... except this fraction, log-uniform over the sampling range
 _TRAIN_SIGMA_MAX = 10.0  # top of the log-uniform training range
 _CAT_WEIGHT = 2.0  # weight of the discrete slots' cross-entropy against the squared error
-_EMBED_ALL = False  # the noise embedding enters every hidden layer (network.MLPDenoiser)
-_N_PERIODIC = 16  # periodic features per continuous slot (network.MLPDenoiser)
+_N_PERIODIC = 16  # periodic features per continuous slot (network.MLPDenoiser; not DP)
 # (the three above: benchmarks/RESULTS.md, diffusion_mle; DP-SGD keeps its measured settings)
 _DP_P_MEAN, _DP_CAT_WEIGHT = -1.2, 1.0
 _SIGMA_MAX = 80.0  # start of sampling, above the training range (choice: benchmarks/RESULTS.md)
@@ -313,8 +312,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     # -- fit --------------------------------------------------------------------------------
     def _build_denoiser(self, dim: int) -> process.MixedDenoiser:
         options = getattr(self, "network_options_", {})  # a model file's, or this fit's
-        continuous = self.layout_.continuous
-        network = MLPDenoiser(dim, self.hidden, self.n_layers, continuous=continuous, **options)
+        network = MLPDenoiser(dim, self.hidden, self.n_layers, self.layout_.continuous, **options)
         return process.MixedDenoiser(network, self.layout_, sigma_data=_SIGMA_DATA)
 
     def _dequantize_rng(self, rng):
@@ -364,11 +362,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         report of a DP run."""
         start = time.monotonic()
         self._start_training(process.Layout.from_spans(self.encoder_.spans, Z.shape[1]))
+        private = privacy is not None
+        self.network_options_ = {"n_periodic": 0 if private else _N_PERIODIC}  # Opacus: Linear
         if Z.shape[1] == 0:  # only constant / id columns: nothing to learn
             return None
-        private = privacy is not None
-        periodic = 0 if private else _N_PERIODIC  # Opacus: Linear layers only
-        self.network_options_ = {"embed_all": _EMBED_ALL, "n_periodic": periodic}
         self.sampler_, self.sampler_check_ = self.sampler, {}
         distilled = self.sampler in ("auto", "distilled")
         teacher_time = self.max_time
@@ -514,7 +511,7 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     # -- persistence ------------------------------------------------------------------------
     def _get_state(self):
         state = {"dim": self.layout_.dim, **self._training_state()}
-        state["network"] = dict(getattr(self, "network_options_", {}))
+        state["network"] = self.network_options_
         arrays = {} if self.denoiser_ is None else weight_arrays(self.denoiser_.network)
         student = getattr(self, "student_", None)
         state["student"] = student is not None

@@ -50,9 +50,6 @@ class MLPDenoiser(nn.Module):
         Width of the hidden layers.
     n_layers : int
         Number of residual hidden layers.
-    embed_all : bool
-        Add the noise-level embedding before every hidden layer's activation too (not only
-        the first): no extra parameters, one addition a layer.
     continuous : tuple of int
         The continuous slots, whose values also enter through periodic features.
     n_periodic : int
@@ -66,13 +63,11 @@ class MLPDenoiser(nn.Module):
         dim: int,
         hidden: int = 256,
         n_layers: int = 3,
-        embed_all: bool = False,
         continuous: tuple = (),
         n_periodic: int = 0,
     ):
         super().__init__()
         self.dim, self.hidden, self.n_layers = dim, hidden, n_layers
-        self.embed_all = embed_all
         self.proj = nn.Linear(2 * dim, hidden)
         self.embed = NoiseEmbedding(hidden)
         self.layers = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
@@ -107,10 +102,9 @@ class MLPDenoiser(nn.Module):
         return self._body(self._periodic(projected, values), c_noise)
 
     def _body(self, projected: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
-        e = self.embed(c_noise)
-        h = self.act(projected + e)
+        h = self.act(projected + self.embed(c_noise))
         for layer in self.layers:
-            h = h + self.act(layer(h) + e if self.embed_all else layer(h))
+            h = h + self.act(layer(h))
         return self.out(h)
 
 

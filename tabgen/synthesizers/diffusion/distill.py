@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tabgen._progress import chunks
 from tabgen.synthesizers.diffusion import process
 from tabgen.synthesizers.diffusion.sampler import solve
 
@@ -244,9 +245,9 @@ def draw_discrete(x: torch.Tensor, layout: process.Layout, generator) -> torch.T
 
 def student_rows(student, n: int, sigma_max: float, generator, device, low_precision, chunk):
     """``n`` encoded rows (float32) of ``student`` (:func:`one_step`), ``chunk`` rows at a
-    time so that each chunk's arrays stay in cache."""
+    time so that each chunk's arrays stay in cache (each advances an open progress bar)."""
     out = np.empty((n, student.layout.dim), dtype="float32")
-    for a in range(0, n, chunk):
+    for a in chunks(n, chunk):
         m = min(chunk, n - a)
         X = one_step(student, m, sigma_max, generator, device=device, low_precision=low_precision)
         out[a : a + m] = process.from_model(X, student.layout, dtype="float32")

@@ -367,6 +367,34 @@ def test_dp_with_public_rules_and_refusals():
         GaussianCopulaSynthesizer(constraints=PUBLIC, epsilon=1.0, domain={"b": (0, 30)}).fit(df)
 
 
+def test_rule_constants_narrow_the_dp_bounds():
+    from tabgen.privacy import PrivateDomain
+    from tabgen.schema import Schema
+
+    df = ruled_frame(400)
+    extra = [Inequality("x", ">=", 0), Inequality("b", "<=", 100), Inequality("share", "<", 5)]
+    rules = ConstraintSet([*PUBLIC, *extra])
+    rules.fit_transform(df, private=True)
+    # share: both sides from the Range (the looser < 5 does not widen it); x: a one-sided
+    # floor; b is rewritten (its gap to a) and gets none
+    assert rules.public_limits() == {"share": (0.0, 1.0), "x": (0.0, None)}
+    # a block of rows far above the range stands for a noisy bin that passes far away: the
+    # measured upper bound is stretched to it, and the rule's constant takes it back
+    wide = pd.DataFrame({"share": np.r_[np.linspace(0.01, 0.99, 400), np.full(300, 400.0)]})
+    for limits, high in ((None, 562.3), ({"share": (0.0, 1.0)}, 1.0)):
+        dom = PrivateDomain(None, limits).fit(
+            wide,
+            Schema.detect(wide),
+            epsilon_domain=1.0,
+            delta_domain=1e-6,
+            epsilon_marginals=1.0,
+            rng=np.random.default_rng(0),
+        )
+        low, up = dom.columns_["share"].bounds
+        assert up == pytest.approx(high, rel=1e-3)
+        assert low >= 0.0
+
+
 def test_given_mapping_and_combinations_are_checked_and_kept():
     df = ruled_frame()
     wrong = Determines("cat", "code", mapping={"p": 10, "q": 20, "r": 31})

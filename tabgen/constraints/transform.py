@@ -215,6 +215,32 @@ class ConstraintSet:
         """Original columns whose values the model sees transformed (or not at all)."""
         return [c for c in self.columns_ if any(c in s.writes for s in self.steps_)]
 
+    def public_limits(self) -> dict:
+        """``{column: (low, high)}``: the constant bounds that the rules state for columns the
+        model sees untransformed (``None`` for a side no rule bounds), e.g. ``{"share": (0,
+        1)}`` for ``Range(0, "share", 1)``. They are public knowledge: a DP fit narrows the
+        bounds it measures to them (:class:`~tabgen.privacy.domain.PrivateDomain`)."""
+        rewritten = set(self.transformed_columns)
+        limits: dict = {}
+        for rule in self.rules:
+            if isinstance(rule, Range):
+                parts = rule.parts()
+            elif isinstance(rule, Inequality):
+                parts = [rule]
+            else:
+                continue
+            for ineq in parts:
+                lo, hi = ineq.low, ineq.high
+                if _is_const(lo) and not _is_const(hi) and hi not in rewritten:
+                    old = limits.get(hi, (None, None))
+                    low = lo if old[0] is None else max(old[0], lo)
+                    limits[hi] = (float(low), old[1])
+                elif _is_const(hi) and not _is_const(lo) and lo not in rewritten:
+                    old = limits.get(lo, (None, None))
+                    high = hi if old[1] is None else min(old[1], hi)
+                    limits[lo] = (old[0], float(high))
+        return limits
+
     # -- transform --------------------------------------------------------------------------
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """The inner table of ``X`` (a copy)."""

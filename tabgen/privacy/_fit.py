@@ -155,7 +155,8 @@ def prepare_private(model, X, rng):
     epsilon = check_epsilon(model.epsilon)
     delta = resolve_delta(model.delta, len(X))
     schema = Schema.detect(X, overrides=schema_kinds(model.schema))
-    domain = PrivateDomain(model.domain)
+    rules = getattr(model, "constraints_", None)
+    domain = PrivateDomain(model.domain, rules.public_limits() if rules is not None else None)
     budget = split_budget(epsilon, delta, domain.plan(X, schema), model._dp_fraction)
     noise = _mechanisms.secret_rng()  # never derived from random_state (see secret_seed)
     domain.fit(

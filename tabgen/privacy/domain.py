@@ -175,6 +175,12 @@ class PrivateDomain:
         ``{column: (low, high)}`` for numeric columns, ``{column: [values]}`` for categorical
         and constant columns. Declared values are public: they cost no budget and are kept
         even when absent from the data.
+    limits : dict, optional
+        ``{column: (low or None, high or None)}``: public one- or two-sided limits of numeric
+        columns, the constant bounds stated by the constraints
+        (:meth:`~tabgen.constraints.ConstraintSet.public_limits`). Bounds measured with DP
+        are narrowed to them (post-processing: no budget), so that a noisy bin far outside
+        a rule's range cannot stretch the domain over values the rule forbids.
 
     Attributes
     ----------
@@ -199,8 +205,9 @@ class PrivateDomain:
     (0.5, 1e-06)
     """
 
-    def __init__(self, public: dict | None = None):
+    def __init__(self, public: dict | None = None, limits: dict | None = None):
         self.public = public
+        self.limits = limits
 
     # -- planning ---------------------------------------------------------------------------
     def _check_public(self, schema: Schema) -> dict:
@@ -338,7 +345,7 @@ class PrivateDomain:
             lo, hi = (float(v) for v in public[spec.name])
             out.sources["bounds"] = "public"
         else:
-            lo, hi = _dp_bounds(x, eps_d, rng)
+            lo, hi = _narrow(*_dp_bounds(x, eps_d, rng), (self.limits or {}).get(spec.name))
             out.sources["bounds"] = "dp"
         if spec.kind == "integer":
             lo, hi = float(np.ceil(lo)), float(np.floor(hi))
@@ -456,6 +463,27 @@ def _dp_bounds(x: np.ndarray, epsilon: float, rng) -> tuple[float, float]:
     if kept.size == 0:  # report noisy max: still DP, the bulk's most likely bin
         kept = np.array([int(np.argmax(noisy))])
     return float(COARSE_EDGES[kept[0]]), float(COARSE_EDGES[kept[-1] + 1])
+
+
+def _narrow(lo: float, hi: float, limits) -> tuple[float, float]:
+    """``[lo, hi]`` inside the public ``limits`` ``(low or None, high or None)``; a range
+    wholly outside them collapses onto the nearest limit.
+
+    Examples
+    --------
+    >>> _narrow(-316.2, 1.0, (0.0, 1.0)), _narrow(1.78, 10.0, (None, 1.0))
+    ((0.0, 1.0), (1.0, 1.0))
+    """
+    if limits is None:
+        return lo, hi
+    low, high = limits
+    if low is not None:
+        lo, hi = max(lo, low), max(hi, low)
+    if high is not None:
+        lo, hi = min(lo, high), min(hi, high)
+    if low is not None and high is not None and hi <= lo:
+        lo, hi = low, high
+    return float(lo), float(hi)
 
 
 def fine_edges(lo: float, hi: float, *, integer: bool, sub_bins: int = SUB_BINS) -> np.ndarray:

@@ -295,7 +295,9 @@ def test_dequantize_false_trains_on_interval_middles(monkeypatch):
     original = DiffusionSynthesizer._fit
     monkeypatch.setattr(DiffusionSynthesizer, "_fit", spy)
     for flag in (True, False):
-        model = DiffusionSynthesizer(dequantize=flag, epochs=1, hidden=8, n_layers=1, n_steps=2)
+        model = DiffusionSynthesizer(
+            dequantize=flag, atoms="interval", epochs=1, hidden=8, n_layers=1, n_steps=2
+        )
         model.fit(df)
     assert np.unique(seen[True][:, 0]).size == len(df)
     assert np.unique(seen[False][:, 0]).size == 5

@@ -231,8 +231,8 @@ def test_the_distilled_sampler_draws_the_atoms():
 
 
 def test_interval_atoms_keep_the_quantile_encoder():
-    model = DiffusionSynthesizer(random_state=0, **SMALL, sampler="dpm")
-    assert model.atoms == "interval"
+    assert DiffusionSynthesizer().atoms == "auto"
+    model = DiffusionSynthesizer(random_state=0, **SMALL, sampler="dpm", atoms="interval")
     assert isinstance(
         model._make_encoder().fit(_paired(50), Schema.detect(_paired(50))).encoders_["x"],
         QuantileNormalEncoder,

@@ -472,3 +472,20 @@ def test_a_postcode_in_a_rule_is_modelled_not_regenerated():
     fake = model.sample(200, random_state=0)
     assert set(fake["zip_code"]) <= set(zips)
     assert (fake["city"] == [f"c{int(z) % 5}" for z in fake["zip_code"]]).all()
+
+
+def test_a_phone_name_on_a_category_without_digits_is_a_feature():
+    n = 400
+    rng = np.random.default_rng(0)
+    phones = [f"+1 415 555 {i:04d}" for i in range(n)]
+    frame = pd.DataFrame(
+        {
+            "own_telephone": rng.choice(["yes", "none"], n),  # credit-g: has a phone or not
+            "card_type": rng.choice(["visa", "amex", "debit"], n),
+            # a real phone column with many placeholders stays PII
+            "phone": [p if i % 3 == 0 else "n/a" for i, p in enumerate(phones)],
+            "mobile": [f"x{i}" for i in range(n)],  # distinct, unreadable: the name wins
+            "ssn": rng.choice(["123-45-6789", "987-65-4321"], n),  # few, but with digits
+        }
+    )
+    assert detect_pii(frame) == {"phone": "phone", "mobile": "phone", "ssn": "ssn"}

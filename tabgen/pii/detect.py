@@ -9,8 +9,10 @@ import pandas as pd
 
 from tabgen.pii.names import _type_from_name
 from tabgen.pii.values import (
+    _DIGIT_TYPES,
     _STRONG,
     _are_postcodes,
+    _is_digitless_category,
     _is_flag,
     _is_text_dtype,
     _sample_values,
@@ -55,7 +57,9 @@ def detect_pii(
     leading ``num``/``n`` are properties of the value, not the value. A postcode name
     (``zip``, ``postal_code``) also needs postcode-like values: whole numbers of 3-10 digits
     or short codes of letters and digits (a ``zip`` column of fractions is a feature); plain
-    numbers are never postcodes by their values alone. ``city`` and ``country``
+    numbers are never postcodes by their values alone. A phone, card, IBAN or SSN name on a
+    category without digits (under 10 % of the values with four digits, under 10 % distinct:
+    credit-g's ``own_telephone`` of ``yes``/``none``) is a feature. ``city`` and ``country``
     are quasi-identifiers, not PII. Names matching :data:`tabgen.schema._ID_NAME` are keys.
 
     *By values* (text columns only): email, URL, IP, IBAN, Luhn-valid card and ``ddd-dd-dddd``
@@ -106,6 +110,8 @@ def detect_pii(
         by_name = _type_from_name(name)
         if by_name == "postcode" and not _are_postcodes(values, min_share):
             by_name = None  # "zip" holding fractions or small numbers: a feature
+        elif by_name in _DIGIT_TYPES and _is_digitless_category(values):
+            by_name = None  # "own_telephone" holding yes/none: a feature
         by_values = None
         if _is_text_dtype(col) and kind not in ("numerical", "integer"):
             by_values = _type_from_values(values, min_share)

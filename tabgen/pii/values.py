@@ -163,6 +163,24 @@ def _as_text(v) -> str:
     return str(v)
 
 
+#: The types whose values are made of digits (a phone number, a card, an IBAN, an SSN).
+_DIGIT_TYPES = frozenset({"phone", "card", "iban", "ssn"})
+_DIGIT = re.compile(r"\d")
+
+
+def _is_digitless_category(values: list, min_digits: int = 4, share: float = 0.1) -> bool:
+    """Whether a column *named* as a phone number, card, IBAN or SSN is a category instead:
+    fewer than ``share`` of its values with ``min_digits`` digits, and fewer distinct values
+    than ``share`` of them (credit-g's ``own_telephone`` holds ``"yes"`` and ``"none"``). The
+    bars are low so that a real phone column with many placeholders (``"n/a"``), or one of
+    unreadable but distinct values, stays PII."""
+    if not values:
+        return False
+    texts = [_as_text(v) for v in values]
+    digits = sum(len(_DIGIT.findall(t)) >= min_digits for t in texts)
+    return digits < share * len(texts) and len(set(texts)) < share * len(texts)
+
+
 def _are_postcodes(values: list, min_share: float) -> bool:
     """Whether the values of a column *named* as a postcode (``zip``) can be postcodes: whole
     numbers of 3 to 10 digits (ZIP codes stored as numbers lose their leading zeros) or short

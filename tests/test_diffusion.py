@@ -398,17 +398,20 @@ def test_default_epochs_aim_at_a_number_of_steps(monkeypatch):
 
     monkeypatch.setattr(estimator, "low_precision_fast", lambda device: False)  # float32
     model = DiffusionSynthesizer()  # batch_size 1024
-    assert model._n_epochs(4_000) == 2667  # 3 steps per epoch: 8,000 steps
+    assert model._n_epochs(10_000) == 889  # 9 steps per epoch: 8,000 steps
     assert model._n_epochs(32_561) == 300  # 31 steps per epoch: at least 300 epochs
-    assert model._n_epochs(20) == 8000  # one step per epoch
-    assert model._n_epochs(1) == 8000
+    assert model._n_epochs(4_000) == 1200  # 3 steps per epoch, at most 1,200 passes
+    assert model._n_epochs(20) == 1200  # one step per epoch
+    assert model._n_epochs(1) == 1200
     assert DiffusionSynthesizer(batch_size=1)._n_epochs(10) == 800
     assert DiffusionSynthesizer(epochs=7)._n_epochs(4_000) == 7
+    assert DiffusionSynthesizer(epochs=5_000)._n_epochs(20) == 5_000  # a setting is kept
     # where the denoiser trains in bfloat16: 1.5 times the steps (the saved time)
     monkeypatch.setattr(estimator, "low_precision_fast", lambda device: True)
-    assert model._n_epochs(4_000) == 4000  # 12,000 steps
+    assert model._n_epochs(20_000) == 632  # 19 steps per epoch: 12,000 steps
     assert model._n_epochs(32_561) == 450
-    assert model._n_epochs(20) == 10_000  # the highest bound stays
+    assert model._n_epochs(11_097) == 1200  # shoppers: 10 steps per epoch
+    assert model._n_epochs(20) == 1200  # the highest bound stays
     assert DiffusionSynthesizer(epsilon=1.0)._n_epochs(4_000) == 300  # DP: float32
 
 
@@ -422,3 +425,27 @@ def test_fit_resolves_default_epochs_from_the_table_size(monkeypatch):
     model.fit(make_mixed_frame(40))  # one step per epoch
     assert model.n_epochs_ == 12
     assert len(model.loss_history_) == 12
+
+
+def test_the_imputer_keeps_the_step_target_and_the_interval_atoms(monkeypatch):
+    from tabgen.pipelines import SyntheticImputer
+    from tabgen.synthesizers.diffusion import estimator
+
+    monkeypatch.setattr(estimator, "low_precision_fast", lambda device: False)  # float32
+    assert DiffusionSynthesizer()._n_epochs(400) == 1200  # sampled rows: bounded passes
+    own = DiffusionSynthesizer()._imputation_params(400)
+    assert own == {"epochs": 8000, "atoms": "interval"}  # 8,000 steps
+    assert DiffusionSynthesizer(epochs=3, atoms="mixed")._imputation_params(400) == {}
+    assert DiffusionSynthesizer(epsilon=1.0)._imputation_params(400) == {"atoms": "interval"}
+    df = make_mixed_frame(60)
+    df.loc[::7, "num"] = np.nan
+    small = {"hidden": 8, "n_layers": 1, "n_steps": 2, "batch_size": 1024}
+    monkeypatch.setattr(estimator, "_TARGET_STEPS", 5)
+    monkeypatch.setattr(estimator, "_EPOCH_RANGE", (1, 2))
+    assert DiffusionSynthesizer(**small)._n_epochs(len(df)) == 2
+    imp = SyntheticImputer(synthesizer=DiffusionSynthesizer(**small), random_state=0).fit(df)
+    assert imp.synthesizer_.n_epochs_ == 5  # one step per epoch, above the bound of 2
+    assert imp.synthesizer_.atoms == "interval"
+    given = DiffusionSynthesizer(epochs=3, atoms="mixed", **small)
+    fitted = SyntheticImputer(synthesizer=given, random_state=0).fit(df).synthesizer_
+    assert (fitted.n_epochs_, fitted.atoms) == (3, "mixed")

@@ -71,7 +71,10 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         ``synthesizer`` when one is given (``preset`` and ``synthesizer`` exclude each other).
     synthesizer : BaseSynthesizer, optional
         Unfitted tabgen synthesizer that supports inpainting (conditions on any set of
-        observed cells, natively): the copula, diffusion and VAE models. Cloned.
+        observed cells, natively): the copula, diffusion and VAE models. Cloned. A
+        ``DiffusionSynthesizer`` left at its default ``epochs`` and ``atoms="auto"`` is fitted
+        with the full step target on a small table and the interval encoding of numbers
+        (its defaults for released rows bound the passes and make spikes categories).
     schema : dict, optional
         ``{column: kind}`` overrides of the detected column kinds (e.g. integer codes that
         are categories), as the synthesizers' ``schema``; passed to the preset's model.
@@ -196,6 +199,10 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
                 )
         if base is not None:
             self.synthesizer_ = clone(base).set_params(random_state=int(rng.integers(0, 2**31 - 1)))
+            # diffusion's defaults made for released rows (bounded passes over a small table,
+            # numeric atoms as categories) give way to the ones that fill cells better
+            own = getattr(self.synthesizer_, "_imputation_params", lambda n: {})(len(frame))
+            self.synthesizer_.set_params(**own)
             pass_verbose(self.synthesizer_, self.verbose)
             self.synthesizer_.fit(frame)
             if self.method_ == "generative":

@@ -230,15 +230,18 @@ class ConstraintSet:
             else:
                 continue
             for ineq in parts:
-                lo, hi = ineq.low, ineq.high
-                if _is_const(lo) and not _is_const(hi) and hi not in rewritten:
-                    old = limits.get(hi, (None, None))
-                    low = lo if old[0] is None else max(old[0], lo)
-                    limits[hi] = (float(low), old[1])
-                elif _is_const(hi) and not _is_const(lo) and lo not in rewritten:
-                    old = limits.get(lo, (None, None))
-                    high = hi if old[1] is None else min(old[1], hi)
-                    limits[lo] = (old[0], float(high))
+                if _is_const(ineq.low) == _is_const(ineq.high):
+                    continue  # two columns: a gap, not a bound
+                # side 0: a constant floor of the high column; side 1: a ceiling of the low
+                side, col, const = (
+                    (0, ineq.high, ineq.low) if _is_const(ineq.low) else (1, ineq.low, ineq.high)
+                )
+                if col in rewritten:
+                    continue
+                pair = list(limits.get(col, (None, None)))
+                tighter = max if side == 0 else min
+                pair[side] = float(const if pair[side] is None else tighter(pair[side], const))
+                limits[col] = tuple(pair)
         return limits
 
     # -- transform --------------------------------------------------------------------------

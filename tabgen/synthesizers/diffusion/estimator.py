@@ -34,7 +34,7 @@ _SIGMA_DATA = 1.0
 #: (the upper one bounds the passes over a small table: more copy its rows).
 _TARGET_STEPS = 8_000
 _EPOCH_RANGE = (300, 1_200)
-#: The upper bound where no row is released (the imputer's model: see _imputation_epochs).
+#: The upper bound where no row is released (the imputer's model: see _imputation_params).
 _UNRELEASED_MAX_EPOCHS = 10_000
 #: bfloat16 training (about 2x float32's steps/s): the saved time buys 1.5x the default steps
 _LOW_PRECISION_STEPS = 1.5

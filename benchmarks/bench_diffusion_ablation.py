@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tabgen
 from benchmarks._common import RESULTS, load_dataset, machine_info
 from tabgen.metrics import detection, fidelity, privacy
+from tabgen.metrics.utility import utility
 from tabgen.synthesizers.diffusion import gate
 
 MODELS = {
@@ -58,9 +59,14 @@ MODELS = {
 }
 
 
-def score(train, test, synth, kinds, det_rows: int, folds: int, seed: int = 0) -> dict:
-    """Detection (gb), shape, trend, DCR share and MIA AUC of ``synth``."""
+def score(train, test, synth, kinds, det_rows: int, folds: int, seed: int = 0, target=None) -> dict:
+    """Detection (gb), shape, trend, DCR share and MIA AUC of ``synth``; with ``target``
+    (a classification table's) also the MLE ROC-AUC on the test rows (run.py's protocol:
+    scikit-learn's gradient boosting, default settings, trained on ``synth``)."""
     out = {}
+    if target is not None:
+        mle = utility(None, synth, test, target, metadata=kinds, random_state=seed)
+        out["mle"] = mle.scores["utility_synthetic"]
     det = detection(
         train,
         synth,
@@ -164,7 +170,8 @@ def main(argv=None) -> None:
         "--variants",
         default="default",
         help="';'-separated post-processor lists ('default', 'none', 'a,b') with an optional "
-        "'@sampler:steps', '@other' (diffusion: the sampler its fit's check did not keep) or "
+        "'@sampler:steps', '@other' (diffusion: the sampler its fit's check did not keep), "
+        "'@trees=0' / '@trees=1' (the selection refitted without / with its boosted trees) or "
         "'@draws=K' suffix",
     )
     parser.add_argument(
@@ -183,6 +190,18 @@ def main(argv=None) -> None:
         "--atom-columns",
         default=None,
         help="atoms='mixed': only these columns (comma-separated) keep their atoms",
+    )
+    parser.add_argument(
+        "--mle", action="store_true", help="also the MLE ROC-AUC (classification tables)"
+    )
+    parser.add_argument(
+        "--consts", default="{}", help="constants of diffusion/estimator.py to override (JSON)"
+    )
+    parser.add_argument(
+        "--min-tree-rows",
+        type=int,
+        default=None,
+        help="fewest training rows for the selection's trees (module default)",
     )
     parser.add_argument("--det-rows", type=int, default=10_000)
     parser.add_argument("--folds", type=int, default=5)
@@ -207,6 +226,16 @@ def main(argv=None) -> None:
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
+    from tabgen.synthesizers.diffusion import estimator
+
+    for name, value in json.loads(args.consts).items():
+        if not hasattr(estimator, name):
+            raise ValueError(f"diffusion/estimator.py has no constant {name!r}")
+        setattr(estimator, name, value)
+    if args.min_tree_rows is not None:
+        from tabgen.synthesizers.postprocess import selection
+
+        selection.MIN_TREE_ROWS = args.min_tree_rows
     atom_settings = set_atom_defaults(args.atom_share, args.atom_cap, args.atom_spike)
     if args.atom_columns is not None:
         atom_settings.update(restrict_atoms(list(filter(None, args.atom_columns.split(",")))))
@@ -231,16 +260,20 @@ def main(argv=None) -> None:
         names, _, sampling = variant.partition("@")
         draws, post_cpu = None, None  # None: the model's own count of candidates
         model.set_params(**sampling_params)
+        model.__dict__.pop("_selection_trees", None)  # the class's own (trees=0 below)
         for part in filter(None, sampling.split("@")):
             if part.startswith("draws="):
                 draws = int(part.split("=")[1])
+            elif part.startswith("trees="):  # the selection's second stage, refitted
+                model._selection_trees = part == "trees=1"
+                names = f"{names}@{part}"
             elif part == "other":  # the unconditional sampler the fit's check did not keep
                 model.set_params(sampler=other_sampler(model))
             else:
                 sampler, steps = part.split(":")
                 model.set_params(sampler=sampler, n_steps=int(steps))
         if names != "default" and names != fitted_names:
-            chosen = [] if names == "none" else names.split(",")
+            chosen = [] if names == "none" else names.partition("@")[0].split(",")
             c0 = time.process_time()
             refit_postprocessors(model, train, chosen, args.seed + 7)
             post_cpu = round(time.process_time() - c0, 1)
@@ -277,7 +310,8 @@ def main(argv=None) -> None:
         if hasattr(model, "sampler_"):  # the diffusion model's sampler and its check
             row["sampler"] = gate.in_use(model)
             row["sampler_check"] = getattr(model, "sampler_check_", {})
-        row.update(score(train, test, synth, kinds, args.det_rows, args.folds))
+        target = meta["target"] if args.mle and meta["task"] != "regression" else None
+        row.update(score(train, test, synth, kinds, args.det_rows, args.folds, target=target))
         print(json.dumps(row), flush=True)
         results["runs"].append(row)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
@@ -295,7 +329,7 @@ COLUMNS = (
 
 
 #: Shown only where some run has them (older JSON files predate them).
-OPTIONAL_COLUMNS = (("atom_gap", "atom gap"),)
+OPTIONAL_COLUMNS = (("atom_gap", "atom gap"), ("mle", "MLE AUC"))
 TITLE = "Diffusion at the frontier: ablation (issue #26, bench_diffusion_ablation.py)"
 
 

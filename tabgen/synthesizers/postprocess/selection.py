@@ -15,6 +15,10 @@ The discriminator sees each row as it is returned to the user (after snapping an
 categorical dependencies): numbers as their rank among the training values (the 101 stored
 quantiles) plus a missing flag; categories one-hot (the 99 most frequent levels of a wide
 column, the rest pooled). It is a small MLP, trained with early stopping on held-out rows.
+A model that asks for it (``_selection_trees``: the diffusion model) gets a second stage on
+tables of ``MIN_TREE_ROWS`` rows or more: boosted trees on the same features, fitted between
+the training rows and the rows this selection returns with the MLP alone, whose log-odds are
+added to the MLP's (:mod:`tabgen.synthesizers.postprocess.trees`).
 
 :class:`DiscriminatorSelection` is this step as a post-processor of
 :mod:`tabgen.synthesizers.postprocess` (any model can declare it; the GAN does by default).
@@ -47,6 +51,9 @@ DRAWS = 4
 CHUNK = 50_000
 #: Rows the discriminator scores per forward pass (bounded memory, cache-sized layers).
 SCORE_ROWS = 16_384
+#: Fewer training rows than this: no second stage of boosted trees (models that ask for it).
+MIN_TREE_ROWS = 1_000
+_TREES_PREFIX = "discriminator.trees."
 
 
 class RowFeatures:
@@ -217,10 +224,11 @@ class DiscriminatorSelection:
 
     name = "discriminator"
 
-    def __init__(self, model=None, features=None, info=None):
+    def __init__(self, model=None, features=None, info=None, trees=None):
         self.model = model
         self.features = features
         self.info = dict(info or {})
+        self.trees = trees  # the second stage (trees.BoostedTrees), or None
 
     def fit(self, real: pd.DataFrame, model, rng) -> DiscriminatorSelection | None:
         """Train on ``real`` (the training rows) against rows of ``model``; ``None`` when the
@@ -243,14 +251,33 @@ class DiscriminatorSelection:
                 len(real),
                 len(fake),
             )
+        X_real = self.features.transform(real)
         self.model, self.info = train_discriminator(
-            self.features.transform(real),
-            self.features.transform(fake),
-            torch_generator(rng, "cpu"),
+            X_real, self.features.transform(fake), torch_generator(rng, "cpu")
         )
         if getattr(model, "verbose", False):
             logger.info("row discriminator: %s", self.info)
+        if getattr(model, "_selection_trees", False) and len(real) >= MIN_TREE_ROWS:
+            self._fit_trees(X_real, model, rng)
         return self
+
+    def _fit_trees(self, X_real: np.ndarray, model, rng) -> None:
+        """The second stage (:mod:`.trees`): boosted trees between the training rows and the
+        model's rows as this selection returns them (the MLP's odds alone)."""
+        from tabgen.synthesizers.postprocess.trees import BoostedTrees
+
+        steps = model.postprocessors_
+        steps.append(self)  # drawn as sample() draws: the model's candidates and sampler
+        try:
+            kept = model._sample_rows(len(X_real), None, rng, id_offset=0)
+        finally:
+            steps.remove(self)
+        seed = int(rng.integers(0, 2**31 - 1))
+        self.trees = BoostedTrees.fit(X_real, self.features.transform(kept), seed)
+        if self.trees is not None:
+            self.info["trees"] = self.trees.n_trees
+            if getattr(model, "verbose", False):
+                logger.info("selection trees: %d (depth %d)", self.trees.n_trees, self.trees.depth)
 
     def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
         return frame  # selection happens while drawing (see draw)
@@ -270,6 +297,8 @@ class DiscriminatorSelection:
         with torch.no_grad():
             for a in range(0, len(X), SCORE_ROWS):
                 out[a : a + SCORE_ROWS] = forward(torch.from_numpy(X[a : a + SCORE_ROWS]))
+        if self.trees is not None:  # the second stage's log-odds (float64 on every path)
+            out += self.trees.decision(X)
         return out
 
     def _forward_low(self, x: torch.Tensor) -> torch.Tensor:
@@ -350,7 +379,11 @@ class DiscriminatorSelection:
         state = {"features": self.features.get_state(), "info": self.info}
         from tabgen.nn import weight_arrays
 
-        return state, weight_arrays(self.model, "discriminator.")
+        arrays = weight_arrays(self.model, "discriminator.")
+        if self.trees is not None:
+            state["trees"], extra = self.trees.get_state(_TREES_PREFIX)
+            arrays.update(extra)
+        return state, arrays
 
     @classmethod
     def from_state(cls, state: dict, arrays: dict) -> DiscriminatorSelection:
@@ -358,7 +391,13 @@ class DiscriminatorSelection:
 
         features = RowFeatures.from_state(state["features"])
         model = build_module(lambda: RowDiscriminator(features.width))
-        return cls(load_weights(model, arrays, "discriminator."), features, state["info"])
+        weights = {k: v for k, v in arrays.items() if not k.startswith(_TREES_PREFIX)}
+        trees = None
+        if state.get("trees") is not None:  # files before the second stage have none
+            from tabgen.synthesizers.postprocess.trees import BoostedTrees
+
+            trees = BoostedTrees.from_state(state["trees"], arrays, _TREES_PREFIX, features.width)
+        return cls(load_weights(model, weights, "discriminator."), features, state["info"], trees)
 
 
 def numeric_quantiles(frame: pd.DataFrame, schema) -> dict:

@@ -434,8 +434,10 @@ def test_the_imputer_keeps_the_step_target_and_the_interval_atoms(monkeypatch):
     monkeypatch.setattr(estimator, "low_precision_fast", lambda device: False)  # float32
     assert DiffusionSynthesizer()._n_epochs(400) == 1200  # sampled rows: bounded passes
     own = DiffusionSynthesizer()._imputation_params(400)
-    assert own == {"epochs": 8000, "atoms": "interval"}  # 8,000 steps
-    assert DiffusionSynthesizer(epochs=3, atoms="mixed")._imputation_params(400) == {}
+    # 8,000 steps; no candidate selection (inpainting never selects)
+    assert own == {"epochs": 8000, "atoms": "interval", "postprocess": ("dependencies",)}
+    given = DiffusionSynthesizer(epochs=3, atoms="mixed", postprocess=("selection",))
+    assert given._imputation_params(400) == {}
     assert DiffusionSynthesizer(epsilon=1.0)._imputation_params(400) == {"atoms": "interval"}
     df = make_mixed_frame(60)
     df.loc[::7, "num"] = np.nan
@@ -446,6 +448,7 @@ def test_the_imputer_keeps_the_step_target_and_the_interval_atoms(monkeypatch):
     imp = SyntheticImputer(synthesizer=DiffusionSynthesizer(**small), random_state=0).fit(df)
     assert imp.synthesizer_.n_epochs_ == 5  # one step per epoch, above the bound of 2
     assert imp.synthesizer_.atoms == "interval"
+    assert imp.synthesizer_._postprocessor("discriminator") is None
     given = DiffusionSynthesizer(epochs=3, atoms="mixed", **small)
     fitted = SyntheticImputer(synthesizer=given, random_state=0).fit(df).synthesizer_
     assert (fitted.n_epochs_, fitted.atoms) == (3, "mixed")

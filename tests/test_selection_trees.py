@@ -113,3 +113,18 @@ def test_no_trees_on_small_tables_or_for_models_that_do_not_ask():
     ).fit(_table(selection.MIN_TREE_ROWS))
     step = vae._postprocessor("discriminator")
     assert step is not None and step.trees is None and "trees" not in step.info
+
+
+def test_trees_score_unconditional_candidates_only(monkeypatch):
+    model = _diffusion(sampler="dpm").fit(_table(selection.MIN_TREE_ROWS))
+    trees = model._postprocessor("discriminator").trees
+
+    def refuse(X):
+        raise RuntimeError("trees used")
+
+    monkeypatch.setattr(trees, "decision", refuse)
+    with pytest.raises(RuntimeError, match="trees used"):
+        model.sample(50, random_state=1)
+    # conditioned candidates are picked by the MLP's ratio alone
+    rows = model.sample(50, conditions={"kind": "b"}, random_state=1)
+    assert (rows["kind"] == "b").all()

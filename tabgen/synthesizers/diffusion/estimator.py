@@ -26,6 +26,7 @@ from tabgen.synthesizers.diffusion.presets import PRESETS
 from tabgen.synthesizers.diffusion.sampler import solve
 from tabgen.synthesizers.diffusion.slots import condition_slots
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
+from tabgen.synthesizers.postprocess import check_postprocess
 
 logger = logging.getLogger("tabgen")
 
@@ -370,12 +371,16 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         target without the bound on passes, which is there to keep sampled rows from copying
         training rows (an imputer releases no sampled row, and more steps fill a small
         table's cells better); with ``atoms="auto"``, the interval encoding, which fills
-        numbers closer to the truth (``impute_atoms_*`` in ``benchmarks/RESULTS.md``)."""
+        numbers closer to the truth (``impute_atoms_*`` in ``benchmarks/RESULTS.md``); with
+        the default ``postprocess``, no candidate selection (inpainting never selects: its
+        discriminator and trees would only cost fit time; the filled cells are the same)."""
         out = {}
         if self.epochs is None and self.epsilon is None:
             steps, (low, _), _ = self._epoch_defaults()
             bounds = (low, _UNRELEASED_MAX_EPOCHS)
             out["epochs"] = epochs_for_steps(n_rows, self.batch_size, steps, bounds)
+        if self.epsilon is None and check_postprocess(self.postprocess) is None:
+            out["postprocess"] = tuple(p for p in self.default_postprocessors if p != "selection")
         if self.atoms == "auto":
             out["atoms"] = "interval"
         return out

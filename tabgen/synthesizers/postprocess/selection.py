@@ -282,22 +282,23 @@ class DiscriminatorSelection:
     def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
         return frame  # selection happens while drawing (see draw)
 
-    def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """Logit of "real" of each decoded row (float64)."""
-        return self.logits(self.features.transform(frame))
+    def score(self, frame: pd.DataFrame, trees: bool = True) -> np.ndarray:
+        """Logit of "real" of each decoded row (float64; ``trees=False``: the MLP's alone)."""
+        return self.logits(self.features.transform(frame), trees=trees)
 
-    def logits(self, X: np.ndarray, low_precision: bool = False) -> np.ndarray:
+    def logits(self, X: np.ndarray, low_precision: bool = False, trees: bool = True) -> np.ndarray:
         """Logit of "real" of each featurised row (float64), in slices of bounded memory.
 
         ``low_precision``: the hidden layers in bfloat16 (float32 accumulation), the last
-        one in float32 (for processors that multiply bfloat16 natively).
+        one in float32 (for processors that multiply bfloat16 natively). ``trees``: with
+        the second stage's log-odds where there is one.
         """
         out = np.empty(len(X), dtype="float64")
         forward = self._forward_low if low_precision else self.model
         with torch.no_grad():
             for a in range(0, len(X), SCORE_ROWS):
                 out[a : a + SCORE_ROWS] = forward(torch.from_numpy(X[a : a + SCORE_ROWS]))
-        if self.trees is not None:  # the second stage's log-odds (float64 on every path)
+        if trees and self.trees is not None:  # the second stage's log-odds (float64)
             out += self.trees.decision(X)
         return out
 
@@ -371,7 +372,8 @@ class DiscriminatorSelection:
                 cond = conditions.take(np.tile(np.arange(a, a + m), draws))
                 Z = model._sample(draws * m, cond, rng)
                 frame = model._after_decode(model._decode(Z, 0), cond.frame)
-                logits = self.score(frame)
+                # the MLP's ratio alone: the trees learnt what unconditional rows lack
+                logits = self.score(frame, trees=False)
             parts.append(Z[pick_per_row(logits, draws, rng.random(m))])
         return np.concatenate(parts)
 

@@ -82,9 +82,10 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     pick among a few such draws (two from the student, four from a solver) by a row
     discriminator's density ratio (post-processor ``"selection"``, fitted after training and the
     check; ``postprocess`` switches it off), which makes the rows much harder to tell from real
-    ones. On tables of 1,000 rows or more the ratio has two stages: the MLP discriminator's,
-    and boosted trees fitted between the training rows and the rows the MLP's selection
-    returns (:mod:`~tabgen.synthesizers.postprocess.trees`; a few CPU seconds at fit time).
+    ones. On tables of 1,000 rows or more the ratio of unconditional candidates has two
+    stages: the MLP discriminator's, and boosted trees fitted between the training rows and
+    the rows the MLP's selection returns (:mod:`~tabgen.synthesizers.postprocess.trees`; a
+    few CPU seconds at fit time; conditioned candidates are picked by the MLP alone).
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512 BF16,
     AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32 weights, not

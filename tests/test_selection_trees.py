@@ -64,6 +64,20 @@ def test_state_round_trip_and_damaged_arrays_are_refused():
         BoostedTrees.from_state(state, arrays, "t.", width=2)
     with pytest.raises(ModelFileError, match="lack"):
         BoostedTrees.from_state(state, {k: v for k, v in arrays.items() if k != "t.roots"}, "t.", 4)
+    with pytest.raises(ModelFileError, match="shape"):
+        BoostedTrees.from_state(state, {**arrays, "t.value": arrays["t.value"][:, None]}, "t.", 4)
+    with pytest.raises(ModelFileError, match="shape"):  # indices stored as floats
+        BoostedTrees.from_state(state, {**arrays, "t.left": arrays["t.left"] * 1.0}, "t.", 4)
+    nan = arrays["t.value"].copy()
+    nan[-1] = np.nan
+    with pytest.raises(ModelFileError, match="damaged"):
+        BoostedTrees.from_state(state, {**arrays, "t.value": nan}, "t.", 4)
+    assert trees.depth >= 2
+    with pytest.raises(ModelFileError, match="deeper"):  # would cut every tree short
+        BoostedTrees.from_state({**state, "depth": 1}, arrays, "t.", 4)
+    for depth in (True, -1, 65, 2.0):
+        with pytest.raises(ModelFileError, match="depth"):
+            BoostedTrees.from_state({**state, "depth": depth}, arrays, "t.", 4)
 
 
 def _table(n, seed=0):
@@ -128,3 +142,47 @@ def test_trees_score_unconditional_candidates_only(monkeypatch):
     # conditioned candidates are picked by the MLP's ratio alone
     rows = model.sample(50, conditions={"kind": "b"}, random_state=1)
     assert (rows["kind"] == "b").all()
+
+
+def test_wide_tables_fit_the_trees_on_fewer_rows(monkeypatch):
+    seen = []
+    fit = BoostedTrees.fit.__func__
+
+    def spy(cls, real, fake, seed):
+        seen.append((len(real), len(fake)))
+        return fit(cls, real, fake, seed)
+
+    monkeypatch.setattr(BoostedTrees, "fit", classmethod(spy))
+    n = selection.MIN_TREE_ROWS + 300
+    model = _diffusion().fit(_table(n))
+    width = model._postprocessor("discriminator").features.width
+    assert seen == [(n, n)]  # the whole table within the budget
+    rows = selection.MIN_TREE_ROWS + 100
+    monkeypatch.setattr(selection, "MAX_TREE_CELLS", 2 * width * rows)
+    model = _diffusion().fit(_table(n))
+    assert seen[-1] == (rows, rows) and model._postprocessor("discriminator").trees is not None
+    # so wide that fewer rows than MIN_TREE_ROWS would remain: the MLP alone
+    monkeypatch.setattr(selection, "MAX_TREE_CELLS", 2 * width * (selection.MIN_TREE_ROWS - 1))
+    model = _diffusion().fit(_table(n))
+    assert len(seen) == 2 and model._postprocessor("discriminator").trees is None
+
+
+def test_no_trees_where_none_beats_the_held_out_loss_of_no_tree():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    nones = 0
+    for seed in range(4):  # two sides of one distribution: whatever trees learn is noise
+        same = np.random.default_rng(seed).uniform(-1, 1, (3000, 4)).astype("float32")
+        trees = BoostedTrees.fit(same[:1500], same[1500:], seed=0)
+        model = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.2, max_depth=6, max_leaf_nodes=31,
+            early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, random_state=0,
+        )  # fmt: skip
+        y = np.r_[np.ones(1500), np.zeros(1500)]
+        model.fit(same, y, sample_weight=np.ones(3000))
+        no_gain = int(np.argmax(model.validation_score_)) == 0
+        assert (trees is None) == no_gain
+        if not no_gain:  # otherwise every round is kept, as scikit-learn's early stopping
+            assert trees.n_trees == model.n_iter_
+        nones += no_gain
+    assert nones >= 1

@@ -74,7 +74,9 @@ class SyntheticImputer(TransformerMixin, BaseEstimator):
         observed cells, natively): the copula, diffusion and VAE models. Cloned. A
         ``DiffusionSynthesizer`` left at its default ``epochs`` and ``atoms="auto"`` is fitted
         with the full step target on a small table and the interval encoding of numbers
-        (its defaults for released rows bound the passes and make spikes categories).
+        (its defaults for released rows bound the passes and make spikes categories); left
+        at ``postprocess="default"``, it fits no candidate selection (inpainting never
+        selects: the filled cells are the same, the fit shorter).
     schema : dict, optional
         ``{column: kind}`` overrides of the detected column kinds (e.g. integer codes that
         are categories), as the synthesizers' ``schema``; passed to the preset's model.

@@ -84,15 +84,19 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     check; ``postprocess`` switches it off), which makes the rows much harder to tell from real
     ones. On tables of 1,000 rows or more the ratio of unconditional candidates has two
     stages: the MLP discriminator's, and boosted trees fitted between the training rows and
-    the rows the MLP's selection returns (:mod:`~tabgen.synthesizers.postprocess.trees`; a
-    few CPU seconds at fit time; conditioned candidates are picked by the MLP alone).
+    the rows the MLP's selection returns (:mod:`~tabgen.synthesizers.postprocess.trees`;
+    conditioned candidates are picked by the MLP alone). They cost seconds to tens of CPU
+    seconds at fit time (Adult 3, default 31 where the check keeps DPM-Solver++ and their
+    training rows come from its solver), and slow the student's sampling by about a quarter
+    (``benchmarks/RESULTS.md``).
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512 BF16,
     AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32 weights, not
     under DP-SGD; about twice the steps per second: ``benchmarks/RESULTS.md``), so a seed gives
-    slightly different weights there than elsewhere. ``max_time`` bounds the whole fit: the
+    slightly different weights there than elsewhere. ``max_time`` bounds the training: the
     denoiser gets 60 % (with ``sampler="auto"`` or ``"distilled"``), the student the rest less
-    5 % kept for the check and the post-processors.
+    5 % kept for the check and the post-processors (which are not cut short: the selection's
+    trees can take longer than that reserve).
 
     Conditions (any subset of categorical and numeric columns) and imputation
     (:meth:`inpaint`) are native: the network is also trained with random subsets of columns

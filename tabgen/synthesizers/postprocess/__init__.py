@@ -215,6 +215,7 @@ class PostProcessing:
 
     @property
     def discriminator_info_(self) -> dict:
-        """Its training epochs and held-out log-loss (``log 2``: it cannot tell the sides)."""
+        """Its training epochs and held-out log-loss (``log 2``: it cannot tell the sides),
+        and ``"trees"``: the number of trees of its second stage, where it has one."""
         step = self._postprocessor("discriminator")
         return {} if step is None else step.info

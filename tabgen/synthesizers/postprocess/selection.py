@@ -53,6 +53,10 @@ CHUNK = 50_000
 SCORE_ROWS = 16_384
 #: Fewer training rows than this: no second stage of boosted trees (models that ask for it).
 MIN_TREE_ROWS = 1_000
+#: Most feature cells (rows x features, both sides) the trees are fitted on; wider tables
+#: use fewer rows (scikit-learn's copies and bins peak at about 30 bytes a cell: 16 million
+#: cells, about half a GB), and none where fewer than ``MIN_TREE_ROWS`` would remain.
+MAX_TREE_CELLS = 16_000_000
 _TREES_PREFIX = "discriminator.trees."
 
 
@@ -220,6 +224,10 @@ class DiscriminatorSelection:
     generates ``draws`` candidates per wanted row and keeps one with probability proportional
     to the discriminator's odds (:func:`.density_ratio.pick_per_row`). Its state is stored
     under the key ``"discriminator"`` of a model file (networks under ``discriminator.``).
+    For a model with ``_selection_trees`` ``fit`` adds the second stage (``trees``, a
+    :class:`~tabgen.synthesizers.postprocess.trees.BoostedTrees`, arrays under
+    ``discriminator.trees.``; ``info["trees"]``: their number) whose log-odds
+    :meth:`logits` adds to the MLP's for unconditional candidates.
     """
 
     name = "discriminator"
@@ -251,6 +259,7 @@ class DiscriminatorSelection:
                 len(real),
                 len(fake),
             )
+        self.trees = None  # a refit starts without the previous fit's trees
         X_real = self.features.transform(real)
         self.model, self.info = train_discriminator(
             X_real, self.features.transform(fake), torch_generator(rng, "cpu")
@@ -266,14 +275,23 @@ class DiscriminatorSelection:
         model's rows as this selection returns them (the MLP's odds alone)."""
         from tabgen.synthesizers.postprocess.trees import BoostedTrees
 
-        steps = model.postprocessors_
-        steps.append(self)  # drawn as sample() draws: the model's candidates and sampler
+        rows = MAX_TREE_CELLS // (2 * max(1, X_real.shape[1]))  # bounded memory
+        if rows < MIN_TREE_ROWS:  # too wide a table for enough rows: the MLP alone
+            return
+        if len(X_real) > rows:  # a wide table: a random share of the training rows
+            X_real = X_real[np.sort(rng.choice(len(X_real), rows, replace=False))]
+        saved = list(model.postprocessors_)
+        # drawn as sample() draws (the model's candidates and sampler), by this MLP alone
+        model.postprocessors_[:] = [s for s in saved if s.name != self.name] + [self]
         try:
             kept = model._sample_rows(len(X_real), None, rng, id_offset=0)
         finally:
-            steps.remove(self)
+            model.postprocessors_[:] = saved
         seed = int(rng.integers(0, 2**31 - 1))
-        self.trees = BoostedTrees.fit(X_real, self.features.transform(kept), seed)
+        try:
+            self.trees = BoostedTrees.fit(X_real, self.features.transform(kept), seed)
+        except MemoryError:
+            logger.warning("selection: no memory for the boosted trees; the MLP alone is used")
         if self.trees is not None:
             self.info["trees"] = self.trees.n_trees
             if getattr(model, "verbose", False):

@@ -32,6 +32,8 @@ MAX_DEPTH = 6
 MAX_LEAF_NODES = 31
 #: Rounds without a better held-out loss that end the boosting.
 PATIENCE = 10
+#: Fewest rows in a leaf (scikit-learn's default).
+MIN_SAMPLES_LEAF = 20
 #: Rows scored per block (n x trees node indices at a time).
 BLOCK = 1_024
 _FIELDS = ("feature", "threshold", "left", "right", "value")
@@ -104,6 +106,7 @@ class BoostedTrees:
             learning_rate=LEARNING_RATE,
             max_depth=MAX_DEPTH,
             max_leaf_nodes=MAX_LEAF_NODES,
+            min_samples_leaf=MIN_SAMPLES_LEAF,
             early_stopping=True,
             validation_fraction=0.1,
             n_iter_no_change=PATIENCE,

@@ -173,3 +173,14 @@ def parse_value(text: str):
         except ValueError:
             pass
     return text
+
+
+def set_constants(consts: dict) -> None:
+    """Override module constants of ``tabgen/synthesizers/diffusion/estimator.py`` (a clear
+    error for a name it does not have): the benches' ``--consts``."""
+    from tabgen.synthesizers.diffusion import estimator
+
+    for name, value in consts.items():
+        if not hasattr(estimator, name):
+            raise ValueError(f"diffusion/estimator.py has no constant {name!r}")
+        setattr(estimator, name, value)

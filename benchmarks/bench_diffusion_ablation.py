@@ -47,7 +47,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tabgen
-from benchmarks._common import RESULTS, load_dataset, machine_info
+from benchmarks._common import RESULTS, load_dataset, machine_info, set_constants
 from tabgen.metrics import detection, fidelity, privacy
 from tabgen.metrics.utility import utility
 from tabgen.synthesizers.diffusion import gate
@@ -226,12 +226,7 @@ def main(argv=None) -> None:
     kinds = {c: "categorical" for c in meta["categorical"]}
     kinds.update({c: "numerical" for c in meta["numerical"]})
     params = json.loads(args.params)
-    from tabgen.synthesizers.diffusion import estimator
-
-    for name, value in json.loads(args.consts).items():
-        if not hasattr(estimator, name):
-            raise ValueError(f"diffusion/estimator.py has no constant {name!r}")
-        setattr(estimator, name, value)
+    set_constants(json.loads(args.consts))
     if args.min_tree_rows is not None:
         from tabgen.synthesizers.postprocess import selection
 

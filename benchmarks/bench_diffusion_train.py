@@ -37,7 +37,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, load_dataset, machine_info
+from benchmarks._common import RESULTS, load_dataset, machine_info, set_constants
 from tabgen.synthesizers.diffusion import estimator, process
 from tabgen.synthesizers.diffusion.network import MLPDenoiser, init_parameters
 from tabgen.synthesizers.diffusion.training import TrainConfig, train
@@ -138,10 +138,7 @@ def fit(params: dict, consts: dict, path: str) -> dict:
     """Fit on Adult's training rows (run.py's schema, seed 0) and save; fit CPU and wall s."""
     import tabgen
 
-    for name, value in consts.items():
-        if not hasattr(estimator, name):
-            raise ValueError(f"estimator has no constant {name!r}")
-        setattr(estimator, name, value)
+    set_constants(consts)
     train_df, _, meta = load_dataset("adult")
     schema = {c: "categorical" for c in meta.get("categorical", [])}
     model = tabgen.DiffusionSynthesizer(**{"schema": schema, "random_state": 0, **params})

@@ -250,7 +250,11 @@ def test_selection_is_a_default_postprocessor_and_inpaint_does_not_select(fitted
     benchmarks/RESULTS.md); it picks other rows than the same model without it, is
     reproducible for a seed, and leaves ``inpaint`` (which completes given rows) alone."""
     model, train = fitted_mixed
-    assert DiffusionSynthesizer.capabilities.postprocessors == ("dependencies", "selection")
+    assert DiffusionSynthesizer.capabilities.postprocessors == (
+        "dependencies",
+        "selection",
+        "conditionals",
+    )
     assert model.discriminator_ is not None
     plain = clone_with(model)
     plain.postprocessors_ = [p for p in model.postprocessors_ if p.name != "discriminator"]

@@ -77,9 +77,14 @@ def test_any_model_scores_encoded_candidates_like_decoded_ones():
     slow = selection.features.transform(vae._after_decode(vae._decode(Z, 0), None))
     plan = selection._plan(vae)
     np.testing.assert_array_equal(plan(Z), slow)
-    # an unknown post-processor: no plan, the decoded rows are scored (same numbers)
+    # an unknown post-processor after the selection does not change what it scores (the
+    # selection sees rows as the steps before it leave them) ...
     other = type("Other", (), {"name": "other", "apply": lambda self, frame, cond: frame})
-    vae.postprocessors_ = [*vae.postprocessors_, other()]
+    steps = list(vae.postprocessors_)
+    vae.postprocessors_ = [*steps, other()]
+    assert selection._plan(vae) is not None
+    # ... one before it: no plan, the decoded rows are scored (same numbers)
+    vae.postprocessors_ = [other(), *steps]
     assert selection._plan(vae) is None
     slow_scores = selection.score(vae._after_decode(vae._decode(Z, 0), None))
     np.testing.assert_array_equal(selection.score_encoded(vae, Z), slow_scores)

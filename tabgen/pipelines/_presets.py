@@ -43,7 +43,8 @@ def preset_synthesizer(pipeline, preset, synthesizer):
 
 
 def without_selection(model):
-    """``model`` with its default post-processors less the candidate selection (in place).
+    """``model`` with its default post-processors less the candidate selection and the
+    binary conditionals (in place).
 
     The pipelines' own models complete given rows (imputation) or are filtered by the
     pipeline's own density-ratio pick (over-sampling), so the selection's discriminator
@@ -58,6 +59,7 @@ def without_selection(model):
     ['dependencies']
     """
     defaults = tuple(getattr(model, "default_postprocessors", ()))
-    if "selection" in defaults and model.get_params().get("postprocess") == "default":
-        model.set_params(postprocess=[name for name in defaults if name != "selection"])
+    skip = ("selection", "conditionals")  # both act on unconditional rows only
+    if set(skip) & set(defaults) and model.get_params().get("postprocess") == "default":
+        model.set_params(postprocess=[name for name in defaults if name not in skip])
     return model

@@ -88,7 +88,12 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     conditioned candidates are picked by the MLP alone). They cost seconds to tens of CPU
     seconds at fit time (Adult 3, default 31 where the check keeps DPM-Solver++ and their
     training rows come from its solver), and slow the student's sampling by about a quarter
-    (``benchmarks/RESULTS.md``).
+    (``benchmarks/RESULTS.md``). Last, each two-level categorical column of an unconditional
+    row is drawn again from boosted trees' probability given the rest of the row, where those
+    trees predict it better on held-out training rows than trees fitted on the model's own
+    rows (post-processor ``"conditionals"``,
+    :mod:`~tabgen.synthesizers.postprocess.conditionals`; Adult's MLE AUC .909 to .921, its
+    sampling about a fifth slower).
     Training is deterministic for a given ``random_state`` on CPU; ``max_time`` makes the
     amount of training depend on the machine's speed. Where bfloat16 is native (AVX-512 BF16,
     AMX, recent GPUs) the denoiser trains with bfloat16 products (autocast, float32 weights, not
@@ -296,10 +301,11 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
     #: Post-processors (tabgen.synthesizers.postprocess): category dependencies and the
     #: discriminator selection (2 or 4 candidates per row, see ``sampler``) lower
     #: gradient-boosting detection on Adult at the full training budget without moving DCR
-    #: share or membership AUC; snapping changed nothing (figures:
-    #: bench_diffusion_ablation.py, bench_diffusion_speed.py, benchmarks/RESULTS.md).
-    #: ``inpaint`` never selects (it completes given rows).
-    default_postprocessors = ("dependencies", "selection")
+    #: share or membership AUC; snapping changed nothing; the binary conditionals raise the
+    #: MLE AUC where the denoiser's conditional of a two-level column is smoother than the
+    #: data's (figures: bench_diffusion_ablation.py, bench_diffusion_speed.py,
+    #: benchmarks/RESULTS.md). ``inpaint`` never selects (it completes given rows).
+    default_postprocessors = ("dependencies", "selection", "conditionals")
     #: The selection's second stage of boosted trees (postprocess/trees.py; figures:
     #: benchmarks/RESULTS.md, diffusion_selection_trees).
     _selection_trees = True
@@ -377,15 +383,18 @@ class DiffusionSynthesizer(NeuralSynthesizer, BaseSynthesizer):
         training rows (an imputer releases no sampled row, and more steps fill a small
         table's cells better); with ``atoms="auto"``, the interval encoding, which fills
         numbers closer to the truth (``impute_atoms_*`` in ``benchmarks/RESULTS.md``); with
-        the default ``postprocess``, no candidate selection (inpainting never selects: its
-        discriminator and trees would only cost fit time; the filled cells are the same)."""
+        the default ``postprocess``, no candidate selection and no binary conditionals
+        (inpainting never selects, and the conditionals leave rows with conditions alone:
+        their trees would only cost fit time; the filled cells are the same)."""
         out = {}
         if self.epochs is None and self.epsilon is None:
             steps, (low, _), _ = self._epoch_defaults()
             bounds = (low, _UNRELEASED_MAX_EPOCHS)
             out["epochs"] = epochs_for_steps(n_rows, self.batch_size, steps, bounds)
         if self.epsilon is None and check_postprocess(self.postprocess) is None:
-            out["postprocess"] = tuple(p for p in self.default_postprocessors if p != "selection")
+            out["postprocess"] = tuple(
+                p for p in self.default_postprocessors if p not in ("selection", "conditionals")
+            )
         if self.atoms == "auto":
             out["atoms"] = "interval"
         return out

@@ -145,8 +145,8 @@ def check(model, Z: np.ndarray, rng: np.random.Generator, rows: int = CHECK_ROWS
     X = features.transform(real)
     steps = [  # the structural post-processors that run before the selection
         postprocessor_class(name)().fit(real, model, rng)
-        for name in REGISTRY
-        if name in model._postprocessor_names() and name not in ("selection", "pii")
+        for name in list(REGISTRY)[: list(REGISTRY).index("selection")]
+        if name in model._postprocessor_names()
     ]
     real, held = X[:n], X[n:]  # the discriminators' side, the detector's side
     seed = int(rng.integers(0, 2**31 - 1))

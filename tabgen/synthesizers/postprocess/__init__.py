@@ -15,6 +15,10 @@ reported as ``capabilities.postprocessors``), and a sequence of names runs those
 ``"selection"``
     several candidates are drawn per row and one is kept by a discriminator's density
     ratio (:class:`~tabgen.synthesizers.postprocess.selection.DiscriminatorSelection`);
+``"conditionals"``
+    two-level categorical columns of unconditional rows are drawn again from boosted trees'
+    probability of each level given the rest of the row
+    (:class:`~tabgen.synthesizers.postprocess.conditionals.BinaryConditionals`);
 ``"pii"`` (every model)
     e-mail, phone, name, address ... columns get fresh fake values
     (:class:`~tabgen.synthesizers.postprocess.pii.RegeneratePII`).
@@ -47,6 +51,7 @@ REGISTRY = {
     "snap": ("structure", "SnapToSupports", "supports"),
     "dependencies": ("structure", "CategoryDependencies", "dependencies"),
     "selection": ("selection", "DiscriminatorSelection", "discriminator"),
+    "conditionals": ("conditionals", "BinaryConditionals", "conditionals"),
     "pii": ("pii", "RegeneratePII", "pii"),
 }
 
@@ -84,6 +89,27 @@ def check_postprocess(value, private: bool = False) -> tuple:
             "outside the privacy accounting, so a differentially private fit runs none"
         )
     return names
+
+
+def frame_entropy(frame, skip: list) -> list[int]:
+    """Entropy for a post-processor's random draws: a hash of the generated cells outside
+    the columns ``skip``, so that a seeded ``sample`` call draws the same values every time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    >>> frame_entropy(frame, ["b"]) == frame_entropy(frame.assign(b=["z", "z"]), ["b"])
+    True
+    """
+    import pandas as pd
+
+    rest = frame.drop(columns=[c for c in skip if c in frame.columns])
+    words = [len(frame)]
+    if rest.shape[1] and len(rest):
+        hashed = pd.util.hash_pandas_object(rest, index=False).to_numpy()
+        words += [int(hashed.sum(dtype=np.uint64)), int(np.bitwise_xor.reduce(hashed))]
+    return words
 
 
 def postprocessor_class(name: str):
@@ -139,12 +165,21 @@ class PostProcessing:
                 return step
         return None
 
-    def _after_decode(self, result, conditions):
+    def _after_decode(self, result, conditions, before: str | None = None):
         """Apply the post-processors to decoded rows (``conditions``: one row per result row,
-        NaN where free; ``None``: unconditional). Returns ``result`` (changed in place)."""
-        for step in getattr(self, "postprocessors_", ()):
+        NaN where free; ``None``: unconditional). Returns ``result`` (changed in place).
+        ``before``: only the steps ahead of the one stored under that key (the selection
+        scores rows as the steps before it leave them)."""
+        for step in self._steps_before(before):
             result = step.apply(result, conditions)
         return result
+
+    def _steps_before(self, key: str | None) -> list:
+        """The fitted post-processors in order, up to the one stored under ``key`` (all of
+        them for ``None`` or a key that is not there)."""
+        steps = list(getattr(self, "postprocessors_", ()))
+        names = [step.name for step in steps]
+        return steps[: names.index(key)] if key in names else steps
 
     def _encoder_units(self, Z: np.ndarray) -> np.ndarray:
         """Rows of ``_sample`` in the table encoder's units (what ``_decode`` decodes)."""

@@ -103,6 +103,15 @@ class RowFeatures:
             j += len(levels) + 1
         return out
 
+    def block(self, col) -> slice:
+        """The features of categorical column ``col`` (its one-hot block) in a row."""
+        j = 2 * len(self.numeric)
+        for name, levels in self.categorical.items():
+            if name == col:
+                return slice(j, j + len(levels) + 1)
+            j += len(levels) + 1
+        raise KeyError(col)
+
     def slots(self, col, values: pd.Series) -> np.ndarray:
         """Position of each value of categorical column ``col`` in its one-hot block (the
         last slot, "other", for levels beyond the kept ones)."""
@@ -351,7 +360,7 @@ class DiscriminatorSelection:
         ``low_precision`` as in :meth:`logits`."""
         plan = self._plan(model)
         if plan is None:
-            frame = model._after_decode(model._decode(Z, 0), None)
+            frame = model._after_decode(model._decode(Z, 0), None, before=self.name)
             return self.logits(self.features.transform(frame), low_precision)
         out = np.empty(len(Z), dtype="float64")
         for a in range(0, len(Z), SCORE_ROWS):  # slices that stay in cache
@@ -363,7 +372,7 @@ class DiscriminatorSelection:
         """The encoded featurisation for ``model``'s encoder and post-processors (cached)."""
         from tabgen.synthesizers.postprocess.encoded import EncodedFeatures
 
-        steps = tuple(getattr(model, "postprocessors_", ()))
+        steps = tuple(model._steps_before(self.name))
         key = (id(model.encoder_), tuple(id(step) for step in steps))
         cached = getattr(self, "_plan_cache", None)
         if cached is None or cached[0] != key:
@@ -389,7 +398,7 @@ class DiscriminatorSelection:
             else:  # conditioned cells are left alone by the post-processors: decode
                 cond = conditions.take(np.tile(np.arange(a, a + m), draws))
                 Z = model._sample(draws * m, cond, rng)
-                frame = model._after_decode(model._decode(Z, 0), cond.frame)
+                frame = model._after_decode(model._decode(Z, 0), cond.frame, before=self.name)
                 # the MLP's ratio alone: the trees learnt what unconditional rows lack
                 logits = self.score(frame, trees=False)
             parts.append(Z[pick_per_row(logits, draws, rng.random(m))])

@@ -36,6 +36,7 @@ PATIENCE = 10
 MIN_SAMPLES_LEAF = 20
 #: Rows scored per block (n x trees node indices at a time).
 BLOCK = 1_024
+_LABEL = "the selection's trees"  # their name in the errors of a damaged file
 _FIELDS = ("feature", "threshold", "left", "right", "value")
 
 
@@ -96,11 +97,19 @@ class BoostedTrees:
     @classmethod
     def fit(cls, real: np.ndarray, fake: np.ndarray, seed: int) -> BoostedTrees | None:
         """Trees scoring "real" against "fake" (featurised rows, equal total weight to each
-        side); ``None`` when scikit-learn's trees could not be exported (logged)."""
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
+        side); ``None`` when no tree beat none on the held-out rows, or when scikit-learn's
+        trees could not be exported (logged)."""
         X = np.vstack([real, fake])
         y = np.r_[np.ones(len(real), dtype=int), np.zeros(len(fake), dtype=int)]
+        return cls.fit_labels(X, y, seed, balanced_weights(y == 1))
+
+    @classmethod
+    def fit_labels(cls, X: np.ndarray, y: np.ndarray, seed: int, sample_weight=None):
+        """Trees giving the log-odds of ``y == 1`` for the rows ``X`` (0/1 labels, optional
+        weights): :meth:`fit` and the binary conditionals of
+        :mod:`~tabgen.synthesizers.postprocess.conditionals`. ``None`` as in :meth:`fit`."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
         model = HistGradientBoostingClassifier(
             max_iter=MAX_ITER,
             learning_rate=LEARNING_RATE,
@@ -112,7 +121,7 @@ class BoostedTrees:
             n_iter_no_change=PATIENCE,
             random_state=seed,
         )
-        model.fit(X, y, sample_weight=balanced_weights(y == 1))
+        model.fit(X, y, sample_weight=sample_weight)
         if np.argmax(model.validation_score_) == 0:  # index 0: before the first tree
             return None  # no tree did better than none on the held-out rows: noise only
         # the rounds after the best held-out loss are kept (cutting them cost Adult .016 of
@@ -123,7 +132,7 @@ class BoostedTrees:
         check = X[:: max(1, len(X) // 2_000)]
         expected = model.decision_function(check)
         if not np.allclose(trees.decision(check), expected, rtol=1e-9, atol=1e-9):
-            logger.warning("selection: exported trees disagree with scikit-learn's; not used")
+            logger.warning("boosted trees: the export disagrees with scikit-learn's; not used")
             return None
         return trees
 
@@ -141,7 +150,7 @@ class BoostedTrees:
             if any(n["is_categorical"].any() for n in nodes if "is_categorical" in n.dtype.names):
                 raise ValueError("categorical splits")
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-            logger.warning("selection: scikit-learn's trees could not be read (%s)", exc)
+            logger.warning("boosted trees: scikit-learn's trees could not be read (%s)", exc)
             return None
         sizes = np.array([len(n) for n in nodes], dtype="int64")
         roots = np.cumsum(sizes) - sizes
@@ -167,7 +176,9 @@ class BoostedTrees:
         return {"depth": self.depth, "baseline": self.baseline}, arrays
 
     @classmethod
-    def from_state(cls, state: dict, arrays: dict, prefix: str, width: int) -> BoostedTrees:
+    def from_state(
+        cls, state: dict, arrays: dict, prefix: str, width: int, label: str = _LABEL
+    ) -> BoostedTrees:
         """Inverse of :meth:`get_state`; ``width``: the features a row has. A damaged file
         is refused: arrays of another shape or kind, indices outside the stored nodes or
         features, values that are not numbers, or trees deeper than ``depth`` says."""
@@ -176,12 +187,12 @@ class BoostedTrees:
         try:
             parts = {name: np.asarray(arrays[prefix + name]) for name in (*_FIELDS, "roots")}
         except KeyError as exc:
-            raise ModelFileError(f"the selection's trees lack the array {exc}") from None
+            raise ModelFileError(f"{label} lack the array {exc}") from None
         depth, baseline = state.get("depth"), state.get("baseline")
         if type(depth) is not int or not 0 <= depth <= 64:
-            raise ModelFileError(f"the selection's trees have an unreadable depth {depth!r}")
+            raise ModelFileError(f"{label} have an unreadable depth {depth!r}")
         if not isinstance(baseline, (int, float)) or not np.isfinite(baseline):
-            raise ModelFileError(f"the selection's trees have an unreadable baseline {baseline!r}")
+            raise ModelFileError(f"{label} have an unreadable baseline {baseline!r}")
         n = len(parts["feature"])
         shapes_ok = all(a.ndim == 1 for a in parts.values()) and all(
             len(parts[name]) == n for name in _FIELDS
@@ -189,16 +200,16 @@ class BoostedTrees:
         kinds_ok = all(parts[k].dtype.kind in "iu" for k in ("feature", "left", "right", "roots"))
         kinds_ok = kinds_ok and all(parts[k].dtype.kind == "f" for k in ("threshold", "value"))
         if not (shapes_ok and kinds_ok and n > 0 and len(parts["roots"]) > 0):
-            raise ModelFileError("the selection's trees are damaged (arrays of another shape)")
+            raise ModelFileError(f"{label} are damaged (arrays of another shape)")
         inside = all(parts[k].min() >= 0 and parts[k].max() < n for k in ("left", "right", "roots"))
         inside = inside and parts["feature"].min() >= 0 and parts["feature"].max() < width
         finite = np.isfinite(parts["value"]).all() and not np.isnan(parts["threshold"]).any()
         if not (inside and finite):
-            raise ModelFileError("the selection's trees are damaged (indices out of range)")
+            raise ModelFileError(f"{label} are damaged (indices out of range)")
         trees = cls(**parts, depth=depth, baseline=float(baseline))
         reached = trees.roots
         for _ in range(depth):  # every row must stand on a leaf after ``depth`` steps
             reached = np.unique(np.r_[trees.left[reached], trees.right[reached]])
         if not ((trees.left[reached] == reached) & (trees.right[reached] == reached)).all():
-            raise ModelFileError("the selection's trees are damaged (deeper than stored)")
+            raise ModelFileError(f"{label} are damaged (deeper than stored)")
         return trees

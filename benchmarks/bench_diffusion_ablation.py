@@ -305,6 +305,9 @@ def main(argv=None) -> None:
         if hasattr(model, "sampler_"):  # the diffusion model's sampler and its check
             row["sampler"] = gate.in_use(model)
             row["sampler_check"] = getattr(model, "sampler_check_", {})
+        conditionals = model._postprocessor("conditionals")
+        if conditionals is not None:  # the columns drawn again and the held-out check
+            row["conditionals"] = conditionals.info
         target = meta["target"] if args.mle and meta["task"] != "regression" else None
         row.update(score(train, test, synth, kinds, args.det_rows, args.folds, target=target))
         print(json.dumps(row), flush=True)

@@ -91,27 +91,6 @@ def check_postprocess(value, private: bool = False) -> tuple:
     return names
 
 
-def frame_entropy(frame, skip: list) -> list[int]:
-    """Entropy for a post-processor's random draws: a hash of the generated cells outside
-    the columns ``skip``, so that a seeded ``sample`` call draws the same values every time.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
-    >>> frame_entropy(frame, ["b"]) == frame_entropy(frame.assign(b=["z", "z"]), ["b"])
-    True
-    """
-    import pandas as pd
-
-    rest = frame.drop(columns=[c for c in skip if c in frame.columns])
-    words = [len(frame)]
-    if rest.shape[1] and len(rest):
-        hashed = pd.util.hash_pandas_object(rest, index=False).to_numpy()
-        words += [int(hashed.sum(dtype=np.uint64)), int(np.bitwise_xor.reduce(hashed))]
-    return words
-
-
 def postprocessor_class(name: str):
     """The class registered under ``name``."""
     if name not in REGISTRY:
@@ -175,11 +154,18 @@ class PostProcessing:
         return result
 
     def _steps_before(self, key: str | None) -> list:
-        """The fitted post-processors in order, up to the one stored under ``key`` (all of
-        them for ``None`` or a key that is not there)."""
+        """The fitted post-processors in order, up to the one stored under ``key`` (where it
+        is not there: those registered before it; all of them for ``None``)."""
         steps = list(getattr(self, "postprocessors_", ()))
         names = [step.name for step in steps]
-        return steps[: names.index(key)] if key in names else steps
+        if key is None:
+            return steps
+        if key in names:
+            return steps[: names.index(key)]
+        order = [entry[2] for entry in REGISTRY.values()]
+        if key not in order:
+            return steps
+        return [s for s in steps if s.name not in order or order.index(s.name) < order.index(key)]
 
     def _encoder_units(self, Z: np.ndarray) -> np.ndarray:
         """Rows of ``_sample`` in the table encoder's units (what ``_decode`` decodes)."""

@@ -5,8 +5,9 @@ about as well as an MLP classifier does, which is smoother than what boosted tre
 the same rows: on Adult, a gradient-boosting classifier trained on the synthetic rows ranks
 the real test rows' income with AUC .910, against .927 trained on the real rows; the
 synthetic *features* are as good as the real ones for that task, the loss is in
-``P(income | rest)`` (``benchmarks/RESULTS.md``, diffusion MLE). So after the other
-post-processors, each two-level categorical column of an unconditional row is drawn again,
+``P(income | rest)`` (``benchmarks/RESULTS.md``, diffusion MLE). So after the candidate
+selection (before the regeneration of personal data), each two-level categorical column of
+an unconditional row is drawn again,
 in the order of the schema, from ``P(level | the row's other cells)`` estimated by
 gradient-boosted trees (:mod:`~tabgen.synthesizers.postprocess.trees`) fitted on the
 training rows. One step of a Gibbs sampler: where the trees' conditional is the data's, the
@@ -24,15 +25,17 @@ Only two-level columns: the trees' conditionals of many-level columns (one tree 
 and round, early stopping after 10 to 90 rounds) were smoother than the model's own, and
 drawing every categorical column of Adult again cost .066 of detection (.976 to .910; the
 RESULTS section, ``benchmarks/diagnose_conditionals.py``).
-Rows with conditions are left alone (their cells follow the model's conditional, and the
-pipelines' figures stay as measured), as are columns with missing training cells and
-columns of the category dependencies (their dependants would no longer follow them).
+Rows sampled with conditions are left alone (their cells follow the model's conditional,
+and the pipelines' figures stay as measured), as are columns with missing training cells,
+columns of the category dependencies (their dependants would no longer follow them) and
+columns beyond the first ``MAX_COLUMNS`` eligible ones (each costs up to three fits of
+trees and one pass of them over every sampled row).
 
 The trees see the rows as the candidate selection's discriminator does (numbers as their
 rank among stored quantiles, categories one-hot:
 :class:`~tabgen.synthesizers.postprocess.selection.RowFeatures`), the column's own block
-held at zero; their draws are seeded from the other generated cells, so a seeded
-``sample`` gives the same rows every time.
+held at zero; their draws are seeded from those features of the rows (never from ids), so a
+seeded ``sample`` gives the same rows every time, whatever its ``id_offset``.
 """
 
 from __future__ import annotations
@@ -41,8 +44,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-
-from tabgen.synthesizers.postprocess import frame_entropy
 
 logger = logging.getLogger("tabgen")
 
@@ -56,6 +57,10 @@ MAX_ROWS = 50_000
 #: Most feature cells (rows x features) of the training rows' matrix; wider tables use fewer
 #: rows (as the selection's trees: MAX_TREE_CELLS), none where under ``MIN_ROWS`` remain.
 MAX_CELLS = 8_000_000
+#: Most columns checked (the first eligible ones in the schema's order).
+MAX_COLUMNS = 32
+#: Rows drawn again per block (bounded memory: block x features at a time).
+BLOCK = 65_536
 #: Most rows of each side (training, model) in the held-out check of a column.
 COMPARE_ROWS = 10_000
 _PREFIX = "conditionals."
@@ -96,13 +101,13 @@ class BinaryConditionals:
         (as the post-processors before this one return them) predict the column on the
         held-out rows. The column is kept when the first have the lower log-loss (the
         conditional it would be drawn from is the better one), and its trees are then
-        refitted on every training row.
+        refitted on the training rows (at most ``MAX_ROWS``; fewer on a wide table).
         """
         from tabgen.synthesizers.postprocess.selection import RowFeatures, numeric_quantiles
 
         if len(real) < MIN_ROWS or not model._learns_rows():
             return None
-        eligible = _eligible(real, model)
+        eligible = _eligible(real, model)[:MAX_COLUMNS]
         if not eligible:
             return None
         quantiles = getattr(model, "quantiles_", None) or numeric_quantiles(real, model.schema_)
@@ -147,25 +152,30 @@ class BinaryConditionals:
         return self if self.columns else None
 
     def apply(self, frame: pd.DataFrame, conditions=None) -> pd.DataFrame:
-        """Draw the columns again for every row of ``frame`` (in place); rows with
-        ``conditions`` are returned as they are."""
-        if conditions is not None or not len(frame) or not self.columns:
+        """Draw the columns again for every row of ``frame`` (in place, in blocks of
+        ``BLOCK`` rows); rows sampled with ``conditions`` are returned as they are."""
+        from scipy.special import expit
+
+        columns = [entry for entry in self.columns if entry[0] in frame.columns]
+        if conditions is not None or not len(frame) or not columns:
             return frame
-        rng = np.random.default_rng(frame_entropy(frame, []))
-        X = self.features.transform(frame)
-        for column, levels, trees in self.columns:
-            if column not in frame.columns:
-                continue
-            values = frame[column]
-            # cells on neither level (missing ones) are left alone
-            on = pd.Index(levels, dtype=object).get_indexer(values.astype(object)) >= 0
-            p = 1.0 / (1.0 + np.exp(-trees.decision(X[on])))
-            new = (rng.random(int(on.sum())) < p).astype(int)
-            out = values.to_numpy(dtype=object, copy=True)
-            out[on] = np.asarray(levels, dtype=object)[new]
-            frame[column] = pd.Series(out, index=frame.index).astype(values.dtype)
-            own = self.features.block(column)  # the next columns see the new cells
-            X[:, own] = _one_hot(self.features, column, frame[column], own)
+        features = self.features
+        out = {c: frame[c].to_numpy(dtype=object, copy=True) for c, _, _ in columns}
+        for a in range(0, len(frame), BLOCK):
+            X = features.transform(frame.iloc[a : a + BLOCK])
+            # seeded from the block's features (no ids among them) and its place
+            uniform = np.random.default_rng(_entropy(X, a)).random((len(X), len(columns)))
+            for j, (column, levels, trees) in enumerate(columns):
+                cells = out[column][a : a + BLOCK]  # a view: written in place
+                # cells on neither level (missing ones) are left alone
+                on = pd.Index(levels, dtype=object).get_indexer(cells) >= 0
+                p = expit(trees.decision(X))
+                pick = (uniform[:, j] < p).astype(int)
+                cells[on] = np.asarray(levels, dtype=object)[pick[on]]
+                own = features.block(column)  # the next columns see the new cells
+                X[:, own] = _one_hot(features, column, pd.Series(cells), own)
+        for column, _, _ in columns:
+            frame[column] = pd.Series(out[column], index=frame.index).astype(frame[column].dtype)
         return frame
 
     def get_state(self) -> tuple[dict, dict]:
@@ -188,9 +198,19 @@ class BinaryConditionals:
         features = RowFeatures.from_state(state["features"])
         columns = []
         for i, entry in enumerate(state.get("columns") or []):
-            column, levels, tree_state = entry
-            if column not in features.categorical or len(levels) != 2:
-                raise ModelFileError(f"the conditionals of {column!r} are damaged")
+            try:
+                column, levels, tree_state = entry
+                known = features.categorical[column]
+                ok = (
+                    len(levels) == 2
+                    and all(isinstance(v, (str, int, float, bool)) for v in levels)
+                    and levels[0] != levels[1]
+                    and all(v in known for v in levels)
+                )
+            except (TypeError, ValueError, KeyError):
+                ok = False
+            if not ok:
+                raise ModelFileError(f"the conditionals' entry {i} is damaged: {entry!r:.200}")
             label = f"the conditional trees of {column!r}"
             prefix = f"{_PREFIX}{i}."
             trees = BoostedTrees.from_state(tree_state, arrays, prefix, features.width, label)
@@ -207,13 +227,15 @@ class _Fits:
     def __call__(self, X, y, column):
         from tabgen.synthesizers.postprocess.trees import BoostedTrees
 
-        if y.min() == y.max():  # one level only: nothing to learn
+        if np.bincount(y, minlength=2).min() < MIN_LEVEL_ROWS:  # too few rows of a level
             return None
         try:
             return BoostedTrees.fit_labels(X, y, int(self.rng.integers(0, 2**31 - 1)))
         except MemoryError:
             logger.warning("conditionals: no memory for the trees of %r; left out", column)
-            return None
+        except ValueError as exc:  # e.g. a split scikit-learn refuses: the model's cells stay
+            logger.warning("conditionals: no trees for %r (%s); left out", column, exc)
+        return None
 
 
 def _log_loss(trees, X, y, share: float = 0.5) -> float:
@@ -222,9 +244,19 @@ def _log_loss(trees, X, y, share: float = 0.5) -> float:
     if trees is None:
         p = np.full(len(y), share)
     else:
-        p = 1.0 / (1.0 + np.exp(-trees.decision(X)))
+        from scipy.special import expit
+
+        p = expit(trees.decision(X))
     p = np.clip(p, 1e-9, 1 - 1e-9)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _entropy(X: np.ndarray, start: int) -> list[int]:
+    """Seed words from the feature matrix ``X`` of the rows from ``start`` on."""
+    import hashlib
+
+    digest = hashlib.blake2b(np.ascontiguousarray(X).tobytes(), digest_size=16).digest()
+    return [start, len(X), *np.frombuffer(digest, dtype=np.uint64).tolist()]
 
 
 def _one_hot(features, column, values: pd.Series, own: slice) -> np.ndarray:
@@ -237,7 +269,7 @@ def _one_hot(features, column, values: pd.Series, own: slice) -> np.ndarray:
 def _eligible(real: pd.DataFrame, model) -> list:
     """``[(column, [level 0, level 1])]``: categorical columns of ``real`` with two levels
     of at least ``MIN_LEVEL_ROWS`` rows each, no missing cell, and no part in the category
-    dependencies (level 1: the rarer)."""
+    dependencies (level 0: the more frequent)."""
     step = model._postprocessor("dependencies")
     tied = {c for dep, det, _ in (step.found if step is not None else ()) for c in (dep, det)}
     out = []

@@ -1,15 +1,15 @@
 """The row discriminator's features computed straight from a model's encoded matrix.
 
-:class:`~tabgen.synthesizers.postprocess.selection.RowFeatures` describes rows as they are
-returned to the user: decoded, snapped to their supports, with the category dependencies
-applied. Scoring candidates that way means decoding every candidate into a DataFrame and
-throwing most of them away. :class:`EncodedFeatures` computes the same feature matrix from
-the encoded candidates with a few array operations per column: category codes are looked up
-in tables built once (code -> one-hot slot, determinant code -> dependent slot or value),
-numbers are decoded by their own encoder (``_inverse``, vectorised), restored to the
-column's float precision, snapped and overwritten by their determinant exactly as the
-post-processors do, then ranked among the stored quantiles. Only the kept rows are then
-decoded.
+:class:`~tabgen.synthesizers.postprocess.selection.RowFeatures` describes rows as the
+selection scores them: decoded, snapped to their supports, with the category dependencies
+applied (the post-processors before the selection). Scoring candidates that way means
+decoding every candidate into a DataFrame and throwing most of them away.
+:class:`EncodedFeatures` computes the same feature matrix from the encoded candidates with
+a few array operations per column: category codes are looked up in tables built once (code
+-> one-hot slot, determinant code -> dependent slot or value), numbers are decoded by their
+own encoder (``_inverse``, vectorised), restored to the column's float precision, snapped
+and overwritten by their determinant exactly as the post-processors do, then ranked among
+the stored quantiles. Only the kept rows are then decoded.
 
 :meth:`EncodedFeatures.compile` returns ``None`` for what it does not reproduce (numbers
 written as text, post-processors it does not know, a dependency on a column that is not

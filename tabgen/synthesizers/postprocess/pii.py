@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from tabgen.pii.names import PII_TYPES
-from tabgen.synthesizers.postprocess import frame_entropy
 
 #: PII types a synthesizer regenerates (keys are already regenerated as ``id`` columns).
 #: Postcodes are detected by name with postcode-like values, or by a distinctive format
@@ -130,7 +129,7 @@ class RegeneratePII:
     def apply(self, frame: pd.DataFrame, conditions) -> pd.DataFrame:
         """Replace the PII columns of ``frame``. The random stream is seeded from the other
         generated cells, so a seeded ``sample`` call gives the same values every time."""
-        rng = np.random.default_rng(frame_entropy(frame, list(self.fakes)))
+        rng = np.random.default_rng(_seed(frame, list(self.fakes)))
         for column, fake in self.fakes.items():
             if column in frame.columns:
                 values = fake.generate(len(frame), rng)
@@ -183,3 +182,13 @@ def _outside_tabgen() -> int:
     ):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _seed(frame: pd.DataFrame, skip: list) -> list[int]:
+    """Entropy for the fake values: a hash of the generated cells outside ``skip``."""
+    rest = frame.drop(columns=[c for c in skip if c in frame.columns])
+    words = [len(frame)]
+    if rest.shape[1] and len(rest):
+        hashed = pd.util.hash_pandas_object(rest, index=False).to_numpy()
+        words += [int(hashed.sum(dtype=np.uint64)), int(np.bitwise_xor.reduce(hashed))]
+    return words

@@ -11,8 +11,9 @@ with the over-sampler: :mod:`tabgen.synthesizers.postprocess.density_ratio`). Ro
 model puts where the data has none are thus seldom kept, and under-produced regions are
 kept more often.
 
-The discriminator sees each row as it is returned to the user (after snapping and the
-categorical dependencies): numbers as their rank among the training values (the 101 stored
+The discriminator sees each row as the post-processors before it leave it (after snapping
+and the categorical dependencies; the binary conditionals and the regeneration of personal
+data come after the selection): numbers as their rank among the training values (the 101 stored
 quantiles) plus a missing flag; categories one-hot (the 99 most frequent levels of a wide
 column, the rest pooled). It is a small MLP, trained with early stopping on held-out rows.
 A model that asks for it (``_selection_trees``: the diffusion model) gets a second stage on

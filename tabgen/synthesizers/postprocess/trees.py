@@ -1,4 +1,5 @@
-"""Gradient-boosted trees: the second density-ratio stage of the candidate selection.
+"""Gradient-boosted trees: the second density-ratio stage of the candidate selection (and
+the conditionals of :mod:`~tabgen.synthesizers.postprocess.conditionals`).
 
 The row discriminator of :mod:`~tabgen.synthesizers.postprocess.selection` is an MLP over
 the rows' features; axis-aligned differences (a spike of one amount inside a band of

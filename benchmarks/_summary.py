@@ -15,7 +15,7 @@ FIGURES = Path(__file__).resolve().parent / "figures"
 
 #: Per table: (run tag of ``synthesis_<tag>.json``, model key in it, label). One row each.
 #: The run.py fit of the diffusion model's current defaults on Adult (quiet machine, #26).
-DIFFUSION_ADULT_RUN = "diffusion_adult_quiet6"
+DIFFUSION_ADULT_RUN = "diffusion_adult_quiet7"
 HEADLINE_SYNTHESIS: dict[str, list[tuple[str, str, str]]] = {
     "adult": [
         (DIFFUSION_ADULT_RUN, "diffusion", "tabgen diffusion"),

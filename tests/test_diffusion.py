@@ -414,7 +414,11 @@ def test_default_epochs_aim_at_a_number_of_steps(monkeypatch):
     monkeypatch.setattr(estimator, "low_precision_fast", lambda device: True)
     assert model._n_epochs(20_000) == 632  # 19 steps per epoch: 12,000 steps
     assert model._n_epochs(32_561) == 450
-    assert model._n_epochs(11_097) == 1200  # shoppers: 10 steps per epoch
+    # ... but no more than 800 passes where float32's default gives fewer
+    assert model._n_epochs(11_097) == 800  # shoppers: 10 steps per epoch (float32: 800)
+    assert model._n_epochs(14_500) == 800  # 14 steps per epoch (float32: 572)
+    assert model._n_epochs(8_000) == 1143  # 7 steps per epoch: float32's 1,143 passes
+    assert model._n_epochs(3_395) == 1200  # hypothyroid: 1,200 passes either way
     assert model._n_epochs(20) == 1200  # the highest bound stays
     assert DiffusionSynthesizer(epsilon=1.0)._n_epochs(4_000) == 300  # DP: float32
 

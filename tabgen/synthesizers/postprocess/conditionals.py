@@ -103,16 +103,14 @@ class BinaryConditionals:
         conditional it would be drawn from is the better one), and its trees are then
         refitted on the training rows (at most ``MAX_ROWS``; fewer on a wide table).
         """
-        from tabgen.synthesizers.postprocess.selection import RowFeatures, numeric_quantiles
+        from tabgen.synthesizers.postprocess.selection import RowFeatures
 
         if len(real) < MIN_ROWS or not model._learns_rows():
             return None
         eligible = _eligible(real, model)[:MAX_COLUMNS]
         if not eligible:
             return None
-        quantiles = getattr(model, "quantiles_", None) or numeric_quantiles(real, model.schema_)
-        categorical = [s.name for s in model.schema_ if s.kind == "categorical"]
-        self.features = RowFeatures.from_frame(real, quantiles, categorical)
+        self.features = RowFeatures.for_model(real, model)
         rows = min(MAX_ROWS, MAX_CELLS // self.features.width)  # bounded memory
         if rows < MIN_ROWS:  # too wide a table for enough rows
             return None

@@ -88,6 +88,14 @@ class RowFeatures:
             levels[col] = [None if pd.isna(v) else v for v in counts.index]
         return cls(numeric_quantiles, levels)
 
+    @classmethod
+    def for_model(cls, frame: pd.DataFrame, model) -> RowFeatures:
+        """The features of ``model``'s rows: its stored quantiles where it has them (else
+        those of ``frame``), the levels of its categorical columns in ``frame``."""
+        quantiles = getattr(model, "quantiles_", None) or numeric_quantiles(frame, model.schema_)
+        categorical = [s.name for s in model.schema_ if s.kind == "categorical"]
+        return cls.from_frame(frame, quantiles, categorical)
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         out = np.zeros((len(frame), self.width), dtype="float32")
         j = 0
@@ -260,9 +268,7 @@ class DiscriminatorSelection:
         # the model's own (inner) rows, as ``real`` is and as candidates are scored: with
         # ``constraints``, the rows after the rules' inverse transform have other columns
         fake = model._sample_rows(len(real), None, rng, id_offset=0)
-        quantiles = getattr(model, "quantiles_", None) or numeric_quantiles(real, model.schema_)
-        categorical = [s.name for s in model.schema_ if s.kind == "categorical"]
-        self.features = RowFeatures.from_frame(real, quantiles, categorical)
+        self.features = RowFeatures.for_model(real, model)
         if getattr(model, "verbose", False):
             logger.info(
                 "training the row discriminator on %d real and %d generated rows",
